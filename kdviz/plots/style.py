@@ -1,0 +1,24 @@
+"""Shared look of every figure: one colour and one name per role, the same on every page."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+TEACHER = "#1f4e9c"  # deep blue
+STUDENT = "#d9541e"  # orange: the distilled (KD) student
+BASELINE = "#7a7a7a"  # grey: the same student trained on labels alone
+ACCENT = "#2a9d55"  # green: a highlighted value (the current T, the hard label)
+PALETTE = ["#1f4e9c", "#d9541e", "#2a9d55", "#8e44ad", "#c0392b", "#16a085", "#b7950b", "#5d6d7e",
+           "#e67e22", "#2c3e50"]  # classes and extra series
+
+ROLE_COLOURS = {"teacher": TEACHER, "kd": STUDENT, "student": STUDENT, "baseline": BASELINE}
+ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student", "baseline": "Baseline (no KD)"}
+
+
+def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) -> go.Figure:
+    """Apply the house layout (white template, compact margins, legend on top) and return fig."""
+    fig.update_layout(
+        template="plotly_white", height=height, margin=dict(l=50, r=20, t=50 if title else 20, b=45),
+        title=dict(text=title, x=0.02, font=dict(size=15)) if title else None,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0), **kw,
+    )
+    return fig
