@@ -19,8 +19,11 @@ T_MIN, T_MAX = 1e-3, 1e5  # temperatures outside this range are rejected as mean
 
 # ----------------------------------------------------------------------------- validation
 def as_logits(x, name: str = "logits") -> torch.Tensor:
-    """Return ``x`` as a floating tensor of shape (..., N), N >= 2; reject NaN/inf and scalars."""
-    t = torch.as_tensor(x)
+    """Return ``x`` as a floating tensor of shape (..., N), N >= 2; reject NaN/inf and scalars.
+
+    Tensors keep their dtype and device; lists, tuples and arrays become float64 tensors.
+    """
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
     if not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
     if t.dim() == 0 or t.shape[-1] < 2:
@@ -46,6 +49,11 @@ def check_temperature(T) -> float | torch.Tensor:
     if not T_MIN <= Tf <= T_MAX:
         raise ValueError(f"temperature must be in [{T_MIN:g}, {T_MAX:g}], got {Tf:g}")
     return Tf
+
+
+def per_sample(T):
+    """A temperature shaped for per-sample results: a tensor T of shape (..., 1) becomes (...)."""
+    return T.squeeze(-1) if isinstance(T, torch.Tensor) and T.dim() > 0 else T
 
 
 def check_alpha(alpha) -> float | torch.Tensor:
@@ -204,7 +212,7 @@ def logit_matching_error(z, v, T) -> torch.Tensor:
     z, v = check_pair(z, v)
     z, v = z.double(), v.double()
     T = check_temperature(T)
-    exact = T * T * kl_teacher_student(z, v, T)
+    exact = per_sample(T) ** 2 * kl_teacher_student(z, v, T)
     limit = logit_matching(z, v)
     safe = torch.where(limit > 0, limit, torch.ones_like(limit))
     return torch.where(limit > 0, (exact - limit).abs() / safe, torch.zeros_like(limit))

@@ -17,8 +17,8 @@ ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student",
 def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) -> go.Figure:
     """Apply the house layout (white template, compact margins, legend on top) and return fig."""
     fig.update_layout(
-        template="plotly_white", height=height, margin=dict(l=50, r=20, t=50 if title else 20, b=45),
-        title=dict(text=title, x=0.02, font=dict(size=15)) if title else None,
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0), **kw,
+        template="plotly_white", height=height, margin=dict(l=55, r=20, t=85 if title else 30, b=45),
+        title=dict(text=title, x=0.01, y=0.97, yref="container", yanchor="top", font=dict(size=15)) if title else None,
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0), **kw,
     )
     return fig

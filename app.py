@@ -1,0 +1,18 @@
+"""kdviz: the router. Lists the pages explicitly and draws the shared sidebar."""
+import streamlit as st
+
+from ui.sidebar import draw_sidebar
+
+st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide")
+
+PAGES = {
+    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "The mathematics": [
+        st.Page("pages/temperature.py", title="Temperature", icon=":material/thermostat:"),
+        st.Page("pages/gradients.py", title="Gradients", icon=":material/functions:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+draw_sidebar()
+page.run()

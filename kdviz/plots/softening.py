@@ -1,0 +1,95 @@
+"""Figures for the Temperature and Gradients pages: arrays in, go.Figure out."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout
+
+
+def class_labels(n: int) -> list[str]:
+    """Default class names for an N-way logit vector: "class 0" ... "class N-1"."""
+    return [f"class {i}" for i in range(n)]
+
+
+def softmax_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float) -> go.Figure:
+    """Grouped bars: softmax at T, at T = 1, and the one-hot hard label. p_t, p_1: (N,)."""
+    names = class_labels(len(p_t))
+    hard = np.eye(len(p_t))[label]
+    fig = go.Figure([
+        go.Bar(x=names, y=hard, name="hard label", marker_color=ACCENT, opacity=0.35),
+        go.Bar(x=names, y=p_1, name="softmax at T = 1", marker_color=BASELINE),
+        go.Bar(x=names, y=p_t, name=f"softmax at T = {T:g}", marker_color=STUDENT,
+               text=[f"{x:.3f}" for x in p_t], textposition="outside"),
+    ])
+    fig.update_yaxes(title="probability", range=[0, 1.12])
+    return layout(fig, f"Soft targets at T = {T:g}", barmode="group")
+
+
+def entropy_curve(T: np.ndarray, entropy: np.ndarray, max_entropy: float, current_T: float,
+                  current_entropy: float) -> go.Figure:
+    """Entropy against T on a log axis, the current T marked, 0 and log N as guides."""
+    fig = go.Figure(go.Scatter(x=T, y=entropy, mode="lines", name="entropy H(softmax(z/T))",
+                               line=dict(color=TEACHER, width=3)))
+    fig.add_hline(y=max_entropy, line_dash="dot", line_color=BASELINE,
+                  annotation_text=f"log N = {max_entropy:.3f} (uniform, T → ∞)", annotation_position="bottom right")
+    fig.add_trace(go.Scatter(x=[current_T], y=[current_entropy], mode="markers", name=f"T = {current_T:g}",
+                             marker=dict(color=ACCENT, size=13, symbol="diamond")))
+    fig.update_xaxes(type="log", title="temperature T")
+    fig.update_yaxes(title="entropy (nats)", range=[-0.05 * max_entropy, 1.12 * max_entropy])
+    return layout(fig, "Entropy rises with T")
+
+
+def probs_vs_temperature(T: np.ndarray, probs: np.ndarray, current_T: float) -> go.Figure:
+    """Each class's probability against T (log axis): lines never cross, so the ranking is fixed."""
+    n = probs.shape[1]
+    fig = go.Figure([go.Scatter(x=T, y=probs[:, i], mode="lines", name=name,
+                                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5))
+                     for i, name in enumerate(class_labels(n))])
+    fig.add_hline(y=1.0 / n, line_dash="dot", line_color=BASELINE, annotation_text=f"1/N = {1 / n:.3f}",
+                  annotation_position="top right")
+    fig.add_vline(x=current_T, line_color=ACCENT, line_width=2)
+    fig.update_xaxes(type="log", title="temperature T")
+    fig.update_yaxes(title="probability", range=[0, 1.02])
+    return layout(fig, "Every class's probability as T sweeps from 0.01 to 10,000")
+
+
+def gradient_bars(analytic: np.ndarray, autograd: np.ndarray, T: float) -> go.Figure:
+    """Per-class gradient T (p - q) beside autograd's. Both (N,)."""
+    names = class_labels(len(analytic))
+    fig = go.Figure([
+        go.Bar(x=names, y=analytic, name="analytic T (p − q)", marker_color=STUDENT),
+        go.Bar(x=names, y=autograd, name="autograd", marker_color=TEACHER),
+    ])
+    fig.update_yaxes(title="∂ [T² KL(q‖p)] / ∂z_i", zeroline=True, zerolinecolor="#999")
+    return layout(fig, f"Gradient of the soft loss at T = {T:g}", barmode="group")
+
+
+def gradient_norm_curve(T: np.ndarray, scaled: np.ndarray, plain: np.ndarray, current_T: float) -> go.Figure:
+    """||gradient|| against T, with and without the T^2 factor, log-log."""
+    fig = go.Figure([
+        go.Scatter(x=T, y=scaled, mode="lines", name="with T²: ‖T (p − q)‖", line=dict(color=STUDENT, width=3)),
+        go.Scatter(x=T, y=plain, mode="lines", name="without T²: ‖(p − q) / T‖",
+                   line=dict(color=BASELINE, width=3, dash="dash")),
+    ])
+    fig.add_vline(x=current_T, line_color=ACCENT, line_width=2)
+    fig.update_xaxes(type="log", title="temperature T")
+    fig.update_yaxes(type="log", title="gradient norm", exponentformat="power")
+    return layout(fig, "Gradient norm against T")
+
+
+def limit_curve(T: np.ndarray, loss: np.ndarray, limit: float, error: np.ndarray) -> go.Figure:
+    """T^2 KL against T with its logit-matching limit, and the relative error (second axis)."""
+    fig = go.Figure([
+        go.Scatter(x=T, y=loss, mode="lines", name="T² KL(q‖p)", line=dict(color=STUDENT, width=3)),
+        go.Scatter(x=T, y=np.full_like(T, limit), mode="lines", name="limit (1/2N)‖z̃ − ṽ‖²",
+                   line=dict(color=TEACHER, width=2, dash="dot")),
+        go.Scatter(x=T, y=np.maximum(error, 1e-16), mode="lines", name="relative error", yaxis="y2",
+                   line=dict(color=ACCENT, width=2)),
+    ])
+    fig.update_xaxes(type="log", title="temperature T")
+    fig.update_yaxes(title="loss")
+    layout(fig, "High T: KD becomes matching of centred logits")
+    fig.update_layout(yaxis2=dict(title="relative error", type="log", overlaying="y", side="right",
+                                  exponentformat="power", showgrid=False), margin=dict(r=70))
+    return fig

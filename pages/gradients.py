@@ -1,0 +1,59 @@
+"""Gradients: the soft loss's gradient, the T^2 factor, the high-T limit, and common errors."""
+import pandas as pd
+import streamlit as st
+
+from kdviz import softening as S
+from kdviz.config import parse_floats
+from kdviz.misstatements import check_all, to_rows
+from kdviz.page_configs import GradientsConfig
+from kdviz.plots import softening as P
+from kdviz.sweeps import T_CHOICES, autograd_soft_gradient, gradient_sweep
+from ui.messages import stop_with_error
+from ui.state import bind, collect, widget_key
+
+K = "grad"
+st.title("Gradients")
+st.markdown("The soft term of the KD loss pulls the student's logits $z$ towards the teacher's $v$. "
+            "Its gradient is simple, and often misquoted:")
+st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)"
+         r"\qquad p^T = \mathrm{softmax}(z/T),\; q^T = \mathrm{softmax}(v/T)")
+st.caption("Computed by `kdviz.softening.soft_gradient`; checked live against `torch.autograd` below.")
+
+bind(GradientsConfig, K)
+c1, c2, c3 = st.columns([2, 2, 3])
+c1.text_input("Student logits z", key=widget_key(K, "student"))
+c2.text_input("Teacher logits v", key=widget_key(K, "teacher"))
+c3.select_slider("Temperature T (log scale)", options=T_CHOICES, key=widget_key(K, "T"))
+cfg = collect(GradientsConfig, K)
+try:
+    z, v = parse_floats(cfg.student), parse_floats(cfg.teacher)
+    if len(z) != len(v):
+        raise ValueError(f"student has {len(z)} logits and teacher {len(v)}: give both the same number of classes")
+except ValueError as err:
+    stop_with_error(f"Logits: {err}")
+
+analytic = S.soft_gradient(z, v, cfg.T).numpy()
+oracle = autograd_soft_gradient(z, v, cfg.T)
+sweep = gradient_sweep(z, v)
+left, right = st.columns(2)
+left.plotly_chart(P.gradient_bars(analytic, oracle, cfg.T), width="stretch", key="grad_bars")
+left.caption(f"Largest difference between analytic and autograd: **{abs(analytic - oracle).max():.2e}** "
+             "(float64 rounding).")
+right.plotly_chart(P.gradient_norm_curve(sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T), width="stretch",
+                   key="grad_norm")
+right.caption("Without $T^2$ the soft gradient shrinks like $1/T^2$ and the hard labels take over; with it the "
+              "norm stays of order one and is often not monotone in $T$. That is why the loss carries $T^2$.")
+
+st.subheader("High temperature: KD becomes logit matching")
+st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2,"
+         r"\qquad \tilde z = z-\bar z,\ \tilde v = v-\bar v")
+st.plotly_chart(P.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
+                key="limit")
+at = {t: float(S.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
+st.caption(f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[1000.0]:.2%} at T = 1000. "
+           "It needs T much larger than the logits' spread; the logits must be centred "
+           "(`kdviz.softening.logit_matching`).")
+
+st.subheader("Common misstatements, checked on your logits")
+st.caption("Each claim's prediction beside what torch computes for the logits above (`kdviz.misstatements`).")
+st.dataframe(pd.DataFrame(to_rows(check_all(z, v, cfg.T))), hide_index=True, width="stretch", key="myths")

@@ -1,0 +1,29 @@
+"""Home: what knowledge distillation is, and what each page shows."""
+import streamlit as st
+
+st.title("kdviz: knowledge distillation, live")
+st.markdown(
+    """
+**Knowledge distillation** trains a small *student* network to imitate a large *teacher*. Instead of
+learning only from hard labels ("this is a 3"), the student also matches the teacher's full output
+distribution, softened by a **temperature** T: "mostly a 3, a little like an 8, nothing like a 1".
+Those small probabilities, Hinton's *dark knowledge*, tell the student how the teacher generalises.
+
+The loss is one line:
+"""
+)
+st.latex(r"L = \alpha\,\mathrm{CE}\big(\mathrm{softmax}(z),\,y\big) + (1-\alpha)\,T^2\,"
+         r"\mathrm{KL}\big(\mathrm{softmax}(v/T)\,\Vert\,\mathrm{softmax}(z/T)\big)")
+st.markdown(
+    r"""
+with student logits $z$, teacher logits $v$, label $y$, and $\alpha\in[0,1]$ the weight of the hard labels.
+Every page computes what it shows, in your session: nothing is a picture of a curve.
+
+| page | what you can see there |
+|---|---|
+| **Temperature** | how T softens a teacher's output; entropy against T; the T → 0 and T → ∞ limits; why the ranking never changes |
+| **Gradients** | the soft loss's gradient, analytic beside autograd; why the $T^2$ factor is there; KD turning into logit matching at high T; common textbook errors checked live |
+
+Every control is mirrored in the page's URL: copy the link to share exactly what you see.
+"""
+)

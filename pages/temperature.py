@@ -1,0 +1,62 @@
+"""Temperature: how T softens a teacher's output, and what it never changes."""
+import streamlit as st
+
+from kdviz import softening as S
+from kdviz.config import parse_floats
+from kdviz.page_configs import CUSTOM, LOGIT_PRESETS, TemperatureConfig
+from kdviz.plots import softening as P
+from kdviz.sweeps import T_CHOICES, temperature_sweep
+from ui.messages import stop_with_error
+from ui.state import bind, collect, set_fields, widget_key
+
+K = "temp"
+st.title("Temperature")
+st.markdown("A teacher's logits $z$ become probabilities through a softmax at temperature $T$. "
+            "Raising $T$ flattens the distribution and reveals how the teacher ranks the *wrong* classes, "
+            "the dark knowledge a student learns from.")
+st.latex(r"p_i^T = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)} \qquad H(p^T) = -\sum_i p_i^T \log p_i^T")
+st.caption("Computed by `kdviz.softening.softmax_t` and `kdviz.softening.entropy`.")
+
+bind(TemperatureConfig, K)
+left, right = st.columns([1, 2], gap="large")
+with left:
+    st.selectbox("Logit preset", (*LOGIT_PRESETS, CUSTOM), key=widget_key(K, "preset"),
+                 on_change=lambda: set_fields(K, logits=LOGIT_PRESETS.get(st.session_state[widget_key(K, "preset")],
+                                                                      st.session_state[widget_key(K, "logits")])))
+    st.text_input("Logits z (comma-separated)", key=widget_key(K, "logits"),
+                  on_change=lambda: set_fields(K, preset=CUSTOM), help="2 to 20 numbers within ±10,000")
+    st.number_input("True class (for the hard label)", min_value=0, max_value=19, step=1, key=widget_key(K, "label"))
+    st.select_slider("Temperature T (log scale)", options=T_CHOICES, key=widget_key(K, "T"))
+cfg = collect(TemperatureConfig, K)
+
+try:
+    z = parse_floats(cfg.logits)
+except ValueError as err:
+    stop_with_error(f"Logits: {err}")
+if cfg.label >= len(z):
+    stop_with_error(f"The true class must be below the number of classes ({len(z)}): pick 0 to {len(z) - 1}.")
+
+sweep = temperature_sweep(z)
+p_t, p_1 = S.softmax_t(z, cfg.T).numpy(), S.softmax_t(z, 1.0).numpy()
+with right:
+    st.plotly_chart(P.softmax_bars(p_t, p_1, cfg.label, cfg.T), width="stretch", key="bars")
+
+a, b = st.columns(2)
+a.plotly_chart(P.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(S.entropy(z, cfg.T))),
+               width="stretch", key="entropy")
+b.plotly_chart(P.probs_vs_temperature(sweep.T, sweep.probs, cfg.T), width="stretch", key="probs")
+
+cold, hot = S.zero_temperature_limit(z).numpy(), sweep.probs[-1]
+shared = [i for i, x in enumerate(cold) if x > 0]
+ranks_fixed = all((row.argsort() == sweep.probs[0].argsort()).all() for row in sweep.probs[1:]) if len(set(z)) == len(z) else None
+st.subheader("What the figures show")
+st.markdown(
+    f"- **T → 0**: all mass goes to the largest logit"
+    + (f"; here classes {', '.join(map(str, shared))} tie and **share it equally** ({cold[shared[0]]:.2f} each)."
+       if len(shared) > 1 else f" (class {shared[0]}): the softmax becomes the one-hot argmax.")
+    + f"\n- **T = 1** is the model's own prediction; deploy the student at T = 1."
+    f"\n- **T → ∞**: every class tends to 1/N = {1 / len(z):.3f} (at T = 10,000 the largest is {hot.max():.4f}), "
+    f"entropy tends to log N = {sweep.max_entropy:.3f} nats."
+    + ("\n- **The ranking never changes**: the curves on the right never cross, so the argmax is the same at every T."
+       if ranks_fixed else "\n- Tied logits keep equal probabilities at every T; **no two curves ever cross**, so the ranking never changes.")
+)

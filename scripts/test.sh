@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs into .venv, then run it (browser tests included).
+# Usage: bash scripts/test.sh [pytest args]. With KDVIZ_REQUIRE_BROWSER=1 a missing Chromium fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-test.txt
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${KDVIZ_CHROMIUM:-}" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing and apt-get is not available: the browser tests will be skipped."
+    echo "Install Chromium and set KDVIZ_CHROMIUM=/path/to/chromium to run them."
+  fi
+fi
+export OMP_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,24 @@
+"""The sidebar shared by every page: what kdviz is, and the compute device."""
+from __future__ import annotations
+
+import streamlit as st
+
+from kdviz.device import available_devices
+
+
+def draw_sidebar() -> None:
+    """Draw the shared sidebar: a one-line description and the device selector."""
+    with st.sidebar:
+        st.caption("kdviz · knowledge distillation, computed live: every number here is trained or "
+                   "evaluated in your browser session, never precomputed.")
+        devices = available_devices()
+        st.selectbox("Compute device", ["auto"] + devices, key="device",
+                     help="Where training runs. 'auto' takes a CUDA GPU, then Apple MPS, then the CPU.")
+        chosen = devices[0] if st.session_state.get("device", "auto") == "auto" else st.session_state["device"]
+        st.caption(f"Training runs on **{chosen}**.")
+
+
+def device_name() -> str:
+    """The device chosen in the sidebar ("auto" resolved)."""
+    choice = st.session_state.get("device", "auto")
+    return available_devices()[0] if choice == "auto" else choice

@@ -1,0 +1,51 @@
+"""Bind a page's config dataclass to widget state and to the URL, so a copied link reproduces a view."""
+from __future__ import annotations
+
+import dataclasses
+from typing import TypeVar
+
+import streamlit as st
+
+from kdviz.config import from_query, to_query
+
+C = TypeVar("C")
+
+
+def widget_key(prefix: str, name: str) -> str:
+    """The session-state key of the widget for field ``name`` of the page ``prefix``."""
+    return f"{prefix}.{name}"
+
+
+def bind(cls: type[C], prefix: str) -> None:
+    """Seed the page's widget state before its widgets are drawn.
+
+    On a session's first visit the URL decides (malformed values fall back to defaults, and a
+    warning names each one); on a return visit within the session, the page's last config does.
+    Widgets must then be created with key=widget_key(prefix, field) and no value argument.
+    """
+    first = widget_key(prefix, dataclasses.fields(cls)[0].name)
+    if first in st.session_state:
+        return
+    saved = st.session_state.get(f"_{prefix}.saved")
+    if saved is None:
+        saved, notices = from_query(cls, st.query_params.to_dict())
+        for notice in notices:
+            st.warning(notice, icon=":material/link:")
+    for field in dataclasses.fields(cls):
+        st.session_state[widget_key(prefix, field.name)] = getattr(saved, field.name)
+
+
+def collect(cls: type[C], prefix: str) -> C:
+    """Read the widgets into a config, remember it for return visits and write it to the URL."""
+    cfg = cls(**{f.name: st.session_state[widget_key(prefix, f.name)] for f in dataclasses.fields(cls)})
+    st.session_state[f"_{prefix}.saved"] = cfg
+    query = to_query(cfg)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    return cfg
+
+
+def set_fields(prefix: str, **values) -> None:
+    """Callback helper: set widget values (for presets) before the next run draws them."""
+    for name, value in values.items():
+        st.session_state[widget_key(prefix, name)] = value
