@@ -26,13 +26,14 @@ class Check:
     actual: float  # the number torch computes (the oracle named in `oracle`)
     oracle: str  # how `actual` was computed
     relation: str = "equal"  # "equal": the claim predicts `actual`; "greater": it predicts actual > claimed
+    rtol: float = 1e-6  # relative tolerance of "equal" (looser where `actual` is itself a finite-T estimate)
 
     @property
     def holds(self) -> bool:
-        """Whether torch's number bears the claim out (equal to 1e-6 relative, or strictly greater)."""
+        """Whether torch's number bears the claim out (equal within rtol, or strictly greater)."""
         if self.relation == "greater":
             return bool(self.actual > self.claimed)
-        return bool(np.isclose(self.claimed, self.actual, rtol=1e-6, atol=1e-12))
+        return bool(np.isclose(self.claimed, self.actual, rtol=self.rtol, atol=1e-12))
 
 
 def check_all(student, teacher, T: float) -> list[Check]:
@@ -61,7 +62,8 @@ def check_all(student, teacher, T: float) -> list[Check]:
               actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample"),
         Check("at high T, KD matches raw logits: (1/2N) ||z - v||^2",
               "it matches centred logits: (1/2N) ||z~ - v~||^2",
-              claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high, oracle="T^2 KL at T = 1000"),
+              claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high, oracle="T^2 KL at T = 1000",
+              rtol=1e-2),
     ]
 
 

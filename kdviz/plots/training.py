@@ -1,0 +1,83 @@
+"""Figures for training pages: decision boundaries on the plane and learning curves."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout
+
+METRIC_TITLES = {
+    "hard_loss": "hard loss (CE on labels)",
+    "soft_loss": "soft loss (T² KL to teacher)",
+    "test_acc": "test accuracy",
+    "fidelity": "fidelity (agrees with teacher)",
+}
+
+
+def _hex_rgb(colour: str) -> np.ndarray:
+    """'#rrggbb' -> float array (3,) in [0, 255]."""
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+
+
+def probability_image(probs: np.ndarray) -> np.ndarray:
+    """Colour a grid of class probabilities: the winning class's colour, paler where unsure.
+
+    probs: (H, W, C) with rows summing to 1 -> uint8 RGB image (H, W, 3). Confidence 1/C is
+    white, confidence 1 is the full class colour.
+    """
+    h, w, c = probs.shape
+    colours = np.stack([_hex_rgb(PALETTE[i % len(PALETTE)]) for i in range(c)])  # (C, 3)
+    top = probs.argmax(-1)  # (H, W)
+    conf = (probs.max(-1) - 1.0 / c) / (1.0 - 1.0 / c)  # (H, W) in [0, 1]
+    strength = 0.25 + 0.55 * conf[..., None]  # never fully saturated: points stay visible
+    rgb = 255.0 * (1 - strength) + colours[top] * strength
+    return rgb.clip(0, 255).astype(np.uint8)
+
+
+def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys: np.ndarray,
+                        points: np.ndarray, labels: np.ndarray, class_names: list[str],
+                        height: int = 360) -> go.Figure:
+    """Side-by-side decision regions with the data on top.
+
+    panels: [(title, probs (H, W, C))], xs: (W,) grid x, ys: (H,) grid y, points: (n, 2), labels: (n,).
+    """
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
+                        horizontal_spacing=0.03, shared_yaxes=True)
+    dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
+    for col, (_, probs) in enumerate(panels, start=1):
+        fig.add_trace(go.Image(z=probability_image(probs), x0=float(xs[0]), dx=dx, y0=float(ys[0]), dy=dy,
+                               hoverinfo="skip"), row=1, col=col)
+        for k, name in enumerate(class_names):
+            sel = labels == k
+            fig.add_trace(go.Scattergl(
+                x=points[sel, 0], y=points[sel, 1], mode="markers", name=name, legendgroup=name,
+                showlegend=col == 1, marker=dict(size=5, color=PALETTE[k % len(PALETTE)],
+                                                 line=dict(width=0.6, color="white"))), row=1, col=col)
+        fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
+        fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
+    return layout(fig, None, height=height)
+
+
+def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
+                    metrics: tuple[str, ...] = ("hard_loss", "soft_loss", "test_acc", "fidelity"),
+                    height: int = 420) -> go.Figure:
+    """A 2x2 grid of learning curves, one line per role ("kd", "baseline", ...).
+
+    steps: (R,); series[role][metric]: (R,). Roles use the house colours and names.
+    """
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES.get(m, m) for m in metrics],
+                        vertical_spacing=0.16, horizontal_spacing=0.08)
+    for i, metric in enumerate(metrics):
+        r, c = divmod(i, 2)
+        for role, data in series.items():
+            if metric not in data:
+                continue
+            fig.add_trace(go.Scatter(x=steps, y=data[metric], mode="lines", name=ROLE_NAMES.get(role, role),
+                                     legendgroup=role, showlegend=i == 0,
+                                     line=dict(color=ROLE_COLOURS.get(role, PALETTE[0]), width=2.5)),
+                          row=r + 1, col=c + 1)
+        if metric in ("test_acc", "fidelity"):
+            fig.update_yaxes(tickformat=".0%", row=r + 1, col=c + 1)
+    fig.update_xaxes(title_text="step", row=2)
+    return layout(fig, None, height=height)

@@ -1,0 +1,39 @@
+"""Config dataclasses <-> URL query parameters."""
+import pytest
+
+from kdviz.config import format_floats, from_query, parse_floats, to_query
+from kdviz.page_configs import GradientsConfig, TemperatureConfig
+
+
+def test_round_trip_of_every_field():
+    cfg = TemperatureConfig(preset="a tie", logits="3, 3, 1", label=2, T=0.5)
+    back, notices = from_query(TemperatureConfig, to_query(cfg))
+    assert back == cfg and notices == []
+
+
+def test_defaults_when_the_url_is_empty_and_unknown_keys_are_ignored():
+    cfg, notices = from_query(GradientsConfig, {"utm_source": "mail"})
+    assert cfg == GradientsConfig() and notices == []
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"T": "0"}, "T"), ({"T": "3.3"}, "T"), ({"T": "nan"}, "T"), ({"label": "-1"}, "label"),
+    ({"label": "x"}, "label"), ({"preset": "nope"}, "preset"), ({"logits": "1,,"}, "logits"),
+])
+def test_malformed_values_fall_back_with_a_notice_naming_them(params, field):
+    cfg, notices = from_query(TemperatureConfig, params)
+    assert getattr(cfg, field) == getattr(TemperatureConfig(), field)
+    assert len(notices) == 1 and f"{field}=" in notices[0]
+
+
+def test_logits_are_canonicalised():
+    cfg, _ = from_query(TemperatureConfig, {"logits": "1 2,3.50"})
+    assert cfg.logits == "1, 2, 3.5"
+
+
+def test_parse_floats_messages():
+    assert parse_floats("1, -2.5e1") == (1.0, -25.0)
+    assert format_floats((1.0, -25.0)) == "1, -25"
+    for text, msg in [("", "between 2 and 20"), ("1,a", "'a' is not a number"), ("1, inf", "finite")]:
+        with pytest.raises(ValueError, match=msg):
+            parse_floats(text)

@@ -1,0 +1,46 @@
+"""Figure builders: shapes, colours and data they carry."""
+import numpy as np
+
+from kdviz.plots import softening as PS
+from kdviz.plots import training as PT
+from kdviz.plots.style import PALETTE, STUDENT, BASELINE
+
+
+def test_probability_image_colours_the_winner_and_pales_with_doubt():
+    probs = np.zeros((2, 2, 3))
+    probs[0, 0] = [1, 0, 0]  # certain class 0
+    probs[0, 1] = [0, 0, 1]  # certain class 2
+    probs[1, :] = 1 / 3  # no idea
+    img = PT.probability_image(probs)
+    assert img.shape == (2, 2, 3) and img.dtype == np.uint8
+    red0 = int(PALETTE[0][1:3], 16)
+    assert abs(int(img[0, 0, 0]) - (255 * 0.2 + red0 * 0.8)) <= 1
+    assert img[1, 0].min() > img[0, 0].min()  # unsure -> paler (closer to white)
+
+
+def test_decision_boundaries_one_panel_per_model_with_points():
+    xs, ys = np.linspace(-1, 1, 5), np.linspace(-2, 2, 4)
+    probs = np.full((4, 5, 2), 0.5)
+    pts, lab = np.random.default_rng(0).normal(size=(10, 2)), np.array([0, 1] * 5)
+    fig = PT.decision_boundaries([("Teacher", probs), ("KD", probs), ("Baseline", probs)], xs, ys, pts, lab, ["a", "b"])
+    images = [t for t in fig.data if t.type == "image"]
+    scatters = [t for t in fig.data if t.type == "scattergl"]
+    assert len(images) == 3 and len(scatters) == 6
+    assert [a.text for a in fig.layout.annotations] == ["Teacher", "KD", "Baseline"]
+    assert sum(len(s.x) for s in scatters[:2]) == 10
+
+
+def test_learning_curves_use_role_colours():
+    steps = np.arange(5)
+    fig = PT.learning_curves(steps, {"kd": {"test_acc": np.ones(5), "hard_loss": np.zeros(5)},
+                                     "baseline": {"test_acc": np.ones(5) / 2}})
+    colours = {t.name: t.line.color for t in fig.data}
+    assert colours == {"KD student": STUDENT, "Baseline (no KD)": BASELINE}
+    assert len(fig.data) == 3
+
+
+def test_softmax_bars_carry_the_three_distributions():
+    p = np.array([0.7, 0.2, 0.1])
+    fig = PS.softmax_bars(p, p, 1, 4.0)
+    assert [t.name for t in fig.data] == ["hard label", "softmax at T = 1", "softmax at T = 4"]
+    assert list(fig.data[0].y) == [0, 1, 0]
