@@ -6,10 +6,10 @@ from ui.sidebar import draw_sidebar
 st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide")
 
 PAGES = {
-    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Start": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
     "The mathematics": [
-        st.Page("pages/temperature.py", title="Temperature", icon=":material/thermostat:"),
-        st.Page("pages/gradients.py", title="Gradients", icon=":material/functions:"),
+        st.Page("app_pages/temperature.py", title="Temperature", icon=":material/thermostat:"),
+        st.Page("app_pages/gradients.py", title="Gradients", icon=":material/functions:"),
     ],
 }
 

@@ -1,6 +1,7 @@
 """Shared test fixtures: AppTest pages, a live Streamlit server and a real Chromium through Playwright."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -24,7 +25,7 @@ torch.set_num_threads(1)  # tests are small; one thread avoids oversubscribing 2
 
 @pytest.fixture
 def page_test():
-    """Return a function opening one page in AppTest: page_test("pages/x.py", **query) -> AppTest."""
+    """Return a function opening one page in AppTest: page_test("app_pages/x.py", **query) -> AppTest."""
     from streamlit.testing.v1 import AppTest
 
     def open_page(path: str, **query) -> "AppTest":
@@ -54,39 +55,45 @@ def _browser_missing_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """Start the app with `streamlit run` on a free loopback port; yield its base URL."""
+@contextlib.contextmanager
+def streamlit_server(log_name: str = "server.log"):
+    """Run the app with `streamlit run` on a free loopback port; yield its base URL, then stop it."""
     reason = _browser_missing_reason()
     if reason:
         (pytest.fail if REQUIRE_BROWSER else pytest.skip)(f"browser tests need a browser: {reason}")
+    ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "KDVIZ_WORKERS": "2"}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"streamlit did not become healthy; see {ARTIFACTS / 'server.log'}")
-        yield url
-    finally:
-        proc.terminate()
+    with open(ARTIFACTS / log_name, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            deadline = time.time() + 90
+            while time.time() < deadline:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(f"streamlit did not become healthy; see {ARTIFACTS / log_name}")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The base URL of one app server shared by the browser tests of a session."""
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -107,11 +114,11 @@ def open_in_browser(browser, app_url):
     """Return a function that loads a page path, waits until it has run, and returns the Playwright page."""
     contexts = []
 
-    def load(path: str, min_charts: int = 1):
+    def load(path: str, min_charts: int = 1, base: str = app_url):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(ctx)
         page = ctx.new_page()
-        page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+        page.goto(f"{base}/{path}", wait_until="domcontentloaded")
         page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
         page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {min_charts}",
                                timeout=90_000)

@@ -17,7 +17,7 @@ def test_home_page_renders_and_lists_the_pages(page_test):
 
 
 def test_temperature_page_draws_softmax_at_t(page_test):
-    at = page_test("pages/temperature.py")
+    at = page_test("app_pages/temperature.py")
     assert not at.exception and not at.error
     bars = charts(at)[0]["data"]
     soft = values(bars[2]["y"])
@@ -28,7 +28,7 @@ def test_temperature_page_draws_softmax_at_t(page_test):
 
 
 def test_changing_t_changes_the_figure_and_the_url(page_test):
-    at = page_test("pages/temperature.py")
+    at = page_test("app_pages/temperature.py")
     before = values(charts(at)[0]["data"][2]["y"])
     at.select_slider(key="temp.T").set_value(20.0).run()
     after = values(charts(at)[0]["data"][2]["y"])
@@ -38,7 +38,7 @@ def test_changing_t_changes_the_figure_and_the_url(page_test):
 
 
 def test_preset_fills_the_logits_and_tie_shares_mass(page_test):
-    at = page_test("pages/temperature.py")
+    at = page_test("app_pages/temperature.py")
     at.selectbox(key="temp.preset").set_value("a tie").run()
     assert at.text_input(key="temp.logits").value == "3, 3, 1, 0, -1"
     text = " ".join(m.value for m in at.markdown)
@@ -46,7 +46,7 @@ def test_preset_fills_the_logits_and_tie_shares_mass(page_test):
 
 
 def test_url_parameters_restore_the_state(page_test):
-    at = page_test("pages/temperature.py", logits="1, 2, 3", T="0.5", label="2", preset="your own values")
+    at = page_test("app_pages/temperature.py", logits="1, 2, 3", T="0.5", label="2", preset="your own values")
     assert not at.exception and not at.warning
     assert at.text_input(key="temp.logits").value == "1, 2, 3"
     assert at.select_slider(key="temp.T").value == 0.5
@@ -56,7 +56,7 @@ def test_url_parameters_restore_the_state(page_test):
 
 
 def test_malformed_url_values_fall_back_with_a_notice(page_test):
-    at = page_test("pages/temperature.py", T="hot", logits="1, nope")
+    at = page_test("app_pages/temperature.py", T="hot", logits="1, nope")
     assert not at.exception
     notices = " ".join(w.value for w in at.warning)
     assert "T='hot'" in notices and "logits='1, nope'" in notices
@@ -70,7 +70,7 @@ def test_malformed_url_values_fall_back_with_a_notice(page_test):
     ("1, 1e9", "within ±10,000"),
 ])
 def test_bad_logits_show_a_message_not_a_traceback(page_test, logits, message):
-    at = page_test("pages/temperature.py")
+    at = page_test("app_pages/temperature.py")
     at.text_input(key="temp.logits").set_value(logits).run()
     assert not at.exception
     assert message in at.error[0].value
@@ -78,13 +78,13 @@ def test_bad_logits_show_a_message_not_a_traceback(page_test, logits, message):
 
 
 def test_label_beyond_the_classes_is_explained(page_test):
-    at = page_test("pages/temperature.py")
+    at = page_test("app_pages/temperature.py")
     at.number_input(key="temp.label").set_value(7).run()
     assert not at.exception and "below the number of classes (5)" in at.error[0].value
 
 
 def test_gradients_page_analytic_matches_autograd(page_test):
-    at = page_test("pages/gradients.py")
+    at = page_test("app_pages/gradients.py")
     assert not at.exception and not at.error
     bars = charts(at)[0]["data"]
     assert np.allclose(values(bars[0]["y"]), values(bars[1]["y"]), atol=1e-12)
@@ -98,7 +98,7 @@ def test_gradients_page_analytic_matches_autograd(page_test):
 
 
 def test_gradients_page_changes_with_t_and_restores_from_url(page_test):
-    at = page_test("pages/gradients.py", student="1, 0, -1", teacher="0, 1, 2", T="10")
+    at = page_test("app_pages/gradients.py", student="1, 0, -1", teacher="0, 1, 2", T="10")
     assert at.select_slider(key="grad.T").value == 10.0
     bars = charts(at)[0]["data"]
     p, q = np.exp(np.array([1, 0, -1]) / 10), np.exp(np.array([0, 1, 2]) / 10)
@@ -108,6 +108,6 @@ def test_gradients_page_changes_with_t_and_restores_from_url(page_test):
 
 
 def test_gradients_page_rejects_mismatched_logits(page_test):
-    at = page_test("pages/gradients.py", student="1, 2, 3", teacher="1, 2")
+    at = page_test("app_pages/gradients.py", student="1, 2, 3", teacher="1, 2")
     assert not at.exception
     assert "same number of classes" in at.error[0].value
