@@ -247,14 +247,21 @@ def dkd_split(z, v, labels, T=1.0) -> DKDSplit:
 
     TCKD = KL([q_t, 1 - q_t] || [p_t, 1 - p_t]); NCKD = KL(q^_{\\t} || p^_{\\t}) over the N - 1
     non-target classes renormalised. Exact identity: KD = TCKD + (1 - q_t) * NCKD.
-    Computed with log-probabilities so that it is finite for extreme logits.
+    Validates its input, then calls dkd_from_log.
     """
     z, v = check_pair(z, v)
     y = check_labels(labels, z)
     T = check_temperature(T)
-    logp = F.log_softmax(z / T, -1)
-    logq = F.log_softmax(v / T, -1)
-    onehot = F.one_hot(y, z.shape[-1]).bool()
+    return dkd_from_log(F.log_softmax(z / T, -1), F.log_softmax(v / T, -1), y)
+
+
+def dkd_from_log(logp: torch.Tensor, logq: torch.Tensor, y: torch.Tensor) -> DKDSplit:
+    """The DKD split from student and teacher log-probabilities (..., N) and labels (...).
+
+    No validation (so a diverging member yields NaN instead of an exception, and it batches under
+    vmap); dkd_split is the checked entry point. Log-probabilities keep it finite for extreme logits.
+    """
+    onehot = F.one_hot(y, logp.shape[-1]).bool()
     lp_t = logp.gather(-1, y.unsqueeze(-1)).squeeze(-1)
     lq_t = logq.gather(-1, y.unsqueeze(-1)).squeeze(-1)
     lp_rest = torch.logsumexp(logp.masked_fill(onehot, -math.inf), -1)  # log(1 - p_t)
