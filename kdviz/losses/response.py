@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 
 from kdviz.losses._shapes import batch_mean, labels_for, logits_pair, member_param, right
-
 from kdviz.softening import check_temperature, dkd_from_log, kl_from_log
 
 
