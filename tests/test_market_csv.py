@@ -1,0 +1,128 @@
+"""Uploaded price CSVs: what is accepted, and a specific message for each kind of malformed file."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from kdviz.market.csv_input import MAX_BYTES, parse_price_csv
+from kdviz.market.dataset import build_market_dataset, minimum_rows
+from kdviz.market.features import FeatureConfig
+
+N = 400  # default settings need minimum_rows() = 369 rows
+
+
+def table(n=N, volume=True, header="Date,Close,Volume", sep=","):
+    """(lines, dates, closes): a valid file's lines, header first, oldest first."""
+    dates = pd.bdate_range("2012-01-02", periods=n)
+    closes = np.round(80 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, n))), 4)
+    rows = [sep.join([str(d.date()), f"{c:.4f}"] + ([str(1000 + i)] if volume else []))
+            for i, (d, c) in enumerate(zip(dates, closes))]
+    return [header] + rows, dates, closes
+
+
+def csv(lines) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+def edit(line_no: int, text: str, n=N):
+    """A valid file with file line ``line_no`` (1 = header) replaced by ``text``."""
+    lines, _, _ = table(n)
+    lines[line_no - 1] = text
+    return csv(lines)
+
+
+# ---------------------------------------------------------------- accepted files
+def test_valid_file_round_trips():
+    lines, dates, closes = table()
+    df = parse_price_csv(csv(lines))
+    assert list(df.columns) == ["Date", "Close", "Volume"] and len(df) == N
+    assert (df["Date"].to_numpy() == dates.to_numpy()).all()
+    np.testing.assert_allclose(df["Close"], closes)
+    np.testing.assert_allclose(df["Volume"], 1000 + np.arange(N))
+    assert df.attrs["notes"] == [] and df.index.tolist() == list(range(N))
+
+
+def test_tolerated_variations():
+    lines, dates, closes = table(volume=False, header="  date ; CLOSE ", sep=";")
+    lines = [lines[0] + ";Comment"] + [ln + ";x" for ln in lines[1:]]  # extra column ignored
+    lines.insert(5, "")  # a blank line
+    text = "\ufeff" + "\r\n".join(lines) + "\r\n"  # BOM and Windows line ends
+    df = parse_price_csv(text.encode("utf-8"))
+    assert list(df.columns) == ["Date", "Close"] and len(df) == N
+    np.testing.assert_allclose(df["Close"], closes)
+
+
+def test_newest_first_file_is_reversed_with_a_note():
+    lines, dates, closes = table()
+    df = parse_price_csv(csv([lines[0]] + lines[:0:-1]))
+    assert (df["Date"].to_numpy() == dates.to_numpy()).all()
+    np.testing.assert_allclose(df["Close"], closes)
+    assert "reversed" in df.attrs["notes"][0]
+
+
+def test_parsed_file_builds_a_market_dataset():
+    df = parse_price_csv(csv(table()[0]))
+    ds = build_market_dataset(df, "uploaded")
+    assert ds.n_features == 13 and len(ds.y_test) >= 20
+
+
+def test_minimum_rows_follows_the_settings():
+    small = FeatureConfig(lags=2, vol_windows=(5,), momentum_windows=(5,), ma_windows=(), volume_window=0)
+    need = minimum_rows(small, horizon=1)
+    lines, _, _ = table(need)
+    assert len(parse_price_csv(csv(lines), min_rows=need)) == need
+    with pytest.raises(ValueError, match=f"The file has {need - 1} rows of prices; at least {need} are needed"):
+        parse_price_csv(csv(lines[:-1]), min_rows=need)
+
+
+# ---------------------------------------------------------------- malformed files, one message each
+MALFORMED = [
+    ("empty", b"", r"^The file is empty\.$"),
+    ("only blank lines", b"\n \n\n", r"^The file is empty\.$"),
+    ("too big", b"0" * (MAX_BYTES + 1), r"The file is 5\.0 MB; the limit is 5 MB"),
+    ("binary (xlsx)", b"PK\x03\x04\x14\x00\x06\x00" + bytes(50), r"not a CSV text file .*binary data"),
+    ("ragged row", edit(4, "2012-01-05,80.1,1000,extra"),
+     r"could not be read as CSV: Expected 3 fields in line 4, saw 4"),
+    ("header only", b"Date,Close\n", r"header but no data rows"),
+    ("no close column", csv(["Date,Price"] + table()[0][1:]), r"Missing column Close \(columns found: Date, Price\)"),
+    ("no header", csv(table()[0][1:]), r"Missing column Date and Close \(columns found: 2012-01-02"),
+    ("repeated column", csv(["Date,Close,close"] + [ln + ",1" for ln in table(volume=False)[0][1:]]),
+     r"The column Close appears twice \('Close' and 'close'\)"),
+    ("date does not parse", edit(5, "2012-13-45,80,1"), r"Date '2012-13-45' on line 5 is not a date; use YYYY-MM-DD"),
+    ("missing date", edit(7, ",80,1"), r"Date is missing on line 7\."),
+    ("duplicate date", edit(4, table()[0][2]), r"Date 2012-01-03 appears more than once \(lines 3 and 4\)"),
+    ("unsorted dates", edit(6, "2011-06-01,80,1"), r"in order .*2011-06-01 on line 6 comes after 2012-01-05 on line 5"),
+    ("non-numeric close", edit(3, "2012-01-03,abc,1"), r"Close 'abc' on line 3 is not a number"),
+    ("thousands separator", edit(3, '2012-01-03,"1,234.5",1'), r"Close '1,234.5' on line 3 is not a number.*thousands"),
+    ("negative close", edit(9, "2012-01-11,-3.5,1"), r"Close must be positive: -3.5 on line 9"),
+    ("zero close", edit(9, "2012-01-11,0,1"), r"Close must be positive: 0 on line 9"),
+    ("NaN gap in close", edit(10, "2012-01-12,NaN,1"),
+     r"Close is missing \(empty or NaN\) on line 10: gaps are not filled"),
+    ("empty close", edit(10, "2012-01-12,,1"), r"Close is missing \(empty or NaN\) on line 10"),
+    ("infinite close", edit(10, "2012-01-12,inf,1"), r"Close is not a finite number on line 10"),
+    ("negative volume", edit(8, "2012-01-10,80,-5"), r"Volume must be zero or more: -5 on line 8"),
+    ("non-numeric volume", edit(8, "2012-01-10,80,lots"), r"Volume 'lots' on line 8 is not a number"),
+    ("too few rows", csv(table(50)[0]), r"The file has 50 rows of prices; at least 369 are needed"),
+]
+
+
+@pytest.mark.parametrize("data, pattern", [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_file_gets_a_specific_message(data, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        parse_price_csv(data)
+
+
+def test_many_bad_rows_are_counted_and_listed():
+    lines, _, _ = table()
+    for k in (3, 5, 8, 13, 21, 34, 55):
+        lines[k - 1] = lines[k - 1].split(",")[0] + ",n/a,1"
+    with pytest.raises(ValueError, match=r"on lines 3, 5, 8, 13, 21 and 2 more"):
+        parse_price_csv(csv(lines))
+    lines, _, _ = table()
+    lines[3], lines[6] = "x,1,1", "y,1,1"
+    with pytest.raises(ValueError, match=r"Date 'x' on line 4 is not a date \(2 rows in all: lines 4 and 7\)"):
+        parse_price_csv(csv(lines))
+
+
+def test_rejects_non_bytes():
+    with pytest.raises(ValueError, match="expected the uploaded file's bytes"):
+        parse_price_csv(12345)
