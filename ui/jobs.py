@@ -1,0 +1,83 @@
+"""Background jobs on a page: start one per session and key, and redraw it live while it runs.
+
+The pool is shared by every session of the server (kdviz.jobs.default_pool); each browser
+session is one owner, and its jobs are stopped when the session ends. A live view is an
+st.fragment that polls the job's latest snapshot a few times a second while it runs, stops
+polling when it ends (one full rerun turns the timer off), and shows the queue position while
+it waits for a free worker.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+import streamlit as st
+
+from kdviz.jobs import Job, default_pool, release_owner
+
+POLL_SECONDS = 0.4
+
+
+@st.cache_resource(show_spinner=False)
+def warm_pool() -> None:
+    """Start the shared worker pool once per server, so the first Start click does not wait for it."""
+    default_pool()
+
+
+@st.cache_resource(scope="session", on_release=release_owner, show_spinner=False)
+def session_owner() -> str:
+    """This browser session's id; when the session ends, its jobs are stopped."""
+    return uuid.uuid4().hex
+
+
+def current(key: str) -> Job | None:
+    """The job this session started under ``key`` (None if none)."""
+    return st.session_state.get(f"_job.{key}")
+
+
+def start(key: str, task: tuple[Callable | str, Any]) -> Job:
+    """Stop this session's job under ``key`` (if any) and submit ``task`` in its place."""
+    old = current(key)
+    if old is not None and not old.done:
+        old.stop()
+    job = default_pool().submit(task, owner=session_owner())
+    st.session_state[f"_job.{key}"] = job
+    st.session_state[f"_job.{key}.polling"] = True
+    return job
+
+
+def forget(key: str) -> None:
+    """Stop and drop this session's job under ``key``."""
+    job = current(key)
+    if job is not None and not job.done:
+        job.stop()
+    st.session_state.pop(f"_job.{key}", None)
+
+
+def status_line(job: Job | None) -> str:
+    """One sentence on where a job stands, for the page."""
+    if job is None:
+        return "Not started."
+    if job.state == "queued":
+        pos = job.queue_position
+        return (f"Waiting for a free worker: number {pos} in the queue. Every worker of this server is "
+                "busy training; your run starts as soon as one frees up." if pos else "Starting…")
+    return {"running": f"Training… {job.progress:.0%}", "paused": f"Paused at {job.progress:.0%}.",
+            "done": "Finished.", "stopped": f"Stopped at {job.progress:.0%}.",
+            "error": f"The run failed: {job.error}"}[job.state]
+
+
+def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
+    """Draw ``draw(job, snapshot)`` now, and again every POLL_SECONDS while the job runs."""
+    job = current(key)
+    polling = job is not None and not job.done
+
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def view() -> None:
+        live = current(key)
+        draw(live, live.snapshot() if live is not None else None)
+        if live is not None and live.done and st.session_state.get(f"_job.{key}.polling"):
+            st.session_state[f"_job.{key}.polling"] = False
+            st.rerun(scope="app")  # one full rerun, so the fragment is redefined without a timer
+
+    view()
