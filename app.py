@@ -1,6 +1,7 @@
 """kdviz: the router. Lists the pages explicitly and draws the shared sidebar."""
 import streamlit as st
 
+from ui.jobs import warm_pool
 from ui.sidebar import draw_sidebar
 
 st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide")
@@ -11,8 +12,12 @@ PAGES = {
         st.Page("app_pages/temperature.py", title="Temperature", icon=":material/thermostat:"),
         st.Page("app_pages/gradients.py", title="Gradients", icon=":material/functions:"),
     ],
+    "Training": [
+        st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:"),
+    ],
 }
 
 page = st.navigation(PAGES)
+warm_pool()
 draw_sidebar()
 page.run()

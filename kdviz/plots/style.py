@@ -22,3 +22,10 @@ def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) ->
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0), **kw,
     )
     return fig
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """Move the legend under the plot: figures with subplot titles have no room for it on top."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
+                      margin=dict(t=40, b=70))
+    return fig

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout
+from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below
 
 METRIC_TITLES = {
     "hard_loss": "hard loss (CE on labels)",
@@ -56,7 +56,7 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
                                                  line=dict(width=0.6, color="white"))), row=1, col=col)
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
-    return layout(fig, None, height=height)
+    return legend_below(layout(fig, None, height=height))
 
 
 def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
@@ -80,4 +80,4 @@ def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
         if metric in ("test_acc", "fidelity"):
             fig.update_yaxes(tickformat=".0%", row=r + 1, col=c + 1)
     fig.update_xaxes(title_text="step", row=2)
-    return layout(fig, None, height=height)
+    return legend_below(layout(fig, None, height=height))
