@@ -14,6 +14,7 @@ PAGES = {
     ],
     "Training": [
         st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:"),
+        st.Page("app_pages/dark_knowledge.py", title="Dark knowledge", icon=":material/dark_mode:"),
     ],
 }
 
