@@ -15,6 +15,8 @@ PAGES = {
     "Training": [
         st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:"),
         st.Page("app_pages/dark_knowledge.py", title="Dark knowledge", icon=":material/dark_mode:"),
+        st.Page("app_pages/compare.py", title="Compare paradigms", icon=":material/compare:"),
+        st.Page("app_pages/beyond.py", title="Beyond one teacher", icon=":material/groups:"),
     ],
 }
 

@@ -1,0 +1,79 @@
+"""Figures of the paradigm pages: per-method curves and results with seed spread, teacher disagreement,
+EMA lag and born-again generations. Pure functions: arrays in, go.Figure out."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from kdviz.plots.style import BASELINE, PALETTE, STUDENT, TEACHER, layout, legend_below
+
+METHOD_COLOURS = {"baseline": BASELINE, "kd": STUDENT, "dkd": "#8e44ad", "fitnet": "#2a9d55", "attention": "#16a085",
+                  "rkd": "#b7950b", "similarity": "#5d6d7e", "multi_teacher": TEACHER, "mutual": "#c0392b",
+                  "born_again": "#e67e22", "ema": "#2c3e50"}
+
+
+def method_colour(name: str) -> str:
+    """The colour of a method, the same in every figure."""
+    return METHOD_COLOURS.get(name, PALETTE[hash(name) % len(PALETTE)])
+
+
+def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], names: dict[str, str],
+                  height: int = 340) -> go.Figure:
+    """Side-by-side learning curves, one line per method: panels {title: {method: values (R,)}}, steps (R,)."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
+    for col, (title, series) in enumerate(panels.items(), start=1):
+        for m, y in series.items():
+            fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=names.get(m, m), legendgroup=m,
+                                     showlegend=col == 1, line=dict(color=method_colour(m), width=2.2,
+                                                                   dash="dot" if m == "baseline" else "solid")),
+                          row=1, col=col)
+        if "accuracy" in title.lower() or "fidelity" in title.lower():
+            fig.update_yaxes(tickformat=".0%", row=1, col=col)
+    fig.update_xaxes(title_text="step")
+    return legend_below(layout(fig, None, height=height))
+
+
+def seed_strip(labels: list[str], methods: list[str], values: np.ndarray, title: str, percent: bool = True,
+               height: int = 330) -> go.Figure:
+    """Each method's per-seed values as dots with the mean ± std as a bar: values (M, S)."""
+    fig = go.Figure()
+    scale = 100 if percent else 1
+    for i, (lab, m) in enumerate(zip(labels, methods)):
+        v = values[i] * scale
+        sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        fig.add_trace(go.Bar(x=[lab], y=[v.mean()], error_y=dict(type="data", array=[sd]), showlegend=False,
+                             marker_color=method_colour(m), opacity=0.55, hovertemplate=f"{lab}: %{{y:.1f}}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[lab] * len(v), y=v, mode="markers", showlegend=False,
+                                 marker=dict(color=method_colour(m), size=8, line=dict(width=1, color="white")),
+                                 hovertemplate="seed value %{y:.1f}<extra></extra>"))
+    fig.update_yaxes(title_text=title)
+    return layout(fig, None, height=height)
+
+
+def disagreement_map(xs: np.ndarray, ys: np.ndarray, disagreement: np.ndarray, points: np.ndarray,
+                     labels: np.ndarray, height: int = 380) -> go.Figure:
+    """Where the teachers disagree: disagreement (H, W) in [0, 1] as a heatmap with the data on top."""
+    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=disagreement, colorscale="Greys", zmin=0, zmax=1,
+                               colorbar=dict(title="disagreement", thickness=12)))
+    for k in np.unique(labels):
+        sel = labels == k
+        fig.add_trace(go.Scattergl(x=points[sel, 0], y=points[sel, 1], mode="markers", name=f"class {k}",
+                                   marker=dict(size=4, color=PALETTE[int(k) % len(PALETTE)])))
+    fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False)
+    fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=False)
+    return layout(fig, None, height=height)
+
+
+def lines(x: np.ndarray, series: dict[str, np.ndarray], xtitle: str, ytitle: str, colours: dict[str, str] | None = None,
+          dashes: dict[str, str] | None = None, percent: bool = False, log_x: bool = False,
+          height: int = 340) -> go.Figure:
+    """Simple named lines on shared x (each series (R,)); colours and dashes by name."""
+    fig = go.Figure()
+    for i, (name, y) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if len(x) < 12 else "lines", name=name,
+                                 line=dict(color=(colours or {}).get(name, PALETTE[i % len(PALETTE)]), width=2.2,
+                                           dash=(dashes or {}).get(name, "solid"))))
+    fig.update_xaxes(title_text=xtitle, type="log" if log_x else None)
+    fig.update_yaxes(title_text=ytitle, tickformat=".0%" if percent else None)
+    return layout(fig, None, height=height)
