@@ -17,6 +17,7 @@ PAGES = {
         st.Page("app_pages/dark_knowledge.py", title="Dark knowledge", icon=":material/dark_mode:"),
         st.Page("app_pages/compare.py", title="Compare paradigms", icon=":material/compare:"),
         st.Page("app_pages/beyond.py", title="Beyond one teacher", icon=":material/groups:"),
+        st.Page("app_pages/market.py", title="Market", icon=":material/candlestick_chart:"),
     ],
 }
 

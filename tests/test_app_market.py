@@ -1,0 +1,61 @@
+"""AppTest: the Market page trains at small settings, shows its verdict, and names a bad upload's problem."""
+import time
+
+from tests.conftest import charts
+
+SMALL = dict(days="800", members="2", teacher="16", steps="100", seeds="2")
+
+
+def wait_for(at, key, deadline=120):
+    job = at.session_state[f"_job.{key}"]
+    assert job.wait(deadline), "the job did not finish in time"
+    at.run()
+    return job
+
+
+def test_train_shows_the_verdict_and_four_figures(page_test):
+    at = page_test("app_pages/market.py", **SMALL)
+    assert not at.exception
+    assert any("majority class" in m.value for m in at.markdown)
+    at.button(key="start").click().run()
+    job = wait_for(at, "market")
+    assert job.state == "done", job.error
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "KD student" in text and "faster at batch 1" in text
+    figs = charts(at)
+    titles = " ".join(f["layout"].get("title", {}).get("text", "") for f in figs)
+    for word in ("accuracy", "latency", "Calibration", "not advice"):
+        assert word in titles
+    assert at.query_params["days"] in ("800", ["800"])
+
+
+def test_a_malformed_upload_shows_its_message(page_test):
+    at = page_test("app_pages/market.py", source="upload")
+    assert not at.exception
+    assert any("Upload a CSV" in i.value for i in at.info)
+    at.session_state["market.csv_bytes"] = b"Day,Price\n2020-01-01,1\n"
+    at.run()
+    assert not at.exception
+    assert any("Missing column Date and Close" in e.value for e in at.error)
+    at.session_state["market.csv_bytes"] = b"Date,Close\n2020-01-01,10\n2020-01-02,-3\n"
+    at.run()
+    assert any("Close must be positive" in e.value for e in at.error)
+
+
+def test_bad_settings_show_an_error_not_a_traceback(page_test):
+    at = page_test("app_pages/market.py", lags="0", trend="false", volatility="false", volume="false")
+    assert not at.exception
+    assert any("at least one feature" in e.value for e in at.error)
+
+
+def test_transfer_runs_and_draws_its_curve(page_test):
+    at = page_test("app_pages/market.py")
+    at.text_input(key="tr.months").set_value("1, 3").run()
+    at.number_input(key="tr.steps").set_value(50).run()
+    at.button(key="start_transfer").click().run()
+    job = wait_for(at, "market_transfer")
+    assert job.state == "done", job.error
+    assert not at.exception
+    assert any("Cross-market" in f["layout"]["title"]["text"] for f in charts(at))
+    assert any("majority class" in m.value and "month" not in m.value for m in at.markdown)
