@@ -30,15 +30,7 @@ with st.expander("Settings", expanded=jobs.current(JOB) is None):
     c3.slider("alpha (weight of hard labels)", 0.0, 1.0, step=0.05, key=w("alpha"))
 cfg = collect(L.BeyondConfig, K)
 
-job = jobs.current(JOB)
-running = job is not None and job.state in ("queued", "running")
-b1, b2, _ = st.columns([1, 1, 6])
-if b1.button("Start", type="primary", key="start", disabled=running, icon=":material/play_arrow:"):
-    jobs.start(JOB, L.task(cfg, device=device_name()))
-    st.rerun()
-if b2.button("Reset", key="reset", icon=":material/restart_alt:"):
-    jobs.forget(JOB)
-    st.rerun()
+job = jobs.start_reset(JOB, lambda: L.task(cfg, device=device_name()))
 
 
 def pending(snap, topic: str) -> bool:

@@ -39,15 +39,7 @@ try:
 except ValueError as err:
     stop_with_error(str(err))
 
-job = jobs.current(JOB)
-running = job is not None and job.state in ("queued", "running")
-b1, b2, _ = st.columns([1, 1, 6])
-if b1.button("Start", type="primary", key="start", disabled=running, icon=":material/play_arrow:"):
-    jobs.start(JOB, P.task(cfg, device=device_name()))
-    st.rerun()
-if b2.button("Reset", key="reset", icon=":material/restart_alt:"):
-    jobs.forget(JOB)
-    st.rerun()
+jobs.start_reset(JOB, lambda: P.task(cfg, device=device_name()))
 
 
 def draw(job, snap) -> None:

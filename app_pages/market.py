@@ -68,15 +68,7 @@ if cfg.source == "upload":
         st.caption(note)
     prices = L.frame_to_config(frame)
 
-job = jobs.current(JOB)
-running = job is not None and not job.done
-b1, b2, _ = st.columns([1, 1, 6])
-if b1.button("Train", type="primary", key="start", disabled=running, icon=":material/play_arrow:"):
-    jobs.start(JOB, L.task(cfg, prices))
-    st.rerun()
-if b2.button("Reset", key="reset", icon=":material/restart_alt:"):
-    jobs.forget(JOB)
-    st.rerun()
+jobs.start_reset(JOB, lambda: L.task(cfg, prices), start_label="Train")
 
 
 def draw(job, snap) -> None:

@@ -81,3 +81,20 @@ def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
             st.rerun(scope="app")  # one full rerun, so the fragment is redefined without a timer
 
     view()
+
+
+def start_reset(key: str, make_task: Callable[[], tuple], start_label: str = "Start") -> Job | None:
+    """Draw Start and Reset buttons for the job under ``key``; return the current job.
+
+    Start (disabled while a job runs) submits ``make_task()``; Reset stops and drops the job.
+    """
+    job = current(key)
+    running = job is not None and not job.done
+    b1, b2, _ = st.columns([1, 1, 6])
+    if b1.button(start_label, type="primary", key="start", disabled=running, icon=":material/play_arrow:"):
+        start(key, make_task())
+        st.rerun()
+    if b2.button("Reset", key="reset", icon=":material/restart_alt:"):
+        forget(key)
+        st.rerun()
+    return job
