@@ -51,7 +51,7 @@ shared = [i for i, x in enumerate(cold) if x > 0]
 ranks_fixed = all((row.argsort() == sweep.probs[0].argsort()).all() for row in sweep.probs[1:]) if len(set(z)) == len(z) else None
 st.subheader("What the figures show")
 st.markdown(
-    f"- **T → 0**: all mass goes to the largest logit"
+    "- **T → 0**: all mass goes to the largest logit"
     + (f"; here classes {', '.join(map(str, shared))} tie and **share it equally** ({cold[shared[0]]:.2f} each)."
        if len(shared) > 1 else f" (class {shared[0]}): the softmax becomes the one-hot argmax.")
     + f"\n- **T = 1** is the model's own prediction; deploy the student at T = 1."

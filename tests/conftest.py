@@ -138,7 +138,7 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def values(obj) -> "np.ndarray":
+def values(obj):
     """A Plotly trace array as NumPy: plain lists, or Plotly's typed-array form {dtype, bdata}."""
     import base64
 

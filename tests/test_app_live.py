@@ -1,7 +1,6 @@
 """AppTest for the Live training page: start a short job, wait for it, see figures and the summary."""
 import time
 
-import numpy as np
 
 from tests.conftest import charts, values
 

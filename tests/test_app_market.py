@@ -1,5 +1,4 @@
 """AppTest: the Market page trains at small settings, shows its verdict, and names a bad upload's problem."""
-import time
 
 from tests.conftest import charts
 

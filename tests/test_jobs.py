@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kdviz import jobs as jobs_module
+from kdviz.jobs import pool as jobs_module
 from kdviz.jobs import Control, JobPool, default_pool, demo_task, resolve_backend, resolve_workers
 
 BACKENDS = ["thread", "process"]

@@ -21,8 +21,8 @@ import torch
 from kdviz import metrics
 from kdviz.data import make_dataset
 from kdviz.lessons.live import parse_hidden
-from kdviz.lessons.market_models import (EnsemblePredictor, StudentPredictor, ensemble_outputs, ensemble_probs,
-                                         paired_members, teacher_members, train_checkpointed)
+from kdviz.lessons.market_models import (EnsemblePredictor, StudentPredictor, ensemble_outputs, paired_members,
+                                         teacher_members, train_checkpointed)
 from kdviz.market.backtest import backtest
 from kdviz.market.baselines import logistic_baseline, majority_baseline
 from kdviz.market.csv_input import parse_price_csv

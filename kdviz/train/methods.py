@@ -92,7 +92,7 @@ class Batch:
         if len(self.members) == table.shape[0]:  # every member: a plain gather (5x faster than advanced indexing)
             ix = self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1)
             return table.gather(-1, ix.expand(*table.shape[:-1], -1))
-        k, n = table.shape[0], table.shape[-1]
+        n = table.shape[-1]
         inner = table[0].numel()  # elements per member
         lead = torch.arange(0, inner, n, device=table.device).view(*table.shape[1:-1], 1)  # (..., 1) row starts
         base = self.members.view(-1, *([1] * (table.dim() - 1))) * inner + lead

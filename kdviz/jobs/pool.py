@@ -1,258 +1,30 @@
-"""Background training jobs: tasks train in chunks off the page's thread, in a bounded shared pool.
-
-A *task* is a picklable description ``(fn_or_path, config)``. ``fn`` is a module-level function
-(or a ``"package.module:function"`` path) called as ``fn(config, emit, control)``: it trains in
-chunks, calls ``emit(snapshot)`` with a picklable progress/history snapshot after each chunk and
-``control.proceed()`` before each chunk (it blocks while the job is paused and returns False
-once the job is stopped). A ``"progress"`` key in a dict snapshot, or ``emit(s, progress=p)``,
-sets ``job.progress``.
-
-Backends, chosen by measurement (bench/bench_jobs.py: 30 jobs of 1000 steps, 2 workers, 30
-pollers at 2 Hz, 2 shared cores; two rounds):
-- ``"process"`` (default): long-lived worker processes (spawn or forkserver, torch imported once
-  per worker, one torch thread each, ``nice`` 10 below the server) run the tasks; snapshots come
-  back pickled over a queue per worker, drained by a collector thread. Measured: 2080-2430
-  training steps/s, the server process at 0.12 cores, a 10k-point request 9 ms p50 / 17 ms p95
-  (7.9 ms idle). Costs ~2-5 s to start the workers once and ~310 MB resident per worker.
-- ``"thread"``: tasks run on threads of this process: instant start, no extra memory, but the
-  interpreter lock caps all training at about one core (930-980 steps/s) and the server process
-  itself runs at 1.2-1.4 cores of training, which a busy web server would have needed.
-Equal-priority workers (``nice=0``) cost the server's requests 2-3x in latency (18-29 ms p50).
-
-Both speak one protocol. The pool (server side) owns the slots and sends "start", "pause", "go"
-and "stop" to a worker loop (_serve); the worker loop answers "ready", "started", "snap",
-"paused" and "end". A paused job gives its slot to the next queued job; resumed jobs queue again
-in submission order, so pausing never loses a job its place in line.
-
-Streamlit wiring (this module never imports streamlit)::
-
-    @st.cache_resource(scope="session", on_release=release_owner)
-    def session_owner() -> str:
-        return uuid.uuid4().hex
-"""
+"""Server side of the job pool: Job handles, worker processes (or threads) and the bounded JobPool."""
 from __future__ import annotations
 
 import atexit
 import bisect
 import contextlib
-import importlib
 import itertools
 import multiprocessing
 import os
 import pickle
 import queue
-import signal
 import sys
 import threading
 import time
-import traceback
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-STATES = ("queued", "running", "paused", "done", "stopped", "error")
-TERMINAL = frozenset({"done", "stopped", "error"})
-BACKENDS = ("process", "thread")
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-# --------------------------------------------------------------------------- configuration
-def resolve_workers(workers: int | str | None = None) -> int:
-    """Pool size: ``workers``, else env KDVIZ_WORKERS, else the CPU cores this process may use."""
-    raw = workers if workers is not None else os.environ.get("KDVIZ_WORKERS", "").strip() or None
-    if raw is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    text = str(raw).strip()
-    if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
-        raise ValueError(f"the number of job workers (KDVIZ_WORKERS) must be a whole number >= 1, got {raw!r}")
-    return int(text)
-
-
-def resolve_backend(backend: str | None = None) -> str:
-    """Job backend: ``backend``, else env KDVIZ_JOB_BACKEND, else "process"."""
-    name = backend or os.environ.get("KDVIZ_JOB_BACKEND", "").strip() or "process"
-    if name not in BACKENDS:
-        raise ValueError(f"job backend must be one of {', '.join(BACKENDS)}, got {name!r}")
-    return name
-
-
-def resolve_task(task: Any) -> tuple[Callable | str, Any]:
-    """Check a task ``(fn_or_path, config)`` and return it as a tuple; ValueError if malformed."""
-    if not isinstance(task, (tuple, list)) or len(task) != 2:
-        raise ValueError("a task must be a pair (function or 'module:function' path, config)")
-    fn, config = task
-    if not (callable(fn) or (isinstance(fn, str) and fn.strip())):
-        raise ValueError(f"a task's first item must be a function or a 'module:function' path, got {fn!r}")
-    return fn, config
-
-
-def load_callable(fn: Callable | str) -> Callable:
-    """Return ``fn`` itself, or import ``"package.module:name"`` (or ``"package.module.name"``)."""
-    if callable(fn):
-        return fn
-    module, sep, name = fn.partition(":")
-    if not sep:
-        module, _, name = fn.rpartition(".")
-    if not module or not name:
-        raise ValueError(f"a task path must look like 'package.module:function', got {fn!r}")
-    target = getattr(importlib.import_module(module), name, None)
-    if not callable(target):
-        raise ValueError(f"{fn!r} does not name a function")
-    return target
-
-
-def _message(exc: BaseException) -> str:
-    """A user-facing message: a ValueError's text as is, anything else prefixed by its type."""
-    text = str(exc).strip()
-    if isinstance(exc, ValueError) and text:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-# --------------------------------------------------------------------------- worker side
-class Control:
-    """A task's line to its job: ``emit(snapshot)``, ``proceed()`` between chunks, ``stop_requested``.
-
-    Snapshots are pickled at emit time (so the task may keep mutating its own history) and sent at
-    most every ``emit_interval`` seconds; the latest one is always flushed on pause and at the end.
-    """
-
-    def __init__(self, job_id: str, outbox, emit_interval: float):
-        self.job_id = job_id
-        self.finished = False
-        self.thread: threading.Thread | None = None
-        self._outbox = outbox
-        self._interval = emit_interval
-        self._want = "run"  # "run" | "pause" | "stop" (stop is sticky)
-        self._cond = threading.Condition()
-        self._pending: tuple[bytes, float | None] | None = None
-        self._last_sent = float("-inf")
-
-    @property
-    def stop_requested(self) -> bool:
-        """True once the job was asked to stop; the task should return soon."""
-        return self._want == "stop"
-
-    def proceed(self) -> bool:
-        """Call before each chunk: returns True to go on, blocks while paused, False once stopped."""
-        if self._want == "run":
-            return True
-        if self._want == "pause":
-            self.flush()
-            self._outbox.put(("paused", self.job_id))
-            with self._cond:
-                while self._want == "pause":
-                    self._cond.wait()
-        return self._want == "run"
-
-    def emit(self, snapshot: Any, progress: float | None = None) -> None:
-        """Publish a picklable snapshot; ``progress`` (or ``snapshot["progress"]``) in [0, 1]."""
-        try:
-            data = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
-            raise ValueError(f"a job snapshot must be picklable: {_message(exc)}") from exc
-        if progress is None and isinstance(snapshot, Mapping):
-            progress = snapshot.get("progress")
-        progress = None if progress is None else min(1.0, max(0.0, float(progress)))
-        self._pending = (data, progress)
-        if time.monotonic() - self._last_sent >= self._interval:
-            self.flush()
-
-    def flush(self) -> None:
-        """Send the latest snapshot now if one is waiting."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._last_sent = time.monotonic()
-            self._outbox.put(("snap", self.job_id, *pending))
-
-    def command(self, kind: str) -> None:
-        """Apply a pool command: "pause", "go" or "stop" (once stopped, a job stays stopped)."""
-        with self._cond:
-            if self._want != "stop":
-                self._want = {"pause": "pause", "go": "run", "stop": "stop"}[kind]
-            self._cond.notify_all()
-
-
-def _run_job(payload: Any, control: Control) -> None:
-    """Run one task on this thread and always report how it ended ("done", "stopped", "error")."""
-    state, error, detail = "done", None, None
-    try:
-        from kdviz.device import limit_threads
-
-        limit_threads(1)
-        control._outbox.put(("started", control.job_id))
-        fn, config = pickle.loads(payload) if isinstance(payload, bytes) else payload
-        load_callable(fn)(config, control.emit, control)
-        if control.stop_requested:
-            state = "stopped"
-    except BaseException as exc:  # a task must never take its worker down
-        state, error, detail = "error", _message(exc), traceback.format_exc()
-    finally:
-        try:
-            control.flush()
-        except Exception:
-            pass
-        control.finished = True
-        control._outbox.put(("end", control.job_id, state, error, detail))
-
-
-def _warm_torch() -> None:
-    """Pay torch's one-time lazy imports before the first job (the first optimizer costs ~1 s)."""
-    import torch
-
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-
-
-def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | None) -> None:
-    """Worker loop: start job threads and route pause/go/stop to them until "shutdown"."""
-    controls: dict[str, Control] = {}
-    _warm_torch()
-    outbox.put(("ready", index))
-    while True:
-        try:
-            msg = inbox.get(timeout=1.0)
-        except queue.Empty:
-            if parent_pid is not None and os.getppid() != parent_pid:
-                break  # the server died: do not outlive it
-            continue
-        if msg[0] == "shutdown":
-            break
-        kind, job_id = msg[0], msg[1]
-        if kind == "start":
-            control = controls[job_id] = Control(job_id, outbox, emit_interval)
-            control.thread = threading.Thread(target=_run_job, args=(msg[2], control), daemon=True,
-                                              name=f"kdviz-{job_id}")
-            control.thread.start()
-        elif job_id in controls:
-            controls[job_id].command(kind)
-        for done in [k for k, c in controls.items() if c.finished]:
-            del controls[done]
-    for control in controls.values():
-        control.command("stop")
-    deadline = time.monotonic() + 2.0
-    for control in controls.values():
-        control.thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int) -> None:
-    """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop."""
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
-    if nice and hasattr(os, "nice"):
-        try:
-            os.nice(nice)  # the web server wins the cores whenever it has work
-        except OSError:
-            pass
-    import torch
-
-    torch.set_num_threads(1)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass  # already fixed by an earlier parallel op
-    _serve(inbox, outbox, index, emit_interval, parent_pid)
-
+from kdviz.jobs.worker import (
+    TERMINAL,
+    _message,
+    _serve,
+    _worker_main,
+    resolve_backend,
+    resolve_task,
+    resolve_workers,
+)
 
 # --------------------------------------------------------------------------- server side
 _MAIN_LOCK = threading.Lock()
@@ -643,55 +415,3 @@ def release_owner(owner: Any) -> int:
     """Stop ``owner``'s jobs in the shared pool, without creating one (for session on_release)."""
     pool = _DEFAULT
     return 0 if pool is None or pool._closed else pool.cancel_owner(owner)
-
-
-# --------------------------------------------------------------------------- fake workload
-def demo_task(config: Mapping[str, Any], emit: Callable, control: Control) -> None:
-    """A realistic small workload for tests and benchmarks: a 2-16-2 MLP distilled with Adam on moons.
-
-    Each step is one KD step (kd_loss at T=4, alpha=0.1 against fixed, precomputed teacher logits),
-    Python-bound like the engine's. config: steps (500), chunk (25 steps per emit), n (2000
-    points), batch (64), lr (1e-2), seed (0), device ("cpu"). Emits {"step", "steps", "progress",
-    "loss": [...], "accuracy"}. Deterministic: the same config gives the same numbers anywhere.
-    """
-    import math
-
-    import torch
-
-    from kdviz.softening import kd_loss
-
-    steps, chunk, n, batch = (int(config.get(k, d)) for k, d in
-                              (("steps", 500), ("chunk", 25), ("n", 2000), ("batch", 64)))
-    if min(steps, chunk, n, batch) < 1:
-        raise ValueError("demo_task needs steps, chunk, n and batch >= 1")
-    device = torch.device(config.get("device", "cpu"))
-    g = torch.Generator().manual_seed(int(config.get("seed", 0)))
-    t = torch.rand(n, generator=g) * math.pi  # (n,)
-    y = torch.arange(n) % 2  # (n,)
-    upper = y == 0  # (n,) two interleaved half circles
-    x = torch.stack([torch.where(upper, torch.cos(t), 1 - torch.cos(t)),
-                     torch.where(upper, torch.sin(t), 0.5 - torch.sin(t))], 1)  # (n, 2)
-    x = (x + 0.1 * torch.randn(n, 2, generator=g)).to(device)
-    y = y.to(device)
-    teacher = (3.0 * (2 * torch.nn.functional.one_hot(y, 2) - 1) + torch.randn(n, 2, generator=g)).to(device)  # (n, 2)
-    params = [torch.randn(2, 16, generator=g) / math.sqrt(2), torch.zeros(16),
-              torch.randn(16, 2, generator=g) / 4, torch.zeros(2)]
-    w1, b1, w2, b2 = params = [p.to(device).requires_grad_() for p in params]
-    opt = torch.optim.Adam(params, lr=float(config.get("lr", 1e-2)), foreach=True)
-    order = torch.randperm(n, generator=g).to(device)  # (n,)
-    losses: list[float] = []
-    step = 0
-    while step < steps and control.proceed():
-        for _ in range(min(chunk, steps - step)):
-            start = (step * batch) % n
-            idx = order[start:start + batch]  # (B,)
-            z = torch.tanh(x[idx] @ w1 + b1) @ w2 + b2  # (B, 2)
-            loss = kd_loss(z, teacher[idx], y[idx], T=4.0, alpha=0.1).total.mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-        with torch.no_grad():
-            acc = (torch.tanh(x @ w1 + b1) @ w2 + b2).argmax(1).eq(y).float().mean().item()
-        losses.append(loss.item())
-        emit({"step": step, "steps": steps, "progress": step / steps, "loss": losses, "accuracy": acc})
