@@ -47,7 +47,7 @@ def tab_multi(snap) -> None:
     xs, ys = np.linspace(x0, x1, L.GRID), np.linspace(y0, y1, L.GRID)
     st.markdown(f"Three teachers of widths {', '.join('-'.join(map(str, h)) for h in L.TEACHER_WIDTHS)} "
                 f"(test accuracy {', '.join(f'{a:.0%}' for a in m['teacher_acc'])}) disagree on "
-                f"**{m['frac_disagree']:.0%}** of the plane (dark: more disagreement).")
+                f"**{m['frac_disagree']:.0%}** of the plane (darker blue: more of the teacher pairs disagree).")
     st.plotly_chart(disagreement_map(xs, ys, m["disagreement"], snap["points"], snap["labels"]), width="stretch",
                     key="disagree")
     st.markdown("How each combination rule decides there (`kdviz.losses.combine_teachers`):")

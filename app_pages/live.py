@@ -102,7 +102,7 @@ def summary(s) -> None:
     cols[1].metric("Baseline, test accuracy", f"{s.base_acc.mean():.1%}")
     cols[2].metric("Fidelity to teacher (KD / baseline)", f"{s.kd_fidelity:.0%} / {s.base_fidelity:.0%}")
     if s.kd_recall is not None:
-        cols[3].metric(f"Recall on the unseen class {cfg.omit} (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
+        cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
         st.warning(f"Diverged: {line}. Lower the learning rate.", icon=":material/warning:")
 

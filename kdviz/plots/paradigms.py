@@ -54,15 +54,16 @@ def seed_strip(labels: list[str], methods: list[str], values: np.ndarray, title:
 def disagreement_map(xs: np.ndarray, ys: np.ndarray, disagreement: np.ndarray, points: np.ndarray,
                      labels: np.ndarray, height: int = 380) -> go.Figure:
     """Where the teachers disagree: disagreement (H, W) in [0, 1] as a heatmap with the data on top."""
-    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=disagreement, colorscale="Greys", zmin=0, zmax=1,
-                               colorbar=dict(title="disagreement", thickness=12)))
+    fig = go.Figure(go.Heatmap(x=xs, y=ys, z=disagreement, colorscale=[[0, "#ffffff"], [1, TEACHER]], zmin=0, zmax=1,
+                               colorbar=dict(title="share of teacher<br>pairs disagreeing", thickness=12),
+                               hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.0%} of pairs disagree<extra></extra>"))
     for k in np.unique(labels):
         sel = labels == k
         fig.add_trace(go.Scattergl(x=points[sel, 0], y=points[sel, 1], mode="markers", name=f"class {k}",
                                    marker=dict(size=4, color=PALETTE[int(k) % len(PALETTE)])))
-    fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False)
-    fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=False)
-    return layout(fig, None, height=height)
+    fig.update_xaxes(range=[xs[0], xs[-1]])
+    fig.update_yaxes(range=[ys[0], ys[-1]])
+    return legend_below(layout(fig, None, height=height))
 
 
 def lines(x: np.ndarray, series: dict[str, np.ndarray], xtitle: str, ytitle: str, colours: dict[str, str] | None = None,
