@@ -86,3 +86,17 @@ def gradient_sweep(student, teacher, temps: np.ndarray | None = None) -> Gradien
         limit=float(S.logit_matching(z, v)),
         limit_error=S.logit_matching_error(zz, vv, Tt).numpy(),
     )
+
+
+def ranking_never_changes(logits, temps: np.ndarray | None = None) -> bool:
+    """Check on these logits that the order of the classes is the same at every T in ``temps``.
+
+    Compared on log-probabilities, which stay distinct where probabilities underflow to 0 at small T;
+    a stable sort keeps tied classes in one order. Mathematically always True: softmax(z/T) is
+    monotone in z for every T > 0.
+    """
+    z = _vector(logits, "logits")
+    T = t_grid() if temps is None else np.asarray(temps, dtype=np.float64)
+    logp = S.log_softmax_t(z.unsqueeze(0), S.check_temperature(torch.from_numpy(T).unsqueeze(-1)))  # (M, N)
+    order = torch.sort(z, stable=True).indices
+    return bool((torch.sort(logp, dim=-1, stable=True).indices == order).all())

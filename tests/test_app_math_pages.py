@@ -37,6 +37,12 @@ def test_changing_t_changes_the_figure_and_the_url(page_test):
     assert "20" in str(at.query_params["T"])
 
 
+def test_default_logits_are_said_to_keep_their_ranking(page_test):
+    at = page_test("app_pages/temperature.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert "The ranking never changes" in text and "Tied logits" not in text
+
+
 def test_preset_fills_the_logits_and_tie_shares_mass(page_test):
     at = page_test("app_pages/temperature.py")
     at.selectbox(key="temp.preset").set_value("a tie").run()

@@ -52,3 +52,9 @@ def test_a_claim_can_hold_when_the_numbers_say_so():
     check = M.check_all(z, v, 4.0)[4]
     assert check.holds and check.claimed == pytest.approx(check.actual, rel=1e-2)
     assert M.argmax_over_temperatures([1.0, 5.0, 2.0]) == [1, 1, 1, 1]
+
+
+def test_ranking_check_survives_underflow_and_ties():
+    z = [8.0, 3.0, 1.5, 0.0, -2.0]  # at T = 0.01 the smallest probabilities underflow to exactly 0
+    assert (W.temperature_sweep(z, [0.01]).probs[0] == 0.0).sum() >= 2  # tied zeros: sorting probabilities fails
+    assert W.ranking_never_changes(z) and W.ranking_never_changes([3.0, 3.0, 1.0])
