@@ -100,7 +100,7 @@ def tab_born_again(snap) -> None:
 def draw(job, snap) -> None:
     """The four tabs, filled as the topics finish."""
     if job is not None:
-        (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+        jobs.show_status(job)
         st.progress(job.progress)
     tabs = st.tabs(["Several teachers", "Mutual learning", "EMA teacher", "Born-again"])
     for tab, topic, fn in zip(tabs, L.TOPICS, (tab_multi, tab_mutual, tab_ema, tab_born_again)):

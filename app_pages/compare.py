@@ -6,7 +6,6 @@ from kdviz.lessons import paradigms as P
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
 from ui import jobs
-from ui.messages import stop_with_error
 from ui.sidebar import device_name
 from ui.state import bind, collect, widget_key
 
@@ -33,11 +32,7 @@ with st.expander("Settings", expanded=jobs.current(JOB) is None):
     c3.slider("alpha (weight of hard labels)", 0.0, 1.0, step=0.05, key=w("alpha"))
     c3.number_input("Steps", 50, 3000, step=50, key=w("steps"))
     c3.number_input("Seeds per method", 2, 5, key=w("seeds"))
-cfg = collect(P.CompareConfig, K)
-try:
-    P.validate(cfg)
-except ValueError as err:
-    stop_with_error(str(err))
+cfg = collect(P.CompareConfig, K, P.validate)
 
 jobs.start_reset(JOB, lambda: P.task(cfg, device=device_name()))
 
@@ -47,7 +42,7 @@ def draw(job, snap) -> None:
     if job is None:
         st.info(f"Press **Start** to train {len(P.roles(cfg))} methods x {cfg.seeds} seeds. Defaults take ~15 s.")
         return
-    (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+    jobs.show_status(job)
     st.progress(job.progress)
     if not snap or snap.get("phase") != "students":
         st.caption("Training the teachers…")

@@ -100,7 +100,7 @@ def progress(job, snap) -> bool:
     if job is None:
         st.info("Press **Run** to train the students (a few seconds).")
         return False
-    (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+    jobs.show_status(job)
     if not job.done:
         st.progress(job.progress)
     return bool(snap) and snap.get("phase") == "done" or bool(snap and "result" in snap)

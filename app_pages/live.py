@@ -5,7 +5,6 @@ import streamlit as st
 from kdviz.lessons import live as L
 from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import jobs
-from ui.messages import stop_with_error
 from ui.sidebar import device_name
 from ui.state import bind, collect, widget_key
 
@@ -35,11 +34,7 @@ with st.expander("Settings", expanded=jobs.current(JOB) is None):
     c4.number_input("Steps", 50, 5000, step=50, key=w("steps"))
     c4.number_input("Seeds (paired students)", 1, 5, key=w("seeds"))
     c4.number_input("Data seed", 0, 9999, key=w("seed"))
-cfg = collect(L.LiveConfig, K)
-try:
-    L.validate(cfg)
-except ValueError as err:
-    stop_with_error(str(err))
+cfg = collect(L.LiveConfig, K, L.validate)
 
 job = jobs.current(JOB)
 running = job is not None and job.state in ("queued", "running")
@@ -70,7 +65,7 @@ def draw(job, snap) -> None:
     if job is None:
         st.info("Press **Start** to train the teacher and the students. Defaults take a few seconds.")
         return
-    (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+    jobs.show_status(job)
     st.progress(job.progress)
     if not snap or snap.get("phase") != "students":
         st.caption("Training the teacher…")

@@ -44,11 +44,7 @@ with st.expander("Settings", expanded=jobs.current(JOB) is None):
     c4.number_input("Seeds (paired students)", 1, 5, key=w("seeds"))
     c4.number_input("Cost per trade (basis points)", 0.0, 50.0, step=0.5, key=w("cost_bps"))
     c4.number_input("Seed", 0, 9999, key=w("seed"))
-cfg = collect(L.MarketConfig, K)
-try:
-    L.validate(cfg)
-except ValueError as err:
-    stop_with_error(str(err))
+cfg = collect(L.MarketConfig, K, L.validate)
 
 prices = None
 if cfg.source == "upload":
@@ -76,7 +72,7 @@ def draw(job, snap) -> None:
     if job is None:
         st.info("Press **Train**: the teacher ensemble, then the students (a few seconds at the defaults).")
         return
-    (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+    jobs.show_status(job)
     if job.state != "done":
         st.progress(job.progress)
     if not snap or snap.get("phase") == "teacher":
@@ -137,7 +133,7 @@ def draw_transfer(job, snap) -> None:
     if job is None:
         st.caption("Uses the student, T and alpha of the settings above.")
         return
-    (st.error if job.state == "error" else st.caption)(jobs.status_line(job))
+    jobs.show_status(job)
     rows = (snap or {}).get("rows") or []
     if rows:
         st.plotly_chart(P.transfer_chart(rows), width="stretch", key="transfer")

@@ -67,6 +67,11 @@ def status_line(job: Job | None) -> str:
             "error": f"The run failed: {job.error}"}[job.state]
 
 
+def show_status(job: Job) -> None:
+    """The job's status line: an error box if it failed, a caption otherwise."""
+    (st.error if job.state == "error" else st.caption)(status_line(job))
+
+
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
     """Draw ``draw(job, snapshot)`` now, and again every POLL_SECONDS while the job runs."""
     job = current(key)

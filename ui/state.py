@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 import streamlit as st
 
 from kdviz.config import from_query, to_query
+from ui.messages import stop_with_error
 
 C = TypeVar("C")
 
@@ -35,13 +36,21 @@ def bind(cls: type[C], prefix: str) -> None:
         st.session_state[widget_key(prefix, field.name)] = getattr(saved, field.name)
 
 
-def collect(cls: type[C], prefix: str) -> C:
-    """Read the widgets into a config, remember it for return visits and write it to the URL."""
+def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = None) -> C:
+    """Read the widgets into a config, remember it for return visits and write it to the URL.
+
+    With ``validate``, a ValueError it raises is shown as the page's error and the run stops there.
+    """
     cfg = cls(**{f.name: st.session_state[widget_key(prefix, f.name)] for f in dataclasses.fields(cls)})
     st.session_state[f"_{prefix}.saved"] = cfg
     query = to_query(cfg)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
+    if validate is not None:
+        try:
+            validate(cfg)
+        except ValueError as err:
+            stop_with_error(str(err))
     return cfg
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout
+from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout, legend_below
 
 MIN_BIN = 5  # fewest days a reliability bin needs to be drawn
 NAMES = {"teacher": "Teacher ensemble", "kd": "KD student", "baseline": "Student, no KD",
@@ -45,9 +45,7 @@ def reliability_chart(curves: dict[str, tuple], height: int = 340) -> go.Figure:
                                  "<br>%{customdata} days<extra></extra>"))
     fig.update_xaxes(title_text="confidence (top probability)", range=[0.48, 1.0])
     fig.update_yaxes(title_text="accuracy in bin", range=[0.2, 1.02])
-    layout(fig, "Calibration on the test period (marker size: days in the bin)", height=height)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), margin=dict(b=110))
-    return fig
+    return legend_below(layout(fig, "Calibration on the test period (marker size: days in the bin)", height=height))
 
 
 def latency_chart(latency: dict[str, list[float]], batches: list[int], params: dict[str, int],

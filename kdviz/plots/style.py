@@ -25,7 +25,11 @@ def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) ->
 
 
 def legend_below(fig: go.Figure) -> go.Figure:
-    """Move the legend under the plot: figures with subplot titles have no room for it on top."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
-                      margin=dict(t=40, b=70))
+    """Move the legend to the bottom edge of the figure, below the x-axis titles.
+
+    For figures with subplot titles (no room on top) or long legends. Placed against the figure
+    (yref="container"), so it never covers an axis title whatever the figure's height.
+    """
+    fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, xanchor="center",
+                                  x=0.5), margin=dict(b=95))
     return fig

@@ -24,26 +24,25 @@ def _whole(value, name: str, low: int, high: int | None = None) -> int:
     return v
 
 
-def _positive(value, name: str) -> float:
-    """A finite number > 0, else a ValueError naming it."""
+def _number(value, name: str, strict: bool) -> float:
+    """A finite number > 0 (strict) or >= 0, else a ValueError naming it."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if not (math.isfinite(v) and (v > 0 if strict else v >= 0)):
+        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0, got {value!r}")
     return v
+
+
+def _positive(value, name: str) -> float:
+    """A finite number > 0, else a ValueError naming it."""
+    return _number(value, name, strict=True)
 
 
 def _non_negative(value, name: str) -> float:
     """A finite number >= 0, else a ValueError naming it."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
+    return _number(value, name, strict=False)
 
 
 @dataclass(frozen=True)
