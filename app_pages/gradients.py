@@ -2,16 +2,17 @@
 import pandas as pd
 import streamlit as st
 
-from kdviz import softening as S
+from kdviz import softening
 from kdviz.config import parse_floats
+from kdviz.experiments.gradients import GradientsConfig
 from kdviz.misstatements import check_all, to_rows
-from kdviz.page_configs import GradientsConfig
-from kdviz.plots import softening as P
-from kdviz.sweeps import T_CHOICES, autograd_soft_gradient, gradient_sweep
+from kdviz.plots import softening as softening_plots
+from kdviz.sweeps import autograd_soft_gradient, gradient_sweep
+from ui.controls import controls
 from ui.messages import stop_with_error
-from ui.state import bind, collect, widget_key
+from ui.state import bind, collect
 
-K = "grad"
+KEY = "grad"
 st.title("Gradients")
 st.markdown("The soft term of the KD loss pulls the student's logits $z$ towards the teacher's $v$. "
             "Its gradient is simple, and often misquoted:")
@@ -19,27 +20,25 @@ st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big
          r"\qquad p^T = \mathrm{softmax}(z/T),\; q^T = \mathrm{softmax}(v/T)")
 st.caption("Computed by `kdviz.softening.soft_gradient`; checked live against `torch.autograd` below.")
 
-bind(GradientsConfig, K)
-c1, c2, c3 = st.columns([2, 2, 3])
-c1.text_input("Student logits z", key=widget_key(K, "student"))
-c2.text_input("Teacher logits v", key=widget_key(K, "teacher"))
-c3.select_slider("Temperature T (log scale)", options=T_CHOICES, key=widget_key(K, "T"))
-cfg = collect(GradientsConfig, K)
+bind(GradientsConfig, KEY)
+for column, name in zip(st.columns([2, 2, 3]), ("student", "teacher", "T")):
+    controls(GradientsConfig, KEY, (name,), column)
+cfg = collect(GradientsConfig, KEY)
 try:
-    z, v = parse_floats(cfg.student), parse_floats(cfg.teacher)
+    z, v = parse_floats(cfg.student, what="student logits"), parse_floats(cfg.teacher, what="teacher logits")
     if len(z) != len(v):
         raise ValueError(f"student has {len(z)} logits and teacher {len(v)}: give both the same number of classes")
 except ValueError as err:
-    stop_with_error(f"Logits: {err}")
+    stop_with_error(f"{str(err)[:1].upper()}{str(err)[1:]}")
 
-analytic = S.soft_gradient(z, v, cfg.T).numpy()
+analytic = softening.soft_gradient(z, v, cfg.T).numpy()
 oracle = autograd_soft_gradient(z, v, cfg.T)
 sweep = gradient_sweep(z, v)
 left, right = st.columns(2)
-left.plotly_chart(P.gradient_bars(analytic, oracle, cfg.T), width="stretch", key="grad_bars")
+left.plotly_chart(softening_plots.gradient_bars(analytic, oracle, cfg.T), width="stretch", key="grad_bars")
 left.caption(f"Largest difference between analytic and autograd: **{abs(analytic - oracle).max():.2e}** "
              "(float64 rounding).")
-right.plotly_chart(P.gradient_norm_curve(sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T), width="stretch",
+right.plotly_chart(softening_plots.gradient_norm_curve(sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T), width="stretch",
                    key="grad_norm")
 right.caption("Without $T^2$ the soft gradient shrinks like $1/T^2$ and the hard labels take over; with it the "
               "norm stays of order one and is often not monotone in $T$. That is why the loss carries $T^2$.")
@@ -47,9 +46,9 @@ right.caption("Without $T^2$ the soft gradient shrinks like $1/T^2$ and the hard
 st.subheader("High temperature: KD becomes logit matching")
 st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2,"
          r"\qquad \tilde z = z-\bar z,\ \tilde v = v-\bar v")
-st.plotly_chart(P.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
+st.plotly_chart(softening_plots.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
                 key="limit")
-at = {t: float(S.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
+at = {t: float(softening.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
 st.caption(f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[1000.0]:.2%} at T = 1000. "
            "It needs T much larger than the logits' spread; the logits must be centred "
            "(`kdviz.softening.logit_matching`).")

@@ -1,52 +1,57 @@
 """Temperature: how T softens a teacher's output, and what it never changes."""
 import streamlit as st
 
-from kdviz import softening as S
+from kdviz import softening
 from kdviz.config import parse_floats
-from kdviz.page_configs import CUSTOM, LOGIT_PRESETS, TemperatureConfig
-from kdviz.plots import softening as P
-from kdviz.sweeps import T_CHOICES, ranking_never_changes, temperature_sweep
+from kdviz.experiments.temperature import CUSTOM, LOGIT_PRESETS, TemperatureConfig
+from kdviz.plots import softening as softening_plots
+from kdviz.sweeps import ranking_never_changes, temperature_sweep
+from ui.controls import control
 from ui.messages import stop_with_error
 from ui.state import bind, collect, set_fields, widget_key
 
-K = "temp"
+KEY = "temp"
 st.title("Temperature")
-st.markdown("A teacher's logits $z$ become probabilities through a softmax at temperature $T$. "
+st.markdown("A teacher's logits $v$ become probabilities through a softmax at temperature $T$. "
             "Raising $T$ flattens the distribution and reveals how the teacher ranks the *wrong* classes, "
             "the dark knowledge a student learns from.")
-st.latex(r"p_i^T = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)} \qquad H(p^T) = -\sum_i p_i^T \log p_i^T")
+st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)} \qquad H(q^T) = -\sum_i q_i^T \log q_i^T")
 st.caption("Computed by `kdviz.softening.softmax_t` and `kdviz.softening.entropy`.")
 
-bind(TemperatureConfig, K)
+
+def preset_chosen() -> None:
+    """A preset fills in its logits."""
+    preset = st.session_state[widget_key(KEY, "preset")]
+    set_fields(KEY, logits=LOGIT_PRESETS.get(preset, st.session_state[widget_key(KEY, "logits")]))
+
+
+bind(TemperatureConfig, KEY)
 left, right = st.columns([1, 2], gap="large")
 with left:
-    st.selectbox("Logit preset", (*LOGIT_PRESETS, CUSTOM), key=widget_key(K, "preset"),
-                 on_change=lambda: set_fields(K, logits=LOGIT_PRESETS.get(st.session_state[widget_key(K, "preset")],
-                                                                      st.session_state[widget_key(K, "logits")])))
-    st.text_input("Logits z (comma-separated)", key=widget_key(K, "logits"),
-                  on_change=lambda: set_fields(K, preset=CUSTOM), help="2 to 20 numbers within ±10,000")
-    st.number_input("True class (for the hard label)", min_value=0, max_value=19, step=1, key=widget_key(K, "label"))
-    st.select_slider("Temperature T (log scale)", options=T_CHOICES, key=widget_key(K, "T"))
-cfg = collect(TemperatureConfig, K)
+    control(TemperatureConfig, KEY, "preset", on_change=preset_chosen)
+    control(TemperatureConfig, KEY, "logits", on_change=lambda: set_fields(KEY, preset=CUSTOM))
+    control(TemperatureConfig, KEY, "label")
+    control(TemperatureConfig, KEY, "T")
+cfg = collect(TemperatureConfig, KEY)
 
 try:
     z = parse_floats(cfg.logits)
 except ValueError as err:
-    stop_with_error(f"Logits: {err}")
+    stop_with_error(f"Teacher {err}")
 if cfg.label >= len(z):
     stop_with_error(f"The true class must be below the number of classes ({len(z)}): pick 0 to {len(z) - 1}.")
 
 sweep = temperature_sweep(z)
-p_t, p_1 = S.softmax_t(z, cfg.T).numpy(), S.softmax_t(z, 1.0).numpy()
+p_t, p_1 = softening.softmax_t(z, cfg.T).numpy(), softening.softmax_t(z, 1.0).numpy()
 with right:
-    st.plotly_chart(P.softmax_bars(p_t, p_1, cfg.label, cfg.T), width="stretch", key="bars")
+    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T), width="stretch", key="bars")
 
 a, b = st.columns(2)
-a.plotly_chart(P.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(S.entropy(z, cfg.T))),
+a.plotly_chart(softening_plots.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(softening.entropy(z, cfg.T))),
                width="stretch", key="entropy")
-b.plotly_chart(P.probs_vs_temperature(sweep.T, sweep.probs, cfg.T), width="stretch", key="probs")
+b.plotly_chart(softening_plots.probs_vs_temperature(sweep.T, sweep.probs, cfg.T), width="stretch", key="probs")
 
-cold, hot = S.zero_temperature_limit(z).numpy(), sweep.probs[-1]
+cold, hot = softening.zero_temperature_limit(z).numpy(), sweep.probs[-1]
 shared = [i for i, x in enumerate(cold) if x > 0]
 ranks_fixed = ranking_never_changes(z, sweep.T)
 st.subheader("What the figures show")

@@ -14,24 +14,22 @@ Usage: python bench/bench_engine.py [--device cpu|cuda] [--quick] [--repeats N]
 """
 from __future__ import annotations
 
+import _root  # noqa: F401  (the repository root on sys.path)
+
 import argparse
 import itertools
 import json
 import platform
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
-
-from kdviz.data import make_dataset  # noqa: E402
-from kdviz.device import resolve_device  # noqa: E402
-from kdviz.models import MLP  # noqa: E402
-from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, train_teacher  # noqa: E402
+from kdviz.data import make_dataset
+from kdviz.device import resolve_device
+from kdviz.models import MLP
+from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, train_teacher
 
 T, ALPHA, LR = 4.0, 0.1, 1e-2
 

@@ -15,6 +15,8 @@ would otherwise have had.
 """
 from __future__ import annotations
 
+import _root  # noqa: F401  (the repository root on sys.path)
+
 import argparse
 import json
 import math
@@ -24,11 +26,8 @@ import resource
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from kdviz.jobs import JobPool, demo_task  # noqa: E402
+from kdviz.jobs import JobPool, demo_task
 
 
 def light_interaction(n: int = 1000) -> str:

@@ -30,7 +30,7 @@ def test_teacher_views_draw_without_any_click(page_test):
 
 def test_omitted_digit_run_shows_paper_and_ours(page_test):
     at = page_test("app_pages/dark_knowledge.py", **FAST)
-    at.button(key="run_omit").click().run()
+    at.button(key="omit_start").click().run()
     wait_for_job(at, "dark.omit")
     assert not at.exception
     table = at.dataframe[0].value
@@ -43,9 +43,9 @@ def test_omitted_digit_run_shows_paper_and_ours(page_test):
 
 def test_smoothing_and_sweep_runs(page_test):
     at = page_test("app_pages/dark_knowledge.py", **FAST)
-    at.button(key="run_smooth").click().run()
+    at.button(key="smooth_start").click().run()
     wait_for_job(at, "dark.smooth")
-    at.button(key="run_sweep").click().run()
+    at.button(key="sweep_start").click().run()
     wait_for_job(at, "dark.sweep")
     assert not at.exception
     rows = at.dataframe[0].value

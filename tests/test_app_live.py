@@ -47,10 +47,10 @@ def test_step_trains_one_chunk_then_stops(page_test):
     at.button(key="step").click().run()
     wait_for_job(at)
     snap = at.session_state["_job.live"].snapshot()
-    assert snap["step"] == 10 and "final" in snap  # chunk of a 100-step run
+    assert snap.run.step == 10 and snap.final is not None  # chunk of a 100-step run
     at.button(key="step").click().run()
     wait_for_job(at)
-    assert at.session_state["_job.live"].snapshot()["step"] == 20
+    assert at.session_state["_job.live"].snapshot().run.step == 20
 
 
 def test_pause_and_reset(page_test):

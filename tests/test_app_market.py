@@ -52,7 +52,7 @@ def test_transfer_runs_and_draws_its_curve(page_test):
     at = page_test("app_pages/market.py")
     at.text_input(key="tr.months").set_value("1, 3").run()
     at.number_input(key="tr.steps").set_value(50).run()
-    at.button(key="start_transfer").click().run()
+    at.button(key="transfer_start").click().run()
     job = wait_for(at, "market_transfer")
     assert job.state == "done", job.error
     assert not at.exception

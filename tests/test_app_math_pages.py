@@ -71,7 +71,7 @@ def test_malformed_url_values_fall_back_with_a_notice(page_test):
 
 @pytest.mark.parametrize("logits,message", [
     ("1, banana, 3", "'banana' is not a number"),
-    ("5", "between 2 and 20 numbers"),
+    ("5", "enter 2 to 20 separated by commas"),
     ("1, nan", "finite"),
     ("1, 1e9", "within ±10,000"),
 ])

@@ -2,7 +2,8 @@
 import pytest
 
 from kdviz.config import format_floats, from_query, parse_floats, to_query
-from kdviz.page_configs import GradientsConfig, TemperatureConfig
+from kdviz.experiments.gradients import GradientsConfig
+from kdviz.experiments.temperature import TemperatureConfig
 
 
 def test_round_trip_of_every_field():
@@ -34,6 +35,6 @@ def test_logits_are_canonicalised():
 def test_parse_floats_messages():
     assert parse_floats("1, -2.5e1") == (1.0, -25.0)
     assert format_floats((1.0, -25.0)) == "1, -25"
-    for text, msg in [("", "between 2 and 20"), ("1,a", "'a' is not a number"), ("1, inf", "finite")]:
+    for text, msg in [("", "enter 2 to 20 separated by commas, got 0"), ("1,a", "'a' is not a number"), ("1, inf", "finite")]:
         with pytest.raises(ValueError, match=msg):
             parse_floats(text)

@@ -7,14 +7,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import datasets as skd
 
-from kdviz.data import make_dataset, names
+from kdviz.data import make_dataset, names, spec
 from kdviz.data import toy
 
-TOYS = {"moons": 2, "circles": 2, "spiral": 3, "xor": 2, "checkerboard": 2, "blobs": 5}
+TOYS = {"blobs": 5, "moons": 2, "circles": 2, "spiral": 3, "xor": 2, "checkerboard": 2}
 
 
-def test_every_toy_set_is_registered_generators_first():
-    assert list(names())[:len(TOYS)] == list(TOYS)
+def test_every_toy_set_is_registered_generators_first_with_its_spec():
+    assert list(names())[:len(TOYS)] == list(TOYS) == names("toy")
+    for name, classes in TOYS.items():
+        s = spec(name)
+        x, y, class_names = s.build(n=50, noise=0.1, seed=0)
+        assert s.classes == classes == len(class_names) and s.two_d and x.shape[1] == s.features
+    with pytest.raises(ValueError, match="unknown dataset 'nope'"):
+        spec("nope")
 
 
 @pytest.mark.parametrize("name,classes", TOYS.items())

@@ -12,7 +12,7 @@ def test_dark_knowledge_page_in_chromium(open_in_browser):
     assert "second" in page.inner_text("[data-testid='stMain']")
     screenshot(page, "dark_knowledge_soft_targets")
     page.get_by_role("tab", name="Omitted digit").click()
-    page.locator(".st-key-run_omit button").click()
+    page.locator(".st-key-omit_start button").click()
     page.wait_for_selector(".st-key-bias_fig .js-plotly-plot", timeout=120_000)
     page.wait_for_selector("text=never saw a 3", timeout=60_000)
     assert page.locator("[data-testid='stDataFrame']").count() >= 1  # paper vs ours (drawn on a canvas)

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from kdviz.market.csv_input import MAX_BYTES, parse_price_csv
-from kdviz.market.dataset import build_market_dataset, minimum_rows
+from kdviz.data.market import build_market_dataset
+from kdviz.market.split import minimum_rows
 from kdviz.market.features import FeatureConfig
 
 N = 400  # default settings need minimum_rows() = 369 rows

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kdviz.data import make_dataset
-from kdviz.data.market import ceiling_accuracy, load_index, synthetic_prices
-from kdviz.market.dataset import MIN_SEGMENT, build_market_dataset, chronological_split, minimum_rows
+from kdviz.market.prices import ceiling_accuracy, load_index, synthetic_prices
+from kdviz.data.market import build_market_dataset
+from kdviz.market.split import MIN_SEGMENT, chronological_split, minimum_rows
 from kdviz.market.features import (FeatureConfig, build_features, direction_labels, forward_returns,
                                    label_names)
 

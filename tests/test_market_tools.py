@@ -8,11 +8,11 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from kdviz.data import make_dataset
-from kdviz.data.market import ceiling_accuracy
+from kdviz.market.prices import ceiling_accuracy
 from kdviz.data.registry import Dataset
 from kdviz.device import available_devices
 from kdviz.market.backtest import backtest, performance
-from kdviz.market.baselines import logistic_baseline, majority_baseline
+from kdviz.baselines import logistic_baseline, majority_baseline
 from kdviz.market.latency import measure_latency
 
 

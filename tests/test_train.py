@@ -93,28 +93,30 @@ def test_index_stream_is_each_members_own_shuffles_whatever_the_chunks():
 @pytest.mark.parametrize("tables", [True, False], ids=["tables", "on-the-fly"])
 @pytest.mark.parametrize("unlabelled", [False, True], ids=["labelled", "with-unlabelled"])
 def test_losses_and_analytic_gradients_match_softening_and_autograd(ds, teacher, tables, unlabelled, monkeypatch):
-    monkeypatch.setattr("kdviz.train.run.MAX_TABLE", 1 << 16 if tables else 0)
+    monkeypatch.setattr("kdviz.train.hinton.MAX_TABLE", 1 << 16 if tables else 0)
     data = with_unlabelled(ds) if unlabelled else ds
     members = kd_members() + [MemberConfig("baseline", seed=9)]
     run = PopulationRun(data, teacher, [8], members, record_every=100)
-    assert (run._kd_tables is not None) == tables
-    b = run._batch()
-    z = b.logits_fm.detach().clone().requires_grad_(True)
-    b.logits_fm = z
-    loss = run._losses(b)
-    (g_auto,) = torch.autograd.grad(loss.sum(), z)
-    for k, m in enumerate(members):  # the oracle: kdviz.softening on each member's batch, float64
-        zk, yk = b.logits[k].double(), b.labels[k]
-        lab = yk >= 0
-        hard = S.cross_entropy(zk[lab], yk[lab]).mean()
-        ref = hard if m.method == "baseline" else (
-            m.alpha * hard + (1 - m.alpha) * m.T ** 2 * S.kl_teacher_student(zk, run.teacher.train[b.idx[k]].double(), m.T).mean())
-        assert loss[k].item() == pytest.approx(ref.item(), rel=1e-5, abs=1e-6)
-    b.logits_fm = z.detach()
-    parts = [METHODS[name].grad(b.select(ix)) for name, ix in run._groups]
-    order = torch.cat([ix for _, ix in run._groups])
-    assert torch.allclose(torch.cat([p[0] for p in parts]), loss.detach()[order], atol=1e-5)
-    assert torch.allclose(torch.cat([p[1] for p in parts]), g_auto[order], atol=1e-6)
+    assert (run.method_state("kd") is not None) == tables
+    for name in ("kd", "baseline"):
+        b = run.preview(name)
+        z = b.logits_fm.detach().clone().requires_grad_(True)
+        b.logits_fm = z
+        loss = METHODS[name].loss(b)
+        (g_auto,) = torch.autograd.grad(loss.sum(), z)
+        for k, i in enumerate(b.members.tolist()):  # the oracle: kdviz.softening on each member's batch, float64
+            m = members[i]
+            zk, yk = b.logits[k].double(), b.labels[k]
+            lab = yk >= 0
+            hard = S.cross_entropy(zk[lab], yk[lab]).mean()
+            ref = hard if m.method == "baseline" else (
+                m.alpha * hard + (1 - m.alpha) * m.T ** 2 * S.kl_teacher_student(zk, run.teacher.train[b.idx[k]].double(),
+                                                                                 m.T).mean())
+            assert loss[k].item() == pytest.approx(ref.item(), rel=1e-5, abs=1e-6)
+        b.logits_fm = z.detach()
+        fast = METHODS[name].grad(b)
+        assert torch.allclose(fast.loss, loss.detach(), atol=1e-5)
+        assert torch.allclose(fast.logits, g_auto, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- population behaviour
@@ -202,10 +204,10 @@ def test_precomputed_teacher_outputs_equal_the_teacher_model(ds, teacher):
 def test_snapshot_is_a_picklable_copy(ds, teacher):
     run = PopulationRun(ds, teacher, [8], kd_members(), record_every=10).step(10)
     snap = pickle.loads(pickle.dumps(run.snapshot(weights=True)))
-    assert snap["step"] == 10 and snap["status"] == ["ok"] * 4 and snap["members"][1]["T"] == 4.0
-    snap["history"]["test_acc"][:] = -1.0
+    assert snap.step == 10 and snap.status == ["ok"] * 4 and snap.members[1]["T"] == 4.0
+    snap.history["test_acc"][:] = -1.0
     assert (run.history["test_acc"] >= 0).all()
-    back = Population.from_arrays(snap["weights"]).eval()
+    back = Population.from_arrays(snap.weights).eval()
     x = ds.x_test[:5]
     assert torch.equal(back(x), run.population.eval()(x))
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from kdviz.experiments.protocol import Phase
 from kdviz.jobs import Job, default_pool, release_owner
 
 POLL_SECONDS = 0.4
@@ -72,6 +73,22 @@ def show_status(job: Job) -> None:
     (st.error if job.state == "error" else st.caption)(status_line(job))
 
 
+def header(job: Job | None, snap: Any, idle: str) -> Any:
+    """Above a live view: ``idle`` when nothing was started, else the status, a progress bar while it runs and
+    the phase it is in. Returns the snapshot when it holds results to draw, else None."""
+    if job is None:
+        st.info(idle)
+        return None
+    show_status(job)
+    if not job.done:
+        st.progress(job.progress)
+    if snap is None or isinstance(snap, Phase):
+        if snap is not None and not job.done:
+            st.caption(snap.text)
+        return None
+    return snap
+
+
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
     """Draw ``draw(job, snapshot)`` now, and again every POLL_SECONDS while the job runs."""
     job = current(key)
@@ -88,18 +105,35 @@ def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
     view()
 
 
-def start_reset(key: str, make_task: Callable[[], tuple], start_label: str = "Start") -> Job | None:
-    """Draw Start and Reset buttons for the job under ``key``; return the current job.
+def controls(key: str, make_task: Callable[[], tuple], prefix: str = "", pause: bool = False,
+             step: Callable[[Job | None], tuple] | None = None, step_help: str | None = None) -> Job | None:
+    """Draw the job buttons of the job under ``key``; return the current job.
 
-    Start (disabled while a job runs) submits ``make_task()``; Reset stops and drops the job.
+    Start (disabled while a job runs) submits ``make_task()``; with ``pause``, Pause and Resume
+    hold and continue it; with ``step``, Step submits ``step(current job)`` (a task that trains a
+    little further, then stops); Reset stops and drops the job. Widget keys are ``prefix`` +
+    "start", "pause", "resume", "step" and "reset".
     """
     job = current(key)
-    running = job is not None and not job.done
-    b1, b2, _ = st.columns([1, 1, 6])
-    if b1.button(start_label, type="primary", key="start", disabled=running, icon=":material/play_arrow:"):
+    running = job is not None and job.state in ("queued", "running")
+    cols = iter(st.columns([1, 1, 1, 1, 4] if pause or step else [1, 1, 6]))
+    if next(cols).button("Start", type="primary", key=f"{prefix}start", disabled=running, icon=":material/play_arrow:"):
         start(key, make_task())
         st.rerun()
-    if b2.button("Reset", key="reset", icon=":material/restart_alt:"):
+    if pause:
+        col = next(cols)
+        if job is not None and job.state == "paused":
+            if col.button("Resume", key=f"{prefix}resume", icon=":material/play_pause:"):
+                job.resume()
+                st.rerun()
+        elif col.button("Pause", key=f"{prefix}pause", disabled=not running, icon=":material/pause:"):
+            job.pause()
+            st.rerun()
+    if step is not None and next(cols).button("Step", key=f"{prefix}step", disabled=running,
+                                              icon=":material/skip_next:", help=step_help):
+        start(key, step(job))
+        st.rerun()
+    if next(cols).button("Reset", key=f"{prefix}reset", icon=":material/restart_alt:"):
         forget(key)
         st.rerun()
     return job

@@ -10,7 +10,7 @@ def draw_sidebar() -> None:
     """Draw the shared sidebar: a one-line description and the device selector."""
     with st.sidebar:
         st.caption("kdviz · knowledge distillation, computed live: every number here is trained or "
-                   "evaluated in your browser session, never precomputed.")
+                   "evaluated on this server for your settings, never typed in.")
         devices = available_devices()
         st.selectbox("Compute device", ["auto"] + devices, key="device",
                      help="Where training runs. 'auto' takes a CUDA GPU, then Apple MPS, then the CPU.")

@@ -17,35 +17,38 @@ def widget_key(prefix: str, name: str) -> str:
     return f"{prefix}.{name}"
 
 
-def bind(cls: type[C], prefix: str) -> None:
+def bind(cls: type[C], prefix: str, query_prefix: str = "") -> None:
     """Seed the page's widget state before its widgets are drawn.
 
     On a session's first visit the URL decides (malformed values fall back to defaults, and a
     warning names each one); on a return visit within the session, the page's last config does.
-    Widgets must then be created with key=widget_key(prefix, field) and no value argument.
+    Widgets must then be created with key=widget_key(prefix, field) and no value argument (see
+    ui.controls). ``query_prefix`` names a second config's URL parameters ("tr" -> tr.months).
     """
     first = widget_key(prefix, dataclasses.fields(cls)[0].name)
     if first in st.session_state:
         return
     saved = st.session_state.get(f"_{prefix}.saved")
     if saved is None:
-        saved, notices = from_query(cls, st.query_params.to_dict())
+        saved, notices = from_query(cls, st.query_params.to_dict(), query_prefix)
         for notice in notices:
             st.warning(notice, icon=":material/link:")
     for field in dataclasses.fields(cls):
         st.session_state[widget_key(prefix, field.name)] = getattr(saved, field.name)
 
 
-def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = None) -> C:
-    """Read the widgets into a config, remember it for return visits and write it to the URL.
+def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = None, query_prefix: str = "") -> C:
+    """Read the widgets into a config, remember it for return visits and write its fields to the URL.
 
-    With ``validate``, a ValueError it raises is shown as the page's error and the run stops there.
+    Only this config's parameters are written (a page may bind several configs). With
+    ``validate``, a ValueError it raises is shown as the page's error and the run stops there.
     """
     cfg = cls(**{f.name: st.session_state[widget_key(prefix, f.name)] for f in dataclasses.fields(cls)})
     st.session_state[f"_{prefix}.saved"] = cfg
-    query = to_query(cfg)
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    current = st.query_params.to_dict()
+    for key, value in to_query(cfg, query_prefix).items():
+        if current.get(key) != value:
+            st.query_params[key] = value
     if validate is not None:
         try:
             validate(cfg)

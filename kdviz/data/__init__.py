@@ -1,4 +1,3 @@
-"""Datasets: importing this package registers every dataset module."""
-from kdviz.data.registry import BUILDERS, GENERATORS, Dataset, make_dataset, names, register  # noqa: F401
-from kdviz.data import toy  # noqa: F401,E402  (registers moons, circles, spiral, xor, checkerboard, blobs)
-from kdviz.data import digits, market  # noqa: F401,E402  (registers "digits", "sp500", "nasdaq", "synthetic_market")
+"""Datasets: the registry (names, specs, make_dataset) with every dataset module registered on import."""
+from kdviz.data import digits, market, toy  # noqa: F401  (each registers its datasets)
+from kdviz.data.registry import SPECS, Dataset, DatasetSpec, make_dataset, names, register, spec  # noqa: F401

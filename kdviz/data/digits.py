@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.datasets import load_digits
 
 from kdviz.data.registry import Dataset, register
 from kdviz.data.transforms import standardise
@@ -42,7 +43,7 @@ def stratified_split(y: np.ndarray, train_ratio: float, val_ratio: float, seed: 
     return train, val, test
 
 
-@register("digits", builder=True)
+@register("digits", title="Handwritten digits (8x8)", kind="image", classes=10, features=64, builder=True)
 def build_digits(n: int | None = None, noise: float = 0.0, seed: int = 0, train_ratio: float = 0.7,
                  val_ratio: float = 0.15) -> Dataset:
     """Build the digits Dataset (64 standardised pixels, classes "0".."9"); ``n`` and ``noise`` are ignored.
@@ -51,8 +52,6 @@ def build_digits(n: int | None = None, noise: float = 0.0, seed: int = 0, train_
     original image indices of each split ("index_train", "index_val", "index_test"), and the
     train-set "mean" and "std" (64,) used for standardising.
     """
-    from sklearn.datasets import load_digits  # imported here: sklearn.datasets costs ~1 s at import
-
     bunch = load_digits()
     x = bunch.data.astype(np.float64)  # (1797, 64), values 0..16
     y = bunch.target.astype(np.int64)  # (1797,)

@@ -1,111 +1,79 @@
-"""Daily price series: the S&P 500 and NASDAQ bundled with ``arch`` (1999-2018), and a synthetic market.
+"""Market Datasets: a price series -> past-only features, direction labels and purged chronological splits.
 
-Each loader returns a frame with columns Date (datetime64), Close, Volume (floats), oldest first.
-The builders "sp500", "nasdaq" and "synthetic_market" turn one into a Dataset through
-kdviz.market.dataset.build_market_dataset (past-only features, next-day direction labels,
-purged chronological splits).
-
-The synthetic market is a 2-state Markov chain of volatility regimes with a known predictable
-part: with z_t ~ N(0, 1) and d_{t-1} = -sign(r_{t-1}) (a one-day reversal of yesterday's return),
-
-    r_t = drift + sigma_{regime_t} * (signal * d_{t-1} + sqrt(1 - signal^2) * z_t)
-
-so ``signal`` in [0, 1] sets how much of tomorrow's move today's return foretells: 0 is a random
-walk, 1 is fully predictable. Ignoring the small drift, the best possible next-day direction
-accuracy is Phi(signal / sqrt(1 - signal^2)) (ceiling_accuracy).
+build_market_dataset turns any Date/Close[/Volume] frame (kdviz.market.prices, or an uploaded CSV)
+into a Dataset; "sp500", "nasdaq" and "synthetic_market" are registered here. Features are
+standardised with train statistics only (kdviz.market.features, kdviz.market.split).
 """
 from __future__ import annotations
 
-import functools
-import math
-
 import numpy as np
 import pandas as pd
+import torch
 
 from kdviz.data.registry import Dataset, register
-from kdviz.market import dataset as market_dataset  # a module, not its names: kdviz.market.dataset imports kdviz.data
-from kdviz.market.features import FeatureConfig
-
-INDEXES = {"sp500": "S&P 500", "nasdaq": "NASDAQ Composite"}
-
-
-@functools.lru_cache(maxsize=None)
-def _load_index(name: str) -> pd.DataFrame:
-    if name == "sp500":
-        from arch.data import sp500 as mod
-    elif name == "nasdaq":
-        from arch.data import nasdaq as mod
-    else:
-        raise ValueError(f"unknown index {name!r}; choose one of {', '.join(INDEXES)}")
-    raw = mod.load()  # Date index; Open, High, Low, Close, Adj Close, Volume
-    return pd.DataFrame({"Date": pd.to_datetime(raw.index).as_unit("ns"),
-                         "Close": raw["Close"].to_numpy(dtype=np.float64),
-                         "Volume": raw["Volume"].to_numpy(dtype=np.float64)})
+from kdviz.data.transforms import standardise
+from kdviz.market.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
+from kdviz.market.prices import INDEXES, ceiling_accuracy, load_index, synthetic_prices
+from kdviz.market.split import chronological_split
 
 
-def load_index(name: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:
-    """Daily Date/Close/Volume of "sp500" or "nasdaq" from arch's bundled data, optionally between two dates."""
-    df = _load_index(name).copy()
-    try:
-        lo = pd.Timestamp(start) if start else df["Date"].iloc[0]
-        hi = pd.Timestamp(end) if end else df["Date"].iloc[-1]
-    except ValueError as err:
-        raise ValueError(f"start/end must be dates like 2005-01-31 ({err})") from None
-    df = df[(df["Date"] >= lo) & (df["Date"] <= hi)].reset_index(drop=True)
-    if df.empty:
-        raise ValueError(f"no {INDEXES[name]} prices between {start} and {end} (data covers 1999-01-04 .. 2018-12-31)")
-    return df
+def build_market_dataset(prices: pd.DataFrame, name: str = "market", features: FeatureConfig | None = None,
+                         horizon: int = 1, dead_band: float = 0.0, train_ratio: float = 0.7,
+                         val_ratio: float = 0.15, info: dict | None = None) -> Dataset:
+    """Features, direction labels and purged chronological splits of a Date/Close[/Volume] frame, oldest first.
 
-
-def ceiling_accuracy(signal: float) -> float:
-    """Best possible next-day direction accuracy of the synthetic market, ignoring drift: Phi(s / sqrt(1 - s^2))."""
-    if signal >= 1.0:
-        return 1.0
-    return 0.5 * (1.0 + math.erf(signal / math.sqrt(1.0 - signal * signal) / math.sqrt(2.0)))
-
-
-def synthetic_prices(n_days: int = 2000, signal: float = 0.3, seed: int = 0, drift: float = 3e-4,
-                     vols: tuple[float, float] = (0.008, 0.02), stay: tuple[float, float] = (0.98, 0.95),
-                     start: str = "2000-01-03") -> pd.DataFrame:
-    """Seeded regime-switching prices: Date (business days), Close, Volume and Regime (0 calm, 1 volatile).
-
-    vols are the daily return std of the two regimes and stay their probabilities of staying
-    put each day; volume is log-normal and higher in the volatile regime (it tells the regime,
-    not the direction). See the module docstring for the return equation.
+    info holds: dates_train/dates_val/dates_test (datetime64 of each row's decision day),
+    test_next_returns (N_test,) simple returns from day t to t + 1 (what a daily long/flat
+    backtest earns), test_forward_returns (N_test,) over the horizon, close_test, feature_names,
+    rows_train/rows_val/rows_test (indices into ``prices``), horizon, dead_band, lookback, gap,
+    the train mean/std, train_class_counts, and anything passed in ``info``.
     """
-    if isinstance(n_days, bool) or not isinstance(n_days, (int, np.integer)) or not 100 <= n_days <= 100_000:
-        raise ValueError(f"number of days must be a whole number from 100 to 100000, got {n_days!r}")
-    if not 0.0 <= signal <= 1.0:
-        raise ValueError(f"signal strength must be between 0 and 1, got {signal}")
-    if min(vols) <= 0 or not all(0.0 < p < 1.0 for p in stay):
-        raise ValueError("regime volatilities must be positive and stay probabilities strictly between 0 and 1")
-    rng = np.random.default_rng(seed)
-    u = rng.random(n_days)  # (n,) regime switch draws
-    z = rng.standard_normal(n_days)  # (n,) return noise
-    eta = rng.standard_normal(n_days)  # (n,) volume noise
-    regime = np.zeros(n_days, dtype=np.int64)
-    r = np.zeros(n_days)  # (n,) daily log returns; r[0] = 0
-    keep_noise = math.sqrt(max(0.0, 1.0 - signal * signal))
-    for t in range(1, n_days):
-        regime[t] = regime[t - 1] if u[t] < stay[regime[t - 1]] else 1 - regime[t - 1]
-        r[t] = drift + vols[regime[t]] * (signal * -np.sign(r[t - 1]) + keep_noise * z[t])
-    return pd.DataFrame({
-        "Date": pd.bdate_range(start, periods=n_days).as_unit("ns"),
-        "Close": 100.0 * np.exp(np.cumsum(r)),
-        "Volume": np.round(1e6 * np.exp(0.4 * regime + 0.25 * eta)),
-        "Regime": regime,
-    })
+    cfg = features or FeatureConfig()
+    prices = prices.reset_index(drop=True)
+    close = prices["Close"].to_numpy(dtype=np.float64)  # (n,)
+    feats = build_features(prices, cfg)  # (n, D) frame
+    y = direction_labels(forward_returns(close, horizon), dead_band)  # (n,), -1 where undefined
+    tr, va, te = chronological_split(len(prices), cfg.lookback, horizon, train_ratio, val_ratio)
+    x = feats.to_numpy(dtype=np.float64)  # (n, D)
+    rows = np.concatenate([tr, va, te])
+    if not np.isfinite(x[rows]).all():
+        bad = rows[~np.isfinite(x[rows]).all(axis=1)][0]
+        raise ValueError(f"features are not finite at row {bad} ({prices['Date'].iloc[bad]}): check the prices")
+    (x_tr, x_va, x_te), mean, std = standardise(x[tr], x[va], x[te])
+    dates = prices["Date"].to_numpy()  # (n,) datetime64
+    has_val = len(va) > 0
+    classes = label_names(dead_band)
+    return Dataset(
+        name=name,
+        x_train=torch.from_numpy(x_tr), y_train=torch.from_numpy(y[tr]),
+        x_test=torch.from_numpy(x_te), y_test=torch.from_numpy(y[te]),
+        class_names=classes,
+        x_val=torch.from_numpy(x_va) if has_val else None,
+        y_val=torch.from_numpy(y[va]) if has_val else None,
+        info={
+            "dates_train": dates[tr], "dates_val": dates[va], "dates_test": dates[te],
+            "rows_train": tr, "rows_val": va, "rows_test": te,
+            "test_next_returns": forward_returns(close, 1)[te],
+            "test_forward_returns": forward_returns(close, horizon)[te],
+            "close_test": close[te],
+            "feature_names": list(feats.columns),
+            "horizon": horizon, "dead_band": float(dead_band), "lookback": cfg.lookback,
+            "gap": horizon + cfg.lookback, "mean": mean, "std": std,
+            "train_class_counts": np.bincount(y[tr], minlength=len(classes)),
+            **(info or {}),
+        },
+    )
 
 
 def _register_index(key: str):
     """Register the builder of one bundled index under ``key`` and return it."""
 
-    @register(key, builder=True)
+    @register(key, title=INDEXES[key], kind="market", classes=2, features=None, builder=True)
     def build(n: int | None = None, noise: float = 0.0, seed: int = 0, train_ratio: float = 0.7,
               val_ratio: float = 0.15, horizon: int = 1, dead_band: float = 0.0, features: FeatureConfig | None = None,
               start: str | None = None, end: str | None = None) -> Dataset:
         """Direction Dataset of the index between start and end (n, noise, seed unused: data and split are fixed)."""
-        return market_dataset.build_market_dataset(load_index(key, start, end), key, features, horizon, dead_band,
+        return build_market_dataset(load_index(key, start, end), key, features, horizon, dead_band,
                                                    train_ratio, val_ratio, info={"source": INDEXES[key]})
 
     build.__name__ = f"build_{key}"
@@ -116,7 +84,8 @@ build_sp500 = _register_index("sp500")
 build_nasdaq = _register_index("nasdaq")
 
 
-@register("synthetic_market", builder=True)
+@register("synthetic_market", title="Synthetic market", kind="market", classes=2, features=None,
+          builder=True)
 def build_synthetic_market(n: int = 2000, noise: float = 0.0, seed: int = 0, train_ratio: float = 0.7,
                            val_ratio: float = 0.15, signal: float = 0.3, horizon: int = 1, dead_band: float = 0.0,
                            features: FeatureConfig | None = None) -> Dataset:
@@ -127,7 +96,7 @@ def build_synthetic_market(n: int = 2000, noise: float = 0.0, seed: int = 0, tra
     prices = synthetic_prices(n, signal, seed)
     info = {"source": "synthetic regime-switching market", "signal": float(signal),
             "ceiling_accuracy": ceiling_accuracy(signal)}
-    ds = market_dataset.build_market_dataset(prices, "synthetic_market", features, horizon, dead_band, train_ratio,
+    ds = build_market_dataset(prices, "synthetic_market", features, horizon, dead_band, train_ratio,
                                              val_ratio, info=info)
     ds.info["regime_test"] = prices["Regime"].to_numpy()[ds.info["rows_test"]]
     return ds

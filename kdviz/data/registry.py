@@ -1,8 +1,10 @@
-"""Dataset registry: one name -> one generator of one signature, plus the split into a Dataset.
+"""Dataset registry: one name -> one generator of one signature and what is known of it, plus the split.
 
 A generator is ``fn(n, noise, seed, **options) -> (X, y, class_names)`` with X a float array of
 shape (n, d), y an int array of shape (n,) with values in [0, len(class_names)). Generators that
 own their split (chronological market data) register a builder instead, returning a Dataset.
+Each name also carries a DatasetSpec (title, kind, classes and features at its default
+options), so pages and checks read "how many classes has spiral" from here instead of typing it.
 """
 from __future__ import annotations
 
@@ -12,8 +14,28 @@ from typing import Callable
 import numpy as np
 import torch
 
-GENERATORS: dict[str, Callable] = {}
-BUILDERS: dict[str, Callable] = {}
+KINDS = ("toy", "image", "market")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What is known of a registered dataset before it is built (at its default options)."""
+
+    name: str
+    title: str  # a readable name for menus
+    kind: str  # "toy" (2-D, generated), "image" (digits) or "market" (price series)
+    classes: int  # number of classes at the default options
+    features: int | None  # input width, None when it depends on options (market features)
+    build: Callable  # the generator or builder
+    owns_split: bool  # True for a builder returning a Dataset (it splits the data itself)
+
+    @property
+    def two_d(self) -> bool:
+        """Whether points live on the plane (decision regions can be drawn)."""
+        return self.features == 2
+
+
+SPECS: dict[str, DatasetSpec] = {}
 
 
 @dataclass
@@ -46,21 +68,32 @@ class Dataset:
         return Dataset(**moved)
 
 
-def register(name: str, builder: bool = False) -> Callable:
-    """Decorator adding a generator (or, with builder=True, a Dataset builder) under ``name``."""
+def register(name: str, *, title: str, kind: str, classes: int, features: int | None,
+             builder: bool = False) -> Callable:
+    """Decorator adding a generator (or, with builder=True, a Dataset builder) under ``name``, with its spec."""
+    if kind not in KINDS:
+        raise ValueError(f"dataset kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
     def wrap(fn: Callable) -> Callable:
-        if name in GENERATORS or name in BUILDERS:
+        if name in SPECS:
             raise ValueError(f"dataset {name!r} is registered twice")
-        (BUILDERS if builder else GENERATORS)[name] = fn
+        SPECS[name] = DatasetSpec(name, title, kind, int(classes), features, fn, builder)
         return fn
 
     return wrap
 
 
-def names() -> list[str]:
-    """All registered dataset names, generators first, in registration order."""
-    return list(GENERATORS) + list(BUILDERS)
+def names(kind: str | None = None) -> list[str]:
+    """Registered dataset names (of one kind, if given), generators first, in registration order."""
+    specs = [s for s in SPECS.values() if kind is None or s.kind == kind]
+    return [s.name for s in specs if not s.owns_split] + [s.name for s in specs if s.owns_split]
+
+
+def spec(name: str) -> DatasetSpec:
+    """The DatasetSpec of a registered name; ValueError naming the choices otherwise."""
+    if name not in SPECS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(names())}")
+    return SPECS[name]
 
 
 def split_standardise(
@@ -104,9 +137,8 @@ def split_standardise(
 def make_dataset(name: str, n: int = 1000, noise: float = 0.1, seed: int = 0, train_ratio: float = 0.7,
                  **options) -> Dataset:
     """Build the named dataset: generate (or load), split by ``train_ratio``, standardise. Seeded."""
-    if name in BUILDERS:
-        return BUILDERS[name](n=n, noise=noise, seed=seed, train_ratio=train_ratio, **options)
-    if name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(names())}")
-    x, y, class_names = GENERATORS[name](n=n, noise=noise, seed=seed, **options)
+    s = spec(name)
+    if s.owns_split:
+        return s.build(n=n, noise=noise, seed=seed, train_ratio=train_ratio, **options)
+    x, y, class_names = s.build(n=n, noise=noise, seed=seed, **options)
     return split_standardise(name, np.asarray(x, dtype=np.float64), np.asarray(y), class_names, train_ratio, seed)

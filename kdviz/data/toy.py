@@ -1,4 +1,4 @@
-"""Toy 2-D datasets for the training pages: moons, circles, spiral, xor, checkerboard, blobs.
+"""Toy 2-D datasets for the training pages: blobs, moons, circles, spiral, xor, checkerboard.
 
 Every generator has the registry's signature ``fn(n, noise, seed, **options) -> (X, y, names)``:
 X (n, 2) float64, y (n,) int64 in [0, C), names C strings. ``noise`` is the standard deviation of
@@ -49,62 +49,7 @@ def _jitter(x: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray
     return x + rng.normal(0.0, noise, size=x.shape) if noise > 0 else x
 
 
-@register("moons")
-def moons(n: int, noise: float = 0.1, seed: int = 0):
-    """Two interleaving half circles (sklearn.datasets.make_moons)."""
-    n, noise = _check(n, noise)
-    x, y = skd.make_moons(n_samples=n, noise=noise, random_state=seed)
-    return x, y.astype(np.int64), ["upper moon", "lower moon"]
-
-
-@register("circles")
-def circles(n: int, noise: float = 0.1, seed: int = 0, factor: float = 0.5):
-    """A small circle inside a large one (sklearn.datasets.make_circles); ``factor`` = inner/outer radius."""
-    n, noise = _check(n, noise)
-    if not 0.0 < float(factor) < 1.0:
-        raise ValueError(f"circle factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
-    x, y = skd.make_circles(n_samples=n, noise=noise, factor=float(factor), random_state=seed)
-    return x, y.astype(np.int64), ["outer circle", "inner circle"]
-
-
-@register("spiral")
-def spiral(n: int, noise: float = 0.1, seed: int = 0, arms: int = 3, turns: float = 1.0):
-    """``arms`` interleaved spiral arms, one class each, radius growing from 0 to 1 over ``turns`` turns."""
-    n, noise = _check(n, noise)
-    arms = _count(arms, "number of spiral arms", 2, 10)
-    if not 0.1 <= float(turns) <= 5:
-        raise ValueError(f"spiral turns must be between 0.1 and 5, got {turns!r}")
-    rng = np.random.default_rng(seed)
-    y = _balanced_labels(n, arms, rng)
-    r = rng.uniform(0.05, 1.0, size=n)  # (n,) radius, also the position along the arm
-    angle = 2 * math.pi * (float(turns) * r + y / arms)
-    x = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
-    return _jitter(x, noise, rng), y, [f"arm {k}" for k in range(arms)]
-
-
-@register("xor")
-def xor(n: int, noise: float = 0.1, seed: int = 0):
-    """Points uniform in [-1, 1]^2, class 1 where x1 * x2 > 0 (the XOR of the signs); jitter after labelling."""
-    n, noise = _check(n, noise)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1.0, 1.0, size=(n, 2))
-    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
-    return _jitter(x, noise, rng), y, ["opposite signs", "same signs"]
-
-
-@register("checkerboard")
-def checkerboard(n: int, noise: float = 0.1, seed: int = 0, tiles: int = 4):
-    """Points uniform in [0, 1]^2 on a tiles x tiles board, class = colour of the square; jitter after labelling."""
-    n, noise = _check(n, noise)
-    tiles = _count(tiles, "number of tiles per side", 2, 12)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0.0, 1.0, size=(n, 2))
-    cell = np.minimum((x * tiles).astype(np.int64), tiles - 1)  # (n, 2) square indices
-    y = (cell.sum(axis=1) % 2).astype(np.int64)
-    return _jitter(x, noise, rng), y, ["dark squares", "light squares"]
-
-
-@register("blobs")
+@register("blobs", title="Gaussian blobs", kind="toy", classes=5, features=2)
 def blobs(n: int, noise: float = 0.0, seed: int = 0, classes: int = 5, spread: float = 0.5):
     """``classes`` Gaussian blobs of std ``spread``, centres uniform in [-2, 2]^2 drawn from the seed.
 
@@ -123,3 +68,58 @@ def blobs(n: int, noise: float = 0.0, seed: int = 0, classes: int = 5, spread: f
     centres = rng.uniform(-2.0, 2.0, size=(classes, 2))
     x, y = skd.make_blobs(n_samples=n, centers=centres, cluster_std=spread, random_state=seed)
     return _jitter(x, noise, rng), y.astype(np.int64), [f"class {k}" for k in range(classes)]
+
+
+@register("moons", title="Two moons", kind="toy", classes=2, features=2)
+def moons(n: int, noise: float = 0.1, seed: int = 0):
+    """Two interleaving half circles (sklearn.datasets.make_moons)."""
+    n, noise = _check(n, noise)
+    x, y = skd.make_moons(n_samples=n, noise=noise, random_state=seed)
+    return x, y.astype(np.int64), ["upper moon", "lower moon"]
+
+
+@register("circles", title="Circles", kind="toy", classes=2, features=2)
+def circles(n: int, noise: float = 0.1, seed: int = 0, factor: float = 0.5):
+    """A small circle inside a large one (sklearn.datasets.make_circles); ``factor`` = inner/outer radius."""
+    n, noise = _check(n, noise)
+    if not 0.0 < float(factor) < 1.0:
+        raise ValueError(f"circle factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    x, y = skd.make_circles(n_samples=n, noise=noise, factor=float(factor), random_state=seed)
+    return x, y.astype(np.int64), ["outer circle", "inner circle"]
+
+
+@register("spiral", title="Spiral", kind="toy", classes=3, features=2)
+def spiral(n: int, noise: float = 0.1, seed: int = 0, arms: int = 3, turns: float = 1.0):
+    """``arms`` interleaved spiral arms, one class each, radius growing from 0 to 1 over ``turns`` turns."""
+    n, noise = _check(n, noise)
+    arms = _count(arms, "number of spiral arms", 2, 10)
+    if not 0.1 <= float(turns) <= 5:
+        raise ValueError(f"spiral turns must be between 0.1 and 5, got {turns!r}")
+    rng = np.random.default_rng(seed)
+    y = _balanced_labels(n, arms, rng)
+    r = rng.uniform(0.05, 1.0, size=n)  # (n,) radius, also the position along the arm
+    angle = 2 * math.pi * (float(turns) * r + y / arms)
+    x = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+    return _jitter(x, noise, rng), y, [f"arm {k}" for k in range(arms)]
+
+
+@register("xor", title="XOR", kind="toy", classes=2, features=2)
+def xor(n: int, noise: float = 0.1, seed: int = 0):
+    """Points uniform in [-1, 1]^2, class 1 where x1 * x2 > 0 (the XOR of the signs); jitter after labelling."""
+    n, noise = _check(n, noise)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return _jitter(x, noise, rng), y, ["opposite signs", "same signs"]
+
+
+@register("checkerboard", title="Checkerboard", kind="toy", classes=2, features=2)
+def checkerboard(n: int, noise: float = 0.1, seed: int = 0, tiles: int = 4):
+    """Points uniform in [0, 1]^2 on a tiles x tiles board, class = colour of the square; jitter after labelling."""
+    n, noise = _check(n, noise)
+    tiles = _count(tiles, "number of tiles per side", 2, 12)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, size=(n, 2))
+    cell = np.minimum((x * tiles).astype(np.int64), tiles - 1)  # (n, 2) square indices
+    y = (cell.sum(axis=1) % 2).astype(np.int64)
+    return _jitter(x, noise, rng), y, ["dark squares", "light squares"]

@@ -1,6 +1,6 @@
 """Generic Dataset transforms: train-statistics standardisation, and the KD regimes' train sets.
 
-The regimes where soft targets are known to matter (see DESIGN.md) are built here from any
+The regimes where soft targets are known to matter are built here from any
 Dataset: a transfer set with one class omitted, few labelled points plus unlabelled transfer
 points (label -1), and symmetric label noise. Each returns a new Dataset; the input is never
 modified, and validation and test splits are left as they are so models stay comparable.

@@ -7,17 +7,14 @@ chunks, calls ``emit(snapshot)`` with a picklable progress/history snapshot afte
 once the job is stopped). A ``"progress"`` key in a dict snapshot, or ``emit(s, progress=p)``,
 sets ``job.progress``.
 
-Backends, chosen by measurement (bench/bench_jobs.py: 30 jobs of 1000 steps, 2 workers, 30
-pollers at 2 Hz, 2 shared cores; two rounds):
+Backends (bench/bench_jobs.py measures both):
 - ``"process"`` (default): long-lived worker processes (spawn or forkserver, torch imported once
   per worker, one torch thread each, ``nice`` 10 below the server) run the tasks; snapshots come
-  back pickled over a queue per worker, drained by a collector thread. Measured: 2080-2430
-  training steps/s, the server process at 0.12 cores, a 10k-point request 9 ms p50 / 17 ms p95
-  (7.9 ms idle). Costs ~2-5 s to start the workers once and ~310 MB resident per worker.
+  back pickled over a queue per worker, drained by a collector thread. Training runs beside the
+  web server instead of inside its interpreter, at the cost of a one-time start of the workers
+  and the memory each holds.
 - ``"thread"``: tasks run on threads of this process: instant start, no extra memory, but the
-  interpreter lock caps all training at about one core (930-980 steps/s) and the server process
-  itself runs at 1.2-1.4 cores of training, which a busy web server would have needed.
-Equal-priority workers (``nice=0``) cost the server's requests 2-3x in latency (18-29 ms p50).
+  interpreter lock caps all training at about one core, taken from the web server itself.
 
 Both speak one protocol. The pool (server side) owns the slots and sends "start", "pause", "go"
 and "stop" to a worker loop (_serve); the worker loop answers "ready", "started", "snap",

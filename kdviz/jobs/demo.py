@@ -1,10 +1,14 @@
 """A realistic fake workload for the job pool's tests and benchmark."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
+
 from kdviz.jobs.worker import Control
+from kdviz.softening import kd_loss
 
 
 # --------------------------------------------------------------------------- fake workload
@@ -16,12 +20,6 @@ def demo_task(config: Mapping[str, Any], emit: Callable, control: Control) -> No
     points), batch (64), lr (1e-2), seed (0), device ("cpu"). Emits {"step", "steps", "progress",
     "loss": [...], "accuracy"}. Deterministic: the same config gives the same numbers anywhere.
     """
-    import math
-
-    import torch
-
-    from kdviz.softening import kd_loss
-
     steps, chunk, n, batch = (int(config.get(k, d)) for k, d in
                               (("steps", 500), ("chunk", 25), ("n", 2000), ("batch", 64)))
     if min(steps, chunk, n, batch) < 1:

@@ -12,6 +12,10 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
+
+from kdviz.device import limit_threads
+
 STATES = ("queued", "running", "paused", "done", "stopped", "error")
 TERMINAL = frozenset({"done", "stopped", "error"})
 BACKENDS = ("process", "thread")
@@ -139,8 +143,6 @@ def _run_job(payload: Any, control: Control) -> None:
     """Run one task on this thread and always report how it ended ("done", "stopped", "error")."""
     state, error, detail = "done", None, None
     try:
-        from kdviz.device import limit_threads
-
         limit_threads(1)
         control._outbox.put(("started", control.job_id))
         fn, config = pickle.loads(payload) if isinstance(payload, bytes) else payload
@@ -160,8 +162,6 @@ def _run_job(payload: Any, control: Control) -> None:
 
 def _warm_torch() -> None:
     """Pay torch's one-time lazy imports before the first job (the first optimizer costs ~1 s)."""
-    import torch
-
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
@@ -206,8 +206,6 @@ def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: in
             os.nice(nice)  # the web server wins the cores whenever it has work
         except OSError:
             pass
-    import torch
-
     torch.set_num_threads(1)
     try:
         torch.set_num_interop_threads(1)

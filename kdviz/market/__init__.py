@@ -1,6 +1,6 @@
-"""The market case: past-only features, chronological splits, CSV input, backtest, latency, baselines.
+"""Market maths on plain prices: past-only features, purged splits, price sources, CSV checks, backtest, latency.
 
-Modules: features (FeatureConfig, build_features, labels), dataset (build_market_dataset with
-purged chronological splits), csv_input (parse_price_csv), backtest, latency, baselines.
-The bundled and synthetic price series live in kdviz.data.market.
+Modules: features (FeatureConfig, build_features, labels), split (chronological_split,
+minimum_rows), prices (the bundled S&P 500 / NASDAQ and a synthetic market), csv_input
+(parse_price_csv), backtest, latency. Nothing here builds a Dataset: kdviz.data.market does.
 """

@@ -84,14 +84,18 @@ def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: 
     return layout(fig, "Raising the omitted digit's bias (KD students)", height=360)
 
 
-def sweep_heatmaps(result: dict, metric: str) -> go.Figure:
-    """Mean over seeds of a sweep metric ("accuracy" or "fidelity") per (T, alpha), one panel per student."""
-    names = list(result[metric])
-    fig = make_subplots(1, len(names), subplot_titles=[f"{n} student 64-{'-'.join(map(str, result['students'][n]))}-10"
+def sweep_heatmaps(result, metric: str) -> go.Figure:
+    """Mean over seeds of a sweep metric ("accuracy" or "fidelity") per (T, alpha), one panel per student.
+
+    result: a SweepResult (temperatures, alphas, students, and per-student (nT, nA, S) arrays).
+    """
+    table = getattr(result, metric)
+    names = list(table)
+    fig = make_subplots(1, len(names), subplot_titles=[f"{n} student 64-{'-'.join(map(str, result.students[n]))}-10"
                                                        for n in names], horizontal_spacing=0.14)
-    ts, al = [f"{t:g}" for t in result["temperatures"]], [f"{a:g}" for a in result["alphas"]]
+    ts, al = [f"{t:g}" for t in result.temperatures], [f"{a:g}" for a in result.alphas]
     for i, n in enumerate(names):
-        v = result[metric][n] * 100  # (nT, nA, S)
+        v = table[n] * 100  # (nT, nA, S)
         mean, std = v.mean(-1), (v.std(-1, ddof=1) if v.shape[-1] > 1 else np.zeros(v.shape[:2]))
         text = [[f"{m:.1f}<br>± {s:.1f}" for m, s in zip(rm, rs)] for rm, rs in zip(mean.T, std.T)]
         fig.add_trace(go.Heatmap(z=mean.T, x=ts, y=al, text=text, texttemplate="%{text}", colorscale="Viridis",

@@ -75,20 +75,21 @@ def equity_chart(dates: np.ndarray, backtests: dict[str, dict], height: int = 38
                   height=height)
 
 
-def transfer_chart(rows: list[dict], height: int = 360) -> go.Figure:
+def transfer_chart(rows: list, height: int = 360) -> go.Figure:
     """NASDAQ test accuracy against the student's history length: KD and no-KD students (mean +- std
-    over seeds), the S&P teacher and the majority class."""
-    months = [r["months"] for r in rows]
+    over seeds), the S&P teacher and the majority class. rows: TransferRow-like (months, kd, baseline,
+    teacher, majority)."""
+    months = [r.months for r in rows]
     fig = go.Figure()
     for key, name, colour in (("kd", "KD student (S&P teacher's soft targets)", STUDENT),
                               ("baseline", "Student, no KD", BASELINE)):
-        stats = [_mean_std(r[key]) for r in rows]
+        stats = [_mean_std(getattr(r, key)) for r in rows]
         fig.add_trace(go.Scatter(x=months, y=[m for m, _ in stats], mode="lines+markers", name=name,
                                  line=dict(color=colour, width=2.5),
                                  error_y=dict(type="data", array=[s for _, s in stats], visible=True)))
-    fig.add_trace(go.Scatter(x=months, y=[r["teacher"] for r in rows], mode="lines", name="S&P teacher on NASDAQ",
+    fig.add_trace(go.Scatter(x=months, y=[r.teacher for r in rows], mode="lines", name="S&P teacher on NASDAQ",
                              line=dict(color=TEACHER, dash="dash")))
-    fig.add_trace(go.Scatter(x=months, y=[r["majority"] for r in rows], mode="lines", name="Majority class",
+    fig.add_trace(go.Scatter(x=months, y=[r.majority for r in rows], mode="lines", name="Majority class",
                              line=dict(color=COLOURS["majority"], dash="dot")))
     fig.update_xaxes(type="log", title_text="NASDAQ history the student sees (months)", tickvals=months)
     fig.update_yaxes(tickformat=".0%", title_text="NASDAQ test accuracy (2017-2018)")

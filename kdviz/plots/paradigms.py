@@ -6,25 +6,21 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import BASELINE, PALETTE, STUDENT, TEACHER, layout, legend_below
-
-METHOD_COLOURS = {"baseline": BASELINE, "kd": STUDENT, "dkd": "#8e44ad", "fitnet": "#2a9d55", "attention": "#16a085",
-                  "rkd": "#b7950b", "similarity": "#5d6d7e", "multi_teacher": TEACHER, "mutual": "#c0392b",
-                  "born_again": "#e67e22", "ema": "#2c3e50"}
+from kdviz.paradigms import NOTES
+from kdviz.plots.style import PALETTE, TEACHER, layout, legend_below
 
 
 def method_colour(name: str) -> str:
-    """The colour of a method, the same in every figure."""
-    return METHOD_COLOURS.get(name, PALETTE[hash(name) % len(PALETTE)])
+    """The colour of a method (its Note's), the same in every figure."""
+    return NOTES[name].colour
 
 
-def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], names: dict[str, str],
-                  height: int = 340) -> go.Figure:
+def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], height: int = 340) -> go.Figure:
     """Side-by-side learning curves, one line per method: panels {title: {method: values (R,)}}, steps (R,)."""
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
     for col, (title, series) in enumerate(panels.items(), start=1):
         for m, y in series.items():
-            fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=names.get(m, m), legendgroup=m,
+            fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=NOTES[m].name, legendgroup=m,
                                      showlegend=col == 1, line=dict(color=method_colour(m), width=2.2,
                                                                    dash="dot" if m == "baseline" else "solid")),
                           row=1, col=col)

@@ -1,21 +1,26 @@
-"""The training engine: teachers, and populations of K students trained in one pass.
+"""The training engine: populations of K students trained in one pass, their methods, teachers and evaluation.
 
-PopulationRun (run.py) trains K students of one shape together; members may differ in method,
-temperature T, alpha, learning rate and seed, and member k's numbers equal those of the same
-member trained alone. Methods are pluggable (methods.py: METHODS, register_method). Teachers are
-trained with the same engine and cached (teacher.py); evaluate and grid_predictions (evaluate.py)
-turn models into numbers and heatmaps.
+protocol.py says what a method sees (Batch) and is (Method) and holds the registry; hinton.py
+registers Hinton's KD and the baseline with their analytic fast path (smoothing.py the
+label-smoothed cross-entropy of smoothed teachers); run.py is PopulationRun, K students of one
+shape whose member k equals the same member trained alone; teacher.py trains and caches
+teachers; evaluate.py turns models into numbers and heatmaps. The KD paradigms beyond Hinton's
+register themselves from kdviz.paradigms (imported by kdviz itself, so every name is always known).
 """
+from kdviz.train import hinton, smoothing  # noqa: F401  (register baseline, kd, smoothed_ce)
 from kdviz.train.batches import IndexStream
 from kdviz.train.configs import MemberConfig, TeacherConfig
-from kdviz.train.evaluate import GridPredictions, evaluate, grid_predictions
-from kdviz.train.methods import METHODS, Batch, Method, hard_loss, register_method, soft_loss
+from kdviz.train.evaluate import GridPredictions, evaluate, grid_predictions, plane_extent
 from kdviz.train.outputs import TeacherOutputs, model_logits, teacher_outputs
-from kdviz.train.run import HISTORY_KEYS, PopulationRun
-from kdviz.train.teacher import TEACHER_CACHE_SIZE, clear_teacher_cache, dataset_key, train_teacher
+from kdviz.train.protocol import METHODS, Batch, Grad, Method, hard_loss, lookup, register_method
+from kdviz.train.history import HISTORY_KEYS
+from kdviz.train.run import PopulationRun, RunSnapshot
+from kdviz.train.teacher import (TEACHER_CACHE_SIZE, Checkpoints, clear_teacher_cache, dataset_key, train_checkpointed,
+                                 train_ensemble, train_teacher)
 
 __all__ = [
-    "Batch", "GridPredictions", "HISTORY_KEYS", "IndexStream", "METHODS", "MemberConfig", "Method", "PopulationRun",
-    "TEACHER_CACHE_SIZE", "TeacherConfig", "TeacherOutputs", "clear_teacher_cache", "dataset_key", "evaluate",
-    "grid_predictions", "hard_loss", "model_logits", "register_method", "soft_loss", "teacher_outputs", "train_teacher",
+    "Batch", "Checkpoints", "Grad", "GridPredictions", "HISTORY_KEYS", "IndexStream", "METHODS", "MemberConfig", "Method",
+    "PopulationRun", "RunSnapshot", "TEACHER_CACHE_SIZE", "TeacherConfig", "TeacherOutputs", "clear_teacher_cache",
+    "dataset_key", "evaluate", "grid_predictions", "hard_loss", "lookup", "model_logits", "plane_extent",
+    "register_method", "teacher_outputs", "train_checkpointed", "train_ensemble", "train_teacher",
 ]

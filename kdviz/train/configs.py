@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from kdviz.softening import check_alpha, check_temperature
-from kdviz.train.methods import METHODS
+from kdviz.train.protocol import lookup
 
 
-def _whole(value, name: str, low: int, high: int | None = None) -> int:
+def whole(value, name: str, low: int, high: int | None = None) -> int:
     """A whole number in [low, high] (bools and floats rejected), else a ValueError naming it."""
     try:
         if isinstance(value, bool):
@@ -24,7 +24,7 @@ def _whole(value, name: str, low: int, high: int | None = None) -> int:
     return v
 
 
-def _number(value, name: str, strict: bool) -> float:
+def number(value, name: str, strict: bool) -> float:
     """A finite number > 0 (strict) or >= 0, else a ValueError naming it."""
     try:
         v = float(value)
@@ -35,19 +35,19 @@ def _number(value, name: str, strict: bool) -> float:
     return v
 
 
-def _positive(value, name: str) -> float:
+def positive(value, name: str) -> float:
     """A finite number > 0, else a ValueError naming it."""
-    return _number(value, name, strict=True)
+    return number(value, name, strict=True)
 
 
-def _non_negative(value, name: str) -> float:
+def non_negative(value, name: str) -> float:
     """A finite number >= 0, else a ValueError naming it."""
-    return _number(value, name, strict=False)
+    return number(value, name, strict=False)
 
 
 @dataclass(frozen=True)
 class TeacherConfig:
-    """How a teacher is trained (hashable: it is part of the teacher cache key)."""
+    """How a teacher (or an ensemble of teachers) is trained (hashable: it is part of the teacher cache key)."""
 
     hidden: tuple[int, ...] = (128, 128)  # hidden layer widths; input and output widths come from the data
     activation: str = "relu"  # relu | tanh | gelu
@@ -57,29 +57,42 @@ class TeacherConfig:
     batch_size: int = 64  # samples per step
     weight_decay: float = 0.0  # L2 penalty added to the gradient, as torch.optim.Adam(weight_decay=...)
     seed: int = 0  # initial weights, batch order and the held-out split
-    early_stopping: bool = True  # keep the weights with the best validation score; stop once it stalls
+    early_stopping: bool = True  # keep the weights with the best validation score
     eval_every: int = 50  # steps between validation checks
-    patience: int = 10  # validation checks without improvement before stopping
+    patience: int | None = 10  # validation checks without improvement before stopping (None: train every step)
     val_fraction: float = 0.15  # share of train held out for validation when the dataset has no val split
+    method: str = "baseline"  # a label-only training method: "baseline" (cross-entropy) or "smoothed_ce"
+    options: tuple[tuple[str, float], ...] = ()  # the method's options as (name, value) pairs, e.g. (("eps", 0.1),)
+    members: int = 1  # an ensemble of this many teachers with seeds seed, seed + 1, ... (trained as one population)
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(_whole(h, "hidden width", 1) for h in self.hidden))
-        _positive(self.lr, "teacher learning rate")
-        _whole(self.steps, "teacher steps", 1, 1_000_000)
-        _whole(self.batch_size, "teacher batch size", 1, 1_000_000)
-        _whole(self.seed, "seed", 0, 2**62)
-        _whole(self.eval_every, "evaluation interval", 1)
-        _whole(self.patience, "patience", 1)
-        _non_negative(self.weight_decay, "weight decay")
+        object.__setattr__(self, "hidden", tuple(whole(h, "hidden width", 1) for h in self.hidden))
+        object.__setattr__(self, "options", tuple(sorted((str(k), float(v)) for k, v in dict(self.options).items())))
+        positive(self.lr, "teacher learning rate")
+        whole(self.steps, "teacher steps", 1, 1_000_000)
+        whole(self.batch_size, "teacher batch size", 1, 1_000_000)
+        whole(self.seed, "seed", 0, 2**62)
+        whole(self.eval_every, "evaluation interval", 1)
+        if self.patience is not None:
+            whole(self.patience, "patience", 1)
+        whole(self.members, "ensemble members", 1, 64)
+        non_negative(self.weight_decay, "weight decay")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"validation fraction must be in (0, 1), got {self.val_fraction!r}")
+        if lookup(self.method).teacher:
+            raise ValueError(f"a teacher trains on labels alone; method {self.method!r} needs a teacher itself")
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds of the ensemble's members (one for a single teacher)."""
+        return [self.seed + i for i in range(self.members)]
 
 
 @dataclass
 class MemberConfig:
     """One student of a population run: its method and hyperparameters."""
 
-    method: str = "kd"  # a name in METHODS: "baseline" (hard labels only) or "kd" (Hinton KD), ...
+    method: str = "kd"  # a registered method: "baseline" (hard labels only), "kd" (Hinton KD), "dkd", ...
     T: float = 4.0  # temperature of the soft term (unused by "baseline" except in the recorded soft loss)
     alpha: float = 0.1  # weight of the hard-label term; the soft term gets 1 - alpha
     lr: float = 1e-2  # Adam learning rate
@@ -87,9 +100,8 @@ class MemberConfig:
     options: Mapping = field(default_factory=dict)  # method-specific settings, e.g. {"beta": 8.0}
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"unknown training method {self.method!r}; choose one of {', '.join(METHODS)}")
+        lookup(self.method)
         self.T = float(check_temperature(self.T))
         self.alpha = float(check_alpha(self.alpha))
-        self.lr = _positive(self.lr, "learning rate")
-        self.seed = _whole(self.seed, "seed", 0, 2**62)
+        self.lr = positive(self.lr, "learning rate")
+        self.seed = whole(self.seed, "seed", 0, 2**62)

@@ -1,4 +1,4 @@
-"""Evaluation of trained models and populations, and class probabilities on a 2-D grid."""
+"""Evaluation of trained models and populations, and class probabilities on a 2-D grid over the data's plane."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from kdviz import metrics
-from kdviz.train.configs import _whole
+from kdviz.train.configs import whole
 from kdviz.train.outputs import model_logits
 
 
@@ -29,6 +29,15 @@ def evaluate(model, x, y, teacher=None, bins: int = metrics.ECE_BINS) -> dict[st
     return {k: v.detach().cpu().numpy() for k, v in out.items()}
 
 
+def plane_extent(x, pad: float = 0.5) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The plot range around 2-D points x (N, 2): ((x_lo, x_hi), (y_lo, y_hi)), ``pad`` beyond the data."""
+    a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    if a.ndim != 2 or a.shape[1] != 2 or len(a) == 0:
+        raise ValueError(f"a plane extent needs points of shape (N, 2), got {a.shape}")
+    lo, hi = a.min(0) - pad, a.max(0) + pad
+    return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+
 @dataclass
 class GridPredictions:
     """Class probabilities over a regular 2-D grid, for decision-region heatmaps."""
@@ -41,7 +50,7 @@ class GridPredictions:
 def grid_predictions(model, xlim: tuple[float, float], ylim: tuple[float, float], resolution: int = 100,
                      chunk: int = 65_536) -> GridPredictions:
     """Softmax probabilities of an MLP or Population on a resolution x resolution grid over xlim x ylim."""
-    resolution = _whole(resolution, "grid resolution", 2, 1000)
+    resolution = whole(resolution, "grid resolution", 2, 1000)
     for name, (lo, hi) in (("x", xlim), ("y", ylim)):
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"{name} range must be two finite numbers, low < high, got ({lo}, {hi})")

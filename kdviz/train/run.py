@@ -9,28 +9,32 @@ What makes it fast, by design:
 - nothing syncs with the device during a step; metrics are recorded every ``record_every`` steps.
 A member whose loss or gradient becomes NaN/inf is frozen (its update is skipped from that step
 on) and reported in ``status``; the others keep training.
+
+Methods come from the registry (kdviz.train.protocol.METHODS; importing kdviz registers every
+paradigm). A run can hold several teachers (``teachers``, for multi-teacher students) and
+per-member target logits (``targets``, for born-again generations) besides its main teacher.
 """
 from __future__ import annotations
 
 import math
 import threading
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from kdviz import metrics
 from kdviz.data.registry import Dataset
 from kdviz.device import resolve_device
 from kdviz.models import Population
 from kdviz.train.batches import IndexStream
-from kdviz.train.configs import MemberConfig, _non_negative, _whole
+from kdviz.train.configs import MemberConfig, non_negative, whole
 from kdviz.train.evaluate import evaluate
-from kdviz.train.methods import METHODS, Batch, KDTables, kl_fm
+from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
+from kdviz.train.protocol import Batch, MemberConsts, Tables, lookup
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.
@@ -38,57 +42,61 @@ warnings.filterwarnings("ignore", message="grad and param do not obey the gradie
 
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 CHUNK_STEPS = 128  # batches of indices prepared at once
-RECORD_POINTS = 512  # training points (a fixed seeded subset of larger sets) the history's train metrics use
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
-MAX_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
 
 
-HISTORY_KEYS = ("loss", "hard_loss", "soft_loss", "train_acc", "test_acc", "test_nll", "test_ece", "fidelity",
-                "kl_test", "grad_norm")
+@dataclass
+class RunSnapshot:
+    """A picklable copy of a run's progress (PopulationRun.snapshot)."""
+
+    step: int  # optimiser steps taken
+    history: dict[str, np.ndarray]  # see PopulationRun.history
+    status: list[str]  # per member: "ok" or how it diverged
+    members: list[dict]  # each member's MemberConfig as a dict
+    weights: dict | None = None  # Population.arrays(), when asked for
 
 
 class PopulationRun:
     """K students of one shape trained together on one dataset, each with its own method and settings.
 
     ds: the student's Dataset (y_train == -1 marks unlabelled transfer points). teacher: an MLP (or
-    any module with forward_taps), TeacherOutputs, or None when every member is "baseline".
-    hidden: the students' hidden widths (input and output come from the data). members: one
-    MemberConfig per student. record_every: steps between history records (also recorded at step 0
+    any module with forward_taps), TeacherOutputs, or None when no member needs one. hidden: the
+    students' hidden widths (input and output come from the data). members: one MemberConfig per
+    student. teachers: several teacher models, or their (N, C) train logits, for "multi_teacher"
+    members. targets: {member position: (N, C) train logits} of an earlier generation, for
+    "born_again" members. record_every: steps between history records (also recorded at step 0
     and at the end of each step() call). dropout, weight_decay, activation: shared by all members.
 
-    Call step(n) to train; read history (dict of NumPy arrays (K, R)), status and snapshot().
+    Call step(n) to train; read history (dict of NumPy arrays (K, R)), status and snapshot();
+    logits(x) and evaluate(split) give every member's outputs and metrics.
     """
 
-    def __init__(self, ds: Dataset, teacher, hidden, members, batch_size: int = 64, device=None,
-                 activation: str = "relu", record_every: int = 50, dropout: float = 0.0,
+    def __init__(self, ds: Dataset, teacher, hidden, members, *, teachers=None, targets=None, batch_size: int = 64,
+                 device=None, activation: str = "relu", record_every: int = 50, dropout: float = 0.0,
                  weight_decay: float = 0.0):
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
         self.members = [m if isinstance(m, MemberConfig) else MemberConfig(**m) for m in members]
         if not self.members:
             raise ValueError("a run needs at least one member")
-        self.batch_size = _whole(batch_size, "batch size", 1, 100_000)
-        self.record_every = _whole(record_every, "record interval", 1)
-        self.weight_decay = _non_negative(weight_decay, "weight decay")
+        self.batch_size = whole(batch_size, "batch size", 1, 100_000)
+        self.record_every = whole(record_every, "record interval", 1)
+        self.weight_decay = non_negative(weight_decay, "weight decay")
         self.ds = ds.to(self.device)
         if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
             raise ValueError(f"hidden sizes must be a list of widths, e.g. [16], got {hidden!r}")
-        self.hidden = tuple(_whole(h, "hidden width", 1) for h in hidden)
+        self.hidden = tuple(whole(h, "hidden width", 1) for h in hidden)
         k, dev = len(self.members), self.device
         self.population = Population((ds.n_features, *self.hidden, ds.n_classes), [m.seed for m in self.members],
                                      activation, dropout, device=dev)
         self._flatten()
         f32 = dict(dtype=torch.float32, device=dev)
-        self._T = torch.tensor([m.T for m in self.members], **f32).view(k, 1, 1)  # (K, 1, 1)
-        alpha = torch.tensor([m.alpha for m in self.members], **f32)  # (K,)
-        sw = (1 - alpha) * self._T.view(-1) ** 2  # (K,) the KD soft term's factor (1 - alpha) T^2
-        b = self.batch_size
-        self._consts = {"T": self._T, "alpha": alpha, "soft_weight": sw, "alpha_b": (alpha / b).view(k, 1, 1),
-                        "sw_b": (sw / b).view(k, 1, 1), "sw_tb": (sw / b).view(k, 1, 1) / self._T}
-        self._minus_one = torch.full((1, 1, 1), -1.0, **f32)
+        self.consts = MemberConsts.make([m.T for m in self.members], [m.alpha for m in self.members],
+                                        self.batch_size, dev)
         self._lr = torch.tensor([m.lr for m in self.members], **f32).view(k, 1)  # (K, 1)
-        self._setup_data(teacher)
         self._options = [dict(m.options) for m in self.members]
+        self._seeds = [m.seed for m in self.members]
+        self._setup_data(teacher, teachers, targets)
         self._adam_m = torch.zeros_like(self._flat)  # (K, P) first moments
         self._adam_v = torch.zeros_like(self._flat)  # (K, P) second moments
         self._live = torch.ones(k, **f32)  # (K,) 1.0 while training, 0.0 once frozen (diverged)
@@ -100,11 +108,10 @@ class PopulationRun:
         self.t = 0  # optimiser steps taken
         self.status = ["ok"] * k
         self._lock = threading.Lock()
-        self._rows: dict[str, list] = {key: [] for key in (*HISTORY_KEYS, "test_recall")}
-        self._steps: list[int] = []
-        self._history_cache = None
         self._chunk, self._pos = None, 0
         self.population.train()
+        self._states = {name: (lookup(name).setup(self, ix) if lookup(name).setup else None)
+                        for name, ix in self._groups}
         self._record()
 
     # ---- setup
@@ -121,25 +128,23 @@ class PopulationRun:
             p.grad = self._grad[:, off:off + n].view(p.shape)
             off += n
 
-    def _setup_data(self, teacher) -> None:
-        """Teacher outputs (once), per-member index pools, method groups and the tables built from them."""
-        specs = [METHODS[m.method] for m in self.members]
+    def _setup_data(self, teacher, teachers, targets) -> None:
+        """Teacher outputs (once), extra targets, per-member index pools, method groups and the run's tables."""
+        specs = [lookup(m.method) for m in self.members]
         self._need_taps = any(s.taps for s in specs)
         self._fast = (all(s.grad is not None for s in specs) and not self._need_taps
                       and self.population.manual_backward and FAST_PATH)
         self._setup_teacher(teacher, specs)
-        all_idx, lab_idx = self._setup_pools(specs)
+        self._setup_targets(teachers, targets)
+        has_unlabelled = self._setup_pools(specs)
         self._setup_groups()
-        self._setup_records(all_idx, lab_idx)
+        self._history = History(self.ds, self.teacher, self.consts.T, has_unlabelled)
         self._xt = self.ds.x_train.t().contiguous()  # (D, N): inputs gathered class-major with index_select (fast)
-        self._kd_tables = None
-        if self.teacher is not None:
-            self._teacher_fm = self.teacher.train.t().contiguous()  # (C, N) teacher logits, class-major
-            rec_v = self._teacher_fm[:, self._rec_all.to(self.device)]  # (C, n_all)
-            self._rec_logq_fm = F.log_softmax(rec_v.unsqueeze(0) / self._T, 1)  # (K, C, n_all), recorded soft loss
-            k, c, n = len(self.members), self.ds.n_classes, len(self.ds.y_train)
-            if k * c * n <= MAX_TABLE and any(m.method == "kd" for m in self.members):
-                self._kd_tables = KDTables(self)
+        t = self.teacher
+        teacher_fm = None if t is None else t.train.t().contiguous()  # (C, N) teacher logits, class-major
+        self.tables = Tables(self.ds.y_train, has_unlabelled, teacher_fm, None if t is None else t.train,
+                             None if t is None else t.train_taps,
+                             torch.full((1, 1, 1), -1.0, dtype=torch.float32, device=self.device))
 
     def _setup_teacher(self, teacher, specs) -> None:
         """The teacher's logits (and taps) on train and test, computed once and checked against the data."""
@@ -162,25 +167,36 @@ class PopulationRun:
         move = (lambda d: None if d is None else {k: v.to(self.device).float() for k, v in d.items()})
         self.teacher = TeacherOutputs(teacher.train.to(self.device).float(), teacher.test.to(self.device).float(),
                                       move(teacher.train_taps), move(teacher.test_taps))  # a copy: callers' stay
-        self._teacher_test = metrics.Outputs(self.teacher.test)  # its predictions are computed once
 
-    def _setup_pools(self, specs) -> tuple[torch.Tensor, torch.Tensor]:
-        """Which training points each member draws: labelled ones for hard-label methods, all for the rest."""
+    def _setup_targets(self, teachers, targets) -> None:
+        """Several teachers' train logits (M, N, C) and earlier generations' logits {k: (N, C)}, checked."""
+        logits = [t if isinstance(t, torch.Tensor) else teacher_outputs(t, self.ds, self.device, taps=False).train
+                  for t in (teachers or [])]
+        n, c = len(self.ds.y_train), self.ds.n_classes
+        for v in [*logits, *(targets or {}).values()]:
+            if tuple(v.shape) != (n, c):
+                raise ValueError(f"target logits have shape {tuple(v.shape)}; expected ({n}, {c}) for this data")
+        self.teacher_set = torch.stack([v.to(self.device).float() for v in logits]) if logits else None  # (M, N, C)
+        self.targets = {int(k): v.to(self.device).float() for k, v in (targets or {}).items()}  # k -> (N, C)
+
+    def _setup_pools(self, specs) -> bool:
+        """Which training points each member draws: labelled ones for hard-label methods, all for the rest.
+        Returns whether the training set has unlabelled points."""
         y = self.ds.y_train
         if y.dim() != 1 or len(y) != len(self.ds.x_train):
             raise ValueError(f"y_train has shape {tuple(y.shape)} but x_train has {len(self.ds.x_train)} rows")
         labelled = (y >= 0).cpu()
-        self._has_unlabelled = bool((~labelled).any())
+        has_unlabelled = bool((~labelled).any())
         all_idx = torch.arange(len(y))
         lab_idx = all_idx[labelled]
         pools = []
         for m, s in zip(self.members, specs):
-            pool = all_idx if (s.unlabelled or not self._has_unlabelled) else lab_idx
+            pool = all_idx if (s.unlabelled or not has_unlabelled) else lab_idx
             if len(pool) == 0:
                 raise ValueError(f"method {m.method!r} trains on labelled points, but the training set has none")
             pools.append(pool)
         self._stream = IndexStream(pools, [m.seed for m in self.members], self.batch_size, len(y))
-        return all_idx, lab_idx
+        return has_unlabelled
 
     def _setup_groups(self) -> None:
         """Members grouped by method (each group's loss is one batched call) and the order to undo the grouping."""
@@ -194,31 +210,37 @@ class PopulationRun:
         self._inverse = torch.empty_like(order)
         self._inverse[order] = torch.arange(len(order), device=dev)
 
-    def _setup_records(self, all_idx: torch.Tensor, lab_idx: torch.Tensor) -> None:
-        """Fix the training points the history is measured on: up to RECORD_POINTS labelled ones (hard loss,
-        train accuracy) and up to RECORD_POINTS of all (soft loss), a seeded subset of larger sets."""
-        gen = torch.Generator().manual_seed(0)
-        pick = (lambda ix: ix[torch.randperm(len(ix), generator=gen)[:RECORD_POINTS]].sort().values)
-        rec_lab = pick(lab_idx)
-        self._rec_all = rec_lab if not self._has_unlabelled else pick(all_idx)
-        rec = torch.unique(torch.cat([rec_lab, self._rec_all]))  # sorted training indices evaluated at records
-        pos = torch.full((len(all_idx),), -1, dtype=torch.long)
-        pos[rec] = torch.arange(len(rec))
-        dev = self.device
-        self._rec_lab_pos, self._rec_all_pos = pos[rec_lab].to(dev), pos[self._rec_all].to(dev)
-        self._rec_y = self.ds.y_train[rec_lab.to(dev)]  # (n_lab,)
-        self._n_rec = len(rec)
-        self._x_eval = torch.cat([self.ds.x_train[rec.to(dev)], self.ds.x_test])  # (n_rec + N_test, D)
+    def preview(self, method: str | None = None) -> Batch:
+        """The Batch the next optimiser step will train on, at the current weights, without training.
+
+        With ``method``: restricted to that method's members, with its state (as its loss sees it).
+        Taps are always included, so every method's view can be inspected.
+        """
+        idx = self._next_indices()  # (K, B)
+        self._pos -= 1  # the next step takes the same indices
+        x_fm = self._inputs(idx)
+        z, taps = self.population.forward_fm(x_fm, True, self._gen)
+        b = self._make_batch(idx, x_fm, z, taps)
+        if method is None:
+            return b
+        ix = dict(self._groups).get(method)
+        if ix is None:
+            raise ValueError(f"no member of this run is trained with {method!r}")
+        return b.select(ix, self._states[method])
+
+    def method_state(self, name: str):
+        """What method ``name``'s setup built for this run (e.g. the EMA teachers), or None."""
+        return self._states.get(name)
 
     # ---- training
     def step(self, n: int = 1) -> "PopulationRun":
         """Train every member for ``n`` steps; records every record_every steps and at the end."""
-        n = _whole(n, "number of steps", 0, 10_000_000)
+        n = whole(n, "number of steps", 0, 10_000_000)
         for _ in range(n):
             self._train_step()
             if self.t % self.record_every == 0:
                 self._record()
-        if self._steps[-1] != self.t:
+        if self._history.last_step != self.t:
             self._record()
         return self
 
@@ -234,35 +256,42 @@ class PopulationRun:
         k, b = idx.shape
         return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1).contiguous()
 
-    def _batch(self) -> Batch:
-        """Gather this step's inputs, run the students, and assemble the method context."""
-        idx = self._next_indices()  # (K, B)
-        x_fm = self._inputs(idx)  # (K, D, B)
-        z, taps = self.population.forward_fm(x_fm, self._need_taps, self._gen)
-        return Batch(self, idx, self._all, x_fm, z, taps if self._need_taps else None, self._consts,
-                     self._options, self.t)
+    def _make_batch(self, idx: torch.Tensor, x_fm: torch.Tensor, z: torch.Tensor, taps) -> Batch:
+        """The Batch of every member for this step."""
+        return Batch(idx=idx, members=self._all, x_fm=x_fm, logits_fm=z, taps_fm=taps, tables=self.tables,
+                     consts=self.consts, options=self._options, step=self.t, peers=self.population,
+                     member_seeds=self._seeds)
 
-    def _losses(self, b: Batch) -> torch.Tensor:
-        """One loss per member (K,), each from its own method."""
+    def _per_group(self, b: Batch, fn) -> list:
+        """fn(method, batch of its members) for each method group, in group order."""
         if len(self._groups) == 1:
-            return METHODS[self._groups[0][0]].loss(b)
-        parts = [METHODS[name].loss(b.select(ix)) for name, ix in self._groups]
-        return torch.cat(parts)[self._inverse]
+            name = self._groups[0][0]
+            b.state = self._states[name]
+            return [fn(lookup(name), b)]
+        return [fn(lookup(name), b.select(ix, self._states[name])) for name, ix in self._groups]
+
+    def _ungroup(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """Per-group results (K', ...) back in member order (K, ...)."""
+        return parts[0] if len(parts) == 1 else torch.cat(parts)[self._inverse]
 
     def _train_step(self) -> None:
         """One optimiser step of every member (analytic gradients when possible, else autograd)."""
         if self._fast:
             self._fast_step()
         else:
-            loss = self._losses(self._batch())  # (K,)
+            idx = self._next_indices()  # (K, B)
+            x_fm = self._inputs(idx)  # (K, D, B)
+            z, taps = self.population.forward_fm(x_fm, self._need_taps, self._gen)
+            b = self._make_batch(idx, x_fm, z, taps if self._need_taps else None)
+            loss = self._ungroup(self._per_group(b, lambda m, g: m.loss(g)))  # (K,)
             self._grad.zero_()
             loss.sum().backward()  # members are independent: member k's grads come from loss k only
             self._adam(loss.detach())
         self.t += 1
         for name, ix in self._groups:
-            hook = METHODS[name].after_step
+            hook = lookup(name).after_step
             if hook is not None:
-                hook(self, ix)
+                hook(self._states[name], self, ix)
 
     @torch.no_grad()
     def _fast_step(self) -> None:
@@ -270,13 +299,8 @@ class PopulationRun:
         idx = self._next_indices()  # (K, B)
         x_fm = self._inputs(idx)  # (K, D, B)
         z, cache = self.population.forward_cache(x_fm)
-        b = Batch(self, idx, self._all, x_fm, z, None, self._consts, self._options, self.t)
-        if len(self._groups) == 1:
-            loss, grad = METHODS[self._groups[0][0]].grad(b)
-        else:
-            parts = [METHODS[name].grad(b.select(ix)) for name, ix in self._groups]
-            loss = torch.cat([p[0] for p in parts])[self._inverse]
-            grad = torch.cat([p[1] for p in parts])[self._inverse]
+        parts = self._per_group(self._make_batch(idx, x_fm, z, None), lambda m, g: m.grad(g))
+        loss, grad = self._ungroup([p.loss for p in parts]), self._ungroup([p.logits for p in parts])
         self.population.backward_fm(cache, grad)  # writes into the (K, P) gradient buffer
         self._adam(loss)
 
@@ -309,10 +333,10 @@ class PopulationRun:
         self._gnorm_sum += gnorm
         self._since += 1
 
-    # ---- records
-    def _forward_eval(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (K, N, C) of every member on x (N, D), in eval mode, in chunks of points."""
-        pop = self.population
+    # ---- outputs and records
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points."""
+        pop, x = self.population, x.to(self.device)
         width = max(pop.sizes)
         chunk = max(1, EVAL_ELEMENTS // (pop.n_members * width))
         pop.eval()
@@ -323,50 +347,23 @@ class PopulationRun:
             pop.train()
 
     def _record(self) -> None:
-        """Evaluate every member and append one history record (one device sync).
-
-        Train metrics use a fixed subset of RECORD_POINTS training points (see _setup_records);
-        test metrics use the whole test set.
-        """
-        ds, t, k = self.ds, self.teacher, len(self.members)
-        z = self._forward_eval(self._x_eval)  # (K, n_rec + N_test, C), class-major storage
-        nan = torch.full((k,), math.nan, device=self.device)
-        with torch.no_grad():
-            z_tr = z[:, :self._n_rec]
-            te = metrics.Outputs(z[:, self._n_rec:])
-            if len(self._rec_y):
-                tr = metrics.Outputs(z_tr.index_select(1, self._rec_lab_pos))
-                hard, train_acc = metrics.nll(tr, self._rec_y), metrics.accuracy(tr, self._rec_y)
-            else:
-                hard = train_acc = nan
-            if t is not None:
-                logp = F.log_softmax(z_tr.index_select(1, self._rec_all_pos).transpose(1, 2) / self._T, 1)  # (K, C, n)
-                soft = self._T.view(-1) ** 2 * kl_fm(self._rec_logq_fm, logp)
-                fid, kl = metrics.fidelity(te, self._teacher_test), metrics.kl_to_teacher(te, self._teacher_test)
-            else:
-                soft = fid = kl = nan
-            since = max(self._since, 1)
-            loss = self._loss_sum / since if self._since else nan
-            gnorm = self._gnorm_sum / since if self._since else nan
-            row = torch.stack([loss, hard, soft, train_acc, metrics.accuracy(te, ds.y_test),
-                               metrics.nll(te, ds.y_test), metrics.ece(te, ds.y_test), fid, kl, gnorm])
-            recall = metrics.recall_per_class(te, ds.y_test)  # (K, C)
-            row, recall = row.cpu().numpy(), recall.cpu().numpy()
-            live, steps, interval = (a.cpu().numpy().copy() for a in (self._live, self._alive_steps, self._loss_sum))
+        """Evaluate every member and append one history record (one device sync; see kdviz.train.history)."""
+        nan = torch.full((len(self.members),), math.nan, device=self.device)
+        since = max(self._since, 1)
+        loss = self._loss_sum / since if self._since else nan
+        gnorm = self._gnorm_sum / since if self._since else nan
+        row, recall = self._history.measure(self.logits(self._history.inputs), loss, gnorm)
+        live, steps, interval = (a.cpu().numpy().copy() for a in (self._live, self._alive_steps, self._loss_sum))
         self._loss_sum.zero_()
         self._gnorm_sum.zero_()
         self._since = 0
         with self._lock:
-            for key, values in zip(HISTORY_KEYS, row):
-                self._rows[key].append(values)
-            self._rows["test_recall"].append(recall)
-            self._steps.append(self.t)
+            self._history.append(self.t, row, recall)
             for i in np.flatnonzero(live == 0):
                 if self.status[i] == "ok":  # the interval's loss sum says what broke first (nan stays nan)
                     what = ("loss became nan" if math.isnan(interval[i]) else "loss became inf"
                             if math.isinf(interval[i]) else "gradient became nan or inf")
                     self.status[i] = f"diverged at step {int(steps[i]) + 1}: {what}"
-            self._history_cache = None
 
     @property
     def history(self) -> dict[str, np.ndarray]:
@@ -379,20 +376,16 @@ class PopulationRun:
         RECORD_POINTS training points; teacher-based entries are NaN without a teacher. Shared,
         do not modify: snapshot() returns copies."""
         with self._lock:
-            if self._history_cache is None:
-                h = {key: np.stack(rows, axis=-1) for key, rows in self._rows.items()}
-                h["step"] = np.asarray(self._steps, dtype=np.int64)
-                self._history_cache = h
-            return self._history_cache
+            return self._history.table
 
-    def snapshot(self, weights: bool = False) -> dict:
+    def snapshot(self, weights: bool = False) -> "RunSnapshot":
         """A picklable copy of the progress: step, history, status, members (and weights if asked)."""
         hist = self.history
         with self._lock:
-            snap = {"step": self.t, "history": {k: v.copy() for k, v in hist.items()}, "status": list(self.status),
-                    "members": [asdict(m) for m in self.members]}
+            snap = RunSnapshot(self.t, {k: v.copy() for k, v in hist.items()}, list(self.status),
+                               [asdict(m) for m in self.members])
         if weights:
-            snap["weights"] = self.population.arrays()
+            snap.weights = self.population.arrays()
         return snap
 
     @property
@@ -412,4 +405,4 @@ class PopulationRun:
             x, y, v = ds.x_val, ds.y_val, None
         else:
             raise ValueError(f"unknown or missing split {split!r}; choose test, train or val")
-        return evaluate(self._forward_eval(x), None, y, teacher=v, bins=bins)
+        return evaluate(self.logits(x), None, y, teacher=v, bins=bins)

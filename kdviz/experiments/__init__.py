@@ -1,0 +1,22 @@
+"""The experiments behind the pages, one module (or package) per page, each a settings class and a generator.
+
+EXPERIMENTS lists every runnable experiment by name (also the command line's subcommands):
+live, compare, beyond, the three of Dark knowledge (teachers, omitted digit, sweep) and the two
+of Market (market, transfer). Shared pieces: protocol (Experiment, Phase), stats (the paired
+verdict), task (the job-pool entry that drives any of them). temperature and gradients hold the
+state of the two pages that compute on the spot.
+"""
+from kdviz.experiments import beyond, compare, dark_knowledge, live, market
+from kdviz.experiments.market import transfer
+from kdviz.experiments.protocol import Experiment
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+    live.EXPERIMENT, compare.EXPERIMENT, beyond.EXPERIMENT, *dark_knowledge.EXPERIMENTS, market.EXPERIMENT,
+    transfer.EXPERIMENT)}
+
+
+def experiment(name: str) -> Experiment:
+    """The experiment registered as ``name``; ValueError naming the choices otherwise."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]

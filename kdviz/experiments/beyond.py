@@ -1,0 +1,207 @@
+"""Beyond one teacher: several teachers, mutual learning, a mean (EMA) teacher, born-again generations.
+
+One run computes the four topics of the page in turn on 5 overlapping blobs (every class seen),
+each over several seeds, and yields a snapshot after each topic.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from kdviz import metrics
+from kdviz.config import setting
+from kdviz.data import make_dataset
+from kdviz.device import resolve_device
+from kdviz.experiments.protocol import Experiment, Plane
+from kdviz.paradigms.multi_teacher import RULES, combine_teachers
+from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, grid_predictions, plane_extent, train_teacher
+
+TEACHER_WIDTHS = ((128, 128), (8,), (3,))  # a committee of unequal teachers: they disagree near the boundaries
+DECAYS = (0.9, 0.99, 0.999)
+GRID = 50
+STUDENT = (32,)
+SHOWN_POINTS = 500
+TOPICS = ("multi", "mutual", "ema", "born_again")
+
+
+@dataclass
+class BeyondConfig:
+    """What the Beyond one teacher page trains (round-tripped through the URL)."""
+
+    steps: int = setting(800, "Steps per student", lo=50, hi=3000, step=50)
+    seeds: int = setting(3, "Seeds", lo=2, hi=5)
+    generations: int = setting(3, "Born-again generations", lo=1, hi=5, help="generations after the first")
+    T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
+    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
+    seed: int = setting(0, "Data seed", lo=0, hi=9999)
+
+
+def data(cfg: BeyondConfig):
+    """The page's dataset: 5 overlapping blobs, 2000 points."""
+    return make_dataset("blobs", n=2000, noise=0.0, seed=cfg.seed, train_ratio=0.7)
+
+
+def seeds_of(cfg: BeyondConfig) -> list[int]:
+    """The students' seeds."""
+    return [cfg.seed * 100 + k for k in range(cfg.seeds)]
+
+
+@dataclass
+class MultiResult:
+    """Several teachers: where they disagree, how each rule combines them, and students per rule over seeds."""
+
+    teacher_grids: np.ndarray  # (M, GRID, GRID, C) each teacher's probabilities
+    disagreement: np.ndarray  # (GRID, GRID) mean share of teacher pairs that disagree
+    rule_grids: dict[str, np.ndarray]  # rule -> (GRID, GRID, C) combined probabilities
+    dominant: np.ndarray  # (GRID, GRID) the teacher dominating the confidence rule
+    teacher_acc: list[float]
+    labels: list[str]  # one per student role
+    methods: list[str]  # the engine method of each role
+    acc: np.ndarray  # (roles, S) test accuracy
+    frac_disagree: float  # share of the plane where any two teachers disagree
+
+
+@dataclass
+class MutualResult:
+    """A cohort with mutual learning against the same students trained independently."""
+
+    acc: np.ndarray  # (2, S): independent, mutual
+    agreement: np.ndarray  # (2, S) mean top-1 agreement with peers
+    labels: list[str]
+
+
+@dataclass
+class EmaResult:
+    """Students with an EMA teacher at several decays, over time."""
+
+    decays: list[float]
+    steps: np.ndarray  # (R,)
+    student_acc: np.ndarray  # (D, S, R)
+    teacher_acc: np.ndarray  # (D, S, R)
+    distance: np.ndarray  # (D, S, R) ||teacher - student|| / ||student|| in weight space
+    lag_steps: list[float]  # per decay
+
+
+@dataclass
+class BornAgainResult:
+    """Generation 0 on labels, then each generation distilled from the one before."""
+
+    acc: np.ndarray  # (G + 1, S)
+
+
+@dataclass
+class BeyondSnapshot:
+    """The topics finished so far, and the plane they are drawn on."""
+
+    progress: float
+    plane: Plane
+    results: dict = field(default_factory=dict)  # topic -> its result dataclass, as they finish
+
+
+def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
+    """Teachers' disagreement on the plane, each rule's combined decision there, and students per rule over seeds."""
+    teachers = [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
+                for i, h in enumerate(TEACHER_WIDTHS)]
+    ext = plane_extent(ds.x_train)
+    probs = np.stack([grid_predictions(t, *ext, resolution=GRID).probs for t in teachers])  # (M, H, W, C)
+    top = probs.argmax(-1)  # (M, H, W)
+    disagree = (top[:, None] != top[None]).mean((0, 1)) * len(top) / max(len(top) - 1, 1)  # mean pairwise, (H, W)
+    logp = torch.from_numpy(np.log(np.clip(probs, 1e-12, None)))  # log-probs as logits (softmax-invariant)
+    rules = {r: combine_teachers(logp.flatten(1, 2), r, 1.0, sharpness=5.0) for r in RULES}
+    rule_grids = {r: mix.log_probs.exp().view(GRID, GRID, -1).numpy() for r, mix in rules.items()}
+    dominant = rules["confidence"].dominant.view(GRID, GRID).numpy()
+    methods = [("baseline", {}), ("kd", {})] + [("multi_teacher", {"rule": r}) for r in RULES]
+    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
+    students = PopulationRun(ds, teachers[0], STUDENT, members, device=device, teachers=teachers,
+                             record_every=cfg.steps)
+    students.step(cfg.steps)
+    acc = students.evaluate("test")["accuracy"].reshape(len(methods), cfg.seeds)
+    test_acc = [float(t.info["test_acc"]) for t in teachers]
+    return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
+                       {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
+                       ["baseline", "kd (big teacher)"] + [f"multi: {r}" for r in RULES], [m for m, _ in methods],
+                       acc, float((disagree > 0).mean()))
+
+
+def agreement(z: np.ndarray) -> np.ndarray:
+    """Mean pairwise top-1 agreement between members of a cohort: z (S, N, C) -> per member (S,)."""
+    top = z.argmax(-1)  # (S, N)
+    same = (top[:, None] == top[None]).mean(-1)  # (S, S)
+    s = len(top)
+    return (same.sum(1) - 1) / (s - 1)
+
+
+def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
+    """A cohort trained with mutual learning against the same students trained independently (paired seeds)."""
+    members = [MemberConfig(m, T=1.0, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
+    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps).step(cfg.steps)
+    acc = students.evaluate("test")["accuracy"].reshape(2, cfg.seeds)
+    z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
+    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), ["independent", "mutual learning"])
+
+
+def _weights(params) -> torch.Tensor:
+    """Every member's parameters as one (K, P) matrix."""
+    return torch.cat([p.detach().reshape(p.shape[0], -1) for p in params], 1)
+
+
+def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
+    """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
+    members = [MemberConfig("ema", seed=s, options={"decay": d, "weight": 1.0}) for d in DECAYS for s in seeds_of(cfg)]
+    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)
+    per = max(1, cfg.steps // chunks)
+    steps, stud, teach, dist = [], [], [], []
+    xt, yt = students.ds.x_test, students.ds.y_test
+    while students.t < cfg.steps:
+        students.step(min(per, cfg.steps - students.t))
+        pop = students.method_state("ema").teachers
+        with torch.no_grad():
+            stud.append(metrics.accuracy(students.logits(xt), yt).cpu().numpy())
+            teach.append(metrics.accuracy(pop(xt), yt).cpu().numpy())
+            flat_t, flat_s = _weights(pop.parameters()), _weights(students.population.parameters())
+            dist.append((torch.linalg.vector_norm(flat_t - flat_s, dim=1)
+                         / torch.linalg.vector_norm(flat_s, dim=1)).cpu().numpy())
+        steps.append(students.t)
+    k = len(DECAYS)
+
+    def shape(a):
+        return np.stack(a, -1).reshape(k, cfg.seeds, -1)  # (D, S, R)
+
+    return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
+                     [1 / (1 - d) for d in DECAYS])
+
+
+def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
+    """Generation 0 on labels; generation g distils from generation g-1 (same seed, same architecture)."""
+    seeds = seeds_of(cfg)
+    gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", seed=s) for s in seeds], device=device,
+                        record_every=cfg.steps).step(cfg.steps)
+    accs = [gen.evaluate("test")["accuracy"]]
+    for g in range(1, cfg.generations + 1):
+        prev = gen.logits(gen.ds.x_train)  # (S, N, C)
+        members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, seed=s + 1000 * g) for s in seeds]
+        gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
+                            record_every=cfg.steps).step(cfg.steps)
+        accs.append(gen.evaluate("test")["accuracy"])
+    return BornAgainResult(np.stack(accs))
+
+
+TOPIC_RUNS = {"multi": multi_teacher, "mutual": mutual, "ema": ema, "born_again": born_again}
+
+
+def run(cfg: BeyondConfig, device: str | None = None) -> Iterator[BeyondSnapshot]:
+    """The four topics in turn, a snapshot after each (the scene alone first)."""
+    dev = resolve_device(device)
+    ds = data(cfg)
+    snap = BeyondSnapshot(0.0, Plane.of(ds, GRID, SHOWN_POINTS))
+    yield snap
+    for i, topic in enumerate(TOPICS):
+        snap = replace(snap, progress=(i + 1) / len(TOPICS), results={**snap.results, topic: TOPIC_RUNS[topic](cfg, ds, dev)})
+        yield snap
+
+
+EXPERIMENT = Experiment("beyond", "Beyond one teacher: committees, cohorts, EMA teachers, born-again generations",
+                        BeyondConfig, run)

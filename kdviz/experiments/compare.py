@@ -1,0 +1,271 @@
+"""Compare paradigms: every chosen KD method x several seeds as one population, beside the baseline.
+
+Default regime: 5 overlapping blobs, the students never see class 3, T = 4, alpha = 0.1, where
+Hinton's KD helps by ~+9 points. Every method's students share initial weights and batch order
+with the baseline students of the same seed, so gains are paired.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kdviz.config import parse_list, setting
+from kdviz.data import make_dataset, names, spec
+from kdviz.data.transforms import omit_class
+from kdviz.device import resolve_device
+from kdviz.experiments.protocol import Experiment, Phase, Plane
+from kdviz.experiments.stats import mean_std, paired
+from kdviz.paradigms import NOTES, PARADIGMS
+from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
+
+DATASETS = (*names("toy"), *names("image"))
+GRID = 50  # decision-region resolution
+SHOWN_POINTS = 500
+
+
+def _method(name: str) -> str:
+    """A paradigm's name as typed, checked."""
+    if name not in PARADIGMS:
+        raise ValueError(f"a method; choose from {', '.join(PARADIGMS)}")
+    return name
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """Parse "kd, dkd, fitnet" into a tuple of known method names (order kept, no duplicates)."""
+    return tuple(dict.fromkeys(parse_list(text, _method, "method names")))
+
+
+def _canonical(text: str) -> str:
+    return ",".join(parse_methods(text))
+
+
+@dataclass
+class CompareConfig:
+    """What the Compare paradigms page trains (round-tripped through the URL)."""
+
+    dataset: str = setting("blobs", "Dataset", choices=DATASETS)
+    methods: str = setting("kd,dkd,fitnet,similarity,multi_teacher,mutual", "Methods (comma separated)",
+                           parse=_canonical, help="Any of: " + ", ".join(PARADIGMS))
+    omit: int = setting(3, "Class the students never see (-1: none)", lo=-1, hi=9)
+    T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
+    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
+    steps: int = setting(1000, "Steps", lo=50, hi=3000, step=50)
+    seeds: int = setting(3, "Seeds per method", lo=2, hi=5, help="students per method (mutual learning needs 2)")
+    seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
+
+
+def validate(cfg: CompareConfig) -> CompareConfig:
+    """Check cross-field rules; ValueError with a message for the page."""
+    parse_methods(cfg.methods)
+    c = spec(cfg.dataset).classes
+    if cfg.omit >= c:
+        raise ValueError(f"{cfg.dataset} has {c} classes (0 to {c - 1}); the omitted class must be one of them or -1")
+    if cfg.omit >= 0 and c == 2:
+        raise ValueError(f"omitting a class of {cfg.dataset} leaves one class: choose -1 (none)")
+    return cfg
+
+
+def teacher_config(cfg: CompareConfig, hidden=None, seed: int | None = None) -> TeacherConfig:
+    """The teachers' training settings for the dataset (digits: wide, dropout 0.5, lr 1e-3)."""
+    base = dict(dropout=0.5, lr=1e-3) if spec(cfg.dataset).kind == "image" else {}
+    hidden = hidden or ((256, 256) if base else (128, 128))
+    return TeacherConfig(hidden=hidden, steps=1000, seed=cfg.seed if seed is None else seed, **base)
+
+
+STUDENT = (32,)  # the students' hidden widths
+COMMITTEE = ((64,), (16,))  # the two extra, smaller teachers of multi-teacher students
+
+
+def build_data(cfg: CompareConfig):
+    """(full dataset for the teachers, the students' transfer set)."""
+    ds = make_dataset(cfg.dataset, n=2000, noise=0.0, seed=cfg.seed, train_ratio=0.7)
+    return ds, (omit_class(ds, cfg.omit) if cfg.omit >= 0 else ds)
+
+
+def roles(cfg: CompareConfig) -> list[str]:
+    """Methods of the population in order: the baseline first, then the chosen ones."""
+    return ["baseline", *parse_methods(cfg.methods)]
+
+
+def chunk_size(steps: int) -> int:
+    """Steps between snapshots: about 25 redraws per run."""
+    return max(10, math.ceil(steps / 25))
+
+
+def seeds_of(cfg: CompareConfig) -> list[int]:
+    """The students' seeds (one per paired group)."""
+    return [cfg.seed * 100 + k for k in range(cfg.seeds)]
+
+
+def build_run(cfg: CompareConfig, device=None, record_every: int | None = None):
+    """(run, teacher, data) for a config: teachers trained (cached), born-again generation 0 trained first."""
+    dev = resolve_device(device)
+    ds, sds = build_data(cfg)
+    teacher = train_teacher(ds, teacher_config(cfg), dev)
+    methods = roles(cfg)
+    committee = None
+    if "multi_teacher" in methods:  # two more, smaller teachers: a committee that disagrees at the margins
+        committee = [teacher, *(train_teacher(ds, teacher_config(cfg, h, cfg.seed + 1 + i), dev)
+                                for i, h in enumerate(COMMITTEE))]
+    seeds = seeds_of(cfg)
+    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=sd) for m in methods for sd in seeds]
+    targets = {}
+    if "born_again" in methods:  # generation 0: the same students trained on labels alone
+        gen0 = PopulationRun(sds, None, STUDENT, [MemberConfig("baseline", seed=sd) for sd in seeds],
+                             device=dev, record_every=cfg.steps).step(cfg.steps)
+        z0 = gen0.logits(gen0.ds.x_train)  # (S, N, C)
+        first = methods.index("born_again") * cfg.seeds
+        targets = {first + k: z0[k] for k in range(cfg.seeds)}
+    students = PopulationRun(sds, teacher, STUDENT, members, device=dev, teachers=committee, targets=targets,
+                             record_every=record_every or chunk_size(cfg.steps))
+    return students, teacher, ds
+
+
+def step_times(run: PopulationRun, methods: list[str], seeds: int, steps: int = 20) -> dict[str, float]:
+    """Milliseconds per training step of each method's students alone (a short separate timing run)."""
+    out = {}
+    teachers = None if run.teacher_set is None else list(run.teacher_set)
+    for i, m in enumerate(methods):
+        ix = list(range(i * seeds, (i + 1) * seeds))
+        alone = PopulationRun(run.ds, run.teacher, run.hidden, [run.members[k] for k in ix], device=run.device,
+                              teachers=teachers, targets={j: run.targets[k] for j, k in enumerate(ix) if k in run.targets},
+                              record_every=10_000)
+        alone.step(2)  # warm-up (first-call setup)
+        t0 = time.perf_counter()
+        alone.step(steps)
+        out[m] = (time.perf_counter() - t0) / steps * 1000
+    return out
+
+
+@dataclass
+class CompareScene:
+    """What stays fixed during a comparison: methods, seeds, the teacher, and on 2-D data the plane."""
+
+    methods: list[str]
+    seeds: int
+    class_names: list[str]
+    device: str
+    teacher_test_acc: float
+    setup_s: float  # seconds spent on data, teachers and born-again generation 0
+    plane: Plane | None = None  # 2-D data only
+    teacher_grid: np.ndarray | None = None  # (GRID, GRID, C), 2-D data only
+
+
+@dataclass
+class CompareSnapshot:
+    """The population after a chunk; at the end its test metrics and each method's cost per step."""
+
+    progress: float
+    steps: int
+    scene: CompareScene
+    run: RunSnapshot
+    train_s: float  # seconds of training so far
+    grids: np.ndarray | None = None  # (M, GRID, GRID, C) the first seed of each method, 2-D data only
+    final: dict | None = None  # evaluate() of every member on the test set
+    ms_per_step: dict | None = None  # method -> ms per step of its students alone
+
+
+def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
+    """Train the population in chunks, yielding a CompareSnapshot after each (the teachers first)."""
+    cfg = validate(cfg)
+    yield Phase("teachers", 0.0, "Training the teachers…")
+    t0 = time.perf_counter()
+    students, teacher, ds = build_run(cfg, device)
+    methods = roles(cfg)
+    scene = CompareScene(methods, cfg.seeds, list(ds.class_names), str(students.device),
+                         float(teacher.info["test_acc"]), time.perf_counter() - t0)
+    two_d = spec(cfg.dataset).two_d
+    if two_d:
+        scene.plane = Plane.of(ds, GRID, SHOWN_POINTS)
+        scene.teacher_grid = grid_predictions(teacher, *scene.plane.extent, resolution=GRID).probs.astype(np.float32)
+    t_train = 0.0
+    while students.t < cfg.steps:
+        t1 = time.perf_counter()
+        students.step(min(chunk_size(cfg.steps), cfg.steps - students.t))
+        t_train += time.perf_counter() - t1
+        snap = CompareSnapshot(students.t / cfg.steps, cfg.steps, scene, students.snapshot(), t_train)
+        if two_d:  # the first seed of each method
+            probs = grid_predictions(students.population, *scene.plane.extent, resolution=GRID).probs  # (K, H, W, C)
+            snap.grids = probs[::cfg.seeds].astype(np.float32)
+        if students.t >= cfg.steps:
+            snap.final = students.evaluate("test")
+            snap.ms_per_step = step_times(students, methods, cfg.seeds)
+        yield snap
+
+
+EXPERIMENT = Experiment("compare", "Compare paradigms: every method over seeds, beside the baseline", CompareConfig, run)
+
+
+@dataclass
+class Row:
+    """One method's results over seeds (fractions, not percent)."""
+
+    method: str
+    acc: np.ndarray  # (S,) test accuracy per seed
+    gain: np.ndarray  # (S,) paired gain over the baseline student of the same seed
+    fidelity: float  # mean top-1 agreement with the teacher
+    kl: float  # mean KL(teacher || student) on test
+    recall_omitted: float | None  # mean recall on the omitted class
+    ms_per_step: float  # training cost of this method's students alone
+    status: list[str]  # members that diverged
+
+    @property
+    def name(self) -> str:
+        """The method's display name."""
+        return NOTES[self.method].name
+
+    @property
+    def verdict(self) -> str:
+        """"better" / "worse" when every seed agrees and the mean gain exceeds its spread, else "within noise"."""
+        return "reference" if self.method == "baseline" else paired(np.zeros_like(self.gain), self.gain).direction
+
+
+def summarise(snap: CompareSnapshot, omit: int) -> list[Row]:
+    """The results table, one Row per method (needs snap.final)."""
+    fin, s, methods = snap.final, snap.scene.seeds, snap.scene.methods
+    acc = fin["accuracy"].reshape(len(methods), s)  # (M, S)
+    rows = []
+    for i, m in enumerate(methods):
+        sl = slice(i * s, (i + 1) * s)
+        rows.append(Row(m, acc[i], acc[i] - acc[0], float(np.mean(fin["fidelity"][sl])),
+                        float(np.mean(fin["kl_to_teacher"][sl])),
+                        float(np.nanmean(fin["recall"][sl, omit])) if omit >= 0 else None,
+                        float(snap.ms_per_step[m]), [st for st in snap.run.status[sl] if st != "ok"]))
+    return rows
+
+
+def table(rows: list[Row]) -> list[dict]:
+    """Rows as plain records for a table (percent, 1 decimal)."""
+    out = []
+    for r in rows:
+        rec = {"method": r.name, "test accuracy %": mean_std(r.acc, 100),
+               "gain vs baseline (pts)": "" if r.method == "baseline" else paired(np.zeros_like(r.gain), r.gain).text(unit=""),
+               "verdict": r.verdict, "fidelity %": round(r.fidelity * 100, 1), "KL to teacher": round(r.kl, 3)}
+        if r.recall_omitted is not None:
+            rec["recall on unseen class %"] = round(r.recall_omitted * 100, 1)
+        rec["ms / step"] = round(r.ms_per_step, 1)
+        out.append(rec)
+    return out
+
+
+def takeaway(rows: list[Row]) -> str:
+    """Plain sentences: which methods beat the baseline beyond the seed spread, and which did not."""
+    groups = {v: [r.name for r in rows if r.verdict == v] for v in ("better", "within noise", "worse")}
+    parts = []
+    if groups["better"]:
+        parts.append(f"Beat the baseline on every seed, by more than the seed spread: {', '.join(groups['better'])}.")
+    if groups["within noise"]:
+        parts.append(f"No difference from the baseline beyond the seed noise: {', '.join(groups['within noise'])}.")
+    if groups["worse"]:
+        parts.append(f"Worse than the baseline on every seed: {', '.join(groups['worse'])}.")
+    return " ".join(parts)
+
+
+def curves(snap: CompareSnapshot, metric: str = "test_acc") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(steps (R,), {method: mean over seeds of the metric (R,)}) for learning curves."""
+    h, s = snap.run.history, snap.scene.seeds
+    return h["step"], {m: np.nanmean(h[metric][i * s:(i + 1) * s], axis=0) for i, m in enumerate(snap.scene.methods)}

@@ -1,0 +1,181 @@
+"""The omitted-digit experiment (Hinton, Vinyals and Dean 2015) and the label-smoothed teacher, on digits.
+
+Students 64-32-10 learn from a transfer set with no image of one digit. One run trains KD
+students of each teacher (label smoothings ``teachers``) and, if asked, baselines on labels
+alone (same seeds, so the same initial weights and batch order). Its final snapshot keeps every
+student's test and validation logits, so the page can raise the omitted digit's bias (errors
+after shift_bias) and choose it on validation (best_bias) without retraining.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kdviz.config import setting
+from kdviz.data.transforms import omit_class
+from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
+from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.stats import PairedEffect, count, mean_std, paired
+from kdviz.sweeps import T_CHOICES
+from kdviz.train import MemberConfig, PopulationRun
+
+PAPER = {"errors": 206, "errors_on_digit": 133, "digit_count": 1010, "bias": 3.5, "errors_after": 109,
+         "errors_on_digit_after": 14, "test_count": 10_000}  # Hinton et al. 2015, MNIST, digit 3 omitted
+STUDENT = (32,)  # the students' hidden widths
+BIAS_GRID = np.round(np.arange(-2.0, 10.0001, 0.25), 2)  # biases tried by best_bias
+
+
+@dataclass
+class OmittedConfig:
+    """One omitted-digit run: which digit, how the students are distilled, from which teachers."""
+
+    omit: int = setting(3, "Digit left out of the students' transfer set", lo=0, hi=9)
+    T: float = setting(8.0, "Distillation temperature", choices=T_CHOICES)
+    alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
+    steps: int = setting(2000, "Training steps", lo=50, hi=5000, step=50)
+    seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
+    teachers: tuple[float, ...] = (0.0,)  # label smoothing of each teacher whose KD students are trained
+    baseline: bool = True  # also train the students on labels alone
+
+
+def role_name(eps: float) -> str:
+    """The snapshot role of KD students of a teacher with label smoothing eps."""
+    return "kd" if eps == 0 else f"kd_smoothed_{eps:g}"
+
+
+@dataclass
+class OmittedSnapshot:
+    """Progress; at the end every student's logits on the test and validation splits."""
+
+    progress: float
+    step: int
+    steps: int
+    omit: int
+    roles: list[str] | None = None  # at the end: "kd", "kd_smoothed_0.1", "baseline", ...
+    test_logits: dict | None = None  # role -> (S, N, C) float32
+    val_logits: dict | None = None  # role -> (S, N_val, C) float32
+    y_test: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    status: dict | None = None  # role -> per-seed status
+
+    @property
+    def done(self) -> bool:
+        """Whether the final numbers are there."""
+        return self.test_logits is not None
+
+
+def chunk_size(steps: int) -> int:
+    """Steps per snapshot: about 20 per run."""
+    return max(50, steps // 20)
+
+
+def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
+    """KD students of each teacher (and baselines) on the transfer set without one digit."""
+    ds = digits_data(0)
+    transfer = omit_class(ds, cfg.omit)
+    runs = {}  # role -> (run, member slice)
+    for i, eps in enumerate(cfg.teachers):
+        yield Phase("teachers", 0.0, f"Training teacher {i + 1}…")
+        kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=1e-2, seed=s) for s in range(cfg.seeds)]
+        base = ([MemberConfig("baseline", lr=1e-2, seed=s) for s in range(cfg.seeds)]
+                if cfg.baseline and i == 0 else [])
+        students = PopulationRun(transfer, teacher_for(ds, eps, device), STUDENT, kd + base, device=device,
+                                 record_every=chunk_size(cfg.steps))
+        runs[role_name(eps)] = (students, slice(0, cfg.seeds))
+        if base:
+            runs["baseline"] = (students, slice(cfg.seeds, 2 * cfg.seeds))
+    distinct = list({id(r): r for r, _ in runs.values()}.values())
+    done = 0
+    while done < cfg.steps:
+        n = min(chunk_size(cfg.steps), cfg.steps - done)
+        for students in distinct:
+            students.step(n)
+        done += n
+        if done < cfg.steps:
+            yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
+
+    def outputs(x):
+        return {r: s.logits(x)[sl].cpu().numpy().astype(np.float32) for r, (s, sl) in runs.items()}
+
+    yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), outputs(ds.x_test), outputs(ds.x_val),
+                          ds.y_test.numpy(), ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()})
+
+
+EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run)
+
+
+def shift_bias(logits: np.ndarray, c: int, bias: float) -> np.ndarray:
+    """Logits (..., C) with ``bias`` added to class c's logit (a raised output bias)."""
+    out = np.array(logits, dtype=np.float64, copy=True)
+    out[..., c] += bias
+    return out
+
+
+@dataclass
+class Errors:
+    """Test errors of S students (arrays (S,)): all of them, and those on the omitted digit's images."""
+
+    total: np.ndarray  # misclassified test images
+    on_digit: np.ndarray  # misclassified images of the omitted digit
+    n: int  # test images
+    n_digit: int  # test images of the omitted digit
+
+    @property
+    def recall(self) -> np.ndarray:
+        """Share of the omitted digit's images recognised, per student (S,)."""
+        return 1 - self.on_digit / self.n_digit
+
+
+def errors(logits: np.ndarray, y: np.ndarray, c: int, bias: float = 0.0) -> Errors:
+    """Errors of each student (logits (S, N, C)) on labels y (N,), after raising class c's bias."""
+    pred = shift_bias(logits, c, bias).argmax(-1)  # (S, N)
+    wrong = pred != y
+    return Errors(wrong.sum(-1), wrong[:, y == c].sum(-1), int(len(y)), int((y == c).sum()))
+
+
+def best_bias(val_logits: np.ndarray, y_val: np.ndarray, c: int, grid=BIAS_GRID) -> float:
+    """The bias for class c (from grid) with the fewest validation errors, averaged over students; ties: smallest |b|."""
+    errs = np.array([errors(val_logits, y_val, c, b).total.mean() for b in grid])
+    best = np.flatnonzero(errs == errs.min())
+    return float(grid[best[np.argmin(np.abs(grid[best]))]])
+
+
+def bias_curve(logits: np.ndarray, y: np.ndarray, c: int, grid=BIAS_GRID) -> dict[str, np.ndarray]:
+    """Mean errors (total and on digit c) over students for each bias in grid: arrays (len(grid),)."""
+    rows = [errors(logits, y, c, b) for b in grid]
+    return {"bias": np.asarray(grid), "total": np.array([r.total.mean() for r in rows]),
+            "on_digit": np.array([r.on_digit.mean() for r in rows])}
+
+
+def comparison_rows(snap: OmittedSnapshot, bias: float, chosen: float) -> list[dict]:
+    """Rows of the omitted-digit table: the paper's MNIST numbers and ours, each labelled as such."""
+    c, y = snap.omit, snap.y_test
+    p = PAPER
+    source = "Paper (Hinton et al. 2015, MNIST, digit 3 omitted)"
+    rows = [{"source": source, "student": "distilled, bias unchanged",
+             "test errors": f"{p['errors']} of {p['test_count']}",
+             "errors on the omitted digit": f"{p['errors_on_digit']} of {p['digit_count']}"},
+            {"source": source, "student": f"distilled, bias +{p['bias']}",
+             "test errors": f"{p['errors_after']} of {p['test_count']}",
+             "errors on the omitted digit": f"{p['errors_on_digit_after']} of {p['digit_count']}"}]
+    ours = [("baseline", "labels only (no KD), bias unchanged", 0.0), ("kd", "distilled, bias unchanged", 0.0),
+            ("kd", f"distilled, bias {chosen:+g} (chosen on validation)", chosen),
+            ("kd", f"distilled, bias {bias:+g} (your slider)", bias)]
+    for role, what, b in ours:
+        if role not in snap.test_logits or (what.endswith("(your slider)") and b in (0.0, chosen)):
+            continue
+        e = errors(snap.test_logits[role], y, c, b)
+        rows.append({"source": f"Ours (8x8 digits, digit {c} omitted, mean ± std of {count(len(e.total), 'seed')})",
+                     "student": what, "test errors": f"{mean_std(e.total)} of {e.n}",
+                     "errors on the omitted digit": f"{mean_std(e.on_digit)} of {e.n_digit}"})
+    return rows
+
+
+def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
+    """How much more often students of the smoothed teacher recognise the omitted digit than the normal
+    teacher's (paired per seed: same initial weights and batch order); negative when they recognise it less."""
+    normal = errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall
+    smoothed = errors(snap.test_logits[role_name(eps)], snap.y_test, snap.omit).recall
+    return paired(normal, smoothed)

@@ -1,0 +1,80 @@
+"""What a teacher's soft targets say, as numbers: one image's soft targets, class similarity, what T reveals.
+
+Everything here is computed from teacher logits (N, C) on the digits test set (the Dark
+knowledge page's teachers, kdviz.experiments.dark_knowledge.teachers) with kdviz.softening.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from kdviz import softening
+
+PROFILE_T = np.geomspace(0.5, 50.0, 41)  # temperatures of the "what soft targets carry" curves
+
+
+def soft_targets(logits: np.ndarray, T: float) -> np.ndarray:
+    """softmax(v / T) of teacher logits (..., C), via kdviz.softening.softmax_t, as float64 NumPy."""
+    return softening.softmax_t(torch.as_tensor(np.asarray(logits, dtype=np.float64)), float(T)).numpy()
+
+
+def ranked_guesses(p: np.ndarray, k: int = 3) -> list[tuple[int, float]]:
+    """The k most probable classes of one soft target (C,), best first, as (class, probability)."""
+    order = np.argsort(-p, kind="stable")[:k]
+    return [(int(c), float(p[c])) for c in order]
+
+
+def similarity(logits: np.ndarray, labels: np.ndarray, T: float) -> np.ndarray:
+    """Class-similarity matrix (C, C): row c is the teacher's mean soft target at T over images of true class c.
+
+    Each row sums to 1. A class with no image gets a row of NaN.
+    """
+    p = soft_targets(logits, T)  # (N, C)
+    c = p.shape[-1]
+    out = np.full((c, c), np.nan)
+    for k in range(c):
+        rows = p[np.asarray(labels) == k]
+        if len(rows):
+            out[k] = rows.mean(0)
+    return out
+
+
+def alike_pairs(sim: np.ndarray, top: int = 5) -> list[tuple[int, int, float]]:
+    """The most alike class pairs (a < b, mean of the two off-diagonal entries), most alike first."""
+    sym = (sim + sim.T) / 2  # (C, C)
+    c = len(sym)
+    pairs = [(a, b, float(sym[a, b])) for a in range(c) for b in range(a + 1, c) if np.isfinite(sym[a, b])]
+    return sorted(pairs, key=lambda t: -t[2])[:top]
+
+
+def structure_score(sim: np.ndarray) -> float:
+    """How unequal the off-diagonal similarities are: their standard deviation relative to their mean.
+
+    0 when every wrong class gets the same mass (no similarity structure), larger when some pairs
+    are much more alike than others. Scale-free, so teachers of different confidence compare.
+    """
+    off = sim[~np.eye(len(sim), dtype=bool)]
+    off = off[np.isfinite(off)]
+    return float(off.std() / off.mean()) if off.size and off.mean() > 0 else 0.0
+
+
+def temperature_profile(logits: np.ndarray, labels: np.ndarray, Ts=PROFILE_T) -> dict[str, np.ndarray]:
+    """What soft targets carry at each T, averaged over images: each entry has shape (len(Ts),).
+
+    entropy: H(q^T) (nats). q_target: the true class's probability. Against a student that knows
+    nothing (uniform output, logits 0), the KD loss KL(q^T || uniform) splits exactly
+    (kdviz.softening.dkd_split) into tckd (how sure the teacher is of the true class) and
+    (1 - q_target) * nckd ("non_target": what the distribution over the wrong classes adds).
+    """
+    v = torch.as_tensor(np.asarray(logits, dtype=np.float64))  # (N, C)
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    z = torch.zeros_like(v)
+    out = {k: [] for k in ("entropy", "q_target", "tckd", "non_target", "kd")}
+    for T in Ts:
+        d = softening.dkd_split(z, v, y, float(T))
+        out["entropy"].append(float(softening.entropy(v, float(T)).mean()))
+        out["q_target"].append(float(d.q_target.mean()))
+        out["tckd"].append(float(d.tckd.mean()))
+        out["non_target"].append(float(((1 - d.q_target) * d.nckd).mean()))
+        out["kd"].append(float(d.kd.mean()))
+    return {"T": np.asarray(Ts, dtype=float), **{k: np.asarray(v_) for k, v_ in out.items()}}

@@ -1,0 +1,147 @@
+"""The temperature x alpha sweep on digits: every (T, alpha, seed) cell one member, each student size ONE population.
+
+Small 64-32-10 and tiny 64-8-10 students are distilled from the cached digits teacher on the
+full transfer set. alpha = 1 puts all the weight on the labels: those members are the no-KD
+baseline (the same at every T). Results are cached per process by config, so a repeated sweep
+is instant.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kdviz.config import setting
+from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
+from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.stats import paired
+from kdviz.train import MemberConfig, PopulationRun
+
+TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+ALPHAS = (0.0, 0.1, 0.5, 1.0)  # weight of the hard-label term; 1.0 = labels only (no KD)
+STUDENTS = {"small": (32,), "tiny": (8,)}  # name -> hidden widths
+CHUNK = 100  # steps between progress snapshots
+
+_CACHE: dict = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One sweep: the grid, seeds and training length (hashable: it keys the result cache)."""
+
+    temperatures: tuple[float, ...] = TEMPERATURES
+    alphas: tuple[float, ...] = ALPHAS
+    seeds: int = setting(3, "Seeds per cell", lo=1, hi=10)
+    steps: int = setting(1000, "Steps per student", lo=1, hi=20_000, step=50)
+    lr: float = 1e-2
+
+    def __post_init__(self):
+        object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
+        object.__setattr__(self, "alphas", tuple(float(a) for a in self.alphas))
+        if not self.temperatures or not self.alphas:
+            raise ValueError("a sweep needs at least one temperature and one alpha")
+        if not 1 <= int(self.seeds) <= 10:
+            raise ValueError(f"seeds per cell must be between 1 and 10, got {self.seeds}")
+        if not 1 <= int(self.steps) <= 20_000:
+            raise ValueError(f"steps must be between 1 and 20000, got {self.steps}")
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(temperatures, alphas, seeds): the grid shape of each student's results."""
+        return len(self.temperatures), len(self.alphas), int(self.seeds)
+
+
+def members(cfg: SweepConfig) -> list[MemberConfig]:
+    """MemberConfigs in grid order (T, alpha, seed): member index = (i_T * A + i_alpha) * S + seed."""
+    return [MemberConfig("kd", T=T, alpha=a, lr=cfg.lr, seed=s)
+            for T in cfg.temperatures for a in cfg.alphas for s in range(int(cfg.seeds))]
+
+
+@dataclass
+class SweepResult:
+    """Test accuracy and fidelity of every cell, per student size."""
+
+    temperatures: np.ndarray  # (nT,)
+    alphas: np.ndarray  # (nA,)
+    students: dict[str, list[int]]  # name -> hidden widths
+    steps: int
+    teacher_acc: float
+    accuracy: dict[str, np.ndarray]  # name -> (nT, nA, S)
+    fidelity: dict[str, np.ndarray]  # name -> (nT, nA, S)
+
+
+@dataclass
+class SweepSnapshot:
+    """Progress, and at the end the result."""
+
+    progress: float
+    result: SweepResult | None = None
+
+
+def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
+    """Train the sweep in chunks (or take it from this process's cache), yielding progress, then the result."""
+    with _LOCK:
+        cached = _CACHE.get(cfg)
+    if cached is not None:
+        yield SweepSnapshot(1.0, cached)
+        return
+    yield Phase("teacher", 0.0, "Training the teacher…")
+    ds = digits_data(0)
+    teacher = teacher_for(ds, 0.0, device)
+    runs = {name: PopulationRun(ds, teacher, hidden, members(cfg), device=device, record_every=cfg.steps)
+            for name, hidden in STUDENTS.items()}
+    done = 0
+    while done < cfg.steps:
+        n = min(CHUNK, cfg.steps - done)
+        for students in runs.values():
+            students.step(n)
+        done += n
+        if done < cfg.steps:
+            yield SweepSnapshot(done / cfg.steps)
+    result = SweepResult(np.asarray(cfg.temperatures), np.asarray(cfg.alphas),
+                         {k: list(v) for k, v in STUDENTS.items()}, cfg.steps, float(teacher.info["test_acc"]), {}, {})
+    for name, students in runs.items():
+        ev = students.evaluate("test")
+        result.accuracy[name] = ev["accuracy"].reshape(cfg.shape)
+        result.fidelity[name] = ev["fidelity"].reshape(cfg.shape)
+    with _LOCK:
+        _CACHE[cfg] = result
+    yield SweepSnapshot(1.0, result)
+
+
+def run_sweep(cfg: SweepConfig, device: str | None = None) -> SweepResult:
+    """The sweep's result, trained here (or from the cache)."""
+    snap = None
+    for snap in run(cfg, device):
+        pass
+    return snap.result
+
+
+EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run)
+
+
+def accuracy_vs_t(result: SweepResult, student: str, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std over seeds of one student's test accuracy at one alpha, per temperature: (nT,), (nT,)."""
+    i = int(np.flatnonzero(np.isclose(result.alphas, alpha))[0])
+    acc = result.accuracy[student][:, i]  # (nT, S)
+    return acc.mean(-1), acc.std(-1, ddof=1) if acc.shape[-1] > 1 else np.zeros(len(acc))
+
+
+def best_temperature(result: SweepResult, student: str, alpha: float) -> dict:
+    """The best T for one student at one alpha, and whether it beats T = 1 by more than the seeds' spread:
+    {"T", "acc", "std", "acc_t1", "std_t1", "gain_over_t1", "baseline", "clear"}.
+
+    Every cell of one alpha shares its seeds, so the gain over T = 1 is paired per seed.
+    """
+    mean, std = accuracy_vs_t(result, student, alpha)
+    k = int(np.argmax(mean))
+    i = int(np.flatnonzero(np.isclose(result.alphas, alpha))[0])
+    base_mean = accuracy_vs_t(result, student, 1.0)[0] if 1.0 in result.alphas else mean * np.nan
+    acc = result.accuracy[student][:, i]  # (nT, S)
+    effect = paired(acc[0], acc[k])
+    return {"T": float(result.temperatures[k]), "acc": float(mean[k]), "std": float(std[k]),
+            "acc_t1": float(mean[0]), "std_t1": float(std[0]), "gain_over_t1": effect.mean,
+            "baseline": float(base_mean[0]), "clear": effect.clear}

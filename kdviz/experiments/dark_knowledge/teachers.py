@@ -1,0 +1,76 @@
+"""The digits teachers of the Dark knowledge page: a normal one and a label-smoothed one, trained alike.
+
+Both are 64-256-256-10 MLPs with dropout 0.5, lr 1e-3 and early stopping on the validation
+split, trained by the engine's one teacher trainer (kdviz.train.train_teacher, cached); the
+smoothed one trains on (1 - eps) onehot(y) + eps / C (the "smoothed_ce" method, Müller,
+Kornblith and Hinton 2019), so the two differ in nothing but the smoothing.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from kdviz.config import setting
+from kdviz.data import make_dataset
+from kdviz.data.registry import Dataset
+from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.train import TeacherConfig, model_logits, train_teacher
+
+TEACHER = TeacherConfig(hidden=(256, 256), dropout=0.5, lr=1e-3, steps=1000, seed=0)
+SMOOTHING = 0.1  # the label-smoothing eps of the second teacher (Müller et al. used 0.1)
+
+
+@functools.lru_cache(maxsize=4)
+def digits_data(seed: int = 0) -> Dataset:
+    """The digits Dataset (train, validation, test; stratified, seeded), built once per process."""
+    return make_dataset("digits", seed=seed)
+
+
+def teacher_config(eps: float = 0.0, cfg: TeacherConfig = TEACHER) -> TeacherConfig:
+    """The digits teacher's settings with label smoothing ``eps`` (0: plain cross-entropy)."""
+    eps = float(eps)
+    if not 0.0 <= eps < 1.0:
+        raise ValueError(f"label smoothing must be in [0, 1), got {eps}")
+    return cfg if eps == 0.0 else replace(cfg, method="smoothed_ce", options=(("eps", eps),))
+
+
+def teacher_for(ds: Dataset, eps: float = 0.0, device=None):
+    """The digits teacher trained with label smoothing ``eps`` (cached), in eval mode."""
+    return train_teacher(ds, teacher_config(eps), device)
+
+
+@dataclass
+class TeachersConfig:
+    """Which two teachers to train."""
+
+    eps: float = setting(SMOOTHING, "Label smoothing of the second teacher", lo=0.0, hi=0.5, step=0.05)
+
+
+@dataclass
+class TeachersSnapshot:
+    """Both teachers' outputs on the digits test set."""
+
+    progress: float
+    logits: np.ndarray  # (2, N, C) float32: normal, smoothed
+    labels: np.ndarray  # (N,)
+    images: np.ndarray  # (N, 8, 8) raw pixels
+    test_acc: np.ndarray  # (2,)
+    eps: float
+
+
+def run(cfg: TeachersConfig, device: str | None = None) -> Iterator:
+    """Train (or fetch from this process's cache) both teachers; yield their test logits."""
+    ds = digits_data(0)
+    logits = []
+    for i, e in enumerate((0.0, cfg.eps)):
+        yield Phase("teachers", i / 2, f"Training teacher {i + 1} of 2…")
+        logits.append(model_logits(teacher_for(ds, e, device), ds.x_test).cpu().numpy())  # (N, C)
+    z = np.stack(logits).astype(np.float32)  # (2, N, C)
+    y = ds.y_test.numpy()
+    yield TeachersSnapshot(1.0, z, y, ds.info["images_test"], (z.argmax(-1) == y).mean(-1), float(cfg.eps))
+
+
+EXPERIMENT = Experiment("dark_teachers", "The digits teachers: normal and label-smoothed", TeachersConfig, run)

@@ -1,0 +1,193 @@
+"""Live training on the plane: a teacher, KD students and the same students without KD.
+
+The teacher sees every class; the students' transfer set may lack one class entirely, the regime
+where dark knowledge shows best on 2-D data (5 overlapping blobs, class 3 omitted). Each seed
+trains a KD student and a baseline from the same initial weights and batch order, all in one
+population, so the page can show the effect beside the seed spread.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kdviz.config import canonical_widths, parse_widths, setting
+from kdviz.data import make_dataset, names, spec
+from kdviz.data.transforms import omit_class
+from kdviz.device import resolve_device
+from kdviz.experiments.protocol import Experiment, Phase, Plane
+from kdviz.experiments.stats import PairedEffect, count, paired
+from kdviz.sweeps import T_CHOICES
+from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
+                         train_teacher)
+
+LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1)
+BATCH_CHOICES = (16, 32, 64, 128, 256)
+GRID = 60  # decision-region resolution (GRID x GRID)
+SHOWN_POINTS = 600  # training points drawn on the decision regions
+ROLES = ("kd", "baseline")  # member 2s is seed s's KD student, member 2s + 1 its baseline
+
+
+@dataclass
+class LiveConfig:
+    """Everything the Live training page trains, round-tripped through the URL."""
+
+    dataset: str = setting("blobs", "Dataset", choices=tuple(names("toy")))
+    n: int = setting(2000, "Points", lo=200, hi=10000, step=100)
+    noise: float = setting(0.0, "Noise", lo=0.0, hi=1.0, step=0.05, help="extra Gaussian jitter (std)")
+    train_ratio: float = setting(0.7, "Train share", lo=0.3, hi=0.9, step=0.05)
+    teacher: str = setting("128, 128", "Teacher hidden widths", parse=canonical_widths,
+                           help="e.g. 128, 128 (1-4 layers, up to 512 units)")
+    student: str = setting("32", "Student hidden widths", parse=canonical_widths)
+    omit: int = setting(3, "Class the students never see (-1: none)", lo=-1, hi=9)
+    T: float = setting(4.0, "Temperature T", choices=T_CHOICES)
+    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
+    lr: float = setting(0.01, "Learning rate", choices=LR_CHOICES)
+    batch: int = setting(64, "Batch size", choices=BATCH_CHOICES)
+    steps: int = setting(1000, "Steps", lo=50, hi=5000, step=50)
+    seeds: int = setting(3, "Seeds (paired students)", lo=1, hi=5)
+    seed: int = setting(0, "Data seed", lo=0, hi=9999)
+
+
+def validate(cfg: LiveConfig) -> LiveConfig:
+    """Check a config's cross-field rules; raise ValueError with a message for the page."""
+    parse_widths(cfg.teacher)
+    parse_widths(cfg.student)
+    classes = spec(cfg.dataset).classes
+    if cfg.omit >= classes:
+        raise ValueError(f"{cfg.dataset} has {classes} classes (0 to {classes - 1}): the omitted class must be "
+                         f"one of them, or -1 for none")
+    if cfg.omit >= 0 and classes == 2:
+        raise ValueError(f"omitting a class of {cfg.dataset} leaves one class: choose -1 (none) or a multi-class set")
+    return cfg
+
+
+def chunk_size(steps: int) -> int:
+    """Steps per chunk between snapshots: about 40 redraws per run."""
+    return max(10, math.ceil(steps / 40))
+
+
+def build_data(cfg: LiveConfig):
+    """(full dataset for the teacher, the students' transfer set) for a config."""
+    ds = make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, train_ratio=cfg.train_ratio)
+    return ds, (omit_class(ds, cfg.omit) if cfg.omit >= 0 else ds)
+
+
+@dataclass
+class Scene:
+    """What stays fixed during a run: the plane, the data drawn on it and the teacher's regions."""
+
+    plane: Plane
+    teacher_grid: np.ndarray  # (GRID, GRID, C) teacher probabilities
+    teacher_test_acc: float
+    device: str
+
+
+@dataclass
+class LiveSnapshot:
+    """The run after a chunk: its history, the first seed's decision regions, and at the end the test metrics."""
+
+    progress: float  # share of the configured steps done
+    steps: int  # the configured steps
+    stop_at: int  # where this run stops (the configured steps, or earlier for Step)
+    scene: Scene
+    run: RunSnapshot
+    kd_grid: np.ndarray  # (GRID, GRID, C) seed 0's KD student
+    baseline_grid: np.ndarray  # (GRID, GRID, C) seed 0's baseline
+    final: dict | None = None  # evaluate() of every member on the test set, once stop_at is reached
+
+
+def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
+    """Train the teacher, then KD and baseline students in chunks, yielding a LiveSnapshot after each.
+
+    stop_at: train only that many steps (the page's Step button; runs are deterministic, so a
+    longer run passes through the same states). device: a torch device name (default: the best).
+    """
+    cfg = validate(cfg)
+    dev = resolve_device(device)
+    stop = min(int(stop_at or cfg.steps), cfg.steps)
+    yield Phase("teacher", 0.0, "Training the teacher…")
+    ds, student_ds = build_data(cfg)
+    teacher = train_teacher(ds, TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed), dev)
+    members = [MemberConfig(method, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=cfg.seed * 100 + s)
+               for s in range(cfg.seeds) for method in ROLES]
+    students = PopulationRun(student_ds, teacher, parse_widths(cfg.student), members, batch_size=cfg.batch,
+                             device=dev, record_every=chunk_size(cfg.steps))
+    plane = Plane.of(ds, GRID, SHOWN_POINTS)
+    extent = plane.extent
+    scene = Scene(plane, grid_predictions(teacher, *extent, resolution=GRID).probs.astype(np.float32),
+                  float(evaluate(teacher, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
+    while students.t < stop:
+        students.step(min(chunk_size(cfg.steps), stop - students.t))
+        grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
+        yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(),
+                           grids[0].astype(np.float32), grids[1].astype(np.float32),
+                           students.evaluate("test") if students.t >= stop else None)
+
+
+EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run)
+
+
+def _role(i: int) -> str:
+    return "KD" if ROLES[i % 2] == "kd" else "baseline"
+
+
+@dataclass
+class Summary:
+    """Final test metrics of the paired students, over seeds (fractions, not percent)."""
+
+    kd_acc: np.ndarray  # (S,) per seed
+    base_acc: np.ndarray  # (S,)
+    kd_recall: float | None  # mean recall on the omitted class, KD students
+    base_recall: float | None
+    kd_fidelity: float
+    base_fidelity: float
+    teacher_acc: float
+    diverged: list[str]  # status lines of members that diverged
+
+    @property
+    def effect(self) -> PairedEffect:
+        """KD's paired accuracy gain over the baseline, per seed."""
+        return paired(self.base_acc, self.kd_acc)
+
+    @property
+    def gain(self) -> np.ndarray:
+        """Paired accuracy gain of KD over the baseline, per seed (S,)."""
+        return self.effect.diffs
+
+
+def summarise(snap: LiveSnapshot, omit: int) -> Summary:
+    """The numbers the page reports at the end of a run (needs snap.final)."""
+    fin = snap.final
+    kd, base = slice(0, None, 2), slice(1, None, 2)
+    recall = fin["recall"]  # (K, C)
+    return Summary(
+        kd_acc=fin["accuracy"][kd], base_acc=fin["accuracy"][base],
+        kd_recall=float(np.nanmean(recall[kd, omit])) if omit >= 0 else None,
+        base_recall=float(np.nanmean(recall[base, omit])) if omit >= 0 else None,
+        kd_fidelity=float(fin["fidelity"][kd].mean()), base_fidelity=float(fin["fidelity"][base].mean()),
+        teacher_acc=snap.scene.teacher_test_acc,
+        diverged=[f"{_role(i)} student, seed {i // 2}: {s}" for i, s in enumerate(snap.run.status) if s != "ok"],
+    )
+
+
+def verdict(s: Summary) -> str:
+    """One honest sentence on whether KD helped here, beside the seed spread."""
+    e = s.effect
+    head = f"KD {s.kd_acc.mean():.1%} vs baseline {s.base_acc.mean():.1%}: {e.text()}"
+    if e.n < 2:
+        return head + " (one seed: train more seeds to tell an effect from noise)."
+    if e.clear:
+        return head + f", the same sign on all {count(e.n, 'seed')} and larger than the spread: a real effect here."
+    return head + ": within the seed spread, so no clear effect in this setting."
+
+
+def curves(history: dict) -> tuple[np.ndarray, dict]:
+    """Learning curves averaged over seeds: (steps (R,), {"kd": {...}, "baseline": {...}})."""
+    out = {}
+    for i, role in enumerate(ROLES):
+        sl = slice(i, None, 2)
+        out[role] = {m: np.nanmean(history[m][sl], axis=0) for m in ("hard_loss", "soft_loss", "test_acc", "fidelity")}
+    return history["step"], out

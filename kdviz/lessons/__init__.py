@@ -1,1 +1,0 @@
-"""Lesson logic behind each training page: configs, job tasks and summaries (no streamlit)."""

@@ -1,0 +1,131 @@
+"""FitNets (Romero et al. 2015): the student's hidden layer, through a learned regressor, matches the teacher's.
+
+Hidden features are (B, H) for one model or (K, B, H) for a population of K members; teacher
+features may lack the K dimension and broadcast. Losses are batch means per member: (K,) or a
+scalar for unbatched input. In the engine, each member's regressor is trained beside it by its
+own Adam (the gradients reach it through the same backward pass).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+from kdviz.paradigms.note import Note
+from kdviz.paradigms.shapes import batch_mean, feature_pair, features
+from kdviz.paradigms.taps import last_tap
+from kdviz.train.protocol import Batch, labelled_ce, register_method
+TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
+             "must reproduce the teacher's last hidden layer.")
+FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y)"
+           r" + w\,\frac{1}{B\,H_t}\sum_{b} \left\| h^s_b W + c - h^t_b \right\|_2^2")  # as trained
+
+
+class HintRegressor(nn.Module):
+    """FitNets regressor r(h) = h W + b from student width Hs to teacher width Ht, one per member.
+
+    ``seeds`` an int gives one regressor: weight (Hs, Ht), bias (Ht,). A sequence of K seeds gives
+    a stacked population: weight (K, Hs, Ht), bias (K, 1, Ht), member k drawn from its own seed
+    (so member k is the same whatever K is). Initialised like nn.Linear: U(-1/sqrt(Hs), 1/sqrt(Hs))
+    for weights and bias, drawn on the CPU so every device gets the same numbers. Trained with the
+    student (FitNets stage 1); forward(h) applies hint_regress.
+    """
+
+    def __init__(self, student_width: int, teacher_width: int, seeds: int | Sequence[int] = 0,
+                 device=None, dtype: torch.dtype | None = None):
+        super().__init__()
+        if int(student_width) < 1 or int(teacher_width) < 1:
+            raise ValueError(f"regressor widths must be positive, got {student_width} -> {teacher_width}")
+        single = isinstance(seeds, int)
+        seed_list = [seeds] if single else [int(s) for s in seeds]
+        if not seed_list:
+            raise ValueError("a stacked regressor needs at least one seed (one per member)")
+        hs, ht = int(student_width), int(teacher_width)
+        dtype = dtype or torch.get_default_dtype()
+        bound = 1.0 / math.sqrt(hs)
+        ws, bs = [], []
+        for s in seed_list:
+            g = torch.Generator().manual_seed(s)
+            ws.append(torch.empty(hs, ht, dtype=dtype).uniform_(-bound, bound, generator=g))
+            bs.append(torch.empty(1, ht, dtype=dtype).uniform_(-bound, bound, generator=g))
+        weight, bias = torch.stack(ws), torch.stack(bs)  # (K, Hs, Ht), (K, 1, Ht)
+        if single:
+            weight, bias = weight[0], bias[0, 0]  # (Hs, Ht), (Ht,)
+        self.weight = nn.Parameter(weight.to(device))
+        self.bias = nn.Parameter(bias.to(device))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Map student features (B, Hs) / (K, B, Hs) to the teacher width: (B, Ht) / (K, B, Ht)."""
+        return hint_regress(h, self.weight, self.bias)
+
+
+def hint_regress(h_s, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """r(h_s) = h_s W + b. (B, Hs) with W (Hs, Ht) -> (B, Ht); (K, B, Hs) with W (K, Hs, Ht) -> (K, B, Ht).
+
+    Each member has its own regressor: a (K, B, Hs) input needs a stacked (K, Hs, Ht) weight, so
+    members stay independent. bias: (Ht,) or (K, 1, Ht).
+    """
+    h = features(h_s, "student features")
+    if weight.dim() != h.dim() or weight.shape[-2] != h.shape[-1] or (h.dim() == 3 and weight.shape[0] != h.shape[0]):
+        want = "(Hs, Ht)" if h.dim() == 2 else f"({h.shape[0]}, {h.shape[-1]}, Ht)"
+        raise ValueError(f"regressor weight has shape {tuple(weight.shape)}; for student features "
+                         f"{tuple(h.shape)} it must be {want}")
+    dtype = torch.promote_types(h.dtype, weight.dtype)
+    out = torch.matmul(h.to(dtype), weight.to(dtype))  # (K, B, Ht)
+    return out if bias is None else out + bias.to(dtype)
+
+
+def fitnet_loss(h_s, h_t, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """FitNets hint loss (Romero et al. 2015): L = (1 / (B Ht)) sum_b ||r(h_s,b) - h_t,b||^2.
+
+    The mean squared error between the regressed student hidden layer r(h_s) = h_s W + b (see
+    HintRegressor) and the teacher's hidden layer (the paper's 1/2 ||.||^2 up to the constant;
+    averaging over the Ht units keeps the scale independent of the width). Without a regressor the
+    widths must match (r = identity). h_s: (B, Hs)/(K, B, Hs); h_t: (B, Ht)/(K, B, Ht).
+    Returns (K,) or a scalar.
+    """
+    s, t = feature_pair(h_s, h_t, same_width=weight is None)
+    r = s if weight is None else hint_regress(s, weight, bias)  # (K, B, Ht)
+    if r.shape[-1] != t.shape[-1]:
+        raise ValueError(f"the regressor maps to width {r.shape[-1]} but the teacher features have width {t.shape[-1]}")
+    return batch_mean(((r - t) ** 2).mean(-1))
+
+
+WEIGHT = 1.0  # default weight of the hint term
+
+
+def fitnet_objective(z, labels, h_s, h_t, weight_matrix, bias, weight=WEIGHT, mask=None) -> torch.Tensor:
+    """What a FitNets student trains: CE(p, y) + weight * fitnet_loss(h_s, h_t, W, c) (one stage, jointly)."""
+    return labelled_ce(z, labels, mask) + weight * fitnet_loss(h_s, h_t, weight_matrix, bias)
+
+
+class Regressors:
+    """The FitNets regressors of a run's fitnet members (one per member, seeded by its seed) and their Adam."""
+
+    def __init__(self, run, members: torch.Tensor):
+        hs = run.hidden[-1]
+        ht = last_tap(run.teacher.train_taps).shape[-1]
+        seeds = [run.members[i].seed for i in members.tolist()]
+        self.regressor = HintRegressor(hs, ht, seeds, device=run.device)  # weight (K', Hs, Ht)
+        self.optimizer = torch.optim.Adam(self.regressor.parameters(), lr=run.members[int(members[0])].lr,
+                                          foreach=True)
+
+    def step(self, run, members: torch.Tensor) -> None:
+        """Step the regressors with the gradients the population's backward pass left on them."""
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=False)
+
+
+@register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors,
+                 after_step=lambda state, run, members: state.step(run, members))
+def fitnet_method(b: Batch) -> torch.Tensor:
+    """fitnet_objective between the regressed last student layer and the teacher's last layer (option "weight")."""
+    reg = b.state.regressor
+    return fitnet_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), reg.weight, reg.bias,
+                            b.option("weight", WEIGHT), b.mask)
+
+
+NOTE = Note("fitnet", "FitNets", "#2a9d55", "feature", TRANSFERS, FORMULA, fitnet_objective,
+            defaults={"weight": WEIGHT}, reference="Romero et al. 2015, FitNets: hints for thin deep nets")

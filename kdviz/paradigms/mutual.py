@@ -1,0 +1,70 @@
+"""Deep mutual learning (Zhang et al. 2018): a cohort of students teach each other while they train, no teacher.
+
+Each member trains on its own batches, so a member's peers are evaluated on ITS batch: the
+engine runs every member on every member's batch (without gradient) and hands those logits to
+mutual_loss, which treats them as fixed targets. Members with the same options["cohort"]
+(default 0) form a cohort; a cohort needs at least two members.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from kdviz.paradigms.note import Note
+from kdviz.paradigms.shapes import check_logits, member_param
+from kdviz.softening import check_temperature, kl_from_log
+from kdviz.train.protocol import Batch, labelled_ce, register_method
+
+WEIGHT = 1.0  # default weight of the mimicry term
+TRANSFERS = ("No fixed teacher: a cohort of students trained together, each matching its peers' current "
+             "predictions at temperature T.")
+FORMULA = (r"\mathcal{L}_k = \mathrm{CE}(p_k, y) + w\,T^2\,\frac{1}{K-1}\sum_{j \ne k}"
+           r" \mathrm{KL}(p_j^T \,\|\, p_k^T)")  # as trained
+
+
+def cohort_peers(cohorts: list, device=None) -> torch.Tensor:
+    """peers[j, k] = True when members j != k share a cohort: (K, K) bool; ValueError if a member has no peer."""
+    k = len(cohorts)
+    same = torch.tensor([[a == c for c in cohorts] for a in cohorts], device=device)  # (K, K)
+    peers = same & ~torch.eye(k, dtype=torch.bool, device=device)
+    if bool((peers.sum(1) == 0).any()):
+        raise ValueError("mutual learning needs at least 2 students per cohort: train 2 or more seeds")
+    return peers
+
+
+def mutual_loss(z, peer_logits, labels, peers, T=1.0, weight=WEIGHT, mask=None) -> torch.Tensor:
+    """L_k = CE(p_k, y_k) + weight T^2 mean_{j: peers[j, k]} KL(p_j^T || p_k^T), on member k's batch: (K,).
+
+    z: (K, B, C) each member's logits on its own batch; peer_logits: (J, K, B, C) the logits of
+    member j on member k's batch (fixed targets, detached); peers: (J, K) bool; labels: (K, B);
+    T and weight: numbers or one value per member (K,). A member whose logits turn NaN makes
+    its peers' losses NaN: a cohort diverges together. Cost O(J K B C).
+    """
+    z = check_logits(z, "member logits")
+    if z.dim() != 3 or peer_logits.dim() != 4 or peer_logits.shape[1:] != z.shape:
+        raise ValueError(f"peer logits must have shape (peers, members, batch, classes) matching the members' "
+                         f"{tuple(z.shape)}, got {tuple(peer_logits.shape)}")
+    T = check_temperature(T)
+    Tk = T.view(1, -1, 1, 1) if isinstance(T, torch.Tensor) else T
+    logq = F.log_softmax(peer_logits.detach() / Tk, -1)  # (J, K, B, C): peer j at member k's T
+    logp = F.log_softmax(z / (T.view(-1, 1, 1) if isinstance(T, torch.Tensor) else T), -1)  # (K, B, C)
+    kl = kl_from_log(logq, logp.unsqueeze(0)).mean(-1)  # (J, K): KL(p_j || p_k), batch mean
+    mimic = (kl * peers).sum(0) / peers.sum(0)  # (K,) mean over each member's peers
+    w = member_param(weight, "mimicry weight", z.shape[:-2])
+    t2 = T.view(-1) ** 2 if isinstance(T, torch.Tensor) else T * T
+    return labelled_ce(z, labels, mask) + w * t2 * mimic
+
+
+@register_method("mutual", teacher=False, unlabelled=False)
+def mutual_method(b: Batch) -> torch.Tensor:
+    """mutual_loss within each cohort, every peer run on each member's own batch (options "cohort", "weight")."""
+    k = len(b.options)
+    peers = cohort_peers([o.get("cohort", 0) for o in b.options], b.logits_fm.device)  # (K', K')
+    with torch.no_grad():
+        z_all = b.peers(b.x.reshape(-1, b.x.shape[-1]))  # (K, K' B, C): every member on every batch
+        z_peer = z_all.index_select(0, b.members).view(k, k, -1, z_all.shape[-1])  # (K'_j, K'_k, B, C)
+    return mutual_loss(b.logits, z_peer, b.labels, peers, b.T.view(-1), b.option("weight", WEIGHT), b.mask)
+
+
+NOTE = Note("mutual", "Mutual learning", "#c0392b", "peers", TRANSFERS, FORMULA, mutual_loss,
+            uses=("T",), defaults={"weight": WEIGHT}, reference="Zhang et al. 2018, Deep mutual learning")

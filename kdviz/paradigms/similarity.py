@@ -1,0 +1,49 @@
+"""Similarity-preserving KD (Tung and Mori 2019): the student finds the same samples alike as the teacher does.
+
+Activations are (B, D) or (K, B, D); a teacher without the K dimension broadcasts. Widths may
+differ. Losses are batch means per member: (K,) or a scalar.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from kdviz.paradigms.note import Note
+from kdviz.paradigms.shapes import feature_pair
+from kdviz.paradigms.taps import layer_objective, on_last_layers
+from kdviz.train.protocol import register_method
+
+WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
+TRANSFERS = "Which samples the teacher finds similar: the row-normalised Gram matrix of a batch's activations."
+FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y) + w\,\frac{1}{B^2}\left\| \tilde G^s - \tilde G^t \right\|_F^2,\quad"
+           r" \tilde G = \mathrm{rownorm}(h h^\top)")  # as trained
+
+
+def similarity_matrix(h: torch.Tensor) -> torch.Tensor:
+    """Row-L2-normalised Gram matrix G~ = normalise_rows(h h^T): (..., B, D) -> (..., B, B)."""
+    return F.normalize(h @ h.transpose(-1, -2), dim=-1, eps=1e-12)
+
+
+def similarity_loss(h_s, h_t) -> torch.Tensor:
+    """Similarity-preserving KD (Tung & Mori 2019): L = ||G~_s - G~_t||_F^2 / B^2.
+
+    G~ = h h^T with each row L2-normalised (similarity_matrix): the student should find the same
+    samples similar as the teacher does. Widths may differ. The paper multiplies by a weight gamma
+    (3000 on CIFAR); apply it outside. h_s: (B, Ds)/(K, B, Ds); h_t: (B, Dt)/(K, B, Dt).
+    Returns (K,) or a scalar.
+    """
+    s, t = feature_pair(h_s, h_t)
+    b = s.shape[-2]
+    diff = similarity_matrix(s) - similarity_matrix(t)  # (K, B, B)
+    return (diff * diff).sum((-2, -1)) / (b * b)
+
+
+similarity_objective = layer_objective(similarity_loss, WEIGHT)
+
+
+similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True)(
+    on_last_layers(similarity_objective, WEIGHT))
+
+
+NOTE = Note("similarity", "Similarity", "#5d6d7e", "relation", TRANSFERS, FORMULA, similarity_objective,
+            defaults={"weight": WEIGHT}, reference="Tung and Mori 2019, Similarity-preserving knowledge distillation")

@@ -1,0 +1,46 @@
+"""What the feature and relation paradigms share: the layer they compare, and their adapter to the engine.
+
+FitNets, attention, RKD and similarity-preserving KD each add a term between the student's and
+the teacher's last hidden layers to the cross-entropy: ``layer_objective`` writes that
+objective for a term, ``on_last_layers`` turns an objective into the engine method that feeds it
+a batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from kdviz.train.protocol import Batch, labelled_ce
+
+
+def last_tap(taps: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The deepest hidden layer of a taps dict {"h1": ..., "h2": ...}: (K, B, H)."""
+    return taps[max(taps, key=lambda k: int(k[1:]))]
+
+
+def layer_objective(term: Callable, default_weight: float) -> Callable:
+    """The objective CE(p, y) + weight * term(h_s, h_t) of a paradigm that compares hidden layers, named after
+    the term (attention_loss -> attention_objective in the term's module)."""
+
+    def objective(z, labels, h_s, h_t, weight=default_weight, mask=None) -> torch.Tensor:
+        return labelled_ce(z, labels, mask) + weight * term(h_s, h_t)
+
+    objective.__module__ = term.__module__
+    objective.__name__ = objective.__qualname__ = term.__name__.replace("_loss", "_objective")
+    objective.__doc__ = (f"What the student trains: CE(p, y) + weight * {term.__name__}(h_s, h_t), weight "
+                         f"{default_weight:g} by default. z (K, B, C), labels (K, B), h_s (K, B, Hs), h_t (K, B, Ht).")
+    return objective
+
+
+def on_last_layers(objective: Callable, default_weight: float) -> Callable[[Batch], torch.Tensor]:
+    """The engine method computing objective(z, y, h_s, h_t, weight, mask) on a batch's last hidden layers,
+    with the member's option "weight" (default ``default_weight``)."""
+
+    def method(b: Batch) -> torch.Tensor:
+        return objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps),
+                         b.option("weight", default_weight), b.mask)
+
+    method.__doc__ = f"{objective.__name__} between the last hidden layers of student and teacher (option \"weight\")."
+    method.__name__ = f"{objective.__name__}_method"
+    return method

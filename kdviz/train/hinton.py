@@ -1,0 +1,101 @@
+"""Hinton's KD and the no-KD baseline as engine methods, with their analytic fast path.
+
+"baseline": CE(softmax(z), y) on the labelled points. "kd": alpha CE + (1 - alpha) T^2
+KL(q^T || p^T) (kdviz.softening.kd_loss, batch mean). Both give their gradient with respect to
+the logits in closed form, so a run of these two never calls autograd. For small runs the KD
+targets of every member on every training point are tabulated once (KDTables): the loss is then
+two weighted sums of log-probabilities, fewer tensor operations for the same value and gradient.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
+
+MAX_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
+
+
+class KDTables:
+    """Per-member KD targets on every training point, made once, for runs with small tables.
+
+    The KD loss of a member is sum_{c,b} A[c, b] log p[c, b] + Q[c, b] log p^T[c, b] + H[b] with
+    A = -alpha onehot(y) / n (n = labelled points in the batch), Q = -(1 - alpha) T^2 q^T / B and
+    H = (1 - alpha) T^2 sum_c q^T log q^T / B: the same value and gradient as
+    alpha CE + (1 - alpha) T^2 KL(q^T||p^T), in fewer tensor operations (per-op overhead dominates
+    small models). Tables are (K, C, N) over every member of the run (rows are picked by position).
+    """
+
+    def __init__(self, run):
+        tables, consts = run.tables, run.consts
+        k = len(run.members)
+        alpha = consts.alpha.view(k, 1, 1)
+        sw = consts.soft_weight.view(k, 1, 1)
+        b = run.batch_size
+        logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / consts.T, 1)  # (K, C, N)
+        q = logq.exp()
+        y = tables.y_train
+        onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
+        self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
+        self.A = (-alpha * onehot / (1 if self.per_batch else b)).contiguous()  # (K, C, N)
+        self.Q = (-sw * q / b).contiguous()  # (K, C, N)
+        self.H = (sw.view(k, 1) * (q * logq).sum(1) / b).contiguous()  # (K, N)
+
+    def loss(self, b: Batch) -> torch.Tensor:
+        """The KD loss of every member of batch ``b``: (K',)."""
+        z = b.logits_fm  # (K', C, B)
+        hard = (b.gather_members(self.A) * F.log_softmax(z, 1)).sum((1, 2))
+        if self.per_batch:
+            hard = hard / b.mask.sum(-1).clamp_min(1)
+        soft = (b.gather_members(self.Q) * F.log_softmax(z / b.T, 1)).sum((1, 2))
+        return hard + soft + b.gather_members(self.H).sum(-1)
+
+    def grad(self, b: Batch) -> Grad:
+        """The loss and its gradient: sum_c A = -alpha/B and sum_c Q = -(1 - alpha) T^2 / B per point, so
+        d/dz = A - p sum_c A + (Q - p^T sum_c Q) / T (hard part divided by the batch's labelled count)."""
+        z, c = b.logits_fm, b.consts
+        a, q = b.gather_members(self.A), b.gather_members(self.Q)  # (K', C, B)
+        lp, lpt = F.log_softmax(z, 1), F.log_softmax(z / b.T, 1)
+        hard = (a * lp).sum((1, 2))
+        loss = (q * lpt).sum((1, 2)) + b.gather_members(self.H).sum(-1)
+        g = torch.addcmul(q, lpt.exp(), c.sw_b).div_(b.T)  # soft part, (K', C, B)
+        if self.per_batch:
+            n = b.mask.sum(-1).clamp_min(1)  # (K',)
+            g.add_((a - lp.exp() * a.sum(1, keepdim=True)).div_(n.view(-1, 1, 1)))
+            return Grad(loss + hard / n, g)
+        return Grad(loss + hard, g.add_(a).addcmul_(lp.exp(), c.alpha_b))
+
+
+def kd_setup(run, members: torch.Tensor) -> KDTables | None:
+    """KD's per-run state: the target tables when they are small (K C N <= MAX_TABLE), else None."""
+    k, c, n = len(run.members), run.ds.n_classes, len(run.ds.y_train)
+    return KDTables(run) if k * c * n <= MAX_TABLE else None
+
+
+def baseline_grad(b: Batch) -> Grad:
+    """Analytic form of baseline_loss: the hard-label gradient (p - onehot(y)) / n."""
+    return hard_grad(b)
+
+
+def kd_grad(b: Batch) -> Grad:
+    """Analytic form of kd_loss (the fast-path twin, tested against autograd).
+
+    d/dz [alpha CE] = alpha (p - onehot(y)) / n; d/dz [(1 - alpha) T^2 KL(q^T||p^T)] = (1 - alpha) T (p^T - q^T) / B.
+    """
+    return b.state.grad(b) if b.state is not None else soft_toward_grad(b, b.teacher_log_probs_fm)
+
+
+@register_method("baseline", teacher=False, unlabelled=False, grad=baseline_grad)
+def baseline_loss(b: Batch) -> torch.Tensor:
+    """Hard labels only: CE(softmax(z), y). The student a KD student is compared with."""
+    return hard_loss(b)
+
+
+@register_method("kd", teacher=True, unlabelled=True, grad=kd_grad, setup=kd_setup)
+def kd_loss(b: Batch) -> torch.Tensor:
+    """Hinton KD: alpha * CE(softmax(z), y) + (1 - alpha) * T^2 KL(q^T || p^T) (kdviz.softening.kd_loss).
+
+    With few members the run holds per-member target tables (see KDTables) and the loss is two
+    weighted sums of log-probabilities; otherwise the teacher's q^T is computed on the batch.
+    """
+    return b.state.loss(b) if b.state is not None else soft_toward(b, b.teacher_log_probs_fm)

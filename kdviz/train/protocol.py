@@ -1,0 +1,279 @@
+"""The engine's protocol: what a training method sees at a step (Batch), what it is (Method), the registry.
+
+A method maps a Batch (the K' members using it) to one batch-mean loss per member, shape (K',).
+It may also give the loss's gradient with respect to the student's logits analytically
+(``grad``): when every method of a run does, the engine skips autograd. Methods that keep state
+across steps (a regressor, an EMA teacher, target tables) build it once per run in ``setup``;
+the run hands that state to every Batch of the method (``Batch.state``) and to ``after_step``.
+
+A Batch receives everything it may need when it is made: the batch indices, the students'
+outputs, the run's data-side tables (labels, teacher logits and taps), the members' constants
+and a handle for the peers' predictions. It never holds the run. Student outputs come
+class-major, (K', C, B): on the CPU a softmax over a short LAST dimension costs ~10x more than
+over this layout, so the built-in losses work on it (``Batch.logits`` gives the (K', B, C) view).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Per-run tensors on the training set, made once: what a Batch gathers its labels and targets from."""
+
+    y_train: torch.Tensor  # (N,) int64 labels; -1 marks an unlabelled (transfer) point
+    has_unlabelled: bool  # whether any label is -1
+    teacher_fm: torch.Tensor | None  # (C, N) teacher logits, class-major (None without a teacher)
+    teacher_train: torch.Tensor | None  # (N, C) the same logits, sample-major
+    teacher_taps: Mapping[str, torch.Tensor] | None  # {"h1": (N, Ht1), ...} teacher hidden activations
+    minus_one: torch.Tensor  # (1, 1, 1) the constant -1, for in-place one-hot subtraction
+
+
+@dataclass(frozen=True)
+class MemberConsts:
+    """Per-member constants of the KD family, each with the members' dimension K first."""
+
+    T: torch.Tensor  # (K, 1, 1) temperature
+    alpha: torch.Tensor  # (K,) weight of the hard-label term
+    soft_weight: torch.Tensor  # (K,) (1 - alpha) T^2, the KD soft term's factor
+    alpha_b: torch.Tensor  # (K, 1, 1) alpha / B
+    sw_b: torch.Tensor  # (K, 1, 1) (1 - alpha) T^2 / B
+    sw_tb: torch.Tensor  # (K, 1, 1) (1 - alpha) T / B
+
+    @classmethod
+    def make(cls, T: list[float], alpha: list[float], batch_size: int, device) -> "MemberConsts":
+        """Constants for members with temperatures T and hard-label weights alpha (one value each)."""
+        f32 = dict(dtype=torch.float32, device=device)
+        k = len(T)
+        t = torch.tensor(T, **f32).view(k, 1, 1)
+        a = torch.tensor(alpha, **f32)
+        sw = (1 - a) * t.view(-1) ** 2
+        b = batch_size
+        return cls(t, a, sw, (a / b).view(k, 1, 1), (sw / b).view(k, 1, 1), (sw / b).view(k, 1, 1) / t)
+
+    def select(self, ix: torch.Tensor) -> "MemberConsts":
+        """The constants of the members at positions ``ix``."""
+        return replace(self, **{f.name: getattr(self, f.name).index_select(0, ix) for f in fields(self)})
+
+
+class Grad(NamedTuple):
+    """What an analytic method gives: its loss and the gradient of the summed loss with respect to the logits."""
+
+    loss: torch.Tensor  # (K',) batch-mean loss per member
+    logits: torch.Tensor  # (K', C, B) d sum(loss) / d logits_fm
+
+
+class Batch:
+    """What a method sees at one step, for the K' members that use it (every tensor leads with K').
+
+    Student outputs are class-/feature-major, (K', C, B) and (K', H, B) (the fast layout on the
+    CPU; see Population.forward_fm); ``logits`` and ``taps`` give the usual (K', B, ...) views.
+    Labels and teacher quantities are gathered from ``tables`` on first use.
+    """
+
+    def __init__(self, *, idx: torch.Tensor, members: torch.Tensor, x_fm: torch.Tensor, logits_fm: torch.Tensor,
+                 taps_fm: dict | None, tables: Tables, consts: MemberConsts, options: list[dict], step: int,
+                 peers: Callable[[torch.Tensor], torch.Tensor], member_seeds: list[int], state: Any = None):
+        self.idx = idx  # (K', B) training-set index of each member's batch
+        self.members = members  # (K',) these members' positions in the run
+        self.x_fm = x_fm  # (K', D, B) inputs
+        self.logits_fm = logits_fm  # (K', C, B) student logits (requiring grad on the autograd path)
+        self.taps_fm = taps_fm  # {"h1": (K', H1, B), ...} student hidden activations, or None
+        self.tables = tables
+        self.consts = consts
+        self.T = consts.T  # (K', 1, 1) temperature per member
+        self.alpha = consts.alpha  # (K',) weight of the hard-label term
+        self.soft_weight = consts.soft_weight  # (K',) (1 - alpha) T^2, the KD soft term's factor
+        self.options = options  # per-member MemberConfig.options
+        self.step = step  # optimiser steps taken before this one
+        self.peers = peers  # x (M, D) -> (K, M, C): every member's logits (no grad), for methods with peers
+        self.member_seeds = member_seeds  # each member's seed
+        self.state = state  # what the method's setup built for this run
+        self._labels = None
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """(K', B) int64 class labels of the batch; -1 marks an unlabelled (transfer) point."""
+        if self._labels is None:
+            self._labels = self.tables.y_train.index_select(0, self.idx.reshape(-1)).view(self.idx.shape)
+        return self._labels
+
+    @property
+    def mask(self) -> torch.Tensor | None:
+        """(K', B) bool, True where labelled; None when the training set has no unlabelled point."""
+        return (self.labels >= 0) if self.tables.has_unlabelled else None
+
+    @property
+    def x(self) -> torch.Tensor:
+        """Inputs (K', B, D)."""
+        return self.x_fm.transpose(1, 2)
+
+    @property
+    def logits(self) -> torch.Tensor:
+        """Student logits (K', B, C) (a view of logits_fm)."""
+        return self.logits_fm.transpose(1, 2)
+
+    @property
+    def taps(self) -> dict[str, torch.Tensor] | None:
+        """Student hidden activations {"h1": (K', B, H1), ...} (views), or None if no method asked for them."""
+        return None if self.taps_fm is None else {k: v.transpose(1, 2) for k, v in self.taps_fm.items()}
+
+    @property
+    def teacher_logits(self) -> torch.Tensor:
+        """Teacher logits on each member's batch (K', B, C)."""
+        return self.tables.teacher_train.index_select(0, self.idx.reshape(-1)).view(*self.idx.shape, -1)
+
+    @property
+    def teacher_taps(self) -> dict[str, torch.Tensor]:
+        """Teacher hidden activations on each member's batch {"h1": (K', B, Ht1), ...}."""
+        return {k: v[self.idx] for k, v in self.tables.teacher_taps.items()}
+
+    @property
+    def teacher_log_probs_fm(self) -> torch.Tensor:
+        """log softmax(v / T) of the teacher at each member's T on the batch, (K', C, B)."""
+        v = self.tables.teacher_fm.index_select(1, self.idx.reshape(-1))  # (C, K' B) from the (C, N) logits
+        return F.log_softmax(v.view(-1, *self.idx.shape).transpose(0, 1) / self.T, 1)  # (K', C, B)
+
+    def option(self, key: str, default: float) -> torch.Tensor:
+        """Per-member numeric option ``key`` of the batch's members as a (K',) tensor (default where absent)."""
+        vals = [float(o.get(key, default)) for o in self.options]
+        return torch.tensor(vals, dtype=self.logits_fm.dtype, device=self.logits_fm.device)
+
+    def gather_members(self, table: torch.Tensor) -> torch.Tensor:
+        """Rows of a per-member, per-point table (K, ..., N) for this batch: (K', ..., B)."""
+        if len(self.members) == table.shape[0]:  # every member: a plain gather (cheaper than advanced indexing)
+            ix = self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1)
+            return table.gather(-1, ix.expand(*table.shape[:-1], -1))
+        n = table.shape[-1]
+        inner = table[0].numel()  # elements per member
+        lead = torch.arange(0, inner, n, device=table.device).view(*table.shape[1:-1], 1)  # (..., 1) row starts
+        base = self.members.view(-1, *([1] * (table.dim() - 1))) * inner + lead
+        return table.reshape(-1).take(base + self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1))
+
+    def select(self, ix: torch.Tensor, state: Any = None) -> "Batch":
+        """The same batch restricted to the members at positions ``ix`` of this batch, with a method's ``state``."""
+        pick = (lambda t: t.index_select(0, ix))
+        taps = None if self.taps_fm is None else {k: pick(v) for k, v in self.taps_fm.items()}
+        rows = ix.tolist()
+        return Batch(idx=pick(self.idx), members=pick(self.members), x_fm=pick(self.x_fm),
+                     logits_fm=pick(self.logits_fm), taps_fm=taps, tables=self.tables, consts=self.consts.select(ix),
+                     options=[self.options[i] for i in rows], step=self.step, peers=self.peers,
+                     member_seeds=[self.member_seeds[i] for i in rows], state=state)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A training method: its loss and what it needs from the engine.
+
+    setup(run, members) builds the method's state once per run (members: (K',) positions of its
+    members); after_step(state, run, members) runs after each optimiser update. Both see only the
+    run's public interface.
+    """
+
+    name: str
+    loss: Callable[[Batch], torch.Tensor]  # Batch -> (K',) loss per member, batch-averaged
+    grad: Callable[[Batch], Grad] | None = None  # optional analytic form of the loss and its gradient
+    teacher: bool = True  # needs the teacher's logits for the batch
+    unlabelled: bool = True  # draws batches from all training points (True) or only labelled ones
+    taps: bool = False  # needs hidden activations of student and teacher
+    setup: Callable | None = None  # (run, members) -> state
+    after_step: Callable | None = None  # (state, run, members) -> None
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register_method(name: str, *, teacher: bool = True, unlabelled: bool = True, taps: bool = False,
+                    grad: Callable | None = None, setup: Callable | None = None,
+                    after_step: Callable | None = None) -> Callable:
+    """Decorator adding a loss function ``fn(batch) -> (K',)`` to METHODS under ``name`` (see Method)."""
+
+    def wrap(fn: Callable) -> Callable:
+        if name in METHODS:
+            raise ValueError(f"training method {name!r} is registered twice")
+        METHODS[name] = Method(name, fn, grad, teacher, unlabelled, taps, setup, after_step)
+        return fn
+
+    return wrap
+
+
+def lookup(name: str) -> Method:
+    """The registered method ``name``; a ValueError naming the choices otherwise."""
+    if name not in METHODS:
+        raise ValueError(f"unknown training method {name!r}; choose one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def labelled_ce(z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy CE(softmax(z), y) at T = 1, averaged over each member's labelled points: (K',) or ().
+
+    z: logits (K', B, C) or (B, C); y: labels (K', B) or (B,); mask: True where labelled (points
+    with label -1 are then ignored; a batch without one gives 0), or None when every point is.
+    Computed over the class-major view z^T (a contiguous tensor for the engine's logits, fast on
+    the CPU). The hard-label term of every objective the engine trains.
+    """
+    logp = F.log_softmax(z.transpose(-1, -2), -2)  # (K', C, B)
+    if mask is None:
+        return -logp.gather(-2, y.unsqueeze(-2)).mean((-2, -1))
+    ce = -logp.gather(-2, y.clamp_min(0).unsqueeze(-2)).squeeze(-2)  # (K', B)
+    return (ce * mask).sum(-1) / mask.sum(-1).clamp_min(1)
+
+
+def hard_loss(b: Batch) -> torch.Tensor:
+    """labelled_ce on the batch: cross-entropy on the labelled points of each member's batch, (K',)."""
+    return labelled_ce(b.logits, b.labels, b.mask)
+
+
+def hard_grad(b: Batch) -> Grad:
+    """hard_loss and its gradient d sum(loss) / d logits_fm = (p - onehot(y)) * w, w = 1/n on labelled points.
+
+    The analytic twin of hard_loss (tested against autograd).
+    """
+    lp = F.log_softmax(b.logits_fm, 1)  # (K', C, B)
+    g = lp.exp()
+    y = b.labels.unsqueeze(1)  # (K', 1, B)
+    minus_one = b.tables.minus_one
+    if b.mask is None:
+        loss = -lp.gather(1, y).mean((1, 2))
+        g.scatter_add_(1, y, minus_one.expand_as(y))  # p - onehot(y)
+        return Grad(loss, g.div_(y.shape[-1]))
+    mask = b.mask
+    w = mask / mask.sum(-1, keepdim=True).clamp_min(1)  # (K', B) 1/n on labelled points, 0 elsewhere
+    y = y.clamp_min(0)
+    loss = -(lp.gather(1, y).squeeze(1) * w).sum(-1)
+    g.scatter_add_(1, y, minus_one.expand_as(y))
+    return Grad(loss, g.mul_(w.unsqueeze(1)))
+
+
+def kl_fm(logq: torch.Tensor, logp: torch.Tensor) -> torch.Tensor:
+    """Batch mean of KL(q || p) from class-major log-probabilities (K', C, B) -> (K',), or (C, B) -> ().
+
+    kdviz.softening.kl_from_log's formula on the class-major layout (no validation, so a
+    diverging member yields NaN instead of an exception).
+    """
+    return (logq.exp() * (logq - logp)).sum(-2).mean(-1)
+
+
+def soft_toward(b: Batch, log_target_fm: torch.Tensor) -> torch.Tensor:
+    """alpha CE + (1 - alpha) T^2 KL(r || p^T) toward target log-probabilities r (K', C, B) at each member's T.
+
+    Hinton's KD loss with any target distribution in place of the teacher's q^T: the loss of
+    multi-teacher and born-again students (kdviz.softening.kd_loss when r = q^T).
+    """
+    logp = F.log_softmax(b.logits_fm / b.T, 1)  # (K', C, B)
+    return b.alpha * hard_loss(b) + b.soft_weight * kl_fm(log_target_fm, logp)
+
+
+def soft_toward_grad(b: Batch, log_target_fm: torch.Tensor) -> Grad:
+    """soft_toward and its gradient: alpha (p - onehot(y)) / n + (1 - alpha) T (p^T - r) / B (analytic twin)."""
+    lpt = F.log_softmax(b.logits_fm / b.T, 1)  # (K', C, B)
+    hard, g = hard_grad(b)
+    r = log_target_fm.exp()
+    soft = (r * (log_target_fm - lpt)).sum(1).mean(-1)  # KL(r || p^T), batch mean
+    g.mul_(b.alpha.view(-1, 1, 1)).add_((lpt.exp() - r).mul_(b.consts.sw_tb))
+    return Grad(b.alpha * hard + b.soft_weight * soft, g)
