@@ -17,6 +17,8 @@ PAGES = {
         st.Page("app_pages/dark_knowledge.py", title="Dark knowledge", icon=":material/dark_mode:"),
         st.Page("app_pages/compare.py", title="Compare paradigms", icon=":material/compare:"),
         st.Page("app_pages/beyond.py", title="Beyond one teacher", icon=":material/groups:"),
+        st.Page("app_pages/which_teacher.py", title="Which teacher?", icon=":material/school:"),
+        st.Page("app_pages/claims.py", title="Claims on trial", icon=":material/gavel:"),
         st.Page("app_pages/market.py", title="Market", icon=":material/candlestick_chart:"),
     ],
 }

@@ -2,17 +2,19 @@
 
 EXPERIMENTS lists every runnable experiment by name (also the command line's subcommands):
 live, compare, beyond, the three of Dark knowledge (teachers, omitted digit, sweep) and the two
-of Market (market, transfer). Shared pieces: protocol (Experiment, Phase), stats (the paired
-verdict), task (the job-pool entry that drives any of them). temperature and gradients hold the
+of Market (market, transfer), which_teacher and claims (findings: their figures and verdicts;
+distil: their students of many teachers). Shared pieces: protocol (Experiment, Phase), stats (the
+paired verdict), task (the job-pool entry that drives any of them). temperature and gradients hold the
 state of the two pages that compute on the spot.
 """
-from kdviz.experiments import beyond, compare, dark_knowledge, live, market
+from kdviz.experiments import beyond, claims, compare, dark_knowledge, live, market, which_teacher
 from kdviz.experiments.market import transfer
 from kdviz.experiments.protocol import Experiment
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     live.EXPERIMENT, compare.EXPERIMENT, beyond.EXPERIMENT, *dark_knowledge.EXPERIMENTS, market.EXPERIMENT,
-    transfer.EXPERIMENT)}
+    transfer.EXPERIMENT,
+    which_teacher.EXPERIMENT, claims.EXPERIMENT)}
 
 
 def experiment(name: str) -> Experiment:

@@ -78,3 +78,19 @@ def mean_std(values, scale: float = 1.0, digits: int = 1) -> str:
 def count(n: int, word: str, plural: str | None = None) -> str:
     """'1 seed', '3 seeds' (or the given plural)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+CONFIRMED, NOT_SEEN, REVERSED = "confirmed here", "not seen here", "reversed here"
+
+
+def claim_verdict(effect: PairedEffect, expect: int) -> str:
+    """A claim's verdict from the paired effect it predicts: ``expect`` is +1 (b above a) or -1 (b below a).
+
+    "confirmed here" when the effect is clear (see PairedEffect.clear) in the predicted direction,
+    "reversed here" when it is clear the other way, "not seen here" otherwise.
+    """
+    if expect not in (1, -1):
+        raise ValueError(f"a claim predicts a direction, +1 or -1, got {expect!r}")
+    if not effect.clear:
+        return NOT_SEEN
+    return CONFIRMED if math.copysign(1, effect.mean) == expect else REVERSED

@@ -1,0 +1,71 @@
+"""What a claim-testing experiment reports: figures as plain series, and each claim's computed verdict.
+
+Both the Which teacher? and Claims on trial pages show the same kinds of results: a panel of
+per-seed curves against a swept setting, and verdicts (the claim as written, what we compared,
+the paired effect over seeds, "confirmed here" / "not seen here" / "reversed here", and the
+reference finding beside ours). Every number in a verdict's sentence comes from the run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kdviz.experiments.stats import PairedEffect, claim_verdict, count
+
+
+@dataclass
+class Panel:
+    """One figure: per-seed values of several series against a swept setting."""
+
+    title: str
+    x_title: str
+    y_title: str
+    x: list  # (X,) the swept values (numbers or labels)
+    series: dict[str, np.ndarray]  # name -> (S, X) one row per seed
+    log_x: bool = False
+    percent: bool = False  # values are fractions shown as percent
+
+
+@dataclass
+class Verdict:
+    """One claim tested: as written, what was compared, the paired effect and the verdict."""
+
+    claim: str  # the claim as written by its source
+    source: str  # who makes it (a paper, the seed text)
+    reference: str  # the source's own finding, shown beside ours
+    test: str  # what we compared, e.g. "T = 20 against T = 4, small student"
+    effect: PairedEffect  # b - a per seed, the claim predicting the sign ``expect``
+    expect: int  # +1 or -1
+    scale: float = 100.0  # effect.text scale (100: fractions as points)
+    unit: str = " points"
+
+    @property
+    def verdict(self) -> str:
+        """"confirmed here", "not seen here" or "reversed here" (kdviz.experiments.stats.claim_verdict)."""
+        return claim_verdict(self.effect, self.expect)
+
+    @property
+    def sentence(self) -> str:
+        """"<test>: +1.2 ± 0.4 points over 3 seeds: confirmed here."."""
+        digits = 1 if self.scale == 100.0 else 3
+        return (f"{self.test}: {self.effect.text(self.scale, digits, self.unit)} over "
+                f"{count(self.effect.n, 'seed')}: {self.verdict}.")
+
+    def record(self) -> dict:
+        """The verdict as a table row."""
+        return {"claim": self.claim, "source": self.source, "tested here": self.test,
+                "effect": self.effect.text(self.scale, 1 if self.scale == 100.0 else 3, self.unit),
+                "verdict": self.verdict, "the source found": self.reference}
+
+
+@dataclass
+class Finding:
+    """The final snapshot of a claim experiment: its figures, verdicts and computed sentences."""
+
+    name: str  # which part or claim
+    panels: list[Panel]
+    verdicts: list[Verdict]
+    notes: list[str] = field(default_factory=list)  # sentences computed from the run
+    seconds: float = 0.0  # wall time of the run
+    progress: float = 1.0

@@ -1,0 +1,51 @@
+"""One tab of a claim-testing page: its settings, its Start button, and its Finding drawn (figures, verdicts, notes)."""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from kdviz.experiments.findings import Finding
+from kdviz.experiments.task import job as experiment_job
+from kdviz.plots.teachers import panel_figure
+from ui import jobs
+from ui.controls import settings
+from ui.sidebar import device_name
+
+VERDICT_ICONS = {"confirmed here": ":material/check_circle:", "not seen here": ":material/remove_circle:",
+                 "reversed here": ":material/cancel:"}
+
+
+def finding_tab(name: str, config: type, field: str, value: str, columns, idle: str) -> None:
+    """Settings (``columns`` of field names; ``field`` fixed to ``value``), controls and the live Finding of one tab.
+
+    Widget, job and URL keys are prefixed with ``value`` so tabs of one page keep their own settings and runs.
+    """
+    key = f"{name}_{value}"
+    cfg = settings(config, key, columns, expanded=jobs.current(key) is None, query_prefix=value, title="Settings")
+    cfg = dataclasses.replace(cfg, **{field: value})
+    jobs.controls(key, lambda: experiment_job(name, cfg, device=device_name()), prefix=f"{value}_")
+
+    def draw(job, snap) -> None:
+        snap = jobs.header(job, snap, idle)
+        if isinstance(snap, Finding):
+            show(snap, key)
+
+    jobs.live_view(key, draw)
+
+
+def show(finding: Finding, key: str) -> None:
+    """A Finding: each verdict (claim, ours, the source's), the figures with the seed spread, the computed notes."""
+    for v in finding.verdicts:
+        with st.container(border=True):
+            st.markdown(f"**Claim** ({v.source}): *{v.claim}*")
+            st.markdown(f"**Here**: {v.sentence}", help="Paired over seeds: clear when every seed agrees on the sign "
+                                                        "and the mean exceeds the seed spread.")
+            st.markdown(f":material/menu_book: **The source found**: {v.reference}")
+            st.badge(v.verdict, icon=VERDICT_ICONS[v.verdict],
+                     color={"confirmed here": "green", "not seen here": "gray", "reversed here": "red"}[v.verdict])
+    for i, panel in enumerate(finding.panels):
+        st.plotly_chart(panel_figure(panel), width="stretch", key=f"{key}_fig{i}")
+    for note in finding.notes:
+        st.markdown(note)
+    st.caption(f"Dots: one per seed; lines: their mean. Trained in {finding.seconds:.1f} s.")
