@@ -143,8 +143,8 @@ def alpha(cfg: ClaimsConfig, dev) -> Iterator:
                         f"Best alpha inside ({ALPHAS[best_in]:g}) against the best outside ({ALPHAS[best_out]:g})",
                         paired(acc[best_out], acc[best_in]), +1)]
     notes = [f"At T = {cfg.T:g}: alpha = {ALPHAS[best_in]:g} gives {mean_std(acc[best_in], 100)}%, alpha = "
-             f"{ALPHAS[best_out]:g} {mean_std(acc[best_out], 100)}%; alpha = 1 (labels only) "
-             f"{mean_std(acc[-1], 100)}%."]
+             f"{ALPHAS[best_out]:g} {mean_std(acc[best_out], 100)}%; alpha = 0 (soft targets only) "
+             f"{mean_std(acc[0], 100)}%, alpha = 1 (labels only: the baseline) {mean_std(acc[-1], 100)}%."]
     yield Finding("alpha", [Panel("Test accuracy against alpha", "alpha (weight of hard labels)", "test accuracy",
                                   list(ALPHAS), {f"T = {cfg.T:g}": acc.T}, percent=True)], verdicts, notes)
 
@@ -172,9 +172,9 @@ def smoothness(cfg: ClaimsConfig, dev) -> Iterator:
     claim = ("Student training converges smoothly, with lower loss variance than standard training.",
              "the seed text", "Stated without an experiment.")
     verdicts = [Verdict(*claim, "Step-to-step std of the training cross-entropy, KD against the baseline",
-                        paired(loss_jitter[0], loss_jitter[1]), -1, scale=1.0, unit=""),
+                        paired(loss_jitter[0], loss_jitter[1]), -1, scale=1.0, unit="", digits=4),
                 Verdict(*claim, "Step-to-step std of the gradient norm over its mean, KD against the baseline",
-                        paired(grad_jitter[0], grad_jitter[1]), -1, scale=1.0, unit="")]
+                        paired(grad_jitter[0], grad_jitter[1]), -1, scale=1.0, unit="", digits=3)]
     steps_axis = h["step"][BURN_IN:]
     notes = [f"Over steps {BURN_IN}-{steps}: loss jitter baseline {mean_std(loss_jitter[0], 1, 4)}, KD "
              f"{mean_std(loss_jitter[1], 1, 4)}; relative gradient jitter baseline {mean_std(grad_jitter[0], 1, 3)}, "
@@ -196,8 +196,8 @@ def gradient(cfg: ClaimsConfig, dev) -> Iterator:
     claim = ("Higher temperature increases gradient magnitude during early training.", "the seed text",
              "With T^2 the soft gradient is T (p - q); without it (p - q) / T, which shrinks with T.")
     hi = f"T = {GRAD_TEMPERATURES[-1]:g}"
-    verdicts = [Verdict(*claim, f"With T^2 (as trained): {hi} against T = 1", paired(g[0], g[-1]), +1, 1.0, ""),
-                Verdict(*claim, f"Without T^2: {hi} against T = 1", paired(plain[0], plain[-1]), +1, 1.0, "")]
+    verdicts = [Verdict(*claim, f"With T^2 (as trained): {hi} against T = 1", paired(g[0], g[-1]), +1, 1.0, "", 3),
+                Verdict(*claim, f"Without T^2: {hi} against T = 1", paired(plain[0], plain[-1]), +1, 1.0, "", 3)]
     peak = GRAD_TEMPERATURES[int(np.argmax(g.mean(1)))]
     notes = [f"Mean gradient norm over the first {EARLY_STEPS} steps (alpha = 0): with T^2 it is largest at T = "
              f"{peak:g}; from T = 1 to {hi} it goes {g[0].mean():.3f} -> {g[-1].mean():.3f} with T^2 and "

@@ -39,6 +39,7 @@ class Verdict:
     expect: int  # +1 or -1
     scale: float = 100.0  # effect.text scale (100: fractions as points)
     unit: str = " points"
+    digits: int = 1  # decimals of the effect as written
 
     @property
     def verdict(self) -> str:
@@ -48,14 +49,13 @@ class Verdict:
     @property
     def sentence(self) -> str:
         """"<test>: +1.2 ± 0.4 points over 3 seeds: confirmed here."."""
-        digits = 1 if self.scale == 100.0 else 3
-        return (f"{self.test}: {self.effect.text(self.scale, digits, self.unit)} over "
+        return (f"{self.test}: {self.effect.text(self.scale, self.digits, self.unit)} over "
                 f"{count(self.effect.n, 'seed')}: {self.verdict}.")
 
     def record(self) -> dict:
         """The verdict as a table row."""
         return {"claim": self.claim, "source": self.source, "tested here": self.test,
-                "effect": self.effect.text(self.scale, 1 if self.scale == 100.0 else 3, self.unit),
+                "effect": self.effect.text(self.scale, self.digits, self.unit),
                 "verdict": self.verdict, "the source found": self.reference}
 
 
