@@ -1,0 +1,37 @@
+"""AppTest of the Which teacher? and Claims on trial pages: tabs, a run with small settings, its verdicts and figures."""
+import time
+
+import pytest
+
+from tests.conftest import charts
+
+
+def _train(at, key: str, button: str):
+    at.button(key=button).click().run()
+    job = at.session_state[f"_job.{key}"]
+    deadline = time.time() + 120
+    while not job.done and time.time() < deadline:
+        time.sleep(0.3)
+    assert job.state == "done", job.error
+    return at.run()
+
+
+@pytest.mark.parametrize("page, tabs, part, figures", [
+    ("which_teacher", 3, "capacity", 2), ("claims", 6, "gradient", 1)])
+def test_a_tab_trains_and_shows_its_verdicts_beside_the_source(page_test, page, tabs, part, figures):
+    at = page_test(f"app_pages/{page}.py", **{f"{part}.steps": "60", f"{part}.seeds": "2"})
+    assert not at.exception and len(at.tabs) == tabs
+    assert not charts(at)  # nothing drawn before Start
+    at = _train(at, f"{page}_{part}", f"{part}_start")
+    assert not at.exception
+    assert len(charts(at)) == figures
+    text = [m.value for m in at.markdown]
+    assert any(t.startswith("**Here**") and "over 2 seeds" in t for t in text)
+    assert any("The source found" in t for t in text)
+    assert any(v in t for t in text for v in ("confirmed here", "not seen here", "reversed here"))
+
+
+def test_bad_settings_in_the_link_are_explained(page_test):
+    at = page_test("app_pages/claims.py", **{"alpha.seeds": "99"})
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Ignored the link's value alpha.seeds='99' (outside [2, 6]); using the default."]
