@@ -20,8 +20,9 @@ st.markdown(
     "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
     "each tab says whether the effect is larger than the seed spread.")
 
-cfg = settings(beyond.BeyondConfig, KEY, [("steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
+cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
                expanded=jobs.current(JOB) is None)
+st.caption(beyond.regime_sentence(cfg))
 
 job = jobs.controls(JOB, lambda: experiment_job("beyond", cfg, device=device_name()))
 
@@ -69,6 +70,9 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     for i, x in enumerate(e.decays):
         st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
                                                            "EMA teacher vs its student at the end"))
+        if e.baseline_acc is not None:
+            st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.baseline_acc, e.teacher_acc[i, :, -1]),
+                                                               "EMA teacher vs the labels-only student"))
 
 
 def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:

@@ -1,7 +1,11 @@
 """Beyond one teacher: several teachers, mutual learning, a mean (EMA) teacher, born-again generations.
 
-One run computes the four topics of the page in turn on 5 overlapping blobs (every class seen),
-each over several seeds, and yields a snapshot after each topic.
+One run computes the four topics of the page in turn on 5 overlapping blobs, each over several
+seeds, and yields a snapshot after each topic. The regime setting chooses the students' data:
+"own" gives each method the regime it was made for (a committee of weak teachers each trained on
+a different third of the data; 30% flipped labels for mutual learning and born-again; 10 labels
+per class and every other point unlabelled for the mean teacher, beside the labels-only student),
+"plain" every class seen with clean labels, where none of them is expected to help.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import torch
 from kdviz import metrics
 from kdviz.config import setting
 from kdviz.data import make_dataset
+from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Plane
 from kdviz.paradigms.multi_teacher import RULES, combine_teachers
@@ -25,6 +30,9 @@ GRID = 50
 STUDENT = (32,)
 SHOWN_POINTS = 500
 TOPICS = ("multi", "mutual", "ema", "born_again")
+REGIMES = ("own", "plain")  # each method's own regime, or clean labels with every class seen
+WEAK_TEACHERS = ((2,), (2,), (2,))  # the own regime's committee: weak, each trained on its own third of the data
+NOISE, LABELS_PER_CLASS = 0.3, 10  # the own regime's label noise (mutual, born-again) and labels (mean teacher)
 
 
 @dataclass
@@ -37,11 +45,42 @@ class BeyondConfig:
     T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
     seed: int = setting(0, "Data seed", lo=0, hi=9999)
+    regime: str = setting("own", "Regime", choices=REGIMES,
+                          help="own: each method where it was made to help; plain: clean labels, every class seen")
 
 
 def data(cfg: BeyondConfig):
     """The page's dataset: 5 overlapping blobs, 2000 points."""
     return make_dataset("blobs", n=2000, noise=0.0, seed=cfg.seed, train_ratio=0.7)
+
+
+def students_data(cfg: BeyondConfig, topic: str, ds):
+    """The students' training set of a topic in the chosen regime (validation and test untouched)."""
+    if cfg.regime not in REGIMES:
+        raise ValueError(f"unknown regime {cfg.regime!r}; choose one of {', '.join(REGIMES)}")
+    if cfg.regime == "plain" or topic == "multi":
+        return ds
+    return few_labels(ds, LABELS_PER_CLASS, cfg.seed) if topic == "ema" else flip_labels(ds, NOISE, cfg.seed)
+
+
+def regime_sentence(cfg: BeyondConfig) -> str:
+    """What the chosen regime trains on, in one sentence for the page."""
+    if cfg.regime == "plain":
+        return "Regime *plain*: clean labels for every student, and a committee of unequal teachers."
+    return (f"Regime *own*: a committee of {len(WEAK_TEACHERS)} weak teachers, each trained on its own third of the "
+            f"data; {NOISE:.0%} of the labels flipped for mutual learning and born-again; {LABELS_PER_CLASS} labels "
+            "per class (every other point unlabelled) for the mean teacher, beside the labels-only student.")
+
+
+def committee(cfg: BeyondConfig, ds, device) -> list:
+    """The teachers of the multi-teacher topic: unequal ones (plain), or weak ones on disjoint thirds (own)."""
+    if cfg.regime == "plain":
+        return [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
+                for i, h in enumerate(TEACHER_WIDTHS)]
+    parts = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed)).chunk(len(WEAK_TEACHERS))
+    return [train_teacher(replace(ds, x_train=ds.x_train[p], y_train=ds.y_train[p]),
+                          TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
+            for i, (h, p) in enumerate(zip(WEAK_TEACHERS, parts))]
 
 
 def seeds_of(cfg: BeyondConfig) -> list[int]:
@@ -83,6 +122,7 @@ class EmaResult:
     teacher_acc: np.ndarray  # (D, S, R)
     distance: np.ndarray  # (D, S, R) ||teacher - student|| / ||student|| in weight space
     lag_steps: list[float]  # per decay
+    baseline_acc: np.ndarray | None = None  # (S,) the same students trained on the labelled points alone
 
 
 @dataclass
@@ -103,8 +143,7 @@ class BeyondSnapshot:
 
 def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     """Teachers' disagreement on the plane, each rule's combined decision there, and students per rule over seeds."""
-    teachers = [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
-                for i, h in enumerate(TEACHER_WIDTHS)]
+    teachers = committee(cfg, ds, device)
     ext = plane_extent(ds.x_train)
     probs = np.stack([grid_predictions(t, *ext, resolution=GRID).probs for t in teachers])  # (M, H, W, C)
     top = probs.argmax(-1)  # (M, H, W)
@@ -122,7 +161,8 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     test_acc = [float(t.info["test_acc"]) for t in teachers]
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
-                       ["baseline", "kd (big teacher)"] + [f"multi: {r}" for r in RULES], [m for m, _ in methods],
+                       ["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
+                       + [f"multi: {r}" for r in RULES], [m for m, _ in methods],
                        acc, float((disagree > 0).mean()))
 
 
@@ -151,6 +191,8 @@ def _weights(params) -> torch.Tensor:
 def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
     members = [MemberConfig("ema", seed=s, options={"decay": d, "weight": 1.0}) for d in DECAYS for s in seeds_of(cfg)]
+    n = len(members)  # the EMA students; the labels-only students follow
+    members += [MemberConfig("baseline", seed=s) for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)
     per = max(1, cfg.steps // chunks)
     steps, stud, teach, dist = [], [], [], []
@@ -161,17 +203,17 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
         with torch.no_grad():
             stud.append(metrics.accuracy(students.logits(xt), yt).cpu().numpy())
             teach.append(metrics.accuracy(pop(xt), yt).cpu().numpy())
-            flat_t, flat_s = _weights(pop.parameters()), _weights(students.population.parameters())
+            flat_t, flat_s = _weights(pop.parameters()), _weights(students.population.parameters())[:n]
             dist.append((torch.linalg.vector_norm(flat_t - flat_s, dim=1)
                          / torch.linalg.vector_norm(flat_s, dim=1)).cpu().numpy())
         steps.append(students.t)
     k = len(DECAYS)
 
     def shape(a):
-        return np.stack(a, -1).reshape(k, cfg.seeds, -1)  # (D, S, R)
+        return np.stack([v[:n] for v in a], -1).reshape(k, cfg.seeds, -1)  # (D, S, R): the EMA students
 
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
-                     [1 / (1 - d) for d in DECAYS])
+                     [1 / (1 - d) for d in DECAYS], stud[-1][n:])
 
 
 def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
@@ -199,7 +241,8 @@ def run(cfg: BeyondConfig, device: str | None = None) -> Iterator[BeyondSnapshot
     snap = BeyondSnapshot(0.0, Plane.of(ds, GRID, SHOWN_POINTS))
     yield snap
     for i, topic in enumerate(TOPICS):
-        snap = replace(snap, progress=(i + 1) / len(TOPICS), results={**snap.results, topic: TOPIC_RUNS[topic](cfg, ds, dev)})
+        result = TOPIC_RUNS[topic](cfg, students_data(cfg, topic, ds), dev)
+        snap = replace(snap, progress=(i + 1) / len(TOPICS), results={**snap.results, topic: result})
         yield snap
 
 
