@@ -1,18 +1,14 @@
 """AppTest of the Which teacher? and Claims on trial pages: tabs, a run with small settings, its verdicts and figures."""
-import time
-
 import pytest
 
 from tests.conftest import charts
 
 
 def _train(at, key: str, button: str):
+    """Press a tab's Start, wait for its job (run_every never fires in AppTest) and rerun the page."""
     at.button(key=button).click().run()
     job = at.session_state[f"_job.{key}"]
-    deadline = time.time() + 120
-    while not job.done and time.time() < deadline:
-        time.sleep(0.3)
-    assert job.state == "done", job.error
+    assert job.wait(120) and job.state == "done", job.error
     return at.run()
 
 

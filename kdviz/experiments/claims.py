@@ -15,7 +15,6 @@ weights and batch order across every setting they are compared on.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,8 +23,8 @@ import torch
 
 from kdviz.config import setting
 from kdviz.device import resolve_device
-from kdviz.experiments.distil import DATASETS, build_data, teacher_config
-from kdviz.experiments.findings import Finding, Panel, Verdict
+from kdviz.experiments.distil import StudentSettings, build_data, seeds_of, teacher_config
+from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
 from kdviz.train import MemberConfig, PopulationRun, TeacherOutputs, teacher_outputs, train_teacher
@@ -44,21 +43,10 @@ NOISE_SD, NOISY_COPIES, SMALL_SHARE = 0.5, 2, 0.25  # fidelity's transfer sets
 
 
 @dataclass
-class ClaimsConfig:
+class ClaimsConfig(StudentSettings):
     """What one tab of the Claims on trial page trains (round-tripped through the URL)."""
 
     claim: str = setting("hinton", "Claim", choices=CLAIMS)
-    dataset: str = setting("digits", "Dataset", choices=DATASETS)
-    student: int = setting(16, "Student hidden width", lo=2, hi=256)
-    T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
-    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(1000, "Steps", lo=50, hi=5000, step=50)
-    seeds: int = setting(3, "Seeds", lo=2, hi=6)
-    seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
-
-
-def _seeds(cfg) -> list[int]:
-    return [cfg.seed * 100 + k for k in range(cfg.seeds)]
 
 
 def _setup(cfg, dev, hidden=TEACHER):
@@ -81,7 +69,7 @@ def hinton(cfg: ClaimsConfig, dev) -> Iterator:
     """Teacher, the student alone (no regularisation, trained until it overfits) and the same student distilled."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
-    seeds, n = _seeds(cfg), len(ds.y_test)
+    seeds, n = seeds_of(cfg), len(ds.y_test)
     yield Phase("students", 0.4, "Training the students alone and distilled…")
     run = PopulationRun(ds, teacher, (cfg.student,), [MemberConfig(m, T=HINTON_T, alpha=cfg.alpha, seed=sd)
                                                       for m in ("baseline", "kd") for sd in seeds],
@@ -104,7 +92,7 @@ def temperature(cfg: ClaimsConfig, dev) -> Iterator:
     """Accuracy against T for a small student, a small student of a sharpened teacher, and a similar-size student."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
-    seeds, s = _seeds(cfg), cfg.seeds
+    seeds, s = seeds_of(cfg), cfg.seeds
     out = teacher_outputs(teacher, ds, dev, taps=False)
     sharp = TeacherOutputs(out.train * SHARPEN, out.test * SHARPEN, None, None)
     conditions = {f"small student ({cfg.student}), teacher as trained": (out, (cfg.student,)),
@@ -134,7 +122,7 @@ def alpha(cfg: ClaimsConfig, dev) -> Iterator:
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
     yield Phase("students", 0.4, "Sweeping alpha…")
-    acc = _test_acc(_sweep(ds, teacher, (cfg.student,), _seeds(cfg), dev, cfg.steps, (cfg.T,), ALPHAS), cfg.seeds)
+    acc = _test_acc(_sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, cfg.steps, (cfg.T,), ALPHAS), cfg.seeds)
     inside = [i for i, a in enumerate(ALPHAS) if 0.1 <= a <= 0.5]
     outside = [i for i in range(len(ALPHAS)) if i not in inside]
     best_in = max(inside, key=lambda i: acc[i].mean())
@@ -158,7 +146,7 @@ def smoothness(cfg: ClaimsConfig, dev) -> Iterator:
     """Step-to-step jitter of the training loss and relative jitter of the gradient norm, KD against the baseline."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
-    seeds, s = _seeds(cfg), cfg.seeds
+    seeds, s = seeds_of(cfg), cfg.seeds
     yield Phase("students", 0.4, "Training KD and baseline students, recording every step…")
     steps = min(cfg.steps, SMOOTH_STEPS)
     run = PopulationRun(ds, teacher, (cfg.student,), [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=sd)
@@ -189,7 +177,7 @@ def gradient(cfg: ClaimsConfig, dev) -> Iterator:
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
     yield Phase("students", 0.5, "Measuring the first steps' gradients…")
-    run = _sweep(ds, teacher, (cfg.student,), _seeds(cfg), dev, EARLY_STEPS, GRAD_TEMPERATURES, (0.0,), record_every=1)
+    run = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, EARLY_STEPS, GRAD_TEMPERATURES, (0.0,), record_every=1)
     g = np.nanmean(run.history["grad_norm"][:, 1:], axis=1).reshape(len(GRAD_TEMPERATURES), cfg.seeds)  # (nT, S)
     t2 = np.square(GRAD_TEMPERATURES)[:, None]
     plain = g / t2  # alpha = 0: the loss without T^2 is the loss with it over T^2, and so is every gradient
@@ -227,7 +215,7 @@ def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
     hidden = (cfg.student,)
     yield Phase("teacher", 0.0, "Training the teacher (the student's own size)…")
     ds, teacher = _setup(cfg, dev, hidden)
-    seeds = _seeds(cfg)
+    seeds = seeds_of(cfg)
     fid, acc, curves = {}, {}, {}
     sets = transfer_sets(ds, cfg.seed)
     for i, (name, tds) in enumerate(sets.items()):
@@ -265,11 +253,7 @@ def run(cfg: ClaimsConfig, device: str | None = None) -> Iterator:
     """Test the chosen claim: Phases while it trains, then one Finding."""
     if cfg.claim not in CLAIM_RUNS:
         raise ValueError(f"unknown claim {cfg.claim!r}; choose one of {', '.join(CLAIMS)}")
-    t0 = time.perf_counter()
-    for snap in CLAIM_RUNS[cfg.claim](cfg, resolve_device(device)):
-        if isinstance(snap, Finding):
-            snap.seconds = time.perf_counter() - t0
-        yield snap
+    yield from timed(CLAIM_RUNS[cfg.claim](cfg, resolve_device(device)))
 
 
 EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run)

@@ -14,11 +14,30 @@ import numpy as np
 import torch
 
 from kdviz import metrics
+from kdviz.config import setting
 from kdviz.data import make_dataset, spec
 from kdviz.data.registry import Dataset
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, model_logits
 
 DATASETS = ("digits", "blobs", "spiral", "moons")  # digits and three 2-D sets
+
+
+@dataclass
+class StudentSettings:
+    """The settings every claim experiment shares: data, the student, its KD loss, its training and the seeds."""
+
+    dataset: str = setting("digits", "Dataset", choices=DATASETS)
+    student: int = setting(16, "Student hidden width", lo=2, hi=256)
+    T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
+    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
+    steps: int = setting(1000, "Steps", lo=50, hi=5000, step=50)
+    seeds: int = setting(3, "Seeds", lo=2, hi=6)
+    seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
+
+
+def seeds_of(cfg: StudentSettings) -> list[int]:
+    """The students' seeds (one per paired group)."""
+    return [cfg.seed * 100 + k for k in range(cfg.seeds)]
 
 
 def build_data(name: str, seed: int) -> Dataset:

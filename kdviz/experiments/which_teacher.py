@@ -10,7 +10,6 @@ Three parts, each testing a published claim with paired seeds:
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,8 +18,8 @@ import torch
 
 from kdviz.config import setting
 from kdviz.device import resolve_device
-from kdviz.experiments.distil import DATASETS, accuracy_on_test, build_data, students_of, teacher_config
-from kdviz.experiments.findings import Finding, Panel, Verdict
+from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_data, seeds_of, students_of, teacher_config
+from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
 from kdviz.train import Checkpoints, MemberConfig, PopulationRun, train_teacher
@@ -34,22 +33,12 @@ VAL_EVERY = 25
 
 
 @dataclass
-class WhichTeacherConfig:
+class WhichTeacherConfig(StudentSettings):
     """What the Which teacher? page trains (round-tripped through the URL)."""
 
     part: str = setting("capacity", "Experiment", choices=PARTS)
-    dataset: str = setting("digits", "Dataset", choices=DATASETS)
     student: int = setting(8, "Student hidden width", lo=2, hi=128)
-    T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
-    alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(1000, "Student steps", lo=50, hi=5000, step=50)
     teacher_steps: int = setting(3000, "Overtrained teacher's steps (early_stop)", lo=100, hi=10000, step=100)
-    seeds: int = setting(3, "Seeds", lo=2, hi=6)
-    seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
-
-
-def _seeds(cfg) -> list[int]:
-    return [cfg.seed * 100 + k for k in range(cfg.seeds)]
 
 
 def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
@@ -60,7 +49,7 @@ def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
         yield Phase("teachers", 0.6 * i / len(LADDER), f"Training teacher {'x'.join(map(str, h))}…")
         teachers.append(train_teacher(ds, teacher_config(cfg.dataset, h, cfg.seed), dev))
     yield Phase("students", 0.6, "Training the students of every teacher as one population…")
-    st = students_of(ds, teachers, (cfg.student,), _seeds(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
+    st = students_of(ds, teachers, (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
     names = ["x".join(map(str, h)) for h in LADDER]
     t_acc = np.array([t.info["test_acc"] for t in teachers])
     series = {"student (distilled)": st.acc[1:].T, "baseline student": np.repeat(st.acc[:1].T, len(LADDER), 1),
@@ -91,7 +80,7 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
     ds = build_data(cfg.dataset, cfg.seed)
     yield Phase("teacher", 0.0, "Training the large teacher…")
     large = train_teacher(ds, teacher_config(cfg.dataset, LADDER[-1], cfg.seed), dev)
-    seeds = _seeds(cfg)
+    seeds = seeds_of(cfg)
     yield Phase("assistant", 0.4, "Distilling the teacher assistants…")
     ta = PopulationRun(ds, large, ASSISTANT, [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, seed=sd) for sd in seeds],
                        device=dev, record_every=cfg.steps).step(cfg.steps)
@@ -145,7 +134,7 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
     names = list(checks)
     t_acc = np.array([accuracy_on_test(m, ds) for m in checks.values()])
     yield Phase("students", 0.5, "Distilling a student from every checkpoint…")
-    st = students_of(ds, list(checks.values()), (cfg.student,), _seeds(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
+    st = students_of(ds, list(checks.values()), (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
     series = {"student (distilled)": st.acc[1:].T, "baseline student": np.repeat(st.acc[:1].T, len(names), 1),
               "teacher checkpoint itself": np.tile(t_acc, (cfg.seeds, 1))}
     early = names.index(f"step {CHECKS_AT[-1]}")
@@ -173,11 +162,7 @@ def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
     """Run the chosen part: Phases while teachers and students train, then one Finding."""
     if cfg.part not in PART_RUNS:
         raise ValueError(f"unknown part {cfg.part!r}; choose one of {', '.join(PARTS)}")
-    t0 = time.perf_counter()
-    for snap in PART_RUNS[cfg.part](cfg, resolve_device(device)):
-        if isinstance(snap, Finding):
-            snap.seconds = time.perf_counter() - t0
-        yield snap
+    yield from timed(PART_RUNS[cfg.part](cfg, resolve_device(device)))
 
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
