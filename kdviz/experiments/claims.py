@@ -40,6 +40,7 @@ GRAD_TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 EARLY_STEPS = 10  # "early training" for the gradient claim
 SMOOTH_STEPS, BURN_IN = 400, 50  # the smoothness claim's steps recorded one by one, and the steps skipped
 NOISE_SD, NOISY_COPIES, SMALL_SHARE = 0.5, 2, 0.25  # fidelity's transfer sets
+FIDELITY_ALPHAS = (0.0, 0.5)  # fidelity's alpha values, swept with TEMPERATURES
 
 
 @dataclass
@@ -223,6 +224,18 @@ def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
         run = _sweep(tds, teacher, hidden, seeds, dev, cfg.steps, (cfg.T,), (0.0,), record_every=max(cfg.steps // 20, 1))
         h = run.history
         fid[name], acc[name], curves[name] = h["fidelity"][:, -1], h["test_acc"][:, -1], h["fidelity"]
+    yield Phase("students", 0.9, "Sweeping T and alpha on all training points…")
+    sweep = _sweep(ds, teacher, hidden, seeds, dev, cfg.steps, TEMPERATURES, FIDELITY_ALPHAS)
+    ev = sweep.evaluate("test")
+    shape = (len(TEMPERATURES), len(FIDELITY_ALPHAS), len(seeds))
+    s_fid, s_acc, s_kl = (ev[k].reshape(shape) for k in ("fidelity", "accuracy", "kl_to_teacher"))  # (nT, nA, S)
+    by_t = {}
+    for j, a in enumerate(FIDELITY_ALPHAS):
+        by_t[f"agreement, alpha = {a:g}"] = s_fid[:, j].T
+        by_t[f"student accuracy, alpha = {a:g}"] = s_acc[:, j].T
+    mean_fid, mean_acc = s_fid.mean(-1).ravel(), s_acc.mean(-1).ravel()
+    settings = [(t, a) for t in TEMPERATURES for a in FIDELITY_ALPHAS]
+    most_faithful, most_accurate = settings[int(np.argmax(mean_fid))], settings[int(np.argmax(mean_acc))]
     names = list(sets)
     full = fid[names[1]]
     verdicts = [
@@ -235,14 +248,23 @@ def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
                 f"Agreement on {names[2]} against {names[0]}", paired(fid[names[0]], fid[names[2]]), +1)]
     notes = [f"Teacher {teacher.info['test_acc']:.1%}, same size as the student ({cfg.student} units). "
              + "; ".join(f"{n}: agreement {mean_std(fid[n], 100)}%, student accuracy {mean_std(acc[n], 100)}%"
-                         for n in names) + "."]
+                         for n in names) + ".",
+             f"Over T in {{{', '.join(f'{t:g}' for t in TEMPERATURES)}}} and alpha in "
+             f"{{{', '.join(f'{a:g}' for a in FIDELITY_ALPHAS)}}}: the most faithful students (T = {most_faithful[0]:g}, "
+             f"alpha = {most_faithful[1]:g}) agree on {mean_fid.max():.1%} and score {mean_acc[settings.index(most_faithful)]:.1%};"
+             f" the most accurate (T = {most_accurate[0]:g}, alpha = {most_accurate[1]:g}) score {mean_acc.max():.1%} and "
+             f"agree on {mean_fid[settings.index(most_accurate)]:.1%}; KL to the teacher ranges "
+             f"{s_kl.mean(-1).min():.3f}-{s_kl.mean(-1).max():.3f}."]
     steps_axis = list(run.history["step"])
     yield Finding("fidelity", [Panel("Top-1 agreement with the teacher (test)", "step", "agreement", steps_axis,
                                      curves, percent=True),
                                Panel("Agreement and accuracy at the end", "transfer set", "fraction of test points",
                                      names, {"agreement": np.column_stack([fid[n] for n in names]),
                                              "student accuracy": np.column_stack([acc[n] for n in names])},
-                                     percent=True)], verdicts, notes)
+                                     percent=True),
+                               Panel("Agreement and accuracy against T (all training points)", "T",
+                                     "fraction of test points", list(TEMPERATURES), by_t, log_x=True, percent=True)],
+                  verdicts, notes)
 
 
 CLAIM_RUNS = {"fidelity": fidelity, "hinton": hinton, "temperature": temperature, "alpha": alpha,
