@@ -6,7 +6,7 @@ from ui.findings import finding_tab
 
 st.title("Which teacher?")
 st.markdown(
-    "The most accurate teacher is not always the best one to distil from. Each tab trains one small student "
+    "Is the most accurate teacher always the best one to distil from? Each tab trains one small student "
     "per seed from several teachers **as one population** (students of one seed share their initial weights and "
     "batch order, so the teachers' effects are paired), beside the **baseline** trained on labels alone, and "
     "tests a published claim: *confirmed here*, *not seen here* or *reversed here*.")

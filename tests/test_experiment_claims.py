@@ -130,3 +130,12 @@ def test_a_committee_of_weak_teachers_beats_one_of_them_only_in_its_own_regime()
     own = beyond.multi_teacher(beyond.BeyondConfig(regime="own"), beyond.data(beyond.BeyondConfig()), "cpu")
     # measured: the averaged committee +5.8 ± 0.4 points over one weak teacher's student; plain: +0.1 ± 0.4
     assert claim_verdict(paired(own.acc[1], own.acc[2]), +1) == CONFIRMED
+
+
+def test_panel_figures_join_numbers_but_not_categories():
+    from kdviz.experiments.findings import Panel
+    nums = panel_figure(Panel("t", "T", "acc", [1, 2, 4], {"student": np.ones((2, 3))}, log_x=True))
+    cats = panel_figure(Panel("t", "model", "errors", ["a", "b"], {"errors": np.ones((2, 2))}))
+    assert [tr.mode for tr in nums.data] == ["markers", "lines+markers"] and nums.layout.xaxis.type == "log"
+    assert [tr.mode for tr in cats.data] == ["markers", "markers"] and cats.layout.xaxis.type == "category"
+    assert list(cats.data[0].y) == [1.0, 1.0, 1.0, 1.0]  # every seed's dot

@@ -1,7 +1,8 @@
 """Figures of the Which teacher? and Claims on trial pages: a Finding's panel as per-seed dots and their mean.
 
 Pure functions: a kdviz.experiments.findings.Panel in, a go.Figure out. Each series is drawn as
-one dot per seed (so the seed spread is visible) and a line through the means.
+one dot per seed (so the seed spread is visible) and its mean: a line over a swept number, a dash
+over categories (models, routes, checkpoints), which no line should join.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def series_colour(name: str, i: int) -> str:
 
 
 def panel_figure(panel: Panel, height: int = 360) -> go.Figure:
-    """Per-seed dots (S per x) and the mean line of every series of ``panel``."""
+    """Per-seed dots (S per x) and the mean of every series of ``panel``: a line over numbers, a dash per category."""
     fig = go.Figure()
     scale = 100.0 if panel.percent else 1.0
     categorical = any(isinstance(x, str) for x in panel.x)
@@ -37,9 +38,11 @@ def panel_figure(panel: Panel, height: int = 360) -> go.Figure:
             fig.add_trace(go.Scatter(x=[xv for _ in range(len(v)) for xv in x], y=v.ravel(), mode="markers",
                                      marker=dict(color=colour, size=7, opacity=0.45), legendgroup=name,
                                      showlegend=False, name=f"{name} (seeds)", hoverinfo="x+y"))
-        fig.add_trace(go.Scatter(x=x, y=np.nanmean(v, axis=0), mode="lines" if many else "lines+markers",
-                                 name=name, legendgroup=name, line=dict(color=colour, width=2.2),
-                                 marker=dict(size=9, symbol="line-ew-open")))
+        mode = "lines" if many else "markers" if categorical else "lines+markers"  # no line across categories
+        fig.add_trace(go.Scatter(x=x, y=np.nanmean(v, axis=0), mode=mode, name=name, legendgroup=name,
+                                 line=dict(color=colour, width=2.2),
+                                 marker=dict(size=28 if categorical else 9, symbol="line-ew-open",
+                                             line=dict(color=colour, width=3))))
     fig.update_xaxes(title_text=panel.x_title, type="log" if panel.log_x else ("category" if categorical else None))
     fig.update_yaxes(title_text=panel.y_title + (" (%)" if panel.percent else ""))
     return layout(fig, panel.title, height=height)
