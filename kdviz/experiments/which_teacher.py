@@ -22,7 +22,7 @@ from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_da
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
-from kdviz.train import Checkpoints, MemberConfig, PopulationRun, train_teacher
+from kdviz.train import Checkpoints, MemberConfig, PopulationRun, model_logits, train_teacher
 
 PARTS = ("capacity", "assistant", "early_stop")
 LADDER = ((4,), (16,), (64,), (256, 256))  # teacher widths of the capacity gap, smallest first
@@ -87,8 +87,7 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
     ta_train, ta_test = ta.logits(ds.x_train), ta.logits(ds.x_test)  # (S, N, C), (S, N_test, C)
     ta_acc = ta.evaluate("test")["accuracy"]
     yield Phase("students", 0.7, "Distilling the small students, directly and through the assistants…")
-    v_train, v_test = (torch.stack([large_logits] * len(seeds)) for large_logits in
-                       (_logits(large, ds.x_train, dev), _logits(large, ds.x_test, dev)))
+    v_train, v_test = (model_logits(large, x.to(dev)).expand(len(seeds), -1, -1) for x in (ds.x_train, ds.x_test))
     st = students_of(ds, [v_test, ta_test], (cfg.student,), seeds, cfg.T, cfg.alpha, cfg.steps, dev,
                      targets=[list(v_train), list(ta_train)])
     labels = ["baseline", "large -> small", "large -> assistant -> small"]
@@ -101,12 +100,6 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
              f"directly {mean_std(st.acc[1], 100)}%, through the assistant {mean_std(st.acc[2], 100)}%."]
     yield Finding("assistant", [Panel("Small student by route", "route", "test accuracy", ["small student"],
                                       series, percent=True)], verdicts, notes)
-
-
-def _logits(model, x, dev) -> torch.Tensor:
-    with torch.no_grad():
-        model.eval()
-        return model(x.to(dev))
 
 
 def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
@@ -150,7 +143,7 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
              f"; baseline {mean_std(st.acc[0], 100)}%."]
     if best_step == run.t:
         notes.append(f"The teacher's validation score was still improving at step {run.t}: no checkpoint after the "
-                     "best on validation here (more teacher steps, or less data, would overtrain it).")
+                     "best on validation here, so only early checkpoints are compared with the last.")
     yield Finding("early_stop", [Panel("Students of one teacher's checkpoints", "teacher checkpoint", "test accuracy",
                                        names, series, percent=True)], verdicts, notes)
 
