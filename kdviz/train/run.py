@@ -95,6 +95,7 @@ class PopulationRun:
                                         self.batch_size, dev)
         self._lr = torch.tensor([m.lr for m in self.members], **f32).view(k, 1)  # (K, 1)
         self._options = [dict(m.options) for m in self.members]
+        self._option_tables: dict[tuple[str, float], torch.Tensor] = {}
         self._seeds = [m.seed for m in self.members]
         self._setup_data(teacher, teachers, targets)
         self._adam_m = torch.zeros_like(self._flat)  # (K, P) first moments
@@ -132,8 +133,7 @@ class PopulationRun:
         """Teacher outputs (once), extra targets, per-member index pools, method groups and the run's tables."""
         specs = [lookup(m.method) for m in self.members]
         self._need_taps = any(s.taps for s in specs)
-        self._fast = (all(s.grad is not None for s in specs) and not self._need_taps
-                      and self.population.manual_backward and FAST_PATH)
+        self._fast = all(s.grad is not None for s in specs) and self.population.manual_backward and FAST_PATH
         self._setup_teacher(teacher, specs)
         self._setup_targets(teachers, targets)
         has_unlabelled = self._setup_pools(specs)
@@ -205,6 +205,7 @@ class PopulationRun:
             groups.setdefault(m.method, []).append(i)
         dev = self.device
         self._groups = [(name, torch.tensor(ix, device=dev)) for name, ix in groups.items()]
+        self._group_rows = list(groups.values())  # the same positions as Python lists
         self._all = torch.arange(len(self.members), device=dev)
         order = torch.cat([ix for _, ix in self._groups])
         self._inverse = torch.empty_like(order)
@@ -260,7 +261,16 @@ class PopulationRun:
         """The Batch of every member for this step."""
         return Batch(idx=idx, members=self._all, x_fm=x_fm, logits_fm=z, taps_fm=taps, tables=self.tables,
                      consts=self.consts, options=self._options, step=self.t, peers=self.population,
-                     member_seeds=self._seeds)
+                     member_seeds=self._seeds, option_table=self._option_table)
+
+    def _option_table(self, key: str, default: float) -> torch.Tensor:
+        """Option ``key`` of every member (K,) float32 on the run's device, made on first use."""
+        table = self._option_tables.get((key, default))
+        if table is None:
+            table = torch.tensor([float(o.get(key, default)) for o in self._options], dtype=torch.float32,
+                                 device=self.device)
+            self._option_tables[(key, default)] = table
+        return table
 
     def _per_group(self, b: Batch, fn) -> list:
         """fn(method, batch of its members) for each method group, in group order."""
@@ -268,7 +278,8 @@ class PopulationRun:
             name = self._groups[0][0]
             b.state = self._states[name]
             return [fn(lookup(name), b)]
-        return [fn(lookup(name), b.select(ix, self._states[name])) for name, ix in self._groups]
+        return [fn(lookup(name), b.select(ix, self._states[name], rows))
+                for (name, ix), rows in zip(self._groups, self._group_rows)]
 
     def _ungroup(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Per-group results (K', ...) back in member order (K, ...)."""
@@ -295,14 +306,27 @@ class PopulationRun:
 
     @torch.no_grad()
     def _fast_step(self) -> None:
-        """One step without autograd: methods give d loss / d logits, Population.backward_fm the rest."""
+        """One step without autograd: methods give d loss / d logits (and taps), Population.backward_fm the rest.
+
+        Every member, whatever its method, shares this one forward and this one backward pass; only
+        the loss terms are computed per method group (batched over its members)."""
         idx = self._next_indices()  # (K, B)
         x_fm = self._inputs(idx)  # (K, D, B)
         z, cache = self.population.forward_cache(x_fm)
-        parts = self._per_group(self._make_batch(idx, x_fm, z, None), lambda m, g: m.grad(g))
+        taps = self.population.cached_taps(cache) if self._need_taps else None
+        parts = self._per_group(self._make_batch(idx, x_fm, z, taps), lambda m, g: m.grad(g))
         loss, grad = self._ungroup([p.loss for p in parts]), self._ungroup([p.logits for p in parts])
-        self.population.backward_fm(cache, grad)  # writes into the (K, P) gradient buffer
+        self.population.backward_fm(cache, grad, self._ungroup_taps(parts, taps))  # writes into the (K, P) buffer
         self._adam(loss)
+
+    def _ungroup_taps(self, parts: list, taps: dict | None) -> dict[str, torch.Tensor] | None:
+        """The groups' tap gradients {"h1": (K, H1, B), ...} in member order (zeros for groups without one)."""
+        names = sorted({n for p in parts if p.taps for n in p.taps})
+        if not names:
+            return None
+        zero = (lambda n, ix: taps[n].new_zeros(len(ix), *taps[n].shape[1:]))
+        return {n: self._ungroup([p.taps[n] if p.taps and n in p.taps else zero(n, ix)
+                                  for p, (_, ix) in zip(parts, self._groups)]) for n in names}
 
     @torch.no_grad()
     def _adam(self, loss: torch.Tensor) -> None:
