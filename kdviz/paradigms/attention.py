@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
-from kdviz.paradigms.taps import layer_objective, on_last_layers
+from kdviz.paradigms.similarity import unit_rows_grad
+from kdviz.paradigms.taps import layer_objective, on_last_layers, on_last_layers_grad
 from kdviz.train.protocol import register_method
 
 WEIGHT = 10.0  # default weight of the attention term
@@ -55,10 +56,38 @@ def attention_loss(h_s, h_t) -> torch.Tensor:
     return batch_mean((diff * diff).sum(-1))
 
 
+def pool_matrix(width: int, pooled: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """The linear map of attention_map's pooling, (H, W): e @ P = adaptive average pooling of e (..., H) to W."""
+    eye = torch.eye(width, device=device, dtype=dtype).unsqueeze(1)  # (H, 1, H): one unit per row
+    return F.adaptive_avg_pool1d(eye, pooled).squeeze(1)  # (H, W)
+
+
+def attention_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, batch=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """attention_loss (K',) and its gradient d/dh_s (K', B, Hs) in closed form.
+
+    e = pool(h^2) = h^2 P, a = e / ||e||: d/da = 2 (a_s - a_t) / B, back through the normalisation
+    (unit_rows_grad), the pooling (P^T) and the square (2 h).
+    """
+    s, t = h_s, h_t
+    w = min(s.shape[-1], t.shape[-1])
+    pool = pool_matrix(s.shape[-1], w, s.device, s.dtype) if s.shape[-1] != w else None
+    e = s * s if pool is None else (s * s) @ pool  # (K', B, W)
+    norm = torch.linalg.vector_norm(e, dim=-1, keepdim=True)
+    a = e / norm.clamp_min(1e-12)
+    diff = a - attention_map(t, w)
+    b = s.shape[-2]
+    term = (diff * diff).sum(-1).mean(-1)  # (K',)
+    g = unit_rows_grad(diff.mul_(2.0 / b), a, norm)  # (K', B, W) d/de
+    if pool is not None:
+        g = g @ pool.transpose(0, 1)  # (K', B, Hs)
+    return term, g.mul_(s).mul_(2.0)
+
+
 attention_objective = layer_objective(attention_loss, WEIGHT)
 
 
-attention_method = register_method("attention", teacher=True, unlabelled=False, taps=True)(
+attention_method = register_method("attention", teacher=True, unlabelled=False, taps=True,
+                                   grad=on_last_layers_grad(attention_term_grad, WEIGHT))(
     on_last_layers(attention_objective, WEIGHT))
 
 

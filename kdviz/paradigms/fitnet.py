@@ -15,8 +15,8 @@ import torch.nn as nn
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
-from kdviz.paradigms.taps import last_tap
-from kdviz.train.protocol import Batch, labelled_ce, register_method
+from kdviz.paradigms.taps import last_name, last_tap, last_teacher_tap
+from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
 TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
              "must reproduce the teacher's last hidden layer.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y)"
@@ -118,7 +118,32 @@ class Regressors:
         self.optimizer.zero_grad(set_to_none=False)
 
 
-@register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors,
+def fitnet_grad(b: Batch) -> Grad:
+    """fitnet_method's value and gradients in closed form; the regressor's are left on its .grad for after_step.
+
+    With r = h W + c (K', B, Ht), the hint w mean((r - t)^2) has d/dr = G = 2 w (r - t) / (B Ht), so
+    d/dh = G W^T, d/dW = h^T G, d/dc = sum_b G (the regressor's Adam steps them in after_step).
+    """
+    reg = b.state.regressor
+    name = last_name(b.taps_fm)
+    h_fm = b.taps_fm[name]  # (K', Hs, B)
+    t = last_teacher_tap(b)  # (K', B, Ht)
+    r = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight)  # (K', B, Ht)
+    diff = r.sub_(t)
+    w = b.option("weight", WEIGHT)  # (K',)
+    n, ht = diff.shape[1], diff.shape[2]
+    hint = (diff * diff).mean((1, 2))  # (K',)
+    g_r = diff.mul_(w.view(-1, 1, 1) * (2.0 / (n * ht)))  # (K', B, Ht)
+    for p, value in ((reg.weight, torch.bmm(h_fm, g_r)), (reg.bias, g_r.sum(1, keepdim=True))):
+        if p.grad is None:
+            p.grad = value
+        else:
+            p.grad.copy_(value)
+    hard, g, _ = hard_grad(b)
+    return Grad(hard + w * hint, g, {name: torch.bmm(reg.weight, g_r.transpose(1, 2))})  # tap grad (K', Hs, B)
+
+
+@register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors, grad=fitnet_grad,
                  after_step=lambda state, run, members: state.step(run, members))
 def fitnet_method(b: Batch) -> torch.Tensor:
     """fitnet_objective between the regressed last student layer and the teacher's last layer (option "weight")."""

@@ -4,7 +4,14 @@ It compares how samples of a batch relate to each other, so student and teacher 
 have different widths. Embeddings are (B, D) or (K, B, D); a teacher without the K dimension
 broadcasts (its relations are computed once). Losses are batch means per member: (K,) or scalar.
 Huber is smooth L1 with threshold 1 (F.smooth_l1_loss, beta=1). Cost: distances O(K B^2) from a
-Gram matrix; angles O(K B^2 D + K B^3).
+Gram matrix; exact angles O(K B^2 D + K B^3).
+
+The engine trains the angle term on S random triplets per member and step (ANGLE_TRIPLETS, option
+"triplets"; 0 = every triplet): the triplets are drawn uniformly, with replacement, from the
+B (B - 1) (B - 2) ordered triplets of distinct samples, so the subset mean of Huber(cos_s - cos_t)
+is an unbiased estimator of the exact angle loss, and its gradient of the exact gradient, at a cost
+of O(K S D) instead of O(K B^3). Each member draws its triplets from its own seed (Triplets), so
+a member trains the same in any population. The distance term stays exact.
 """
 from __future__ import annotations
 
@@ -13,16 +20,19 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair, member_param
-from kdviz.paradigms.taps import layer_objective, on_last_layers
-from kdviz.train.protocol import register_method
+from kdviz.paradigms.taps import last_tap, on_last_layers_grad
+from kdviz.train.protocol import Batch, labelled_ce, register_method
 
 WEIGHT = 1.0  # default weight of the RKD term (its distance and angle parts carry 25 and 50)
+W_DISTANCE, W_ANGLE = 25.0, 50.0  # Park et al.'s weights of the two parts
+ANGLE_TRIPLETS = 256  # triplets per member and step of the angle term in the engine (0: all B (B-1) (B-2))
+TRIPLET_CHUNK = 16  # steps of triplets drawn at once per member
 EPS = 1e-12  # floor of squared distances (as in Park et al.'s code): duplicate points keep finite gradients
 TRANSFERS = ("The geometry of the batch: relative distances between samples and angles between triplets, "
              "whatever the scale, rotation or offset of the embedding.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y) + w\Big(25\,\overline{\ell_\delta\!\left(\frac{\|s_i - s_j\|}{\mu_s}"
            r" - \frac{\|t_i - t_j\|}{\mu_t}\right)} + 50\,\overline{\ell_\delta\!\left(\cos\angle s_i s_j s_k"
-           r" - \cos\angle t_i t_j t_k\right)}\Big)")  # as trained
+           r" - \cos\angle t_i t_j t_k\right)}^{\,S}\Big)")  # as trained: the angle mean over S random triplets
 
 
 def _off_diagonal(b: int, device) -> torch.Tensor:
@@ -84,15 +94,35 @@ def rkd_distance_loss(e_s, e_t) -> torch.Tensor:
     return h.sum((-2, -1)) / (b * (b - 1))
 
 
-def rkd_angle_loss(e_s, e_t) -> torch.Tensor:
+def triplet_cosines(e: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """cos of the angle at e_j for given triplets (i, j, k): e (K, B, D), triplets (K, S, 3) -> cos (K, S), with
+    the unit vectors u1 = (e_i - e_j)/n1, u2 = (e_k - e_j)/n2 (K, S, D) and the norms n1, n2 (K, S, 1)."""
+    d = e.shape[-1]
+    pick = [e.gather(1, triplets[..., c:c + 1].expand(-1, -1, d)) for c in range(3)]  # e_i, e_j, e_k (K, S, D)
+    v1, v2 = pick[0] - pick[1], pick[2] - pick[1]
+    n1 = (v1 * v1).sum(-1, keepdim=True).clamp_min(EPS).sqrt()
+    n2 = (v2 * v2).sum(-1, keepdim=True).clamp_min(EPS).sqrt()
+    u1, u2 = v1 / n1, v2 / n2
+    return (u1 * u2).sum(-1), u1, u2, n1, n2
+
+
+def rkd_angle_loss(e_s, e_t, triplets: torch.Tensor | None = None) -> torch.Tensor:
     """RKD angle loss: L_A = mean over distinct triplets (i, j, k) of Huber(psi_A^s - psi_A^t).
 
     psi_A(i, j, k) = <(e_i - e_j)/||e_i - e_j||, (e_k - e_j)/||e_k - e_j||>, the cosine of the
     angle at e_j; invariant to scaling, rotating and shifting either embedding. Averaged over the
-    B (B - 1) (B - 2) ordered triplets of distinct samples, so B >= 3. Returns (K,) or a scalar.
+    B (B - 1) (B - 2) ordered triplets of distinct samples, so B >= 3. With ``triplets`` (K, S, 3)
+    or (S, 3) of distinct (i, j, k), the mean over those S instead: drawn uniformly (draw_triplets),
+    an unbiased estimate of the exact loss in O(K S D). Returns (K,) or a scalar.
     """
     s, t = feature_pair(e_s, e_t, min_batch=3, names=("student embedding", "teacher embedding"))
     b = s.shape[-2]
+    if triplets is not None:
+        s3 = s if s.dim() == 3 else s.unsqueeze(0)  # (K, B, Ds)
+        t3 = (t if t.dim() == 3 else t.unsqueeze(0)).expand(s3.shape[0], -1, -1)
+        tri = (triplets if triplets.dim() == 3 else triplets.unsqueeze(0)).to(s.device).expand(s3.shape[0], -1, -1)
+        h = F.smooth_l1_loss(triplet_cosines(s3, tri)[0], triplet_cosines(t3, tri)[0], reduction="none", beta=1.0)
+        return h.mean(-1) if s.dim() == 3 else h.mean(-1)[0]  # (K,) or ()
     a_s = rkd_angles(s)  # (K, B, B, B)
     h = F.smooth_l1_loss(a_s, rkd_angles(t).expand_as(a_s), reduction="none", beta=1.0)
     # degenerate triplets add nothing: a zero vector gives cos 0 (i = j or k = j) and i = k gives cos 1,
@@ -100,25 +130,164 @@ def rkd_angle_loss(e_s, e_t) -> torch.Tensor:
     return h.sum((-3, -2, -1)) / (b * (b - 1) * (b - 2))
 
 
-def rkd_loss(e_s, e_t, w_distance=25.0, w_angle=50.0) -> torch.Tensor:
+def rkd_loss(e_s, e_t, w_distance=W_DISTANCE, w_angle=W_ANGLE, triplets: torch.Tensor | None = None) -> torch.Tensor:
     """Relational KD: L = w_distance * L_D + w_angle * L_A (Park et al.'s weights 25 and 50).
 
     Weights are numbers or tensors with one value per member; B >= 3 unless w_angle is the number 0.
-    Returns (K,) or a scalar.
+    ``triplets``: the angle term on those triplets only (see rkd_angle_loss). Returns (K,) or a scalar.
     """
     s, t = feature_pair(e_s, e_t, min_batch=2, names=("student embedding", "teacher embedding"))
     lead = s.shape[:-2]
     wd = member_param(w_distance, "distance weight", lead)
     wa = member_param(w_angle, "angle weight", lead)
     loss = wd * rkd_distance_loss(s, t)
-    return loss if isinstance(wa, float) and wa == 0 else loss + wa * rkd_angle_loss(s, t)
+    return loss if isinstance(wa, float) and wa == 0 else loss + wa * rkd_angle_loss(s, t, triplets)
 
 
-rkd_objective = layer_objective(rkd_loss, WEIGHT)
+def rkd_objective(z, labels, h_s, h_t, weight=WEIGHT, mask=None, triplets: torch.Tensor | None = None) -> torch.Tensor:
+    """What the student trains: CE(p, y) + weight * rkd_loss(h_s, h_t), weight 1 by default; ``triplets`` (K, S, 3)
+    the angle term's sampled triplets (None: all). z (K, B, C), labels (K, B), h_s (K, B, Hs), h_t (K, B, Ht)."""
+    return labelled_ce(z, labels, mask) + weight * rkd_loss(h_s, h_t, triplets=triplets)
 
 
-rkd_method = register_method("rkd", teacher=True, unlabelled=False, taps=True)(on_last_layers(rkd_objective, WEIGHT))
+def draw_triplets(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Ordered triplets (i, j, k) of distinct positions in a batch, uniform over all B (B-1) (B-2): (*shape, 3).
+
+    i ~ U{0..B-1}; j ~ U over the B - 1 others; k ~ U over the B - 2 left (each drawn from the
+    smaller range and shifted past the excluded positions), so every distinct triplet has
+    probability 1 / (B (B-1) (B-2)). On the CPU (every device gets the same draws).
+    """
+    i = torch.randint(batch, shape, generator=generator)
+    j = torch.randint(batch - 1, shape, generator=generator)
+    j += j >= i
+    k = torch.randint(batch - 2, shape, generator=generator)
+    lo, hi = torch.minimum(i, j), torch.maximum(i, j)
+    k += k >= lo
+    k += k >= hi
+    return torch.stack([i, j, k], -1)
+
+
+class Triplets:
+    """Per-run state of RKD members: each member's angle triplets for every step, (K', S, 3) on the run's device.
+
+    Member k's triplets at step t come from a generator seeded with (its seed, t // TRIPLET_CHUNK),
+    drawn TRIPLET_CHUNK steps at a time: reproducible, the same for a member in any population,
+    and the same for the autograd and the analytic path. S = option "triplets" (one value for the
+    method's members; 0 = exact: every triplet).
+    """
+
+    def __init__(self, run, members: torch.Tensor):
+        rows = members.tolist()
+        counts = {int(run.members[i].options.get("triplets", ANGLE_TRIPLETS)) for i in rows}
+        if len(counts) != 1 or min(counts) < 0:
+            raise ValueError(f"rkd members of one run need one whole number of triplets >= 0, got {sorted(counts)}")
+        self.count = counts.pop()
+        self.seeds = [run.members[i].seed for i in rows]
+        self.batch, self.device = run.batch_size, run.device
+        self._chunk, self._table = None, None
+
+    def at(self, step: int) -> torch.Tensor | None:
+        """The triplets (K', S, 3) int64 of every member at optimiser step ``step``; None when exact."""
+        if self.count == 0:
+            return None
+        if self.batch < 3:
+            raise ValueError(f"the RKD angle term needs a batch of at least 3 samples, got {self.batch}")
+        chunk = step // TRIPLET_CHUNK
+        if chunk != self._chunk:
+            draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
+                                   (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
+            self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
+        return self._table[step % TRIPLET_CHUNK]
+
+
+def _huber_grad(diff: torch.Tensor) -> torch.Tensor:
+    """d Huber(x) / dx with threshold 1: clamp(x, -1, 1)."""
+    return diff.clamp(-1.0, 1.0)
+
+
+def distance_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_distance_loss (K',) and d/ds (K', B, D) in closed form.
+
+    psi = d / mu: d/dpsi = Huber'(psi_s - psi_t) / (B (B-1)) = G; d/dd = G / mu - <G, d> / (mu^2 B (B-1))
+    off the diagonal; d/dsq = (d/dd) / (2 d) where the squared distance is above its floor; and
+    sq_ij = ||s_i - s_j||^2 gives d/ds = 2 (rowsum M + colsum M) s - 2 (M + M^T) s, M = d/dsq.
+    """
+    b = s.shape[-2]
+    pairs = b * (b - 1)
+    c = s - s.mean(-2, keepdim=True)
+    g = c @ c.transpose(-1, -2)  # (K', B, B)
+    n = torch.diagonal(g, dim1=-2, dim2=-1)
+    sq = n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g
+    off = _off_diagonal(b, s.device).to(s.dtype)
+    d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
+    mu = d.sum((-2, -1), keepdim=True) / pairs  # (K', 1, 1)
+    psi = d / mu.clamp_min(EPS)
+    diff = psi - rkd_distances(t)
+    term = F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).sum((-2, -1)) / pairs
+    gp = _huber_grad(diff).div_(pairs)
+    gd = (gp - (gp * d).sum((-2, -1), keepdim=True) / (mu * pairs)).div_(mu).mul_(off)
+    m = gd.div_(2 * d + (1 - off)).mul_((sq > EPS).to(s.dtype))  # d/dsq (K', B, B)
+    sym = m + m.transpose(-1, -2)
+    return term, 2 * (sym.sum(-1, keepdim=True) * s - sym @ s)
+
+
+def angle_term_grad(s: torch.Tensor, t: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss on ``triplets`` (K', S, 3) and d/ds (K', B, D) in closed form.
+
+    cos = <u1, u2> with u1 = v1 / |v1|, v1 = s_i - s_j, u2 = v2 / |v2|, v2 = s_k - s_j: with
+    G = Huber'(cos_s - cos_t) / S, d/dv1 = G (u2 - cos u1) / |v1| and d/dv2 = G (u1 - cos u2) / |v2|,
+    scattered to s_i (+v1), s_k (+v2) and s_j (-v1 - v2).
+    """
+    cos, u1, u2, n1, n2 = triplet_cosines(s, triplets)
+    diff = cos - triplet_cosines(t, triplets)[0]  # (K', S)
+    term = F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).mean(-1)
+    gc = (_huber_grad(diff) / diff.shape[-1]).unsqueeze(-1)  # (K', S, 1)
+    c3 = cos.unsqueeze(-1)
+    g1 = (u2 - c3 * u1).div_(n1).mul_(gc)  # (K', S, D)
+    g2 = (u1 - c3 * u2).div_(n2).mul_(gc)
+    out = torch.zeros_like(s)
+    d = s.shape[-1]
+    for col, g in ((0, g1), (2, g2), (1, -(g1 + g2))):
+        out.scatter_add_(1, triplets[..., col:col + 1].expand(-1, -1, d), g)
+    return term, out
+
+
+def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss over every triplet (K',) and d/ds (K', B, D) in closed form, O(K B^3) (option triplets = 0).
+
+    A = U U^T per anchor j with U[j, i] = (s_i - s_j) / |s_i - s_j|: d/dU = G U + G^T U, G = Huber'(A_s - A_t)
+    / (B (B-1) (B-2)); through the normalisation (I - u u^T) / |v|, then v_ji = s_i - s_j.
+    """
+    b = s.shape[-2]
+    diff = s.unsqueeze(-3) - s.unsqueeze(-2)  # (K', B_j, B_i, D): s_i - s_j
+    norm = _safe_sqrt((diff * diff).sum(-1), _off_diagonal(b, s.device)).unsqueeze(-1)  # (K', B, B, 1)
+    u = diff / norm
+    a = u @ u.transpose(-1, -2)  # (K', B_j, B_i, B_k)
+    da = a - rkd_angles(t)
+    n = b * (b - 1) * (b - 2)
+    term = F.smooth_l1_loss(da, torch.zeros_like(da), reduction="none", beta=1.0).sum((-3, -2, -1)) / n
+    ga = _huber_grad(da).div_(n)
+    gu = ga @ u + ga.transpose(-1, -2) @ u  # (K', B_j, B_i, D)
+    gv = (gu - u * (u * gu).sum(-1, keepdim=True)).div_(norm)
+    return term, gv.sum(-3) - gv.sum(-2)
+
+
+def rkd_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and its gradient d/dh_s (K', B, Hs)."""
+    dist, g = distance_term_grad(h_s, h_t)
+    triplets = b.state.at(b.step)
+    angle, ga = exact_angle_term_grad(h_s, h_t) if triplets is None else angle_term_grad(h_s, h_t, triplets)
+    return W_DISTANCE * dist + W_ANGLE * angle, g.mul_(W_DISTANCE).add_(ga, alpha=W_ANGLE)
+
+
+@register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,
+                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT))
+def rkd_method(b: Batch) -> torch.Tensor:
+    """rkd_objective between the last hidden layers of student and teacher on the batch's triplets (option "weight")."""
+    return rkd_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), b.option("weight", WEIGHT),
+                         b.mask, b.state.at(b.step))
 
 
 NOTE = Note("rkd", "RKD", "#b7950b", "relation", TRANSFERS, FORMULA, rkd_objective,
-            defaults={"weight": WEIGHT}, reference="Park et al. 2019, Relational knowledge distillation")
+            defaults={"weight": WEIGHT, "triplets": float(ANGLE_TRIPLETS)},
+            reference="Park et al. 2019, Relational knowledge distillation")
