@@ -45,17 +45,22 @@ def _safe_sqrt(sq: torch.Tensor, off: torch.Tensor) -> torch.Tensor:
     return torch.where(off, sq.clamp_min(EPS), torch.ones((), dtype=sq.dtype, device=sq.device)).sqrt()
 
 
-def pairwise_distances(e: torch.Tensor) -> torch.Tensor:
-    """d[i, j] = ||e_i - e_j||: (..., B, D) -> (..., B, B), exactly 0 on the diagonal, never-NaN gradients.
+def squared_distances(e: torch.Tensor) -> torch.Tensor:
+    """sq[i, j] = ||e_i - e_j||^2 from the Gram matrix of the centred embedding: (..., B, D) -> (..., B, B).
 
-    From the Gram matrix of the centred embedding, ||c_i||^2 + ||c_j||^2 - 2 <c_i, c_j>: O(B^2) memory
-    instead of the O(B^2 D) of explicit differences.
+    ||c_i||^2 + ||c_j||^2 - 2 <c_i, c_j>: O(B^2) memory instead of the O(B^2 D) of explicit differences;
+    centring keeps the cancellation small. Not floored (rounding may leave tiny negatives).
     """
-    c = e - e.mean(-2, keepdim=True)  # (K, B, D); centring keeps the cancellation small
+    c = e - e.mean(-2, keepdim=True)  # (K, B, D)
     g = c @ c.transpose(-1, -2)  # (K, B, B)
     n = torch.diagonal(g, dim1=-2, dim2=-1)  # (K, B) squared norms
+    return n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g
+
+
+def pairwise_distances(e: torch.Tensor) -> torch.Tensor:
+    """d[i, j] = ||e_i - e_j||: (..., B, D) -> (..., B, B), exactly 0 on the diagonal, never-NaN gradients."""
     off = _off_diagonal(e.shape[-2], e.device)
-    d = _safe_sqrt(n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g, off)
+    d = _safe_sqrt(squared_distances(e), off)
     return torch.where(off, d, torch.zeros((), dtype=d.dtype, device=d.device))
 
 
@@ -94,16 +99,25 @@ def rkd_distance_loss(e_s, e_t) -> torch.Tensor:
     return h.sum((-2, -1)) / (b * (b - 1))
 
 
-def triplet_cosines(e: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """cos of the angle at e_j for given triplets (i, j, k): e (K, B, D), triplets (K, S, 3) -> cos (K, S), with
-    the unit vectors u1 = (e_i - e_j)/n1, u2 = (e_k - e_j)/n2 (K, S, D) and the norms n1, n2 (K, S, 1)."""
-    d = e.shape[-1]
-    pick = [e.gather(1, triplets[..., c:c + 1].expand(-1, -1, d)) for c in range(3)]  # e_i, e_j, e_k (K, S, D)
-    v1, v2 = pick[0] - pick[1], pick[2] - pick[1]
-    n1 = (v1 * v1).sum(-1, keepdim=True).clamp_min(EPS).sqrt()
-    n2 = (v2 * v2).sum(-1, keepdim=True).clamp_min(EPS).sqrt()
-    u1, u2 = v1 / n1, v2 / n2
-    return (u1 * u2).sum(-1), u1, u2, n1, n2
+def triplet_entries(triplets: torch.Tensor, batch: int) -> torch.Tensor:
+    """Positions in the flattened (K, B, B) squared distances of the pairs (j, i), (j, k), (i, k) of triplets
+    (K, S, 3) = (i, j, k): (3, K S) int64."""
+    k = triplets.shape[0]
+    offset = torch.arange(0, k * batch * batch, batch * batch, device=triplets.device).view(k, 1)
+    i, j, kk = triplets.unbind(-1)  # (K, S) each
+    return torch.stack([j * batch + i, j * batch + kk, i * batch + kk]).add_(offset).view(3, -1)
+
+
+def triplet_cosines(sq: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """cos of the angle at e_j of triplets (i, j, k) from the squared distances sq (K, B, B), by the law of cosines:
+    cos = (a + b - c) / (2 sqrt(a b)) with a = |e_i - e_j|^2, b = |e_k - e_j|^2 (each floored at EPS under the
+    root, as the directions of rkd_angles are), c = |e_i - e_k|^2; entries from triplet_entries (3, K S).
+    Returns cos (K, S) and a, b, r = sqrt(a b) (floored, (K, S)) for the gradient."""
+    k = sq.shape[0]
+    flat = sq.reshape(-1)
+    a, b, c = (flat.take(e).view(k, -1) for e in entries)
+    r = (a.clamp_min(EPS) * b.clamp_min(EPS)).sqrt()
+    return (a + b - c) / (2 * r), a, b, r
 
 
 def rkd_angle_loss(e_s, e_t, triplets: torch.Tensor | None = None) -> torch.Tensor:
@@ -121,7 +135,9 @@ def rkd_angle_loss(e_s, e_t, triplets: torch.Tensor | None = None) -> torch.Tens
         s3 = s if s.dim() == 3 else s.unsqueeze(0)  # (K, B, Ds)
         t3 = (t if t.dim() == 3 else t.unsqueeze(0)).expand(s3.shape[0], -1, -1)
         tri = (triplets if triplets.dim() == 3 else triplets.unsqueeze(0)).to(s.device).expand(s3.shape[0], -1, -1)
-        h = F.smooth_l1_loss(triplet_cosines(s3, tri)[0], triplet_cosines(t3, tri)[0], reduction="none", beta=1.0)
+        entries = triplet_entries(tri, b)
+        cos_s, cos_t = (triplet_cosines(squared_distances(x), entries)[0] for x in (s3, t3))
+        h = F.smooth_l1_loss(cos_s, cos_t, reduction="none", beta=1.0)
         return h.mean(-1) if s.dim() == 3 else h.mean(-1)[0]  # (K,) or ()
     a_s = rkd_angles(s)  # (K, B, B, B)
     h = F.smooth_l1_loss(a_s, rkd_angles(t).expand_as(a_s), reduction="none", beta=1.0)
@@ -205,51 +221,57 @@ def _huber_grad(diff: torch.Tensor) -> torch.Tensor:
     return diff.clamp(-1.0, 1.0)
 
 
-def distance_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_distance_loss (K',) and d/ds (K', B, D) in closed form.
+def _huber_sum(diff: torch.Tensor, dims) -> torch.Tensor:
+    """sum of Huber(diff) (threshold 1) over ``dims``."""
+    return F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).sum(dims)
 
-    psi = d / mu: d/dpsi = Huber'(psi_s - psi_t) / (B (B-1)) = G; d/dd = G / mu - <G, d> / (mu^2 B (B-1))
-    off the diagonal; d/dsq = (d/dd) / (2 d) where the squared distance is above its floor; and
-    sq_ij = ||s_i - s_j||^2 gives d/ds = 2 (rowsum M + colsum M) s - 2 (M + M^T) s, M = d/dsq.
+
+def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_distance_loss (K',) and its gradient with respect to the student's squared distances sq_s (K', B, B).
+
+    psi = d / mu, d = sqrt(sq): d/dpsi = Huber'(psi_s - psi_t) / (B (B-1)) = G; d/dd = G / mu - <G, d> /
+    (mu^2 B (B-1)) off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above its floor.
     """
-    b = s.shape[-2]
+    b = sq_s.shape[-1]
     pairs = b * (b - 1)
-    c = s - s.mean(-2, keepdim=True)
-    g = c @ c.transpose(-1, -2)  # (K', B, B)
-    n = torch.diagonal(g, dim1=-2, dim2=-1)
-    sq = n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g
-    off = _off_diagonal(b, s.device).to(s.dtype)
-    d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
-    mu = d.sum((-2, -1), keepdim=True) / pairs  # (K', 1, 1)
-    psi = d / mu.clamp_min(EPS)
-    diff = psi - rkd_distances(t)
-    term = F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).sum((-2, -1)) / pairs
+    off = _off_diagonal(b, sq_s.device).to(sq_s.dtype)
+
+    def psi(sq):
+        d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
+        mu = d.sum((-2, -1), keepdim=True) / pairs  # (K', 1, 1)
+        return d / mu.clamp_min(EPS), d, mu
+
+    p_s, d, mu = psi(sq_s)
+    diff = p_s - psi(sq_t)[0]
     gp = _huber_grad(diff).div_(pairs)
     gd = (gp - (gp * d).sum((-2, -1), keepdim=True) / (mu * pairs)).div_(mu).mul_(off)
-    m = gd.div_(2 * d + (1 - off)).mul_((sq > EPS).to(s.dtype))  # d/dsq (K', B, B)
-    sym = m + m.transpose(-1, -2)
-    return term, 2 * (sym.sum(-1, keepdim=True) * s - sym @ s)
+    return _huber_sum(diff, (-2, -1)) / pairs, gd.div_(2 * d + (1 - off)).mul_((sq_s > EPS).to(sq_s.dtype))
 
 
-def angle_term_grad(s: torch.Tensor, t: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_angle_loss on ``triplets`` (K', S, 3) and d/ds (K', B, D) in closed form.
+def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss on ``triplets`` (K', S, 3) (K',) and its gradient with respect to sq_s (K', B, B).
 
-    cos = <u1, u2> with u1 = v1 / |v1|, v1 = s_i - s_j, u2 = v2 / |v2|, v2 = s_k - s_j: with
-    G = Huber'(cos_s - cos_t) / S, d/dv1 = G (u2 - cos u1) / |v1| and d/dv2 = G (u1 - cos u2) / |v2|,
-    scattered to s_i (+v1), s_k (+v2) and s_j (-v1 - v2).
+    cos = (a + b - c) / (2 r), r = sqrt(a b): d cos/da = 1/(2r) - cos/(2a) (0 for the floor's part below EPS),
+    the same in b, and d cos/dc = -1/(2r); times G = Huber'(cos_s - cos_t) / S, added at each pair.
     """
-    cos, u1, u2, n1, n2 = triplet_cosines(s, triplets)
-    diff = cos - triplet_cosines(t, triplets)[0]  # (K', S)
-    term = F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).mean(-1)
-    gc = (_huber_grad(diff) / diff.shape[-1]).unsqueeze(-1)  # (K', S, 1)
-    c3 = cos.unsqueeze(-1)
-    g1 = (u2 - c3 * u1).div_(n1).mul_(gc)  # (K', S, D)
-    g2 = (u1 - c3 * u2).div_(n2).mul_(gc)
-    out = torch.zeros_like(s)
-    d = s.shape[-1]
-    for col, g in ((0, g1), (2, g2), (1, -(g1 + g2))):
-        out.scatter_add_(1, triplets[..., col:col + 1].expand(-1, -1, d), g)
-    return term, out
+    entries = triplet_entries(triplets, sq_s.shape[-1])  # (3, K' S)
+    cos, a, b, r = triplet_cosines(sq_s, entries)
+    diff = cos - triplet_cosines(sq_t, entries)[0]  # (K', S)
+    g = _huber_grad(diff).div_(diff.shape[-1])  # (K', S)
+    half = g / (2 * r)
+    parts = (half - (g * cos / (2 * a.clamp_min(EPS))) * (a > EPS), half - (g * cos / (2 * b.clamp_min(EPS))) * (b > EPS),
+             -half)
+    out = torch.zeros_like(sq_s)
+    flat = out.view(-1)
+    for e, part in zip(entries, parts):
+        flat.index_add_(0, e, part.reshape(-1))
+    return _huber_sum(diff, -1) / diff.shape[-1], out
+
+
+def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """d/de (K, B, D) from d/dsq = m (K, B, B), sq_ij = ||e_i - e_j||^2: 2 (rowsum S) e - 2 S e, S = m + m^T."""
+    sym = m + m.transpose(-1, -2)
+    return 2 * (sym.sum(-1, keepdim=True) * e - sym @ e)
 
 
 def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -273,11 +295,22 @@ def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tenso
 
 
 def rkd_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and its gradient d/dh_s (K', B, Hs)."""
-    dist, g = distance_term_grad(h_s, h_t)
-    triplets = b.state.at(b.step)
-    angle, ga = exact_angle_term_grad(h_s, h_t) if triplets is None else angle_term_grad(h_s, h_t, triplets)
-    return W_DISTANCE * dist + W_ANGLE * angle, g.mul_(W_DISTANCE).add_(ga, alpha=W_ANGLE)
+    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and its gradient d/dh_s (K', B, Hs).
+
+    Both terms are functions of the squared distances, so their gradients meet there and go back to
+    h_s through one product with the embedding (through_squared_distances); the exact angle term
+    (option triplets = 0) adds its own.
+    """
+    sq_s, sq_t = squared_distances(h_s), squared_distances(h_t)  # (K', B, B)
+    dist, m = distance_term_grad(sq_s, sq_t)
+    triplets = b.state.at(b.step) if b is not None else None
+    if triplets is None:
+        angle, g_exact = exact_angle_term_grad(h_s, h_t)
+        return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE), h_s).add_(
+            g_exact, alpha=W_ANGLE)
+    angle, m_angle = angle_term_grad(sq_s, sq_t, triplets)
+    return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE).add_(m_angle, alpha=W_ANGLE),
+                                                                          h_s)
 
 
 @register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,

@@ -58,17 +58,19 @@ def last_teacher_tap(b: Batch) -> torch.Tensor:
     return table.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
 
 
-def on_last_layers_grad(term_grad: Callable, default_weight: float) -> Callable[[Batch], Grad]:
+def on_last_layers_grad(term_grad: Callable, default_weight: float,
+                        teacher: Callable[[Batch], torch.Tensor] = last_teacher_tap) -> Callable[[Batch], Grad]:
     """The analytic twin of on_last_layers: CE(p, y) + weight * term and their gradients.
 
-    term_grad(h_s (K', B, Hs), h_t (K', B, Ht), batch) -> (term (K',), d sum(term) / d h_s (K', B, Hs))
-    (the batch for terms that need its state or step); the hidden-layer gradient goes to the engine as the tap's
-    (class-major (K', Hs, B)), the cross-entropy's to the logits."""
+    term_grad(h_s (K', B, Hs), teacher(batch), batch) -> (term (K',), d sum(term) / d h_s (K', B, Hs)),
+    where teacher(batch) is the teacher's side of the term (by default its last hidden layer
+    (K', B, Ht)) and the batch serves terms that need its state or step. The hidden-layer
+    gradient goes to the engine as the tap's (class-major (K', Hs, B)), the cross-entropy's to the logits."""
 
     def grad(b: Batch) -> Grad:
         name = last_name(b.taps_fm)
         w = b.option("weight", default_weight)  # (K',)
-        term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), last_teacher_tap(b), b)
+        term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), teacher(b), b)
         hard, g, _ = hard_grad(b)
         return Grad(hard + w * term, g, {name: g_h.mul_(w.view(-1, 1, 1)).transpose(1, 2)})
 

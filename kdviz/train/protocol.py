@@ -18,8 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 
 
 @dataclass(frozen=True)
@@ -287,3 +291,31 @@ def soft_toward_grad(b: Batch, log_target_fm: torch.Tensor) -> Grad:
     soft = (r * (log_target_fm - lpt)).sum(1).mean(-1)  # KL(r || p^T), batch mean
     g.mul_(b.alpha.view(-1, 1, 1)).add_((lpt.exp() - r).mul_(b.consts.sw_tb))
     return Grad(b.alpha * hard + b.soft_weight * soft, g)
+
+
+def flatten_parameters(params: list[torch.Tensor], k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Make every parameter (K, ...) and its .grad a view into one member-major (K, P) buffer: (values, grads)."""
+    flat = torch.cat([p.detach().reshape(k, -1) for p in params], 1).contiguous()  # (K, P)
+    grad = torch.zeros_like(flat)  # (K, P)
+    off = 0
+    for p in params:
+        n = p[0].numel()
+        p.data = flat[:, off:off + n].view(p.shape)
+        p.grad = grad[:, off:off + n].view(p.shape)
+        off += n
+    return flat, grad
+
+
+@torch.no_grad()
+def adam_update(p: torch.Tensor, g: torch.Tensor, m: torch.Tensor, v: torch.Tensor, t: int, rate: torch.Tensor) -> None:
+    """One torch.optim.Adam update of p (K, P) with gradient g and moments m, v (updated in place) at step t >= 1.
+
+    rate (K, 1): each member's learning rate (0 freezes it). The bias corrections are folded into
+    the step size: p -= rate m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps), in a handful of tensor ops.
+    """
+    b1, b2 = ADAM_BETAS
+    c2 = math.sqrt(1 - b2 ** t)
+    m.lerp_(g, 1 - b1)
+    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+    denom = v.sqrt().add_(ADAM_EPS * c2)  # c2 (sqrt(v_hat) + eps)
+    p.addcdiv_(m * rate, denom, value=-c2 / (1 - b1 ** t))

@@ -34,13 +34,13 @@ from kdviz.train.configs import MemberConfig, non_negative, whole
 from kdviz.train.evaluate import evaluate
 from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
-from kdviz.train.protocol import Batch, MemberConsts, Tables, lookup
+from kdviz.train.protocol import (ADAM_BETAS, ADAM_EPS, Batch, MemberConsts, Tables,  # noqa: F401  (Adam's constants,
+                                  adam_update, flatten_parameters, lookup)  # re-exported where they were)
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.
 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
-ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 CHUNK_STEPS = 128  # batches of indices prepared at once
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
@@ -118,16 +118,7 @@ class PopulationRun:
     # ---- setup
     def _flatten(self) -> None:
         """Make every parameter (and its grad) a view into one (K, P) buffer, member-major."""
-        params = list(self.population.parameters())
-        k = self.population.n_members
-        self._flat = torch.cat([p.detach().reshape(k, -1) for p in params], 1).contiguous()  # (K, P)
-        self._grad = torch.zeros_like(self._flat)  # (K, P)
-        off = 0
-        for p in params:
-            n = p[0].numel()
-            p.data = self._flat[:, off:off + n].view(p.shape)
-            p.grad = self._grad[:, off:off + n].view(p.shape)
-            off += n
+        self._flat, self._grad = flatten_parameters(list(self.population.parameters()), self.population.n_members)
 
     def _setup_data(self, teacher, teachers, targets) -> None:
         """Teacher outputs (once), extra targets, per-member index pools, method groups and the run's tables."""
@@ -345,14 +336,8 @@ class PopulationRun:
         g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live ones are finite)
         if self.weight_decay:
             g = g.add(p, alpha=self.weight_decay)
-        b1, b2 = ADAM_BETAS
-        t = self.t + 1
-        c2 = math.sqrt(1 - b2 ** t)
-        self._adam_m.lerp_(g, 1 - b1)
-        self._adam_v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = self._adam_v.sqrt().add_(ADAM_EPS * c2)  # c2 (sqrt(v_hat) + eps)
         rate = self._lr * self._live.unsqueeze(1)  # (K, 1): 0 for frozen members
-        p.addcdiv_(self._adam_m * rate, denom, value=-c2 / (1 - b1 ** t))
+        adam_update(p, g, self._adam_m, self._adam_v, self.t + 1, rate)
         self._loss_sum += loss
         self._gnorm_sum += gnorm
         self._since += 1
