@@ -15,6 +15,8 @@ a member trains the same in any population. The distance term stays exact.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -38,6 +40,12 @@ FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y) + w\Big(25\,\overline{\ell_\delta\!
 def _off_diagonal(b: int, device) -> torch.Tensor:
     """(B, B) boolean mask, True where i != j."""
     return ~torch.eye(b, dtype=torch.bool, device=device)
+
+
+@functools.lru_cache(maxsize=16)
+def _off_diagonal_float(b: int, device, dtype) -> torch.Tensor:
+    """(B, B) 1.0 where i != j, 0.0 on the diagonal; made once per size, device and dtype (do not modify)."""
+    return _off_diagonal(b, device).to(dtype)
 
 
 def _safe_sqrt(sq: torch.Tensor, off: torch.Tensor) -> torch.Tensor:
@@ -200,7 +208,11 @@ class Triplets:
         self.count = counts.pop()
         self.seeds = [run.members[i].seed for i in rows]
         self.batch, self.device = run.batch_size, run.device
-        self._chunk, self._table = None, None
+        self._chunk, self._table, self._entries = None, None, None
+
+    def entries_at(self, step: int) -> torch.Tensor | None:
+        """triplet_entries of at(step): (3, K' S), prepared with the chunk; None when exact."""
+        return None if self.at(step) is None else self._entries[step % TRIPLET_CHUNK]
 
     def at(self, step: int) -> torch.Tensor | None:
         """The triplets (K', S, 3) int64 of every member at optimiser step ``step``; None when exact."""
@@ -213,6 +225,7 @@ class Triplets:
             draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
                                    (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
             self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
+            self._entries = torch.stack([triplet_entries(t, self.batch) for t in self._table])  # (CHUNK, 3, K' S)
         return self._table[step % TRIPLET_CHUNK]
 
 
@@ -234,7 +247,7 @@ def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor) -> tuple[torch.Te
     """
     b = sq_s.shape[-1]
     pairs = b * (b - 1)
-    off = _off_diagonal(b, sq_s.device).to(sq_s.dtype)
+    off = _off_diagonal_float(b, sq_s.device, sq_s.dtype)
 
     def psi(sq):
         d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
@@ -248,13 +261,13 @@ def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor) -> tuple[torch.Te
     return _huber_sum(diff, (-2, -1)) / pairs, gd.div_(2 * d + (1 - off)).mul_((sq_s > EPS).to(sq_s.dtype))
 
 
-def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, triplets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_angle_loss on ``triplets`` (K', S, 3) (K',) and its gradient with respect to sq_s (K', B, B).
+def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss on triplets (K',) and its gradient with respect to sq_s (K', B, B); entries (3, K' S): the
+    triplets' triplet_entries.
 
     cos = (a + b - c) / (2 r), r = sqrt(a b): d cos/da = 1/(2r) - cos/(2a) (0 for the floor's part below EPS),
     the same in b, and d cos/dc = -1/(2r); times G = Huber'(cos_s - cos_t) / S, added at each pair.
     """
-    entries = triplet_entries(triplets, sq_s.shape[-1])  # (3, K' S)
     cos, a, b, r = triplet_cosines(sq_s, entries)
     diff = cos - triplet_cosines(sq_t, entries)[0]  # (K', S)
     g = _huber_grad(diff).div_(diff.shape[-1])  # (K', S)
@@ -303,12 +316,12 @@ def rkd_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, b: Batch) -> tuple[torch
     """
     sq_s, sq_t = squared_distances(h_s), squared_distances(h_t)  # (K', B, B)
     dist, m = distance_term_grad(sq_s, sq_t)
-    triplets = b.state.at(b.step) if b is not None else None
-    if triplets is None:
+    entries = b.state.entries_at(b.step) if b is not None else None
+    if entries is None:
         angle, g_exact = exact_angle_term_grad(h_s, h_t)
         return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE), h_s).add_(
             g_exact, alpha=W_ANGLE)
-    angle, m_angle = angle_term_grad(sq_s, sq_t, triplets)
+    angle, m_angle = angle_term_grad(sq_s, sq_t, entries)
     return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE).add_(m_angle, alpha=W_ANGLE),
                                                                           h_s)
 
