@@ -50,9 +50,10 @@ class MemberConsts:
     sw_tb: torch.Tensor  # (K, 1, 1) (1 - alpha) T / B
 
     @classmethod
-    def make(cls, T: list[float], alpha: list[float], batch_size: int, device) -> "MemberConsts":
+    def make(cls, T: list[float], alpha: list[float], batch_size: int, device,
+             dtype: torch.dtype = torch.float32) -> "MemberConsts":
         """Constants for members with temperatures T and hard-label weights alpha (one value each)."""
-        f32 = dict(dtype=torch.float32, device=device)
+        f32 = dict(dtype=dtype, device=device)
         k = len(T)
         t = torch.tensor(T, **f32).view(k, 1, 1)
         a = torch.tensor(alpha, **f32)
