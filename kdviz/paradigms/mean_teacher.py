@@ -140,13 +140,18 @@ class Teachers:
                 p.data = p.data.index_select(0, keep).clone()
         pop.requires_grad_(False)
         self.teachers = pop  # member i is the EMA teacher of the method's i-th member
+        self.decay = torch.tensor([float(run.members[i].options.get("decay", DECAY)) for i in members.tolist()],
+                                  device=run.device)  # (K',) each member's option "decay"
 
+    @torch.no_grad()
     def update(self, run, members: torch.Tensor) -> None:
-        """theta' <- d theta' + (1 - d) theta with each member's d = ema_decay(step, options["decay"])."""
-        decays = torch.tensor([ema_decay(run.t - 1, float(run.members[i].options.get("decay", DECAY)))
-                               for i in members.tolist()], device=run.device)
-        ema_update(list(self.teachers.parameters()),
-                   [p.detach().index_select(0, members) for p in run.population.parameters()], decays)
+        """theta' <- d theta' + (1 - d) theta with each member's d = ema_decay(step, options["decay"]).
+
+        ema_decay's min(1 - 1/(step + 1), decay) as one tensor op, then ema_update's per-member lerp,
+        without a device sync (the decays are valid by construction)."""
+        weight = (1 - self.decay.clamp_max(1.0 - 1.0 / run.t)).view(-1, 1, 1)  # (K', 1, 1), step = run.t - 1
+        for t, s in zip(self.teachers.parameters(), run.population.parameters()):
+            t.lerp_(s.detach().index_select(0, members), weight)
 
 
 def _weight(b: Batch) -> torch.Tensor:
