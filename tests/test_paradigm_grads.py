@@ -14,27 +14,13 @@ from kdviz.paradigms import rkd
 from kdviz.paradigms.attention import attention_map
 from kdviz.train import METHODS, MemberConfig, PopulationRun, TeacherConfig, train_teacher
 from kdviz.train.protocol import Batch, MemberConsts, Tables
+from test_paradigm_methods import _targets, setup  # noqa: F401  (the same data, teachers and fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")
 ALL = ["baseline", "kd", "dkd", "fitnet", "attention", "rkd", "similarity", "multi_teacher", "born_again", "mutual",
        "ema"]
 TAPS = {"fitnet", "attention", "rkd", "similarity"}
 RTOL, ATOL = 1e-8, 1e-10  # float64: analytic and autograd gradients agree to rounding
-
-
-@pytest.fixture(scope="module")
-def setup():
-    ds = make_dataset("blobs", n=300, noise=0.0, seed=1, train_ratio=0.7)
-    teacher = train_teacher(ds, TeacherConfig(hidden=(32, 32), steps=150, seed=0, early_stopping=False))
-    small = train_teacher(ds, TeacherConfig(hidden=(4,), steps=150, seed=1, early_stopping=False))
-    return ds, teacher, small
-
-
-def _targets(ds, members):
-    """Previous-generation logits for born_again members (a fixed random table, seeded)."""
-    g = torch.Generator().manual_seed(5)
-    return {i: torch.randn(len(ds.y_train), ds.n_classes, generator=g) for i, m in enumerate(members)
-            if m.method == "born_again"}
 
 
 def _run(setup, members, **kw):
