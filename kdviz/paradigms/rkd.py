@@ -9,9 +9,11 @@ Gram matrix; exact angles O(K B^2 D + K B^3).
 The engine trains the angle term on S random triplets per member and step (ANGLE_TRIPLETS, option
 "triplets"; 0 = every triplet): the triplets are drawn uniformly, with replacement, from the
 B (B - 1) (B - 2) ordered triplets of distinct samples, so the subset mean of Huber(cos_s - cos_t)
-is an unbiased estimator of the exact angle loss, and its gradient of the exact gradient, at a cost
-of O(K S D) instead of O(K B^3). Each member draws its triplets from its own seed (Triplets), so
-a member trains the same in any population. The distance term stays exact.
+is an unbiased estimator of the exact angle loss, and its gradient of the exact gradient. Each
+sampled cosine comes from the batch's squared distances by the law of cosines, so with the exact
+distance term the step costs O(K B^2 D + K S) instead of O(K B^3), and both terms' gradients meet
+at the squared distances (one product with the embedding back). Each member draws its triplets
+from its own seed (Triplets), so a member trains the same in any population.
 """
 from __future__ import annotations
 
@@ -221,7 +223,7 @@ class Triplets:
         if self.batch < 3:
             raise ValueError(f"the RKD angle term needs a batch of at least 3 samples, got {self.batch}")
         chunk = step // TRIPLET_CHUNK
-        if chunk != self._chunk:
+        if chunk != self._chunk:  # a tuple of ints hashes the same in every process (no salt)
             draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
                                    (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
             self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
