@@ -168,15 +168,18 @@ class Batch:
         base = self.members.view(-1, *([1] * (table.dim() - 1))) * inner + lead
         return table.reshape(-1).take(base + self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1))
 
-    def select(self, ix: torch.Tensor, state: Any = None, rows: list[int] | None = None) -> "Batch":
+    def select(self, ix: torch.Tensor, state: Any = None, rows: list[int] | None = None,
+               consts: MemberConsts | None = None) -> "Batch":
         """The same batch restricted to the members at positions ``ix`` of this batch, with a method's ``state``.
 
-        ``rows``: ix as a Python list, when the caller has it (saves a device sync)."""
+        ``rows``: ix as a Python list, and ``consts``: consts.select(ix), when the caller has them (a run
+        keeps both per method group: they do not change between steps)."""
         pick = (lambda t: t.index_select(0, ix))
         taps = None if self.taps_fm is None else {k: pick(v) for k, v in self.taps_fm.items()}
         rows = ix.tolist() if rows is None else rows
         return Batch(idx=pick(self.idx), members=pick(self.members), x_fm=pick(self.x_fm),
-                     logits_fm=pick(self.logits_fm), taps_fm=taps, tables=self.tables, consts=self.consts.select(ix),
+                     logits_fm=pick(self.logits_fm), taps_fm=taps, tables=self.tables,
+                     consts=self.consts.select(ix) if consts is None else consts,
                      options=[self.options[i] for i in rows], step=self.step, peers=self.peers,
                      member_seeds=[self.member_seeds[i] for i in rows], state=state, option_table=self.option_table)
 

@@ -197,6 +197,7 @@ class PopulationRun:
         dev = self.device
         self._groups = [(name, torch.tensor(ix, device=dev)) for name, ix in groups.items()]
         self._group_rows = list(groups.values())  # the same positions as Python lists
+        self._group_consts = [self.consts.select(ix) for _, ix in self._groups]  # each group's MemberConsts
         self._all = torch.arange(len(self.members), device=dev)
         order = torch.cat([ix for _, ix in self._groups])
         self._inverse = torch.empty_like(order)
@@ -269,8 +270,8 @@ class PopulationRun:
             name = self._groups[0][0]
             b.state = self._states[name]
             return [fn(lookup(name), b)]
-        return [fn(lookup(name), b.select(ix, self._states[name], rows))
-                for (name, ix), rows in zip(self._groups, self._group_rows)]
+        return [fn(lookup(name), b.select(ix, self._states[name], rows, consts))
+                for (name, ix), rows, consts in zip(self._groups, self._group_rows, self._group_consts)]
 
     def _ungroup(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Per-group results (K', ...) back in member order (K, ...)."""
