@@ -272,17 +272,25 @@ class Population(nn.Module):
                 h = act(h)
         return h, (inputs, weights)
 
+    @staticmethod
+    def cached_taps(cache: tuple) -> dict[str, torch.Tensor]:
+        """The hidden activations {"h1": (K, H1, B), ...} a forward_cache pass kept (no copy)."""
+        inputs = cache[0]
+        return {f"h{i}": inputs[i] for i in range(1, len(inputs))}
+
     @torch.no_grad()
-    def backward_fm(self, cache: tuple, grad: torch.Tensor) -> None:
+    def backward_fm(self, cache: tuple, grad: torch.Tensor, taps: dict[str, torch.Tensor] | None = None) -> None:
         """Backpropagate d loss / d logits (K, C, B) by hand and WRITE (not add) the parameter gradients.
 
-        ``cache`` comes from forward_cache. Each gradient is written into the parameter's .grad
-        (allocated if missing; a caller may make them views into one buffer). Equals autograd on
-        forward_fm (tested) in about half the tensor operations.
+        ``cache`` comes from forward_cache. ``taps`` (optional) adds d loss / d h_l (K, H_l, B) for
+        hidden layers named as in cached_taps: taps are post-activation outputs, so each joins the
+        gradient arriving from above before the activation's derivative. Each gradient is written
+        into the parameter's .grad (allocated if missing; a caller may make them views into one
+        buffer). Equals autograd on forward_fm (tested) in about half the tensor operations.
         """
         self._check_manual()
         inputs, weights = cache
-        act_grad, g = ACTIVATION_GRADS[self.activation], grad
+        act_grad, g, taps = ACTIVATION_GRADS[self.activation], grad, taps or {}
         for i in range(len(weights) - 1, -1, -1):
             w, b = self.weight[i], self.bias[i]
             for p in (w, b):
@@ -291,7 +299,9 @@ class Population(nn.Module):
             _write(w.grad, torch.bmm, g, inputs[i].transpose(1, 2))  # (K, out, in)
             torch.sum(g, -1, keepdim=True, out=b.grad)  # (K, out, 1)
             if i > 0:
-                g = act_grad(torch.bmm(weights[i].transpose(1, 2), g), inputs[i])  # (K, in, B), through the activation
+                up = torch.bmm(weights[i].transpose(1, 2), g)  # (K, in, B): d loss / d h_i from the layer above
+                tap = taps.get(f"h{i}")
+                g = act_grad(up if tap is None else up.add_(tap), inputs[i])  # through the activation
 
     def forward_taps(self, x: torch.Tensor, generator: torch.Generator | None = None
                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -81,8 +81,10 @@ def _note_value(method, run, b, teacher, small):
     if method == "fitnet":
         reg = run.method_state("fitnet").regressor
         return fn(z, y, last_tap(b.taps), last_tap(b.teacher_taps), reg.weight, reg.bias)
-    if method in ("attention", "rkd", "similarity"):
+    if method in ("attention", "similarity"):
         return fn(z, y, last_tap(b.taps), last_tap(b.teacher_taps))
+    if method == "rkd":  # the angle term on the step's sampled triplets (each member's own)
+        return fn(z, y, last_tap(b.taps), last_tap(b.teacher_taps), triplets=b.state.at(b.step))
     if method == "multi_teacher":
         vs = [m(b.x[k]) for m in (teacher, small) for k in range(len(z))]
         v = torch.stack(vs).view(2, len(z), *z.shape[1:])  # (M, K', B, C)
@@ -133,7 +135,7 @@ def test_mutual_loss_matches_a_hand_written_oracle(setup):
     ds, teacher, small = setup
     members = [MemberConfig("mutual", T=2.0, seed=s) for s in (0, 1, 2)]
     run = PopulationRun(ds, None, (8,), members, record_every=10)
-    b = run.preview()
+    b = run.preview("mutual")
     got = METHODS["mutual"].loss(b)
     with torch.no_grad():
         models = [run.population.member(k) for k in range(3)]

@@ -6,13 +6,16 @@ scalar for unbatched input.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
-from kdviz.paradigms.taps import layer_objective, on_last_layers
-from kdviz.train.protocol import register_method
+from kdviz.paradigms.similarity import unit_rows_grad
+from kdviz.paradigms.taps import last_tap, layer_objective, on_last_layers, on_last_layers_grad
+from kdviz.train.protocol import Batch, register_method
 
 WEIGHT = 10.0  # default weight of the attention term
 TRANSFERS = ("Where the network puts its activation energy: the normalised squared activations of the last "
@@ -55,10 +58,55 @@ def attention_loss(h_s, h_t) -> torch.Tensor:
     return batch_mean((diff * diff).sum(-1))
 
 
+@functools.lru_cache(maxsize=16)
+def pool_matrix(width: int, pooled: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """The linear map of attention_map's pooling, (H, W): e @ P = adaptive average pooling of e (..., H) to W.
+
+    Made once per shape, device and dtype (cached; do not modify)."""
+    eye = torch.eye(width, device=device, dtype=dtype).unsqueeze(1)  # (H, 1, H): one unit per row
+    return F.adaptive_avg_pool1d(eye, pooled).squeeze(1)  # (H, W)
+
+
+class TeacherMaps:
+    """Per-run state of attention members: the teacher's attention maps on every training point (N, W), pooled
+    to W = min(Hs, Ht), made once (the teacher is fixed)."""
+
+    def __init__(self, run, members: torch.Tensor):
+        h_t = last_tap(run.teacher.train_taps)  # (N, Ht)
+        self.maps = attention_map(h_t, min(run.hidden[-1], h_t.shape[-1]))  # (N, W)
+
+    def of(self, b: Batch) -> torch.Tensor:
+        """The teacher's maps on each member's batch (K', B, W)."""
+        return self.maps.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+
+
+def attention_term_grad(h_s: torch.Tensor, a_t: torch.Tensor, batch=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """attention_loss (K',) and its gradient d/dh_s (K', B, Hs) in closed form, from the teacher's maps a_t (K', B, W)
+    (attention_map(h_t, W), W = min(Hs, Ht)).
+
+    e = pool(h^2) = h^2 P, a = e / ||e||: d/da = 2 (a_s - a_t) / B, back through the normalisation
+    (unit_rows_grad), the pooling (P^T) and the square (2 h).
+    """
+    s = h_s
+    w = a_t.shape[-1]
+    pool = pool_matrix(s.shape[-1], w, s.device, s.dtype) if s.shape[-1] != w else None
+    e = s * s if pool is None else (s * s) @ pool  # (K', B, W)
+    norm = torch.linalg.vector_norm(e, dim=-1, keepdim=True)
+    a = e / norm.clamp_min(1e-12)
+    diff = a - a_t
+    b = s.shape[-2]
+    term = (diff * diff).sum(-1).mean(-1)  # (K',)
+    g = unit_rows_grad(diff.mul_(2.0 / b), a, norm)  # (K', B, W) d/de
+    if pool is not None:
+        g = g @ pool.transpose(0, 1)  # (K', B, Hs)
+    return term, g.mul_(s).mul_(2.0)
+
+
 attention_objective = layer_objective(attention_loss, WEIGHT)
 
 
-attention_method = register_method("attention", teacher=True, unlabelled=False, taps=True)(
+attention_method = register_method("attention", teacher=True, unlabelled=False, taps=True, setup=TeacherMaps,
+                                   grad=on_last_layers_grad(attention_term_grad, WEIGHT, lambda b: b.state.of(b)))(
     on_last_layers(attention_objective, WEIGHT))
 
 

@@ -12,7 +12,7 @@ import torch
 
 from kdviz.paradigms.multi_teacher import combine_teachers
 from kdviz.paradigms.note import Note
-from kdviz.paradigms.targets import objective_on_table, soft_target_objective, targets_table
+from kdviz.paradigms.targets import grad_on_table, objective_on_table, soft_target_objective, targets_table
 from kdviz.train.protocol import Batch, register_method
 TRANSFERS = "The model's own earlier self: generation k learns from generation k - 1 of the same architecture."
 FORMULA = (r"\mathcal{L}^{(k)} = \alpha\,\mathrm{CE}(p^{(k)}, y) + (1-\alpha)\,T^2\,"
@@ -50,7 +50,7 @@ def _previous(run, members: torch.Tensor) -> torch.Tensor:
     return targets_table(run, members, lambda i: born_again_targets([run.targets[i]], run.members[i].T).t())
 
 
-@register_method("born_again", teacher=False, unlabelled=True, setup=_previous)
+@register_method("born_again", teacher=False, unlabelled=True, setup=_previous, grad=grad_on_table)
 def born_again_method(b: Batch) -> torch.Tensor:
     """soft_target_objective toward the previous generation's softened outputs (tabulated once per run)."""
     return objective_on_table(b)

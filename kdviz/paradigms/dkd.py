@@ -8,13 +8,15 @@ parts come from kdviz.softening.dkd_from_log, the one place the split is compute
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, labels_for, logits_pair, member_param, right
 from kdviz.softening import check_temperature, dkd_from_log
-from kdviz.train.protocol import Batch, labelled_ce, register_method
+from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
 
 ALPHA, BETA = 1.0, 8.0  # the paper's TCKD and NCKD weights
 TRANSFERS = ("The teacher's distribution split in two: its confidence on the target class (TCKD) and its "
@@ -45,7 +47,36 @@ def dkd_objective(z, v, labels, T=4.0, alpha=ALPHA, beta=BETA, mask=None) -> tor
     return labelled_ce(z, labels, mask) + dkd_loss(z, v, labels, T, alpha, beta)
 
 
-@register_method("dkd", teacher=True, unlabelled=False)
+def dkd_grad(b: Batch) -> Grad:
+    """dkd_method's value and its gradient d/dz in closed form, on the class-major layout (K', C, B).
+
+    With p = softmax(z/T), q = softmax(v/T), t the label, p^ / q^ the non-target distributions
+    (zero at t) and B the batch: d TCKD / d(z/T) = (p_t - q_t)(onehot_t - p^) and
+    d NCKD / d(z/T) = p^ - q^, so the term adds (T / B)[alpha (p_t - q_t)(onehot_t - p^) + beta (p^ - q^)]
+    to the cross-entropy's (p - onehot(y)) / n. No division by 1 - p_t (finite for confident students).
+    """
+    T = b.T  # (K', 1, 1)
+    lp, lq = F.log_softmax(b.logits_fm / T, 1), b.teacher_log_probs_fm  # (K', C, B)
+    y = b.labels.unsqueeze(1)  # (K', 1, B)
+    hot = torch.zeros_like(lp).scatter_(1, y, 1.0)  # (K', C, B) one-hot of the label
+    target = hot.bool()
+    lp_t, lq_t = lp.gather(1, y), lq.gather(1, y)  # (K', 1, B)
+    lp_rest = torch.logsumexp(lp.masked_fill(target, -math.inf), 1, keepdim=True)  # log(1 - p_t)
+    lq_rest = torch.logsumexp(lq.masked_fill(target, -math.inf), 1, keepdim=True)
+    tckd = (lq_t.exp() * (lq_t - lp_t) + lq_rest.exp() * (lq_rest - lp_rest)).mean((1, 2))  # (K',)
+    lqh, lph = lq - lq_rest, lp - lp_rest  # log q^, log p^ (K', C, B)
+    qh, ph = lqh.exp().masked_fill_(target, 0.0), lph.exp().masked_fill_(target, 0.0)
+    nckd = (qh * (lqh - lph)).sum(1).mean(-1)  # (K',)
+    alpha, beta = b.option("dkd_alpha", ALPHA), b.option("beta", BETA)  # (K',)
+    hard, g, _ = hard_grad(b)
+    dt = lp_t.exp() - lq_t.exp()  # (K', 1, B) p_t - q_t
+    a3, b3 = alpha.view(-1, 1, 1), beta.view(-1, 1, 1)
+    term = (ph - qh).mul_(b3).add_((hot - ph).mul_(dt * a3))  # (K', C, B) d/d(z/T) of alpha TCKD + beta NCKD
+    g.add_(term.mul_(T / lp.shape[-1]))
+    return Grad(hard + T.view(-1) ** 2 * (alpha * tckd + beta * nckd), g)
+
+
+@register_method("dkd", teacher=True, unlabelled=False, grad=dkd_grad)
 def dkd_method(b: Batch) -> torch.Tensor:
     """dkd_objective on the batch, with options "dkd_alpha" (TCKD weight) and "beta" (NCKD weight)."""
     return dkd_objective(b.logits, b.teacher_logits, b.labels, b.T.view(-1), b.option("dkd_alpha", ALPHA),

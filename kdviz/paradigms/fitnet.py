@@ -15,8 +15,8 @@ import torch.nn as nn
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
-from kdviz.paradigms.taps import last_tap
-from kdviz.train.protocol import Batch, labelled_ce, register_method
+from kdviz.paradigms.taps import last_name, last_tap, last_teacher_tap
+from kdviz.train.protocol import Batch, Grad, adam_update, flatten_parameters, hard_grad, labelled_ce, register_method
 TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
              "must reproduce the teacher's last hidden layer.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y)"
@@ -102,23 +102,53 @@ def fitnet_objective(z, labels, h_s, h_t, weight_matrix, bias, weight=WEIGHT, ma
 
 
 class Regressors:
-    """The FitNets regressors of a run's fitnet members (one per member, seeded by its seed) and their Adam."""
+    """The FitNets regressors of a run's fitnet members (one per member, seeded by its seed) and their Adam.
+
+    Weights and gradients are views into one (K', P) buffer each, stepped by protocol.adam_update at
+    each member's learning rate (the engine's own update, a handful of tensor ops). The gradients
+    arrive from autograd (accumulated) or from fitnet_grad (written); step() clears them.
+    """
 
     def __init__(self, run, members: torch.Tensor):
         hs = run.hidden[-1]
         ht = last_tap(run.teacher.train_taps).shape[-1]
-        seeds = [run.members[i].seed for i in members.tolist()]
-        self.regressor = HintRegressor(hs, ht, seeds, device=run.device)  # weight (K', Hs, Ht)
-        self.optimizer = torch.optim.Adam(self.regressor.parameters(), lr=run.members[int(members[0])].lr,
-                                          foreach=True)
+        rows = members.tolist()
+        self.regressor = HintRegressor(hs, ht, [run.members[i].seed for i in rows], device=run.device)  # (K', Hs, Ht)
+        self._flat, self._grad = flatten_parameters(list(self.regressor.parameters()), len(rows))  # (K', P)
+        self._m, self._v = torch.zeros_like(self._flat), torch.zeros_like(self._flat)
+        self._lr = torch.tensor([[run.members[i].lr] for i in rows], dtype=self._flat.dtype, device=run.device)
+        self._t = 0
 
     def step(self, run, members: torch.Tensor) -> None:
-        """Step the regressors with the gradients the population's backward pass left on them."""
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=False)
+        """Step the regressors with the gradients the population's backward pass left on them, then clear those."""
+        self._t += 1
+        adam_update(self._flat, self._grad, self._m, self._v, self._t, self._lr)
+        self._grad.zero_()
 
 
-@register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors,
+def fitnet_grad(b: Batch) -> Grad:
+    """fitnet_method's value and gradients in closed form; the regressor's are left on its .grad for after_step.
+
+    With r = h W + c (K', B, Ht), the hint w mean((r - t)^2) has d/dr = G = 2 w (r - t) / (B Ht), so
+    d/dh = G W^T, d/dW = h^T G, d/dc = sum_b G (the regressor's Adam steps them in after_step).
+    """
+    reg = b.state.regressor
+    name = last_name(b.taps_fm)
+    h_fm = b.taps_fm[name]  # (K', Hs, B)
+    t = last_teacher_tap(b)  # (K', B, Ht)
+    r = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight)  # (K', B, Ht)
+    diff = r.sub_(t)
+    w = b.option("weight", WEIGHT)  # (K',)
+    n, ht = diff.shape[1], diff.shape[2]
+    hint = (diff * diff).mean((1, 2))  # (K',)
+    g_r = diff.mul_(w.view(-1, 1, 1) * (2.0 / (n * ht)))  # (K', B, Ht)
+    reg.weight.grad.copy_(torch.bmm(h_fm, g_r))  # (K', Hs, Ht), into the regressors' (strided) gradient buffer
+    reg.bias.grad.copy_(g_r.sum(1, keepdim=True))  # (K', 1, Ht)
+    hard, g, _ = hard_grad(b)
+    return Grad(hard + w * hint, g, {name: torch.bmm(reg.weight, g_r.transpose(1, 2))})  # tap grad (K', Hs, B)
+
+
+@register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors, grad=fitnet_grad,
                  after_step=lambda state, run, members: state.step(run, members))
 def fitnet_method(b: Batch) -> torch.Tensor:
     """fitnet_objective between the regressed last student layer and the teacher's last layer (option "weight")."""

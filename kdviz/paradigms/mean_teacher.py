@@ -18,7 +18,7 @@ from kdviz.models import Population
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, logits_pair
 from kdviz.softening import kl_from_log
-from kdviz.train.protocol import Batch, labelled_ce, register_method
+from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
 
 DECAY, RAMPUP, WEIGHT = 0.99, 200, 1.0  # defaults: EMA decay, consistency ramp-up steps, consistency weight
 TRANSFERS = ("A smoothed version of the student itself: the exponential moving average of its weights, "
@@ -140,23 +140,51 @@ class Teachers:
                 p.data = p.data.index_select(0, keep).clone()
         pop.requires_grad_(False)
         self.teachers = pop  # member i is the EMA teacher of the method's i-th member
+        self.decay = torch.tensor([float(run.members[i].options.get("decay", DECAY)) for i in members.tolist()],
+                                  device=run.device)  # (K',) each member's option "decay"
 
+    @torch.no_grad()
     def update(self, run, members: torch.Tensor) -> None:
-        """theta' <- d theta' + (1 - d) theta with each member's d = ema_decay(step, options["decay"])."""
-        decays = torch.tensor([ema_decay(run.t - 1, float(run.members[i].options.get("decay", DECAY)))
-                               for i in members.tolist()], device=run.device)
-        ema_update(list(self.teachers.parameters()),
-                   [p.detach().index_select(0, members) for p in run.population.parameters()], decays)
+        """theta' <- d theta' + (1 - d) theta with each member's d = ema_decay(step, options["decay"]).
+
+        ema_decay's min(1 - 1/(step + 1), decay) as one tensor op, then ema_update's per-member lerp,
+        without a device sync (the decays are valid by construction)."""
+        weight = (1 - self.decay.clamp_max(1.0 - 1.0 / run.t)).view(-1, 1, 1)  # (K', 1, 1), step = run.t - 1
+        for t, s in zip(self.teachers.parameters(), run.population.parameters()):
+            t.lerp_(s.detach().index_select(0, members), weight)
 
 
-@register_method("ema", teacher=False, unlabelled=True, setup=Teachers,
+def _weight(b: Batch) -> torch.Tensor:
+    """Each member's consistency weight at this step, w r(t): (K',)."""
+    return b.option("weight", WEIGHT) * sigmoid_rampup(b.step, int(b.options[0].get("rampup", RAMPUP)))
+
+
+def mean_teacher_grad(b: Batch) -> Grad:
+    """mean_teacher_method's value and gradient in closed form, class-major (K', C, B).
+
+    With p = softmax(z), q the EMA teacher's (fixed) and the MSE (1/C) ||p - q||^2 per sample:
+    d/dz_c = (2 / C) p_c [(p_c - q_c) - sum_i p_i (p_i - q_i)], times w r(t) / B, added to the
+    cross-entropy's (p - onehot(y)) / n.
+    """
+    z_t = b.state.teachers.forward_fm(b.x_fm)[0]  # (K', C, B) the EMA teachers on their students' batches
+    p, q = F.softmax(b.logits_fm, 1), F.softmax(z_t, 1)
+    c, n = p.shape[1], p.shape[-1]
+    diff = p - q
+    mse = (diff * diff).mean(1).mean(-1)  # (K',)
+    w = _weight(b)
+    hard, g, _ = hard_grad(b)
+    term = (diff - (p * diff).sum(1, keepdim=True)).mul_(p)  # (K', C, B)
+    g.add_(term.mul_(w.view(-1, 1, 1) * (2.0 / (c * n))))
+    return Grad(hard + w * mse, g)
+
+
+@register_method("ema", teacher=False, unlabelled=True, setup=Teachers, grad=mean_teacher_grad,
                  after_step=lambda state, run, members: state.update(run, members))
 def mean_teacher_method(b: Batch) -> torch.Tensor:
     """mean_teacher_objective against each member's EMA teacher on its batch (options "weight", "decay", "rampup")."""
     with torch.no_grad():
         z_t = b.state.teachers(b.x)  # (K', B, C) the EMA teachers on their students' batches
-    ramp = sigmoid_rampup(b.step, int(b.options[0].get("rampup", RAMPUP)))
-    return mean_teacher_objective(b.logits, b.labels, z_t, b.option("weight", WEIGHT) * ramp, b.mask)
+    return mean_teacher_objective(b.logits, b.labels, z_t, _weight(b), b.mask)
 
 
 NOTE = Note("ema", "Mean teacher (EMA)", "#2c3e50", "self", TRANSFERS, FORMULA, mean_teacher_objective,

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import member_param
-from kdviz.paradigms.targets import objective_on_table, soft_target_objective, targets_table
+from kdviz.paradigms.targets import grad_on_table, objective_on_table, soft_target_objective, targets_table
 from kdviz.train.protocol import Batch, register_method
 from kdviz.softening import as_logits, check_temperature
 
@@ -102,7 +102,7 @@ def _combined(run, members: torch.Tensor) -> torch.Tensor:
     return targets_table(run, members, make)
 
 
-@register_method("multi_teacher", teacher=False, unlabelled=True, setup=_combined)
+@register_method("multi_teacher", teacher=False, unlabelled=True, setup=_combined, grad=grad_on_table)
 def multi_teacher_method(b: Batch) -> torch.Tensor:
     """soft_target_objective toward the teachers combined by options["rule"] (tabulated once per run)."""
     return objective_on_table(b)

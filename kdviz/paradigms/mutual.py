@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import check_logits, member_param
 from kdviz.softening import check_temperature, kl_from_log
-from kdviz.train.protocol import Batch, labelled_ce, register_method
+from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
 
 WEIGHT = 1.0  # default weight of the mimicry term
 TRANSFERS = ("No fixed teacher: a cohort of students trained together, each matching its peers' current "
@@ -55,15 +55,45 @@ def mutual_loss(z, peer_logits, labels, peers, T=1.0, weight=WEIGHT, mask=None) 
     return labelled_ce(z, labels, mask) + w * t2 * mimic
 
 
-@register_method("mutual", teacher=False, unlabelled=False)
+def cohorts(run, members: torch.Tensor) -> torch.Tensor:
+    """The mutual members' peer matrix (K', K') bool, made once per run (ValueError if a member has no peer)."""
+    return cohort_peers([run.members[i].options.get("cohort", 0) for i in members.tolist()], run.device)
+
+
+def peer_logits_fm(b: Batch) -> torch.Tensor:
+    """Every member of the batch run on every member's batch, without grad: (K'_j, C, K'_k, B), class-major."""
+    k, d, n = b.x_fm.shape
+    x = b.x_fm.transpose(0, 1).reshape(d, k * n)  # (D, K' B): every member's batch side by side
+    z_all = b.peers.forward_fm(x.expand(b.peers.n_members, -1, -1))[0]  # (K, C, K' B) every member of the run
+    return z_all.index_select(0, b.members).view(k, -1, k, n)
+
+
+def mutual_grad(b: Batch) -> Grad:
+    """mutual_method's value and gradient in closed form: each peer is a fixed target, so
+    d/dz_k = (p_k - onehot(y)) / n + w T (p_k^T - rbar_k) / B, rbar_k the mean of member k's peers' p_j^T."""
+    T = b.T  # (K', 1, 1)
+    peers = b.state.to(b.logits_fm.dtype)  # (K'_j, K'_k) 1.0 for peers
+    n_peers = peers.sum(0)  # (K'_k,)
+    logq = F.log_softmax(peer_logits_fm(b) / T.view(1, 1, -1, 1), 1)  # (J, C, K, B): peer j at member k's T
+    logp = F.log_softmax(b.logits_fm / T, 1)  # (K, C, B)
+    q = logq.exp()
+    kl = (q * (logq - logp.transpose(0, 1).unsqueeze(0))).sum(1).mean(-1)  # (J, K) KL(p_j^T || p_k^T), batch mean
+    mimic = (kl * peers).sum(0) / n_peers  # (K,)
+    rbar = torch.einsum("jckb,jk->kcb", q, peers / n_peers)  # (K, C, B) mean of the peers' targets
+    w = b.option("weight", WEIGHT)  # (K,)
+    hard, g, _ = hard_grad(b)
+    g.add_((logp.exp() - rbar).mul_(w.view(-1, 1, 1) * T / logp.shape[-1]))
+    return Grad(hard + w * T.view(-1) ** 2 * mimic, g)
+
+
+@register_method("mutual", teacher=False, unlabelled=False, setup=cohorts, grad=mutual_grad)
 def mutual_method(b: Batch) -> torch.Tensor:
     """mutual_loss within each cohort, every peer run on each member's own batch (options "cohort", "weight")."""
     k = len(b.options)
-    peers = cohort_peers([o.get("cohort", 0) for o in b.options], b.logits_fm.device)  # (K', K')
     with torch.no_grad():
         z_all = b.peers(b.x.reshape(-1, b.x.shape[-1]))  # (K, K' B, C): every member on every batch
         z_peer = z_all.index_select(0, b.members).view(k, k, -1, z_all.shape[-1])  # (K'_j, K'_k, B, C)
-    return mutual_loss(b.logits, z_peer, b.labels, peers, b.T.view(-1), b.option("weight", WEIGHT), b.mask)
+    return mutual_loss(b.logits, z_peer, b.labels, b.state, b.T.view(-1), b.option("weight", WEIGHT), b.mask)
 
 
 NOTE = Note("mutual", "Mutual learning", "#c0392b", "peers", TRANSFERS, FORMULA, mutual_loss,

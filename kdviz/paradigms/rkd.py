@@ -4,25 +4,39 @@ It compares how samples of a batch relate to each other, so student and teacher 
 have different widths. Embeddings are (B, D) or (K, B, D); a teacher without the K dimension
 broadcasts (its relations are computed once). Losses are batch means per member: (K,) or scalar.
 Huber is smooth L1 with threshold 1 (F.smooth_l1_loss, beta=1). Cost: distances O(K B^2) from a
-Gram matrix; angles O(K B^2 D + K B^3).
+Gram matrix; exact angles O(K B^2 D + K B^3).
+
+The engine trains the angle term on S random triplets per member and step (ANGLE_TRIPLETS, option
+"triplets"; 0 = every triplet): the triplets are drawn uniformly, with replacement, from the
+B (B - 1) (B - 2) ordered triplets of distinct samples, so the subset mean of Huber(cos_s - cos_t)
+is an unbiased estimator of the exact angle loss, and its gradient of the exact gradient. Each
+sampled cosine comes from the batch's squared distances by the law of cosines, so with the exact
+distance term the step costs O(K B^2 D + K S) instead of O(K B^3), and both terms' gradients meet
+at the squared distances (one product with the embedding back). Each member draws its triplets
+from its own seed (Triplets), so a member trains the same in any population.
 """
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair, member_param
-from kdviz.paradigms.taps import layer_objective, on_last_layers
-from kdviz.train.protocol import register_method
+from kdviz.paradigms.taps import last_tap, on_last_layers_grad
+from kdviz.train.protocol import Batch, labelled_ce, register_method
 
 WEIGHT = 1.0  # default weight of the RKD term (its distance and angle parts carry 25 and 50)
+W_DISTANCE, W_ANGLE = 25.0, 50.0  # Park et al.'s weights of the two parts
+ANGLE_TRIPLETS = 256  # triplets per member and step of the angle term in the engine (0: all B (B-1) (B-2))
+TRIPLET_CHUNK = 16  # steps of triplets drawn at once per member
 EPS = 1e-12  # floor of squared distances (as in Park et al.'s code): duplicate points keep finite gradients
 TRANSFERS = ("The geometry of the batch: relative distances between samples and angles between triplets, "
              "whatever the scale, rotation or offset of the embedding.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y) + w\Big(25\,\overline{\ell_\delta\!\left(\frac{\|s_i - s_j\|}{\mu_s}"
            r" - \frac{\|t_i - t_j\|}{\mu_t}\right)} + 50\,\overline{\ell_\delta\!\left(\cos\angle s_i s_j s_k"
-           r" - \cos\angle t_i t_j t_k\right)}\Big)")  # as trained
+           r" - \cos\angle t_i t_j t_k\right)}^{\,S}\Big)")  # as trained: the angle mean over S random triplets
 
 
 def _off_diagonal(b: int, device) -> torch.Tensor:
@@ -30,22 +44,33 @@ def _off_diagonal(b: int, device) -> torch.Tensor:
     return ~torch.eye(b, dtype=torch.bool, device=device)
 
 
+@functools.lru_cache(maxsize=16)
+def _off_diagonal_float(b: int, device, dtype) -> torch.Tensor:
+    """(B, B) 1.0 where i != j, 0.0 on the diagonal; made once per size, device and dtype (do not modify)."""
+    return _off_diagonal(b, device).to(dtype)
+
+
 def _safe_sqrt(sq: torch.Tensor, off: torch.Tensor) -> torch.Tensor:
     """sqrt of squared distances (..., B, B) floored at EPS off the diagonal, exactly 1 on it (finite gradients)."""
     return torch.where(off, sq.clamp_min(EPS), torch.ones((), dtype=sq.dtype, device=sq.device)).sqrt()
 
 
-def pairwise_distances(e: torch.Tensor) -> torch.Tensor:
-    """d[i, j] = ||e_i - e_j||: (..., B, D) -> (..., B, B), exactly 0 on the diagonal, never-NaN gradients.
+def squared_distances(e: torch.Tensor) -> torch.Tensor:
+    """sq[i, j] = ||e_i - e_j||^2 from the Gram matrix of the centred embedding: (..., B, D) -> (..., B, B).
 
-    From the Gram matrix of the centred embedding, ||c_i||^2 + ||c_j||^2 - 2 <c_i, c_j>: O(B^2) memory
-    instead of the O(B^2 D) of explicit differences.
+    ||c_i||^2 + ||c_j||^2 - 2 <c_i, c_j>: O(B^2) memory instead of the O(B^2 D) of explicit differences;
+    centring keeps the cancellation small. Not floored (rounding may leave tiny negatives).
     """
-    c = e - e.mean(-2, keepdim=True)  # (K, B, D); centring keeps the cancellation small
+    c = e - e.mean(-2, keepdim=True)  # (K, B, D)
     g = c @ c.transpose(-1, -2)  # (K, B, B)
     n = torch.diagonal(g, dim1=-2, dim2=-1)  # (K, B) squared norms
+    return n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g
+
+
+def pairwise_distances(e: torch.Tensor) -> torch.Tensor:
+    """d[i, j] = ||e_i - e_j||: (..., B, D) -> (..., B, B), exactly 0 on the diagonal, never-NaN gradients."""
     off = _off_diagonal(e.shape[-2], e.device)
-    d = _safe_sqrt(n.unsqueeze(-1) + n.unsqueeze(-2) - 2 * g, off)
+    d = _safe_sqrt(squared_distances(e), off)
     return torch.where(off, d, torch.zeros((), dtype=d.dtype, device=d.device))
 
 
@@ -84,15 +109,46 @@ def rkd_distance_loss(e_s, e_t) -> torch.Tensor:
     return h.sum((-2, -1)) / (b * (b - 1))
 
 
-def rkd_angle_loss(e_s, e_t) -> torch.Tensor:
+def triplet_entries(triplets: torch.Tensor, batch: int) -> torch.Tensor:
+    """Positions in the flattened (K, B, B) squared distances of the pairs (j, i), (j, k), (i, k) of triplets
+    (K, S, 3) = (i, j, k): (3, K S) int64."""
+    k = triplets.shape[0]
+    offset = torch.arange(0, k * batch * batch, batch * batch, device=triplets.device).view(k, 1)
+    i, j, kk = triplets.unbind(-1)  # (K, S) each
+    return torch.stack([j * batch + i, j * batch + kk, i * batch + kk]).add_(offset).view(3, -1)
+
+
+def triplet_cosines(sq: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """cos of the angle at e_j of triplets (i, j, k) from the squared distances sq (K, B, B), by the law of cosines:
+    cos = (a + b - c) / (2 sqrt(a b)) with a = |e_i - e_j|^2, b = |e_k - e_j|^2 (each floored at EPS under the
+    root, as the directions of rkd_angles are), c = |e_i - e_k|^2; entries from triplet_entries (3, K S).
+    Returns cos (K, S) and a, b, r = sqrt(a b) (floored, (K, S)) for the gradient."""
+    k = sq.shape[0]
+    flat = sq.reshape(-1)
+    a, b, c = (flat.take(e).view(k, -1) for e in entries)
+    r = (a.clamp_min(EPS) * b.clamp_min(EPS)).sqrt()
+    return (a + b - c) / (2 * r), a, b, r
+
+
+def rkd_angle_loss(e_s, e_t, triplets: torch.Tensor | None = None) -> torch.Tensor:
     """RKD angle loss: L_A = mean over distinct triplets (i, j, k) of Huber(psi_A^s - psi_A^t).
 
     psi_A(i, j, k) = <(e_i - e_j)/||e_i - e_j||, (e_k - e_j)/||e_k - e_j||>, the cosine of the
     angle at e_j; invariant to scaling, rotating and shifting either embedding. Averaged over the
-    B (B - 1) (B - 2) ordered triplets of distinct samples, so B >= 3. Returns (K,) or a scalar.
+    B (B - 1) (B - 2) ordered triplets of distinct samples, so B >= 3. With ``triplets`` (K, S, 3)
+    or (S, 3) of distinct (i, j, k), the mean over those S instead: drawn uniformly (draw_triplets),
+    an unbiased estimate of the exact loss in O(K S D). Returns (K,) or a scalar.
     """
     s, t = feature_pair(e_s, e_t, min_batch=3, names=("student embedding", "teacher embedding"))
     b = s.shape[-2]
+    if triplets is not None:
+        s3 = s if s.dim() == 3 else s.unsqueeze(0)  # (K, B, Ds)
+        t3 = (t if t.dim() == 3 else t.unsqueeze(0)).expand(s3.shape[0], -1, -1)
+        tri = (triplets if triplets.dim() == 3 else triplets.unsqueeze(0)).to(s.device).expand(s3.shape[0], -1, -1)
+        entries = triplet_entries(tri, b)
+        cos_s, cos_t = (triplet_cosines(squared_distances(x), entries)[0] for x in (s3, t3))
+        h = F.smooth_l1_loss(cos_s, cos_t, reduction="none", beta=1.0)
+        return h.mean(-1) if s.dim() == 3 else h.mean(-1)[0]  # (K,) or ()
     a_s = rkd_angles(s)  # (K, B, B, B)
     h = F.smooth_l1_loss(a_s, rkd_angles(t).expand_as(a_s), reduction="none", beta=1.0)
     # degenerate triplets add nothing: a zero vector gives cos 0 (i = j or k = j) and i = k gives cos 1,
@@ -100,25 +156,186 @@ def rkd_angle_loss(e_s, e_t) -> torch.Tensor:
     return h.sum((-3, -2, -1)) / (b * (b - 1) * (b - 2))
 
 
-def rkd_loss(e_s, e_t, w_distance=25.0, w_angle=50.0) -> torch.Tensor:
+def rkd_loss(e_s, e_t, w_distance=W_DISTANCE, w_angle=W_ANGLE, triplets: torch.Tensor | None = None) -> torch.Tensor:
     """Relational KD: L = w_distance * L_D + w_angle * L_A (Park et al.'s weights 25 and 50).
 
     Weights are numbers or tensors with one value per member; B >= 3 unless w_angle is the number 0.
-    Returns (K,) or a scalar.
+    ``triplets``: the angle term on those triplets only (see rkd_angle_loss). Returns (K,) or a scalar.
     """
     s, t = feature_pair(e_s, e_t, min_batch=2, names=("student embedding", "teacher embedding"))
     lead = s.shape[:-2]
     wd = member_param(w_distance, "distance weight", lead)
     wa = member_param(w_angle, "angle weight", lead)
     loss = wd * rkd_distance_loss(s, t)
-    return loss if isinstance(wa, float) and wa == 0 else loss + wa * rkd_angle_loss(s, t)
+    return loss if isinstance(wa, float) and wa == 0 else loss + wa * rkd_angle_loss(s, t, triplets)
 
 
-rkd_objective = layer_objective(rkd_loss, WEIGHT)
+def rkd_objective(z, labels, h_s, h_t, weight=WEIGHT, mask=None, triplets: torch.Tensor | None = None) -> torch.Tensor:
+    """What the student trains: CE(p, y) + weight * rkd_loss(h_s, h_t), weight 1 by default; ``triplets`` (K, S, 3)
+    the angle term's sampled triplets (None: all). z (K, B, C), labels (K, B), h_s (K, B, Hs), h_t (K, B, Ht)."""
+    return labelled_ce(z, labels, mask) + weight * rkd_loss(h_s, h_t, triplets=triplets)
 
 
-rkd_method = register_method("rkd", teacher=True, unlabelled=False, taps=True)(on_last_layers(rkd_objective, WEIGHT))
+def draw_triplets(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Ordered triplets (i, j, k) of distinct positions in a batch, uniform over all B (B-1) (B-2): (*shape, 3).
+
+    i ~ U{0..B-1}; j ~ U over the B - 1 others; k ~ U over the B - 2 left (each drawn from the
+    smaller range and shifted past the excluded positions), so every distinct triplet has
+    probability 1 / (B (B-1) (B-2)). On the CPU (every device gets the same draws).
+    """
+    i = torch.randint(batch, shape, generator=generator)
+    j = torch.randint(batch - 1, shape, generator=generator)
+    j += j >= i
+    k = torch.randint(batch - 2, shape, generator=generator)
+    lo, hi = torch.minimum(i, j), torch.maximum(i, j)
+    k += k >= lo
+    k += k >= hi
+    return torch.stack([i, j, k], -1)
+
+
+class Triplets:
+    """Per-run state of RKD members: each member's angle triplets for every step, (K', S, 3) on the run's device.
+
+    Member k's triplets at step t come from a generator seeded with (its seed, t // TRIPLET_CHUNK),
+    drawn TRIPLET_CHUNK steps at a time: reproducible, the same for a member in any population,
+    and the same for the autograd and the analytic path. S = option "triplets" (one value for the
+    method's members; 0 = exact: every triplet).
+    """
+
+    def __init__(self, run, members: torch.Tensor):
+        rows = members.tolist()
+        counts = {int(run.members[i].options.get("triplets", ANGLE_TRIPLETS)) for i in rows}
+        if len(counts) != 1 or min(counts) < 0:
+            raise ValueError(f"rkd members of one run need one whole number of triplets >= 0, got {sorted(counts)}")
+        self.count = counts.pop()
+        self.seeds = [run.members[i].seed for i in rows]
+        self.batch, self.device = run.batch_size, run.device
+        self._chunk, self._table, self._entries = None, None, None
+
+    def entries_at(self, step: int) -> torch.Tensor | None:
+        """triplet_entries of at(step): (3, K' S), prepared with the chunk; None when exact."""
+        return None if self.at(step) is None else self._entries[step % TRIPLET_CHUNK]
+
+    def at(self, step: int) -> torch.Tensor | None:
+        """The triplets (K', S, 3) int64 of every member at optimiser step ``step``; None when exact."""
+        if self.count == 0:
+            return None
+        if self.batch < 3:
+            raise ValueError(f"the RKD angle term needs a batch of at least 3 samples, got {self.batch}")
+        chunk = step // TRIPLET_CHUNK
+        if chunk != self._chunk:  # a tuple of ints hashes the same in every process (no salt)
+            draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
+                                   (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
+            self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
+            self._entries = torch.stack([triplet_entries(t, self.batch) for t in self._table])  # (CHUNK, 3, K' S)
+        return self._table[step % TRIPLET_CHUNK]
+
+
+def _huber_grad(diff: torch.Tensor) -> torch.Tensor:
+    """d Huber(x) / dx with threshold 1: clamp(x, -1, 1)."""
+    return diff.clamp(-1.0, 1.0)
+
+
+def _huber_sum(diff: torch.Tensor, dims) -> torch.Tensor:
+    """sum of Huber(diff) (threshold 1) over ``dims``."""
+    return F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).sum(dims)
+
+
+def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_distance_loss (K',) and its gradient with respect to the student's squared distances sq_s (K', B, B).
+
+    psi = d / mu, d = sqrt(sq): d/dpsi = Huber'(psi_s - psi_t) / (B (B-1)) = G; d/dd = G / mu - <G, d> /
+    (mu^2 B (B-1)) off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above its floor.
+    """
+    b = sq_s.shape[-1]
+    pairs = b * (b - 1)
+    off = _off_diagonal_float(b, sq_s.device, sq_s.dtype)
+
+    def psi(sq):
+        d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
+        mu = d.sum((-2, -1), keepdim=True) / pairs  # (K', 1, 1)
+        return d / mu.clamp_min(EPS), d, mu
+
+    p_s, d, mu = psi(sq_s)
+    diff = p_s - psi(sq_t)[0]
+    gp = _huber_grad(diff).div_(pairs)
+    gd = (gp - (gp * d).sum((-2, -1), keepdim=True) / (mu * pairs)).div_(mu).mul_(off)
+    return _huber_sum(diff, (-2, -1)) / pairs, gd.div_(2 * d + (1 - off)).mul_((sq_s > EPS).to(sq_s.dtype))
+
+
+def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss on triplets (K',) and its gradient with respect to sq_s (K', B, B); entries (3, K' S): the
+    triplets' triplet_entries.
+
+    cos = (a + b - c) / (2 r), r = sqrt(a b): d cos/da = 1/(2r) - cos/(2a) (0 for the floor's part below EPS),
+    the same in b, and d cos/dc = -1/(2r); times G = Huber'(cos_s - cos_t) / S, added at each pair.
+    """
+    cos, a, b, r = triplet_cosines(sq_s, entries)
+    diff = cos - triplet_cosines(sq_t, entries)[0]  # (K', S)
+    g = _huber_grad(diff).div_(diff.shape[-1])  # (K', S)
+    half = g / (2 * r)
+    parts = (half - (g * cos / (2 * a.clamp_min(EPS))) * (a > EPS), half - (g * cos / (2 * b.clamp_min(EPS))) * (b > EPS),
+             -half)
+    out = torch.zeros_like(sq_s)
+    flat = out.view(-1)
+    for e, part in zip(entries, parts):
+        flat.index_add_(0, e, part.reshape(-1))
+    return _huber_sum(diff, -1) / diff.shape[-1], out
+
+
+def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """d/de (K, B, D) from d/dsq = m (K, B, B), sq_ij = ||e_i - e_j||^2: 2 (rowsum S) e - 2 S e, S = m + m^T."""
+    sym = m + m.transpose(-1, -2)
+    return 2 * (sym.sum(-1, keepdim=True) * e - sym @ e)
+
+
+def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss over every triplet (K',) and d/ds (K', B, D) in closed form, O(K B^3) (option triplets = 0).
+
+    A = U U^T per anchor j with U[j, i] = (s_i - s_j) / |s_i - s_j|: d/dU = G U + G^T U, G = Huber'(A_s - A_t)
+    / (B (B-1) (B-2)); through the normalisation (I - u u^T) / |v|, then v_ji = s_i - s_j.
+    """
+    b = s.shape[-2]
+    diff = s.unsqueeze(-3) - s.unsqueeze(-2)  # (K', B_j, B_i, D): s_i - s_j
+    norm = _safe_sqrt((diff * diff).sum(-1), _off_diagonal(b, s.device)).unsqueeze(-1)  # (K', B, B, 1)
+    u = diff / norm
+    a = u @ u.transpose(-1, -2)  # (K', B_j, B_i, B_k)
+    da = a - rkd_angles(t)
+    n = b * (b - 1) * (b - 2)
+    term = F.smooth_l1_loss(da, torch.zeros_like(da), reduction="none", beta=1.0).sum((-3, -2, -1)) / n
+    ga = _huber_grad(da).div_(n)
+    gu = ga @ u + ga.transpose(-1, -2) @ u  # (K', B_j, B_i, D)
+    gv = (gu - u * (u * gu).sum(-1, keepdim=True)).div_(norm)
+    return term, gv.sum(-3) - gv.sum(-2)
+
+
+def rkd_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and its gradient d/dh_s (K', B, Hs).
+
+    Both terms are functions of the squared distances, so their gradients meet there and go back to
+    h_s through one product with the embedding (through_squared_distances); the exact angle term
+    (option triplets = 0) adds its own.
+    """
+    sq_s, sq_t = squared_distances(h_s), squared_distances(h_t)  # (K', B, B)
+    dist, m = distance_term_grad(sq_s, sq_t)
+    entries = b.state.entries_at(b.step) if b is not None else None
+    if entries is None:
+        angle, g_exact = exact_angle_term_grad(h_s, h_t)
+        return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE), h_s).add_(
+            g_exact, alpha=W_ANGLE)
+    angle, m_angle = angle_term_grad(sq_s, sq_t, entries)
+    return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE).add_(m_angle, alpha=W_ANGLE),
+                                                                          h_s)
+
+
+@register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,
+                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT))
+def rkd_method(b: Batch) -> torch.Tensor:
+    """rkd_objective between the last hidden layers of student and teacher on the batch's triplets (option "weight")."""
+    return rkd_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), b.option("weight", WEIGHT),
+                         b.mask, b.state.at(b.step))
 
 
 NOTE = Note("rkd", "RKD", "#b7950b", "relation", TRANSFERS, FORMULA, rkd_objective,
-            defaults={"weight": WEIGHT}, reference="Park et al. 2019, Relational knowledge distillation")
+            defaults={"weight": WEIGHT, "triplets": float(ANGLE_TRIPLETS)},
+            reference="Park et al. 2019, Relational knowledge distillation")

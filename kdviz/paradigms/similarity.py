@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair
-from kdviz.paradigms.taps import layer_objective, on_last_layers
+from kdviz.paradigms.taps import layer_objective, on_last_layers, on_last_layers_grad
 from kdviz.train.protocol import register_method
 
 WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
@@ -38,10 +38,34 @@ def similarity_loss(h_s, h_t) -> torch.Tensor:
     return (diff * diff).sum((-2, -1)) / (b * b)
 
 
+def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+    """Gradient through u = x / max(||x||, eps) along the last dimension, from d/du ``g``: (g - u <u, g>) / ||x||
+    where ||x|| > eps, g / eps elsewhere (F.normalize's derivative). unit: u; norm: ||x|| (..., 1) unclamped."""
+    live = (norm > 1e-12).to(g.dtype)
+    return (g - unit * ((unit * g).sum(-1, keepdim=True) * live)).div_(norm.clamp_min(1e-12))
+
+
+def similarity_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, batch=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """similarity_loss (K',) and its gradient d/dh_s (K', B, Hs) in closed form.
+
+    G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2, back through the row normalisation
+    (unit_rows_grad), then d/dh = (dG + dG^T) h.
+    """
+    b = h_s.shape[-2]
+    gram = h_s @ h_s.transpose(-1, -2)  # (K', B, B)
+    norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
+    unit = gram / norm.clamp_min(1e-12)
+    diff = unit - similarity_matrix(h_t)
+    term = (diff * diff).sum((-2, -1)) / (b * b)
+    g = unit_rows_grad(diff.mul_(2.0 / (b * b)), unit, norm)  # (K', B, B) d/dG
+    return term, (g + g.transpose(-1, -2)) @ h_s
+
+
 similarity_objective = layer_objective(similarity_loss, WEIGHT)
 
 
-similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True)(
+similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True,
+                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT))(
     on_last_layers(similarity_objective, WEIGHT))
 
 

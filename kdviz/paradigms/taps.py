@@ -3,7 +3,8 @@
 FitNets, attention, RKD and similarity-preserving KD each add a term between the student's and
 the teacher's last hidden layers to the cross-entropy: ``layer_objective`` writes that
 objective for a term, ``on_last_layers`` turns an objective into the engine method that feeds it
-a batch.
+a batch, and ``on_last_layers_grad`` turns a term's closed-form gradient into the method's
+analytic ``grad`` (the engine's fast path).
 """
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from collections.abc import Callable
 
 import torch
 
-from kdviz.train.protocol import Batch, labelled_ce
+from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce
+
+
+def last_name(taps: dict[str, torch.Tensor]) -> str:
+    """The name of the deepest hidden layer of a taps dict {"h1": ..., "h2": ...}."""
+    return max(taps, key=lambda k: int(k[1:]))
 
 
 def last_tap(taps: dict[str, torch.Tensor]) -> torch.Tensor:
     """The deepest hidden layer of a taps dict {"h1": ..., "h2": ...}: (K, B, H)."""
-    return taps[max(taps, key=lambda k: int(k[1:]))]
+    return taps[last_name(taps)]
 
 
 def layer_objective(term: Callable, default_weight: float) -> Callable:
@@ -44,3 +50,30 @@ def on_last_layers(objective: Callable, default_weight: float) -> Callable[[Batc
     method.__doc__ = f"{objective.__name__} between the last hidden layers of student and teacher (option \"weight\")."
     method.__name__ = f"{objective.__name__}_method"
     return method
+
+
+def last_teacher_tap(b: Batch) -> torch.Tensor:
+    """The teacher's deepest hidden layer on each member's batch (K', B, Ht), gathered alone."""
+    table = last_tap(b.tables.teacher_taps)  # (N, Ht)
+    return table.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+
+
+def on_last_layers_grad(term_grad: Callable, default_weight: float,
+                        teacher: Callable[[Batch], torch.Tensor] = last_teacher_tap) -> Callable[[Batch], Grad]:
+    """The analytic twin of on_last_layers: CE(p, y) + weight * term and their gradients.
+
+    term_grad(h_s (K', B, Hs), teacher(batch), batch) -> (term (K',), d sum(term) / d h_s (K', B, Hs)),
+    where teacher(batch) is the teacher's side of the term (by default its last hidden layer
+    (K', B, Ht)) and the batch serves terms that need its state or step. The hidden-layer
+    gradient goes to the engine as the tap's (class-major (K', Hs, B)), the cross-entropy's to the logits."""
+
+    def grad(b: Batch) -> Grad:
+        name = last_name(b.taps_fm)
+        w = b.option("weight", default_weight)  # (K',)
+        term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), teacher(b), b)
+        hard, g, _ = hard_grad(b)
+        return Grad(hard + w * term, g, {name: g_h.mul_(w.view(-1, 1, 1)).transpose(1, 2)})
+
+    grad.__doc__ = f"The analytic gradient of the method built from {term_grad.__name__} (see on_last_layers_grad)."
+    grad.__name__ = term_grad.__name__.replace("_term_grad", "_grad")
+    return grad

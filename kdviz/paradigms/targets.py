@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz.paradigms.shapes import right
-from kdviz.train.protocol import Batch, kl_fm, labelled_ce
+from kdviz.train.protocol import Batch, Grad, kl_fm, labelled_ce, soft_toward_grad
 
 
 def soft_target_objective(z, labels, log_target, T=4.0, alpha=0.1, mask=None) -> torch.Tensor:
@@ -36,3 +36,8 @@ def objective_on_table(b: Batch) -> torch.Tensor:
     """soft_target_objective on the batch toward the rows of the method's target table (its state)."""
     log_r = b.gather_members(b.state).transpose(1, 2)  # (K', B, C)
     return soft_target_objective(b.logits, b.labels, log_r, b.T.view(-1), b.alpha, b.mask)
+
+
+def grad_on_table(b: Batch) -> Grad:
+    """objective_on_table and its gradient in closed form (protocol.soft_toward_grad toward the table's rows)."""
+    return soft_toward_grad(b, b.gather_members(b.state))  # targets (K', C, B)

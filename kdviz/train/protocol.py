@@ -1,8 +1,8 @@
 """The engine's protocol: what a training method sees at a step (Batch), what it is (Method), the registry.
 
 A method maps a Batch (the K' members using it) to one batch-mean loss per member, shape (K',).
-It may also give the loss's gradient with respect to the student's logits analytically
-(``grad``): when every method of a run does, the engine skips autograd. Methods that keep state
+It may also give the loss's gradient with respect to the student's logits (and hidden taps)
+analytically (``grad``): when every method of a run does, the engine skips autograd. Methods that keep state
 across steps (a regressor, an EMA teacher, target tables) build it once per run in ``setup``;
 the run hands that state to every Batch of the method (``Batch.state``) and to ``after_step``.
 
@@ -18,8 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, NamedTuple
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,10 @@ class MemberConsts:
     sw_tb: torch.Tensor  # (K, 1, 1) (1 - alpha) T / B
 
     @classmethod
-    def make(cls, T: list[float], alpha: list[float], batch_size: int, device) -> "MemberConsts":
+    def make(cls, T: list[float], alpha: list[float], batch_size: int, device,
+             dtype: torch.dtype = torch.float32) -> "MemberConsts":
         """Constants for members with temperatures T and hard-label weights alpha (one value each)."""
-        f32 = dict(dtype=torch.float32, device=device)
+        f32 = dict(dtype=dtype, device=device)
         k = len(T)
         t = torch.tensor(T, **f32).view(k, 1, 1)
         a = torch.tensor(alpha, **f32)
@@ -62,10 +67,12 @@ class MemberConsts:
 
 
 class Grad(NamedTuple):
-    """What an analytic method gives: its loss and the gradient of the summed loss with respect to the logits."""
+    """What an analytic method gives: its loss and the gradient of the summed loss with respect to the logits
+    and, for methods on hidden layers, to the taps (post-activation outputs; Population.backward_fm adds them)."""
 
     loss: torch.Tensor  # (K',) batch-mean loss per member
     logits: torch.Tensor  # (K', C, B) d sum(loss) / d logits_fm
+    taps: dict[str, torch.Tensor] | None = None  # {"h1": (K', H1, B), ...} d sum(loss) / d taps_fm, absent = 0
 
 
 class Batch:
@@ -78,7 +85,8 @@ class Batch:
 
     def __init__(self, *, idx: torch.Tensor, members: torch.Tensor, x_fm: torch.Tensor, logits_fm: torch.Tensor,
                  taps_fm: dict | None, tables: Tables, consts: MemberConsts, options: list[dict], step: int,
-                 peers: Callable[[torch.Tensor], torch.Tensor], member_seeds: list[int], state: Any = None):
+                 peers: Callable[[torch.Tensor], torch.Tensor], member_seeds: list[int], state: Any = None,
+                 option_table: Callable[[str, float], torch.Tensor] | None = None):
         self.idx = idx  # (K', B) training-set index of each member's batch
         self.members = members  # (K',) these members' positions in the run
         self.x_fm = x_fm  # (K', D, B) inputs
@@ -94,6 +102,7 @@ class Batch:
         self.peers = peers  # x (M, D) -> (K, M, C): every member's logits (no grad), for methods with peers
         self.member_seeds = member_seeds  # each member's seed
         self.state = state  # what the method's setup built for this run
+        self.option_table = option_table  # (key, default) -> (K,) that option of every member of the run, on device
         self._labels = None
 
     @property
@@ -140,7 +149,11 @@ class Batch:
         return F.log_softmax(v.view(-1, *self.idx.shape).transpose(0, 1) / self.T, 1)  # (K', C, B)
 
     def option(self, key: str, default: float) -> torch.Tensor:
-        """Per-member numeric option ``key`` of the batch's members as a (K',) tensor (default where absent)."""
+        """Per-member numeric option ``key`` of the batch's members as a (K',) tensor (default where absent).
+
+        From the run's option table when there is one (made once per run, so a step creates nothing on the host)."""
+        if self.option_table is not None:
+            return self.option_table(key, default).index_select(0, self.members).to(self.logits_fm.dtype)
         vals = [float(o.get(key, default)) for o in self.options]
         return torch.tensor(vals, dtype=self.logits_fm.dtype, device=self.logits_fm.device)
 
@@ -155,15 +168,20 @@ class Batch:
         base = self.members.view(-1, *([1] * (table.dim() - 1))) * inner + lead
         return table.reshape(-1).take(base + self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1))
 
-    def select(self, ix: torch.Tensor, state: Any = None) -> "Batch":
-        """The same batch restricted to the members at positions ``ix`` of this batch, with a method's ``state``."""
+    def select(self, ix: torch.Tensor, state: Any = None, rows: list[int] | None = None,
+               consts: MemberConsts | None = None) -> "Batch":
+        """The same batch restricted to the members at positions ``ix`` of this batch, with a method's ``state``.
+
+        ``rows``: ix as a Python list, and ``consts``: consts.select(ix), when the caller has them (a run
+        keeps both per method group: they do not change between steps)."""
         pick = (lambda t: t.index_select(0, ix))
         taps = None if self.taps_fm is None else {k: pick(v) for k, v in self.taps_fm.items()}
-        rows = ix.tolist()
+        rows = ix.tolist() if rows is None else rows
         return Batch(idx=pick(self.idx), members=pick(self.members), x_fm=pick(self.x_fm),
-                     logits_fm=pick(self.logits_fm), taps_fm=taps, tables=self.tables, consts=self.consts.select(ix),
+                     logits_fm=pick(self.logits_fm), taps_fm=taps, tables=self.tables,
+                     consts=self.consts.select(ix) if consts is None else consts,
                      options=[self.options[i] for i in rows], step=self.step, peers=self.peers,
-                     member_seeds=[self.member_seeds[i] for i in rows], state=state)
+                     member_seeds=[self.member_seeds[i] for i in rows], state=state, option_table=self.option_table)
 
 
 @dataclass(frozen=True)
@@ -272,8 +290,36 @@ def soft_toward(b: Batch, log_target_fm: torch.Tensor) -> torch.Tensor:
 def soft_toward_grad(b: Batch, log_target_fm: torch.Tensor) -> Grad:
     """soft_toward and its gradient: alpha (p - onehot(y)) / n + (1 - alpha) T (p^T - r) / B (analytic twin)."""
     lpt = F.log_softmax(b.logits_fm / b.T, 1)  # (K', C, B)
-    hard, g = hard_grad(b)
+    hard, g, _ = hard_grad(b)
     r = log_target_fm.exp()
     soft = (r * (log_target_fm - lpt)).sum(1).mean(-1)  # KL(r || p^T), batch mean
     g.mul_(b.alpha.view(-1, 1, 1)).add_((lpt.exp() - r).mul_(b.consts.sw_tb))
     return Grad(b.alpha * hard + b.soft_weight * soft, g)
+
+
+def flatten_parameters(params: list[torch.Tensor], k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Make every parameter (K, ...) and its .grad a view into one member-major (K, P) buffer: (values, grads)."""
+    flat = torch.cat([p.detach().reshape(k, -1) for p in params], 1).contiguous()  # (K, P)
+    grad = torch.zeros_like(flat)  # (K, P)
+    off = 0
+    for p in params:
+        n = p[0].numel()
+        p.data = flat[:, off:off + n].view(p.shape)
+        p.grad = grad[:, off:off + n].view(p.shape)
+        off += n
+    return flat, grad
+
+
+@torch.no_grad()
+def adam_update(p: torch.Tensor, g: torch.Tensor, m: torch.Tensor, v: torch.Tensor, t: int, rate: torch.Tensor) -> None:
+    """One torch.optim.Adam update of p (K, P) with gradient g and moments m, v (updated in place) at step t >= 1.
+
+    rate (K, 1): each member's learning rate (0 freezes it). The bias corrections are folded into
+    the step size: p -= rate m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps), in a handful of tensor ops.
+    """
+    b1, b2 = ADAM_BETAS
+    c2 = math.sqrt(1 - b2 ** t)
+    m.lerp_(g, 1 - b1)
+    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+    denom = v.sqrt().add_(ADAM_EPS * c2)  # c2 (sqrt(v_hat) + eps)
+    p.addcdiv_(m * rate, denom, value=-c2 / (1 - b1 ** t))

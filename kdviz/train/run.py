@@ -34,13 +34,13 @@ from kdviz.train.configs import MemberConfig, non_negative, whole
 from kdviz.train.evaluate import evaluate
 from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
-from kdviz.train.protocol import Batch, MemberConsts, Tables, lookup
+from kdviz.train.protocol import (ADAM_BETAS, ADAM_EPS, Batch, MemberConsts, Tables,  # noqa: F401  (Adam's constants,
+                                  adam_update, flatten_parameters, lookup)  # re-exported where they were)
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.
 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
-ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 CHUNK_STEPS = 128  # batches of indices prepared at once
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
@@ -95,6 +95,7 @@ class PopulationRun:
                                         self.batch_size, dev)
         self._lr = torch.tensor([m.lr for m in self.members], **f32).view(k, 1)  # (K, 1)
         self._options = [dict(m.options) for m in self.members]
+        self._option_tables: dict[tuple[str, float], torch.Tensor] = {}
         self._seeds = [m.seed for m in self.members]
         self._setup_data(teacher, teachers, targets)
         self._adam_m = torch.zeros_like(self._flat)  # (K, P) first moments
@@ -117,23 +118,13 @@ class PopulationRun:
     # ---- setup
     def _flatten(self) -> None:
         """Make every parameter (and its grad) a view into one (K, P) buffer, member-major."""
-        params = list(self.population.parameters())
-        k = self.population.n_members
-        self._flat = torch.cat([p.detach().reshape(k, -1) for p in params], 1).contiguous()  # (K, P)
-        self._grad = torch.zeros_like(self._flat)  # (K, P)
-        off = 0
-        for p in params:
-            n = p[0].numel()
-            p.data = self._flat[:, off:off + n].view(p.shape)
-            p.grad = self._grad[:, off:off + n].view(p.shape)
-            off += n
+        self._flat, self._grad = flatten_parameters(list(self.population.parameters()), self.population.n_members)
 
     def _setup_data(self, teacher, teachers, targets) -> None:
         """Teacher outputs (once), extra targets, per-member index pools, method groups and the run's tables."""
         specs = [lookup(m.method) for m in self.members]
         self._need_taps = any(s.taps for s in specs)
-        self._fast = (all(s.grad is not None for s in specs) and not self._need_taps
-                      and self.population.manual_backward and FAST_PATH)
+        self._fast = all(s.grad is not None for s in specs) and self.population.manual_backward and FAST_PATH
         self._setup_teacher(teacher, specs)
         self._setup_targets(teachers, targets)
         has_unlabelled = self._setup_pools(specs)
@@ -205,6 +196,8 @@ class PopulationRun:
             groups.setdefault(m.method, []).append(i)
         dev = self.device
         self._groups = [(name, torch.tensor(ix, device=dev)) for name, ix in groups.items()]
+        self._group_rows = list(groups.values())  # the same positions as Python lists
+        self._group_consts = [self.consts.select(ix) for _, ix in self._groups]  # each group's MemberConsts
         self._all = torch.arange(len(self.members), device=dev)
         order = torch.cat([ix for _, ix in self._groups])
         self._inverse = torch.empty_like(order)
@@ -260,7 +253,16 @@ class PopulationRun:
         """The Batch of every member for this step."""
         return Batch(idx=idx, members=self._all, x_fm=x_fm, logits_fm=z, taps_fm=taps, tables=self.tables,
                      consts=self.consts, options=self._options, step=self.t, peers=self.population,
-                     member_seeds=self._seeds)
+                     member_seeds=self._seeds, option_table=self._option_table)
+
+    def _option_table(self, key: str, default: float) -> torch.Tensor:
+        """Option ``key`` of every member (K,) float32 on the run's device, made on first use."""
+        table = self._option_tables.get((key, default))
+        if table is None:
+            table = torch.tensor([float(o.get(key, default)) for o in self._options], dtype=torch.float32,
+                                 device=self.device)
+            self._option_tables[(key, default)] = table
+        return table
 
     def _per_group(self, b: Batch, fn) -> list:
         """fn(method, batch of its members) for each method group, in group order."""
@@ -268,7 +270,8 @@ class PopulationRun:
             name = self._groups[0][0]
             b.state = self._states[name]
             return [fn(lookup(name), b)]
-        return [fn(lookup(name), b.select(ix, self._states[name])) for name, ix in self._groups]
+        return [fn(lookup(name), b.select(ix, self._states[name], rows, consts))
+                for (name, ix), rows, consts in zip(self._groups, self._group_rows, self._group_consts)]
 
     def _ungroup(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Per-group results (K', ...) back in member order (K, ...)."""
@@ -295,14 +298,27 @@ class PopulationRun:
 
     @torch.no_grad()
     def _fast_step(self) -> None:
-        """One step without autograd: methods give d loss / d logits, Population.backward_fm the rest."""
+        """One step without autograd: methods give d loss / d logits (and taps), Population.backward_fm the rest.
+
+        Every member, whatever its method, shares this one forward and this one backward pass; only
+        the loss terms are computed per method group (batched over its members)."""
         idx = self._next_indices()  # (K, B)
         x_fm = self._inputs(idx)  # (K, D, B)
         z, cache = self.population.forward_cache(x_fm)
-        parts = self._per_group(self._make_batch(idx, x_fm, z, None), lambda m, g: m.grad(g))
+        taps = self.population.cached_taps(cache) if self._need_taps else None
+        parts = self._per_group(self._make_batch(idx, x_fm, z, taps), lambda m, g: m.grad(g))
         loss, grad = self._ungroup([p.loss for p in parts]), self._ungroup([p.logits for p in parts])
-        self.population.backward_fm(cache, grad)  # writes into the (K, P) gradient buffer
+        self.population.backward_fm(cache, grad, self._ungroup_taps(parts, taps))  # writes into the (K, P) buffer
         self._adam(loss)
+
+    def _ungroup_taps(self, parts: list, taps: dict | None) -> dict[str, torch.Tensor] | None:
+        """The groups' tap gradients {"h1": (K, H1, B), ...} in member order (zeros for groups without one)."""
+        names = sorted({n for p in parts if p.taps for n in p.taps})
+        if not names:
+            return None
+        zero = (lambda n, ix: taps[n].new_zeros(len(ix), *taps[n].shape[1:]))
+        return {n: self._ungroup([p.taps[n] if p.taps and n in p.taps else zero(n, ix)
+                                  for p, (_, ix) in zip(parts, self._groups)]) for n in names}
 
     @torch.no_grad()
     def _adam(self, loss: torch.Tensor) -> None:
@@ -321,14 +337,8 @@ class PopulationRun:
         g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live ones are finite)
         if self.weight_decay:
             g = g.add(p, alpha=self.weight_decay)
-        b1, b2 = ADAM_BETAS
-        t = self.t + 1
-        c2 = math.sqrt(1 - b2 ** t)
-        self._adam_m.lerp_(g, 1 - b1)
-        self._adam_v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = self._adam_v.sqrt().add_(ADAM_EPS * c2)  # c2 (sqrt(v_hat) + eps)
         rate = self._lr * self._live.unsqueeze(1)  # (K, 1): 0 for frozen members
-        p.addcdiv_(self._adam_m * rate, denom, value=-c2 / (1 - b1 ** t))
+        adam_update(p, g, self._adam_m, self._adam_v, self.t + 1, rate)
         self._loss_sum += loss
         self._gnorm_sum += gnorm
         self._since += 1
