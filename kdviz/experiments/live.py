@@ -122,9 +122,10 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
     while students.t < stop:
         students.step(min(chunk_size(cfg.steps), stop - students.t))
         grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
-        yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(),
+        final = students.t >= stop  # the last snapshot also carries the weights (for exports)
+        yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
                            grids[0].astype(np.float32), grids[1].astype(np.float32),
-                           students.evaluate("test") if students.t >= stop else None)
+                           students.evaluate("test") if final else None)
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run)
