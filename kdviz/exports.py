@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import numpy as np
@@ -302,3 +303,66 @@ def onnx_check(model: torch.nn.Module, onnx: bytes, x: torch.Tensor, batch_sizes
     lat_o = measure_latency(lambda b: session.run(["probs"], {"x": b}), xs.numpy(), tuple(batch_sizes))
     return OnnxCheck(bool(np.array_equal(p_torch.argmax(1), p_onnx.argmax(1))), float(np.abs(p_torch - p_onnx).max()),
                      list(batch_sizes), [m.us_per_prediction for m in lat_t], [m.us_per_prediction for m in lat_o])
+
+
+# ----------------------------------------------------------------------------- everything, built on demand
+@dataclasses.dataclass
+class Export:
+    """One downloadable file of a run; ``build()`` makes its bytes (only when asked)."""
+
+    file_name: str
+    label: str
+    mime: str
+    build: Callable[[], bytes]
+
+
+def _slug(title: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+
+
+def onnx_inputs(n_features: int, n: int = 1000) -> torch.Tensor:
+    """Inputs for the ONNX check (n, n_features): standard normal, the scale of standardised features. Seeded."""
+    return torch.randn(n, n_features, generator=torch.Generator().manual_seed(0))
+
+
+def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
+    """Every export of a finished run: results, config, figures (PNG, SVG), the best student, and on Market its ONNX."""
+    def json_bytes(make):
+        return lambda: json.dumps(plain(make()), indent=1, allow_nan=False).encode()
+
+    out = [Export("results.csv", "Results (CSV)", "text/csv", lambda: results_csv(name, cfg, snap)),
+           Export("results.json", "Results (JSON)", "application/json", lambda: results_json(name, cfg, snap)),
+           Export("config.json", "Config (JSON, for python -m kdviz)", "application/json", lambda: config_json(name, cfg)),
+           Export("link.txt", "Config (page link)", "text/plain", lambda: config_url(name, cfg).encode())]
+    if with_figures:
+        figs = {}
+
+        def figure(title: str, fmt: str):
+            def build() -> bytes:
+                if not figs:
+                    figs.update(figures(name, cfg, snap))
+                return figure_bytes(figs[title], fmt)
+            return build
+
+        for title in FIGURES.get(name, ()):
+            if title != "decision regions" or getattr(snap, "grids", True) is not None:
+                out += [Export(f"{_slug(title)}.{fmt}", f"{title} ({fmt.upper()})", mime, figure(title, fmt))
+                        for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
+    if getattr(getattr(snap, "run", None), "weights", None) is not None:
+        k = best_member(snap)
+        out += [Export("student.safetensors", f"Best student (member {k}, safetensors)", "application/octet-stream",
+                       lambda: student_safetensors(snap, k)),
+                Export("student.json", "Its card (JSON)", "application/json",
+                       json_bytes(lambda: student_card(name, cfg, snap, k)))]
+        if name == "market":
+            model = student_model(snap.run.weights, k)
+            width = snap.run.weights["sizes"][0]
+            out += [Export("student.onnx", "Student as ONNX", "application/octet-stream", lambda: onnx_student(model, width)),
+                    Export("onnx-check.json", "ONNX check: same predictions, latency (JSON)", "application/json",
+                           json_bytes(lambda: onnx_check(model, onnx_student(model, width), onnx_inputs(width))))]
+    return out
+
+
+FIGURES = {"live": ("decision regions", "learning curves"),
+           "compare": ("decision regions", "learning curves", "accuracy per seed"),
+           "market": ("accuracy", "latency", "calibration", "equity")}  # what figures() draws, by experiment
