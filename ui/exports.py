@@ -17,4 +17,4 @@ def menu(name: str, cfg, snap, key: str) -> None:
         items = exports.bundle(name, cfg, snap)
         for col, item in zip(st.columns(4) * (len(items) // 4 + 1), items):
             col.download_button(item.label, item.build, file_name=item.file_name, mime=item.mime, on_click="ignore",
-                                key=f"{key}.export.{item.file_name}", width="stretch")
+                                key=f"{key}_export_{item.file_name.replace('.', '_')}", width="stretch")

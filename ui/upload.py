@@ -31,12 +31,12 @@ def dataset(cfg, key: str, two_d_only: bool = False):
     """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``."""
     with st.expander("Your own data (CSV)", icon=":material/upload_file:"):
         up = st.file_uploader("A classification CSV: numeric feature columns and one label column", type=["csv", "txt"],
-                              key=f"{key}.csv")
+                              key=f"{key}_csv")
         if up is None:
             st.caption(f"At most {csv_data.MAX_ROWS:,} rows and {csv_data.MAX_FEATURES} features; the label is the last "
                        "column unless you name another. Your file stays on the server only for this session.")
             return cfg
-        label = st.text_input("Label column (empty: the last one)", key=f"{key}.csv_label").strip() or None
+        label = st.text_input("Label column (empty: the last one)", key=f"{key}_csv_label").strip() or None
         try:
             table = csv_data.read_table(up.getvalue(), label)
         except ValueError as err:
@@ -48,6 +48,6 @@ def dataset(cfg, key: str, two_d_only: bool = False):
         _session_uploads().names.add(name)
         points, said = csv_data.projection(table.x)
         st.text(f"Training on your CSV: {table.describe()}.")
-        st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}.csv_points")
+        st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}_csv_points")
         st.caption(said)
     return dataclasses.replace(cfg, dataset=name)
