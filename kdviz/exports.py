@@ -30,6 +30,7 @@ import torch
 
 from kdviz.config import to_query
 from kdviz.data import spec
+from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.models import MLP
 
 PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_teachers": "dark_knowledge",
@@ -244,24 +245,12 @@ def student_card(name: str, cfg, snap, k: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- ONNX
-class Probabilities(torch.nn.Module):
-    """A student as deployed: x (B, D) -> class probabilities (B, C)."""
-
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """softmax of the student's logits."""
-        return torch.softmax(self.model(x), -1)
-
-
 def onnx_student(model: torch.nn.Module, n_features: int) -> bytes:
     """``model`` (an MLP) as ONNX bytes: input "x" (batch, n_features), output "probs" (batch, C)."""
     buf = io.BytesIO()
     with warnings.catch_warnings():  # the tracer notes the input-shape check, a constant for this export
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(Probabilities(model.eval().cpu()), (torch.zeros(2, n_features),), buf, input_names=["x"],
+        torch.onnx.export(StudentPredictor(model.eval().cpu()), (torch.zeros(2, n_features),), buf, input_names=["x"],
                       output_names=["probs"], dynamic_axes={"x": {0: "batch"}, "probs": {0: "batch"}},
                           dynamo=False)
     return buf.getvalue()
@@ -295,7 +284,7 @@ def onnx_check(model: torch.nn.Module, onnx: bytes, x: torch.Tensor, batch_sizes
     opts.intra_op_num_threads = 1
     session = ort.InferenceSession(onnx, opts, providers=["CPUExecutionProvider"])
     xs = x.detach().cpu().float()
-    net = Probabilities(model.eval().cpu())
+    net = StudentPredictor(model.eval().cpu())
     with torch.inference_mode():
         p_torch = net(xs).numpy()  # (N, C)
     p_onnx = session.run(["probs"], {"x": xs.numpy()})[0]  # (N, C)

@@ -132,3 +132,25 @@ def test_figures_render_offline_as_png_and_svg(small_run):
     assert set(figs) == {"decision regions", "learning curves", "accuracy per seed"}
     assert exports.figure_bytes(figs["accuracy per seed"], "png")[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in exports.figure_bytes(figs["accuracy per seed"], "svg")[:400]
+
+
+def test_the_command_line_trains_on_a_csv_with_the_experiments_numbers(tmp_path):
+    from kdviz.data import csv as csv_data
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "mine.csv"
+    path.write_text("a,b,c,kind\n" + "".join(f"{rng.normal() + i % 2},{rng.normal()},{rng.normal()},{'xy'[i % 2]}\n"
+                                              for i in range(120)))
+    out = tmp_path / "out"
+    assert cli.main(["compare", "--csv", str(path), "--label", "kind", "--omit", "-1", "--methods", "kd", "--steps", "60",
+                     "--seeds", "2", "--out", str(out), "--no-figures", "--progress", "none"]) == 0
+    result = json.loads((out / "results.json").read_text())
+    name = csv_data.store(csv_data.read_table(path.read_bytes(), "kind"))
+    assert result["settings"]["dataset"] == name
+    cfg = compare.CompareConfig(dataset=name, omit=-1, methods="kd", steps=60, seeds=2)
+    try:
+        snap = last(compare.run(cfg))
+    finally:
+        csv_data.remove(name)
+    assert [m["accuracy"] for m in result["members"]] == snap.final["accuracy"].tolist()
+    assert cli.main(["live", "--csv", str(path), "--omit", "-1"]) == 2  # 3 features: not on the plane

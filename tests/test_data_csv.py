@@ -86,3 +86,14 @@ def test_projection_is_the_data_in_2d_and_pca_beyond():
     assert xy.shape == (100, 2) and "PCA" in text and "5 standardised features" in text
     same, text2 = csv_data.projection(x[:, :2])
     assert np.array_equal(same, x[:, :2]) and "as they are" in text2
+
+
+def test_a_sessions_uploads_are_deleted_when_it_ends():
+    from ui import upload
+
+    names = upload._Uploads()
+    names.names.add(csv_data.store(csv_data.read_table(table().encode())))
+    (name,) = names.names
+    assert csv_data.path_of(name).exists()
+    upload._forget(names)  # what Streamlit calls when the session's cache entry is released
+    assert not csv_data.path_of(name).exists()

@@ -42,7 +42,7 @@ def dataset(cfg, key: str, two_d_only: bool = False):
         except ValueError as err:
             stop_with_error(f"{up.name[:60]}: {err}")
         if two_d_only and table.x.shape[1] != 2:
-            stop_with_error(f"This page draws decision regions on the plane, so it needs 2 feature columns; "
+            stop_with_error(f"Live training draws decision regions on the plane, so it needs 2 features; "
                             f"{up.name[:60]} has {table.x.shape[1]}. Compare paradigms trains on wider data.")
         name = csv_data.store(table)
         _session_uploads().names.add(name)

@@ -55,7 +55,11 @@ def validate(cfg: LiveConfig) -> LiveConfig:
     """Check a config's cross-field rules; raise ValueError with a message for the page."""
     parse_widths(cfg.teacher)
     parse_widths(cfg.student)
-    classes = spec(cfg.dataset).classes
+    data = spec(cfg.dataset)
+    classes = data.classes
+    if not data.two_d:
+        raise ValueError(f"Live training draws decision regions on the plane, so it needs 2 features; {data.title} has "
+                         f"{data.features}. Compare paradigms trains on wider data.")
     if cfg.omit >= classes:
         raise ValueError(f"{cfg.dataset} has {classes} classes (0 to {classes - 1}): the omitted class must be "
                          f"one of them, or -1 for none")
