@@ -25,6 +25,9 @@ from kdviz.experiments import EXPERIMENTS
 from kdviz.experiments.protocol import Phase
 
 
+ALIASES = {"dark_omitted": ["dark-knowledge"]}  # the Dark knowledge page's main experiment
+
+
 class UsageError(ValueError):
     """A bad flag, config or link: printed as one line, exit code 2."""
 
@@ -65,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, exp in EXPERIMENTS.items():
-        p = subs.add_parser(command(name), help=exp.title, description=exp.title)
+        p = subs.add_parser(command(name), help=exp.title, description=exp.title, aliases=ALIASES.get(name, []))
+        p.set_defaults(experiment=name)
         add_common(p)
         for f in settable(exp.config).values():
             p.add_argument(flag(f.name), dest=f"set_{f.name}", metavar="VALUE", help=_help(f))
@@ -232,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             from kdviz.experiments import grid
 
             return grid.main(args)
-        return run_experiment(args.command.replace("-", "_"), args)
+        return run_experiment(args.experiment, args)
     except ValueError as err:  # a bad flag, config, link or setting: the page's message
         print(f"error: {err}", file=sys.stderr)
         return 2
