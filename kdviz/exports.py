@@ -319,8 +319,8 @@ def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
     def json_bytes(make):
         return lambda: json.dumps(plain(make()), indent=1, allow_nan=False).encode()
 
-    out = [Export("results.csv", "Results (CSV)", "text/csv", lambda: results_csv(name, cfg, snap)),
-           Export("results.json", "Results (JSON)", "application/json", lambda: results_json(name, cfg, snap)),
+    out = [Export("results.csv", "Numbers (CSV)", "text/csv", lambda: results_csv(name, cfg, snap)),
+           Export("results.json", "Numbers (JSON)", "application/json", lambda: results_json(name, cfg, snap)),
            Export("config.json", "Config (JSON, for python -m kdviz)", "application/json", lambda: config_json(name, cfg)),
            Export("link.txt", "Config (page link)", "text/plain", lambda: config_url(name, cfg).encode())]
     if with_figures:

@@ -25,7 +25,7 @@ def test_upload_train_and_export_in_the_browser(open_in_browser, tmp_path):
     p.get_by_text("A 2-D projection of the 3 standardised features (PCA)").wait_for(timeout=30_000)
     p.locator(".st-key-start button").click()
     p.get_by_text("Results over 2 seeds").first.wait_for(timeout=120_000)
-    p.get_by_text("Export: figures, results, config, students").click()
+    p.get_by_text("Export: figures, numbers, config, students").click()
     with p.expect_download(timeout=60_000) as done:
         p.locator(".st-key-compare_export_results_json button").click()
     result = json.loads(open(done.value.path()).read())

@@ -10,7 +10,7 @@ def menu(name: str, cfg, snap, key: str) -> None:
     """An "Export" expander with a download button per file of kdviz.exports.bundle (deferred: built on click)."""
     if snap is None or getattr(snap, "progress", 0) < 1:
         return
-    with st.expander("Export: figures, results, config, students", icon=":material/download:"):
+    with st.expander("Export: figures, numbers, config, students", icon=":material/download:"):
         st.caption("Each file is made when you click it. The config JSON runs the same experiment from the "
                    f"command line: `python -m kdviz {name.replace('_', '-')} --config config.json`.")
         st.code(exports.config_url(name, cfg), language=None)
