@@ -125,7 +125,7 @@ def run_local(work: list[list[Cell]], workers: int | None = None, device: str | 
     """Run tasks in a job pool of ``workers`` processes; yield each task's rows as it finishes."""
     from kdviz.jobs import JobPool
 
-    pool = JobPool(workers)
+    pool = JobPool(workers, nice=0)  # a sweep is the foreground work here, unlike a page's jobs beside the server
     try:
         pending = [pool.submit((TASK, {"cells": [asdict(c) for c in cells], "device": device})) for cells in work]
         while pending:
