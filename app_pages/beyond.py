@@ -8,7 +8,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import jobs
+from ui import exports, jobs
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -95,6 +95,7 @@ def draw(job, snap) -> None:
                 fn(snap.plane, snap.results[topic])
             else:
                 st.info("Press **Start**: the four topics train in turn (~10 s)." if job is None else "Training…")
+    exports.menu("beyond", cfg, snap, KEY)
 
 
 jobs.live_view(JOB, draw)

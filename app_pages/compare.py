@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import jobs
+from ui import exports, jobs, upload
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -23,6 +23,7 @@ st.markdown(
 
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=jobs.current(JOB) is None, validate=compare.validate, widths=[2, 1, 1])
+cfg = upload.dataset(cfg, KEY)  # your own CSV replaces the dataset when one is uploaded
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")
 
 jobs.controls(JOB, lambda: experiment_job("compare", cfg, device=device_name()))
@@ -48,6 +49,7 @@ def draw(job, snap) -> None:
                     width="stretch", key="curves")
     if snap.final is not None:
         results(snap)
+        exports.menu("compare", cfg, snap, KEY)
 
 
 def results(snap) -> None:

@@ -4,7 +4,7 @@ import streamlit as st
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import jobs
+from ui import exports, jobs, upload
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -19,6 +19,7 @@ st.markdown(
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
                expanded=jobs.current(JOB) is None, validate=live.validate)
+cfg = upload.dataset(cfg, KEY, two_d_only=True)  # your own CSV replaces the dataset when one is uploaded
 
 
 
@@ -49,6 +50,7 @@ def draw(job, snap) -> None:
     st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
     if snap.final is not None:
         summary(live.summarise(snap, cfg.omit))
+        exports.menu("live", cfg, snap, KEY)
 
 
 def summary(s: live.Summary) -> None:

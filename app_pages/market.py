@@ -6,7 +6,7 @@ from kdviz.experiments.market import transfer
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import market as market_plots
 from kdviz.plots.training import learning_curves
-from ui import jobs
+from ui import exports, jobs
 from ui.controls import settings
 from ui.messages import stop_with_error
 from ui.sidebar import device_name
@@ -60,6 +60,7 @@ def draw(job, snap) -> None:
         st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
         return
     result(snap.result)
+    exports.menu("market", cfg, snap, KEY)
 
 
 def result(r: market.MarketResult) -> None:

@@ -133,6 +133,11 @@ def _parse(field: dataclasses.Field, raw: str) -> Any:
     return value
 
 
+def parse_setting(cls, name: str, raw: str) -> Any:
+    """Parse one value typed for field ``name`` of ``cls`` (a URL value, a command-line flag); ValueError if bad."""
+    return _parse(fields(cls)[name], raw)
+
+
 def _format(value: Any) -> str:
     """Format one field value for the URL."""
     if isinstance(value, bool):

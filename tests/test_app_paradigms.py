@@ -52,3 +52,25 @@ def test_beyond_page_fills_four_tabs():
     assert not at.exception
     assert len(charts(at)) == 8
     assert sum("seed" in m.value for m in at.markdown) >= 3
+
+
+def test_compare_page_trains_on_an_uploaded_csv_and_offers_exports(monkeypatch, tmp_path):
+    """The upload widget cannot be driven by AppTest: the checked table is fed through the same component."""
+    import numpy as np
+
+    from kdviz.data import csv as csv_data
+    from ui import upload
+
+    rng = np.random.default_rng(0)
+    table = csv_data.Table(rng.normal(size=(200, 5)) + np.repeat([[0.0], [2.0]], 100, 0), np.repeat([0, 1], 100),
+                           [f"f{i}" for i in range(5)], ["no", "yes"], "label")
+    name = csv_data.store(table)
+    import dataclasses
+    monkeypatch.setattr(upload, "dataset", lambda cfg, key, two_d_only=False: dataclasses.replace(cfg, dataset=name))
+    at = _open("compare.py", methods="kd", steps="60", seeds="2", omit="-1")
+    at = _train(at, "compare")
+    assert not at.exception
+    assert at.dataframe[0].value.shape[0] == 2
+    labels = [b.label for b in at.get("download_button")]
+    assert "Numbers (CSV)" in labels and "Best student (member" in " ".join(labels)
+    csv_data.remove(name)

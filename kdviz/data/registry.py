@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-KINDS = ("toy", "image", "market")
+KINDS = ("toy", "image", "market", "table")  # table: a user's CSV (kdviz.data.csv)
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class DatasetSpec:
 
 
 SPECS: dict[str, DatasetSpec] = {}
+RESOLVERS: dict[str, Callable[[str], DatasetSpec]] = {}  # name prefix -> spec of names made at run time ("csv:…")
 
 
 @dataclass
@@ -83,6 +84,11 @@ def register(name: str, *, title: str, kind: str, classes: int, features: int | 
     return wrap
 
 
+def add_resolver(prefix: str, resolve: Callable[[str], DatasetSpec]) -> None:
+    """Let names "<prefix>:<key>" resolve to ``resolve(name)``: datasets made at run time (uploads)."""
+    RESOLVERS[prefix] = resolve
+
+
 def names(kind: str | None = None) -> list[str]:
     """Registered dataset names (of one kind, if given), generators first, in registration order."""
     specs = [s for s in SPECS.values() if kind is None or s.kind == kind]
@@ -91,6 +97,9 @@ def names(kind: str | None = None) -> list[str]:
 
 def spec(name: str) -> DatasetSpec:
     """The DatasetSpec of a registered name; ValueError naming the choices otherwise."""
+    prefix = str(name).partition(":")[0]
+    if name not in SPECS and ":" in str(name) and prefix in RESOLVERS:
+        return RESOLVERS[prefix](name)
     if name not in SPECS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(names())}")
     return SPECS[name]

@@ -187,7 +187,8 @@ def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
         t1 = time.perf_counter()
         students.step(min(chunk_size(cfg.steps), cfg.steps - students.t))
         t_train += time.perf_counter() - t1
-        snap = CompareSnapshot(students.t / cfg.steps, cfg.steps, scene, students.snapshot(), t_train)
+        snap = CompareSnapshot(students.t / cfg.steps, cfg.steps, scene,
+                               students.snapshot(weights=students.t >= cfg.steps), t_train)  # weights: exports
         if two_d:  # the first seed of each method
             probs = grid_predictions(students.population, *scene.plane.extent, resolution=GRID).probs  # (K, H, W, C)
             snap.grids = probs[::cfg.seeds].astype(np.float32)

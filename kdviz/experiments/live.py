@@ -55,7 +55,11 @@ def validate(cfg: LiveConfig) -> LiveConfig:
     """Check a config's cross-field rules; raise ValueError with a message for the page."""
     parse_widths(cfg.teacher)
     parse_widths(cfg.student)
-    classes = spec(cfg.dataset).classes
+    data = spec(cfg.dataset)
+    classes = data.classes
+    if not data.two_d:
+        raise ValueError(f"Live training draws decision regions on the plane, so it needs 2 features; {data.title} has "
+                         f"{data.features}. Compare paradigms trains on wider data.")
     if cfg.omit >= classes:
         raise ValueError(f"{cfg.dataset} has {classes} classes (0 to {classes - 1}): the omitted class must be "
                          f"one of them, or -1 for none")
@@ -122,9 +126,10 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
     while students.t < stop:
         students.step(min(chunk_size(cfg.steps), stop - students.t))
         grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
-        yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(),
+        final = students.t >= stop  # the last snapshot also carries the weights (for exports)
+        yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
                            grids[0].astype(np.float32), grids[1].astype(np.float32),
-                           students.evaluate("test") if students.t >= stop else None)
+                           students.evaluate("test") if final else None)
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run)

@@ -174,7 +174,10 @@ def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None
         checkpoints.update()
         if students.t < cfg.steps:
             yield MarketSnapshot(0.4 + 0.5 * students.t / cfg.steps, students.snapshot())
-    yield MarketSnapshot(1.0, students.snapshot(), final_numbers(ds, teacher, checkpoints.best(), outputs.test, cfg))
+    best = checkpoints.best()
+    final = students.snapshot()
+    final.weights = best.arrays()  # the checkpointed students the numbers describe (for exports)
+    yield MarketSnapshot(1.0, final, final_numbers(ds, teacher, best, outputs.test, cfg))
 
 
 EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run)

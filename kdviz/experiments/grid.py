@@ -1,0 +1,309 @@
+"""A grid of students (T x alpha x method x student width x teacher width x seed) trained as populations, here or on Ray.
+
+Every cell is one student. Cells that share a teacher and a student shape train together as one
+PopulationRun, split into tasks of at most ``population`` students (a worker's share); a
+student's numbers depend only on its own settings and seed (its initial weights and batch order
+are its own), so they do not depend on how the grid was split or where a task ran. The data and
+teachers are Compare's (kdviz.experiments.compare.build_data, teacher_config): a grid cell with
+Compare's settings reproduces Compare's number for that student.
+
+Backends: "local" runs the tasks in kdviz's job pool (worker processes on this machine); "ray"
+sends them to Ray (``address`` for a cluster, else a local Ray). Rows stream into one CSV (or
+Parquet) file as tasks finish; a rerun skips every cell already in the file, so an interrupted
+sweep resumes where it stopped (a CSV survives a kill; a Parquet file is completed on Ctrl-C).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kdviz.config import parse_list, parse_widths
+
+KEYS = ("dataset", "data_seed", "omit", "steps", "lr", "batch", "teacher", "student", "method", "T", "alpha", "seed")
+METRICS = ("accuracy", "balanced_accuracy", "nll", "ece", "fidelity", "kl_to_teacher")
+GRID_METHODS = ("baseline", "kd", "dkd", "fitnet", "attention", "rkd", "similarity", "mean_teacher")  # one teacher each
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student of the grid: everything that determines its numbers."""
+
+    dataset: str
+    data_seed: int
+    omit: int
+    steps: int
+    lr: float
+    batch: int
+    teacher: str  # hidden widths "128, 128"
+    student: str  # hidden widths "32"
+    method: str
+    T: float
+    alpha: float
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """A stable text key (the resume check compares these)."""
+        return "|".join(_key_part(getattr(self, k)) for k in KEYS)
+
+
+def _key_part(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The axes of a sweep (each a tuple) and the settings every cell shares."""
+
+    dataset: str = "digits"
+    T: tuple[float, ...] = (1.0, 4.0)
+    alpha: tuple[float, ...] = (0.1,)
+    method: tuple[str, ...] = ("kd", "baseline")
+    student: tuple[str, ...] = ("32",)
+    teacher: tuple[str, ...] = ("256, 256",)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 1000
+    lr: float = 0.01
+    batch: int = 64
+    omit: int = -1
+    data_seed: int = 0
+
+    def cells(self) -> list[Cell]:
+        """Every cell, grouped by (teacher, student) so one population holds one shape."""
+        return [Cell(self.dataset, self.data_seed, self.omit, self.steps, self.lr, self.batch, t, s, m, T, a, sd)
+                for t, s, m, T, a, sd in itertools.product(self.teacher, self.student, self.method, self.T,
+                                                            self.alpha, self.seeds)]
+
+
+def tasks(cells: list[Cell], population: int) -> list[list[Cell]]:
+    """Cells split into tasks: one (teacher, student) shape each, at most ``population`` students."""
+    out = []
+    for _, group in itertools.groupby(cells, key=lambda c: (c.teacher, c.student)):
+        group = list(group)
+        out += [group[i:i + population] for i in range(0, len(group), population)]
+    return out
+
+
+# ----------------------------------------------------------------------------- one task (any process)
+def train_cells(cells: list[dict], device: str | None = None) -> list[dict]:
+    """Train one task's students as one population; a row per student (its cell, test metrics, teacher accuracy)."""
+    from kdviz.experiments import compare
+    from kdviz.train import MemberConfig, PopulationRun, train_teacher
+
+    t0 = time.perf_counter()
+    first = Cell(**cells[0])
+    cfg = compare.CompareConfig(dataset=first.dataset, omit=first.omit, seed=first.data_seed)
+    ds, sds = compare.build_data(cfg)
+    teacher = train_teacher(ds, compare.teacher_config(cfg, parse_widths(first.teacher)), device)
+    members = [MemberConfig(c["method"], T=c["T"], alpha=c["alpha"], lr=c["lr"], seed=c["seed"]) for c in cells]
+    run = PopulationRun(sds, teacher, parse_widths(first.student), members, batch_size=first.batch, device=device,
+                        record_every=first.steps).step(first.steps)
+    final = run.evaluate("test")
+    teacher_acc = float(teacher.info["test_acc"])
+    seconds = time.perf_counter() - t0
+    return [{**c, **{m: float(final[m][k]) for m in METRICS if m in final}, "teacher_acc": teacher_acc,
+             "status": run.status[k], "task_seconds": round(seconds, 3), "task_students": len(cells)}
+            for k, c in enumerate(cells)]
+
+
+def grid_task(payload: dict, emit, control) -> None:
+    """Job-pool entry: train one task and emit its rows as the snapshot."""
+    emit(train_cells(payload["cells"], payload.get("device")), progress=1.0)
+
+
+TASK = "kdviz.experiments.grid:grid_task"
+
+
+# ----------------------------------------------------------------------------- backends
+def run_local(work: list[list[Cell]], workers: int | None = None, device: str | None = None):
+    """Run tasks in a job pool of ``workers`` processes; yield each task's rows as it finishes."""
+    from kdviz.jobs import JobPool
+
+    pool = JobPool(workers, nice=0)  # a sweep is the foreground work here, unlike a page's jobs beside the server
+    try:
+        pending = [pool.submit((TASK, {"cells": [asdict(c) for c in cells], "device": device})) for cells in work]
+        while pending:
+            for job in [j for j in pending if j.done]:
+                pending.remove(job)
+                if job.state != "done":
+                    raise RuntimeError(f"a grid task failed: {job.error}")
+                yield job.snapshot()
+            time.sleep(0.02)
+    finally:
+        pool.shutdown()
+
+
+def run_ray(work: list[list[Cell]], address: str | None = None, device: str | None = None):
+    """Run tasks as Ray tasks (one CPU each) on the cluster at ``address`` (or a local Ray); yield rows as they finish."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(num_cpus=1)(train_cells)
+    pending = [remote.remote([asdict(c) for c in cells], device) for cells in work]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
+
+
+# ----------------------------------------------------------------------------- the results file
+class Sink:
+    """The results file, appended as rows arrive: CSV written through, or Parquet completed on close."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.parquet = self.path.suffix == ".parquet"
+        self.rows = self._existing()
+        self._new: list[dict] = []
+
+    def _existing(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        if self.parquet:
+            import pyarrow.parquet as pq
+
+            return pq.read_table(self.path).to_pylist()
+        with open(self.path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def done_keys(self) -> set[str]:
+        """Keys of the cells already in the file."""
+        return {Cell(**{k: _typed(k, r[k]) for k in KEYS}).key for r in self.rows}
+
+    def add(self, rows: list[dict]) -> None:
+        """Append rows (a CSV is flushed at once)."""
+        self._new += rows
+        if not self.parquet:
+            fresh = not self.path.exists() or self.path.stat().st_size == 0
+            with open(self.path, "a", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+                if fresh:
+                    writer.writeheader()
+                writer.writerows(rows)
+
+    def close(self) -> None:
+        """Write the Parquet file (old rows and new); a CSV is already complete."""
+        if self.parquet and self._new:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            tmp = self.path.with_suffix(".parquet.tmp")
+            pq.write_table(pa.Table.from_pylist(self.rows + self._new), tmp)
+            tmp.replace(self.path)
+
+
+def _typed(key: str, value):
+    """A CSV cell back in its Cell field's type."""
+    kind = Cell.__dataclass_fields__[key].type
+    return float(value) if kind == "float" else int(value) if kind == "int" else str(value)
+
+
+def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, workers: int | None = None,
+          address: str | None = None, device: str | None = None, report=None) -> dict:
+    """Run every cell of ``grid`` not yet in ``out``, streaming rows into it; a summary of what ran."""
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be local or ray, got {backend!r}")
+    sink = Sink(out)
+    done = sink.done_keys()
+    todo = [c for c in grid.cells() if c.key not in done]
+    work = tasks(todo, population)
+    t0, finished = time.perf_counter(), 0
+    runner = run_local(work, workers, device) if backend == "local" else run_ray(work, address, device)
+    try:
+        for rows in runner:
+            sink.add(rows)
+            finished += len(rows)
+            if report is not None:
+                report({"students": finished, "of": len(todo), "seconds": round(time.perf_counter() - t0, 2)})
+    finally:
+        sink.close()
+    seconds = time.perf_counter() - t0
+    return {"cells": len(grid.cells()), "skipped": len(grid.cells()) - len(todo), "trained": finished,
+            "tasks": len(work), "seconds": round(seconds, 2),
+            "students_per_second": round(finished / seconds, 1) if finished else None, "file": str(out)}
+
+
+# ----------------------------------------------------------------------------- command line
+def _seeds(text: str) -> tuple[int, ...]:
+    """Seeds as "0, 1, 2" or a range "0-99"."""
+    if "-" in text.strip().lstrip("-") and "," not in text:
+        lo, hi = (int(p) for p in text.split("-"))
+        if not 0 <= lo <= hi or hi - lo >= 100_000:
+            raise ValueError(f"seed range {text!r}: write first-last with 0 <= first <= last")
+        return tuple(range(lo, hi + 1))
+    return parse_list(text, int, "seeds", 1, 100_000)
+
+
+def _method(name: str) -> str:
+    if name not in GRID_METHODS:
+        raise ValueError(f"a grid method; choose from {', '.join(GRID_METHODS)} (methods needing several teachers, "
+                         "peers or a previous generation run on the Compare page)")
+    return name
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The sweep subcommand's flags."""
+    d = Grid()
+    p.add_argument("--dataset", default=d.dataset, help="a registered dataset (digits, blobs, moons, ...)")
+    p.add_argument("--csv", type=Path, help="your own classification CSV instead of --dataset")
+    p.add_argument("--label", help="the CSV's label column (default: the last)")
+    p.add_argument("--T", default="1, 4", help="temperatures, e.g. 1, 2, 4, 8")
+    p.add_argument("--alpha", default="0.1", help="weights of the hard labels, e.g. 0, 0.1, 0.5")
+    p.add_argument("--method", default="kd, baseline", help=f"methods: {', '.join(GRID_METHODS)}")
+    p.add_argument("--student", action="append", help="student hidden widths, e.g. 32 or '32, 32' (repeatable)")
+    p.add_argument("--teacher", action="append", help="teacher hidden widths (repeatable; default 256, 256)")
+    p.add_argument("--seeds", default="0-2", help="student seeds: '0, 1, 2' or a range '0-99'")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--omit", type=int, default=d.omit, help="class the students never see (-1: none)")
+    p.add_argument("--data-seed", dest="data_seed", type=int, default=d.data_seed, help="seed of the data and teachers")
+    p.add_argument("--backend", choices=("local", "ray"), default="local")
+    p.add_argument("--address", help="a Ray cluster's address (with --backend ray); default: a local Ray")
+    p.add_argument("--workers", type=int, help="local worker processes (default: the CPU cores)")
+    p.add_argument("--population", type=int, default=256, help="students per task (default 256)")
+    p.add_argument("--out", type=Path, default=Path("results/sweep.csv"), help="results file, .csv or .parquet")
+    p.add_argument("--device", default=None)
+
+
+def grid_of(args: argparse.Namespace) -> Grid:
+    """The Grid the flags describe, every axis checked (ValueError naming the flag)."""
+    from kdviz.data import spec
+
+    dataset = args.dataset
+    if args.csv is not None:
+        from kdviz.data import csv as csv_data
+
+        dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
+    spec(dataset)
+    try:
+        return Grid(dataset=dataset, T=parse_list(args.T, float, "--T", 1, 1000),
+                    alpha=parse_list(args.alpha, float, "--alpha", 1, 1000),
+                    method=parse_list(args.method, _method, "--method", 1, len(GRID_METHODS)),
+                    student=tuple(", ".join(map(str, parse_widths(s))) for s in (args.student or ["32"])),
+                    teacher=tuple(", ".join(map(str, parse_widths(t))) for t in (args.teacher or ["256, 256"])),
+                    seeds=_seeds(args.seeds), steps=args.steps, lr=args.lr, batch=args.batch, omit=args.omit,
+                    data_seed=args.data_seed)
+    except ValueError as err:
+        raise ValueError(f"sweep: {err}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    """python -m kdviz sweep: run the grid, print progress as JSON lines and a final summary."""
+    grid = grid_of(args)
+    if args.population < 1:
+        raise ValueError("--population must be at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def report(rec):
+        print(json.dumps(rec), file=sys.stderr if sys.stdout.isatty() else sys.stdout, flush=True)
+
+    print(json.dumps(sweep(grid, args.out, args.backend, args.population, args.workers, args.address, args.device,
+                           report)), flush=True)
+    return 0
