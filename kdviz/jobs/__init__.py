@@ -28,16 +28,17 @@ Streamlit wiring (this module never imports streamlit)::
         return uuid.uuid4().hex
 """
 from kdviz.jobs.demo import demo_task
-from kdviz.jobs.pool import Job, JobPool, default_pool, release_owner
+from kdviz.jobs.pool import WORKER_LOST, Job, JobPool, default_pool, reclaim_owner, release_owner
 from kdviz.jobs.worker import (
     BACKENDS,
     STATES,
     TERMINAL,
     Control,
+    JobStopped,
     load_callable,
     resolve_backend,
     resolve_task,
     resolve_workers,
 )
 
-__all__ = ['BACKENDS', 'Control', 'Job', 'JobPool', 'STATES', 'TERMINAL', 'default_pool', 'demo_task', 'load_callable', 'release_owner', 'resolve_backend', 'resolve_task', 'resolve_workers']
+__all__ = ["BACKENDS", "Control", "Job", "JobPool", "JobStopped", "STATES", "TERMINAL", "WORKER_LOST", "default_pool", "demo_task", "load_callable", "reclaim_owner", "release_owner", 'resolve_backend', 'resolve_task', 'resolve_workers']
