@@ -6,6 +6,7 @@ an owner with five jobs gets one turn in each round, like an owner with one.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter, deque
@@ -22,7 +23,9 @@ class SliceScheduler:
         self.granted: Counter = Counter()  # turns given, per owner
         self._cond = threading.Condition()
         self._holder: Any = None  # the token (a Control) now computing
-        self._waiting: dict[Any, deque] = {}  # owner -> its waiting tokens; dict order = turn order
+        self._waiting: dict[Any, deque] = {}  # owner -> its waiting tokens
+        self._served: dict[Any, int] = {}  # owner -> when it last got a turn (the least recent goes next)
+        self._turns = itertools.count()
 
     def acquire(self, token: Any, owner: Any) -> bool:
         """Block until ``token`` holds the turn (True) or was cancelled while waiting (False)."""
@@ -63,14 +66,17 @@ class SliceScheduler:
         return bool(self._waiting)
 
     def _grant(self) -> None:
-        """Hand a free turn to the first waiting owner's oldest token; that owner moves to the back."""
+        """Hand a free turn to the oldest token of the waiting owner served least recently."""
         if self._holder is not None or not self._waiting:
             return
-        owner = next(iter(self._waiting))
-        line = self._waiting.pop(owner)
+        owner = min(self._waiting, key=lambda o: self._served.get(o, -1))
+        line = self._waiting[owner]
         self._holder = line.popleft()
-        if line:
-            self._waiting[owner] = line
+        if not line:
+            del self._waiting[owner]
+        self._served[owner] = next(self._turns)
+        if len(self._served) > 256:  # forget owners that wait no more
+            self._served = {o: t for o, t in self._served.items() if o in self._waiting or o == owner}
         self.granted[owner] += 1
         self._cond.notify_all()
 
