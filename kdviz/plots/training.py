@@ -37,11 +37,20 @@ def probability_image(probs: np.ndarray) -> np.ndarray:
 
 def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys: np.ndarray,
                         points: np.ndarray, labels: np.ndarray, class_names: list[str],
-                        height: int = 360) -> go.Figure:
+                        height: int = 360, into: go.Figure | None = None) -> go.Figure:
     """Side-by-side decision regions with the data on top.
 
     panels: [(title, probs (H, W, C))], xs: (W,) grid x, ys: (H,) grid y, points: (n, 2), labels: (n,).
+    ``into``: a figure this function built earlier for the same plane and points; its titles and
+    regions are updated in place (a live redraw: no new figure, no re-validation of the layout).
     """
+    per_panel = 1 + len(class_names)  # the image, then one scatter per class
+    if into is not None and len(into.data) == per_panel * len(panels) and len(into.layout.annotations) == len(panels):
+        with into.batch_update():
+            for i, (title, probs) in enumerate(panels):
+                into.layout.annotations[i].text = title
+                into.data[i * per_panel].z = probability_image(probs)
+        return into
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
@@ -61,11 +70,19 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
 
 def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
                     metrics: tuple[str, ...] = ("hard_loss", "soft_loss", "test_acc", "fidelity"),
-                    height: int = 420) -> go.Figure:
+                    height: int = 420, into: go.Figure | None = None) -> go.Figure:
     """A 2x2 grid of learning curves, one line per role ("kd", "baseline", ...).
 
     steps: (R,); series[role][metric]: (R,). Roles use the house colours and names.
+    ``into``: a figure this function built earlier with the same roles and metrics; its lines are
+    updated in place (a live redraw).
     """
+    lines = [(role, metric) for metric in metrics for role, data in series.items() if metric in data]
+    if into is not None and [(t.legendgroup, t.meta) for t in into.data] == lines:
+        with into.batch_update():
+            for trace, (role, metric) in zip(into.data, lines):
+                trace.x, trace.y = steps, series[role][metric]
+        return into
     fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES.get(m, m) for m in metrics],
                         vertical_spacing=0.16, horizontal_spacing=0.08)
     for i, metric in enumerate(metrics):
@@ -74,7 +91,7 @@ def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
             if metric not in data:
                 continue
             fig.add_trace(go.Scatter(x=steps, y=data[metric], mode="lines", name=ROLE_NAMES.get(role, role),
-                                     legendgroup=role, showlegend=i == 0,
+                                     legendgroup=role, showlegend=i == 0, meta=metric,
                                      line=dict(color=ROLE_COLOURS.get(role, PALETTE[0]), width=2.5)),
                           row=r + 1, col=c + 1)
         if metric in ("test_acc", "fidelity"):
