@@ -21,6 +21,7 @@ from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
 from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
+from kdviz.plots.training import FigureSpec
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
 MAX_POLL_SECONDS = 3.0
@@ -171,7 +172,8 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
     """The figure ``name`` of the job under ``key``, kept across redraws.
 
     ``build(previous)`` makes it (previous is None) or updates the previous figure of the same job in
-    place; it runs only when the job has a new snapshot, so an unchanged redraw builds nothing.
+    place (a FigureSpec); it runs only when the job has a new snapshot, so an unchanged redraw builds
+    nothing, and a built figure is frozen into a FigureSpec once.
     """
     store = st.session_state.setdefault(f"_job.{key}.figures", {})
     stamp = None if job is None else (job.id, job.version)
@@ -180,6 +182,8 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
         return kept[1]
     same_job = kept is not None and stamp is not None and kept[0][0] == stamp[0]
     figure = build(kept[1] if same_job else None)
+    if not isinstance(figure, FigureSpec):
+        figure = FigureSpec(figure)
     store[name] = (stamp or ("", -1), figure)
     return figure
 
