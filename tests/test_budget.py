@@ -15,7 +15,7 @@ from tests.test_jobs import wait_for
 def largest_live() -> live.LiveConfig:
     """The largest Live run the widgets allow."""
     return dataclasses.replace(live.LiveConfig(), steps=5000, seeds=5, student="512, 512", teacher="512, 512",
-                               n=10000, batch=512)
+                               n=10000, batch=256)
 
 
 def test_the_cost_model_is_steps_times_fixed_plus_parameters_batch_members():

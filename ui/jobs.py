@@ -25,7 +25,7 @@ from kdviz.plots.training import FigureSpec
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
 MAX_POLL_SECONDS = 3.0
-REDRAW_CPU_SECONDS = 0.01  # server CPU of one live redraw (bench/bench_redraw.py)
+REDRAW_CPU_SECONDS = 0.02  # server CPU of one live redraw, whole path (bench/bench_load.py --users 1 --trainers-only)
 REDRAW_CPU_SHARE = 0.3  # of one core, at most, for every watcher's redraws together
 SMALL_RUN_SECONDS = 30.0  # runs this short (every page's defaults) always queue, however busy the server
 SERVER_BUDGET_SECONDS = 1800.0  # estimated work in flight above which longer runs are refused
