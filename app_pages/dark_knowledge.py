@@ -39,7 +39,7 @@ cfg = collect(dark.DarkConfig, KEY)
 teacher_job = jobs.current(TEACHERS)
 if teacher_job is None or teacher_job.state == "stopped":
     teacher_job = jobs.start(TEACHERS, experiment_job("dark_teachers", dark.teachers.TeachersConfig()))
-if not teacher_job.wait(30) or teacher_job.state != "done":
+if not teacher_job.wait(30 if teacher_job.state == "running" else 0) or teacher_job.state != "done":  # queued: say so
     jobs.live_view(TEACHERS, lambda job, snap: jobs.header(job, snap, ""))
     st.stop()
 snap = teacher_job.snapshot()

@@ -41,13 +41,13 @@ def draw(job, snap) -> None:
         return
     scene, title = snap.scene, f"step {snap.run.step} of {snap.steps}"
     st.caption(f"Training on {scene.device}.")
-    st.plotly_chart(decision_boundaries(
+    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, lambda kept: decision_boundaries(
         [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", snap.kd_grid),
          (f"Baseline, {title}", snap.baseline_grid)],
-        *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names), width="stretch",
-        key="regions")
-    steps, series = live.curves(snap.run.history)
-    st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
+        *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, into=kept)),
+        width="stretch", key="regions")
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda kept: learning_curves(
+        *live.curves(snap.run.history), into=kept)), width="stretch", key="curves")
     if snap.final is not None:
         summary(live.summarise(snap, cfg.omit))
         exports.menu("live", cfg, snap, KEY)

@@ -1,22 +1,40 @@
 """Background jobs on a page: start one per session and key, and redraw it live while it runs.
 
 The pool is shared by every session of the server (kdviz.jobs.default_pool); each browser
-session is one owner, and its jobs are stopped when the session ends. A live view is an
-st.fragment that polls the job's latest snapshot a few times a second while it runs, stops
-polling when it ends (one full rerun turns the timer off), and shows the queue position while
-it waits for a free worker.
+session is one owner, and its jobs are stopped once the session is really gone (a dropped
+websocket that reconnects within the reconnection window keeps them). A live view is an
+st.fragment that polls the job's latest snapshot while it runs (every POLL_SECONDS alone, slower
+when many watch), stops polling when it ends (one full rerun turns the timer off), and shows the
+queue position and the estimated wait while it waits for a free worker. Figures are kept per job
+and only their data replaced on a new snapshot (kept_figure).
 """
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any, Callable
 
 import streamlit as st
 
+from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
-from kdviz.jobs import Job, default_pool, release_owner
+from kdviz.experiments.task import cost as task_cost
+from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
+from kdviz.plots.training import FigureSpec
 
-POLL_SECONDS = 0.4
+POLL_SECONDS = 0.25  # alone: four redraws a second
+MAX_POLL_SECONDS = 3.0
+REDRAW_CPU_SECONDS = 0.02  # server CPU of one live redraw, whole path (bench/bench_load.py --users 1 --trainers-only)
+REDRAW_CPU_SHARE = 0.3  # of one core, at most, for every watcher's redraws together
+SMALL_RUN_SECONDS = 30.0  # runs this short (every page's defaults) always queue, however busy the server
+SERVER_BUDGET_SECONDS = 1800.0  # estimated work in flight above which longer runs are refused
+_WATCHERS: dict[tuple[str, str], float] = {}  # (owner, key) -> when its live view last polled
+_WATCHERS_LOCK = threading.Lock()
+
+
+class RunRefused(ValueError):
+    """A run the server will not take now; the message says why and what to do."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,9 +44,19 @@ def warm_pool() -> None:
 
 
 @st.cache_resource(scope="session", on_release=release_owner, show_spinner=False)
+def _connection(owner: str) -> str:
+    """Held while this session's websocket is connected: Streamlit releases it when the connection
+    drops (release_owner schedules the stop), and a reconnect computes it again (reclaim_owner)."""
+    reclaim_owner(owner)
+    return owner
+
+
 def session_owner() -> str:
-    """This browser session's id; when the session ends, its jobs are stopped."""
-    return uuid.uuid4().hex
+    """This browser session's id (kept in its session state, so it survives a reconnect)."""
+    owner = st.session_state.get("_jobs.owner")
+    if owner is None:
+        owner = st.session_state["_jobs.owner"] = uuid.uuid4().hex
+    return _connection(owner)
 
 
 def current(key: str) -> Job | None:
@@ -36,33 +64,64 @@ def current(key: str) -> Job | None:
     return st.session_state.get(f"_job.{key}")
 
 
+def admission(seconds: float | None) -> str | None:
+    """Why a run of ``seconds`` (estimated, alone) is refused now, or None when it may queue.
+
+    Too long for this server: refused. While the work in flight exceeds SERVER_BUDGET_SECONDS,
+    only runs up to SMALL_RUN_SECONDS (every page's defaults) are taken."""
+    too_long = budget.refusal(seconds)
+    if too_long or seconds is None or seconds <= SMALL_RUN_SECONDS:
+        return too_long
+    pool = default_pool()
+    ahead = pool.in_flight()
+    if ahead + seconds > SERVER_BUDGET_SECONDS:
+        return (f"The server is full: {budget.duration(ahead / pool.size)[6:]} of training are ahead of this run, "
+                f"which would take {budget.duration(seconds)} on its own. Try again in a few minutes, or "
+                "lower Steps, Seeds or the widths (runs under half a minute always queue).")
+    return None
+
+
 def start(key: str, task: tuple[Callable | str, Any]) -> Job:
-    """Stop this session's job under ``key`` (if any) and submit ``task`` in its place."""
+    """Stop this session's job under ``key`` (if any) and submit ``task`` in its place (one running job
+    per key and session). RunRefused, with the message to show, when the server will not take it."""
+    seconds = task_cost(task)
+    refused = admission(seconds)
+    if refused:
+        raise RunRefused(refused)
     old = current(key)
     if old is not None and not old.done:
         old.stop()
-    job = default_pool().submit(task, owner=session_owner())
+    job = default_pool().submit(task, owner=session_owner(), cost=seconds)
     st.session_state[f"_job.{key}"] = job
     st.session_state[f"_job.{key}.polling"] = True
     return job
 
 
 def forget(key: str) -> None:
-    """Stop and drop this session's job under ``key``."""
+    """Stop and drop this session's job under ``key`` (its worker frees the job's memory at once)."""
     job = current(key)
     if job is not None and not job.done:
         job.stop()
     st.session_state.pop(f"_job.{key}", None)
+    st.session_state.pop(f"_job.{key}.figures", None)
 
 
 def status_line(job: Job | None) -> str:
     """One sentence on where a job stands, for the page."""
     if job is None:
         return "Not started."
+    if job.requested == "stop":
+        return f"Stopping at {job.progress:.0%}…"
+    if job.requested == "pause":
+        return f"Pausing at {job.progress:.0%}…"
     if job.state == "queued":
-        pos = job.queue_position
-        return (f"Waiting for a free worker: number {pos} in the queue. Every worker of this server is "
-                "busy training; your run starts as soon as one frees up." if pos else "Starting…")
+        pos, wait = job.queue_position, job.wait_seconds
+        if not pos:
+            return "Starting…"
+        when = f", starting in {budget.duration(wait)}" if wait else ""
+        alone = f"; it then takes {budget.duration(job.cost)}" if job.cost else ""
+        return (f"Waiting for a free worker: number {pos} in the queue{when}{alone}. Every worker of this "
+                "server is busy; runs take turns, so yours starts as soon as a place frees up.")
     return {"running": f"Training… {job.progress:.0%}", "paused": f"Paused at {job.progress:.0%}.",
             "done": "Finished.", "stopped": f"Stopped at {job.progress:.0%}.",
             "error": f"The run failed: {job.error}"}[job.state]
@@ -89,14 +148,57 @@ def header(job: Job | None, snap: Any, idle: str) -> Any:
     return snap
 
 
+def poll_seconds(watchers: int) -> float:
+    """Seconds between redraws when ``watchers`` live views poll: POLL_SECONDS alone, slower as more
+    watch, so that all redraws together stay within REDRAW_CPU_SHARE of a core."""
+    return min(MAX_POLL_SECONDS, max(POLL_SECONDS, watchers * REDRAW_CPU_SECONDS / REDRAW_CPU_SHARE))
+
+
+def _watching(key: str, polling: bool) -> int:
+    """Note that this session's view of ``key`` polls (or stopped); return how many views poll now."""
+    now, me = time.monotonic(), (session_owner(), key)
+    with _WATCHERS_LOCK:
+        if polling:
+            _WATCHERS[me] = now
+        else:
+            _WATCHERS.pop(me, None)
+        for who, seen in list(_WATCHERS.items()):
+            if now - seen > 2 * MAX_POLL_SECONDS + 5:
+                del _WATCHERS[who]
+        return len(_WATCHERS)
+
+
+def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any]) -> Any:
+    """The figure ``name`` of the job under ``key``, kept across redraws.
+
+    ``build(previous)`` makes it (previous is None) or updates the previous figure of the same job in
+    place (a FigureSpec); it runs only when the job has a new snapshot, so an unchanged redraw builds
+    nothing, and a built figure is frozen into a FigureSpec once.
+    """
+    store = st.session_state.setdefault(f"_job.{key}.figures", {})
+    stamp = None if job is None else (job.id, job.version)
+    kept = store.get(name)
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]
+    same_job = kept is not None and stamp is not None and kept[0][0] == stamp[0]
+    figure = build(kept[1] if same_job else None)
+    if not isinstance(figure, FigureSpec):
+        figure = FigureSpec(figure)
+    store[name] = (stamp or ("", -1), figure)
+    return figure
+
+
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
-    """Draw ``draw(job, snapshot)`` now, and again every POLL_SECONDS while the job runs."""
+    """Draw ``draw(job, snapshot)`` now, and again every poll_seconds() while the job runs."""
     job = current(key)
     polling = job is not None and not job.done
+    interval = poll_seconds(_watching(key, polling)) if polling else None
 
-    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    @st.fragment(run_every=interval)
     def view() -> None:
         live = current(key)
+        if live is not None and not live.done:
+            _watching(key, True)
         draw(live, live.snapshot() if live is not None else None)
         if live is not None and live.done and st.session_state.get(f"_job.{key}.polling"):
             st.session_state[f"_job.{key}.polling"] = False
@@ -115,14 +217,15 @@ def controls(key: str, make_task: Callable[[], tuple], prefix: str = "", pause: 
     "start", "pause", "resume", "step" and "reset".
     """
     job = current(key)
-    running = job is not None and job.state in ("queued", "running")
+    wanted = None if job is None else job.requested  # a pending Pause or Stop shows at once
+    running = job is not None and job.state in ("queued", "running") and wanted != "stop"
     cols = iter(st.columns([1, 1, 1, 1, 4] if pause or step else [1, 1, 6]))
+    refused = st.session_state.pop(f"_job.{key}.refused", None)
     if next(cols).button("Start", type="primary", key=f"{prefix}start", disabled=running, icon=":material/play_arrow:"):
-        start(key, make_task())
-        st.rerun()
+        _start_or_explain(key, make_task)
     if pause:
         col = next(cols)
-        if job is not None and job.state == "paused":
+        if job is not None and (job.state == "paused" or wanted == "pause"):
             if col.button("Resume", key=f"{prefix}resume", icon=":material/play_pause:"):
                 job.resume()
                 st.rerun()
@@ -131,9 +234,19 @@ def controls(key: str, make_task: Callable[[], tuple], prefix: str = "", pause: 
             st.rerun()
     if step is not None and next(cols).button("Step", key=f"{prefix}step", disabled=running,
                                               icon=":material/skip_next:", help=step_help):
-        start(key, step(job))
-        st.rerun()
+        _start_or_explain(key, lambda: step(job))
     if next(cols).button("Reset", key=f"{prefix}reset", icon=":material/restart_alt:"):
         forget(key)
         st.rerun()
+    if refused:
+        st.warning(refused, icon=":material/hourglass_disabled:")
     return job
+
+
+def _start_or_explain(key: str, make_task: Callable[[], tuple]) -> None:
+    """Start the task and rerun; if the server refuses it, keep the message for the next run to show."""
+    try:
+        start(key, make_task())
+    except RunRefused as refused:
+        st.session_state[f"_job.{key}.refused"] = str(refused)
+    st.rerun()

@@ -16,6 +16,14 @@ Backends (bench/bench_jobs.py measures both):
 - ``"thread"``: tasks run on threads of this process: instant start, no extra memory, but the
   interpreter lock caps all training at about one core, taken from the web server itself.
 
+Time slices: a worker hosts several jobs (``jobs_per_worker``) that take turns of ``slice_seconds``
+of compute, one turn per owner in rotation (kdviz.jobs.slices); a task gives its turn away at
+``control.proceed()`` and at ``control.tick()``, a preemption point cheap enough to call before
+every optimiser step (kdviz.experiments.task installs it as the engine's step hook), where pause
+and stop also take effect. A worker that dies is replaced; only the jobs it had started fail
+(WORKER_LOST). An owner whose connection dropped keeps its jobs for a grace period
+(release_owner / reclaim_owner).
+
 Both speak one protocol. The pool (server side) owns the slots and sends "start", "pause", "go"
 and "stop" to a worker loop (_serve); the worker loop answers "ready", "started", "snap",
 "paused" and "end". A paused job gives its slot to the next queued job; resumed jobs queue again
@@ -28,16 +36,17 @@ Streamlit wiring (this module never imports streamlit)::
         return uuid.uuid4().hex
 """
 from kdviz.jobs.demo import demo_task
-from kdviz.jobs.pool import Job, JobPool, default_pool, release_owner
+from kdviz.jobs.pool import WORKER_LOST, Job, JobPool, default_pool, reclaim_owner, release_owner
 from kdviz.jobs.worker import (
     BACKENDS,
     STATES,
     TERMINAL,
     Control,
+    JobStopped,
     load_callable,
     resolve_backend,
     resolve_task,
     resolve_workers,
 )
 
-__all__ = ['BACKENDS', 'Control', 'Job', 'JobPool', 'STATES', 'TERMINAL', 'default_pool', 'demo_task', 'load_callable', 'release_owner', 'resolve_backend', 'resolve_task', 'resolve_workers']
+__all__ = ["BACKENDS", "Control", "Job", "JobPool", "JobStopped", "STATES", "TERMINAL", "WORKER_LOST", "default_pool", "demo_task", "load_callable", "reclaim_owner", "release_owner", 'resolve_backend', 'resolve_task', 'resolve_workers']

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kdviz.jobs.worker import (
+    SLICE_SECONDS,
     TERMINAL,
     _message,
     _serve,
@@ -28,6 +29,8 @@ from kdviz.jobs.worker import (
 
 # --------------------------------------------------------------------------- server side
 _MAIN_LOCK = threading.Lock()
+WORKER_LOST = "the worker running this job stopped; press Start to run it again"
+RECONNECT_SECONDS = 120.0  # a disconnected session's jobs keep running this long (Streamlit's disconnectedSessionTTL)
 
 
 @contextlib.contextmanager
@@ -65,16 +68,29 @@ class Job:
         self.dispatched_at: float | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        self.cost: float | None = None  # estimated seconds of compute alone on one worker (kdviz.experiments.budget)
         self._pool, self._seq, self._payload = pool, seq, payload
         self._snap: bytes | None = None
         self._worker: _Worker | None = None
-        self._pause_pending = self._resume_pending = False
+        self._pause_pending = self._resume_pending = self._stop_pending = False
         self._finished = threading.Event()
 
     @property
     def done(self) -> bool:
         """True once the job ended: "done", "stopped" or "error"."""
         return self.state in TERMINAL
+
+    @property
+    def requested(self) -> str | None:
+        """"pause" or "stop" while the worker has not yet confirmed that request (shown at once), else None."""
+        if self.done:
+            return None
+        return "stop" if self._stop_pending else "pause" if self._pause_pending and not self._resume_pending else None
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """Estimated seconds until this queued job starts (None unless queued, or when costs are unknown)."""
+        return self._pool._wait_estimate(self)
 
     @property
     def queue_position(self) -> int | None:
@@ -123,31 +139,39 @@ class _Worker:
         self.hosted: set[str] = set()  # ids of jobs whose thread lives in this worker
         self.running = 0  # of those, how many hold a slot
         self.ready = False  # its loop has started (torch imported)
+        self.dead = False  # it ended; its replacement is on the way
         ctx = pool._ctx
         self.inbox, self.outbox = (ctx.Queue(), ctx.Queue()) if ctx else (queue.Queue(), queue.Queue())
         args = (self.inbox, self.outbox, index, pool._emit_interval)
         name = f"kdviz-job-worker-{index}"
         if ctx:
             self.runner = ctx.Process(target=_worker_main, name=name, daemon=True,
-                                      args=(*args, os.getpid(), pool.nice))
+                                      args=(*args, os.getpid(), pool.nice, pool.slice_seconds))
         else:
-            self.runner = threading.Thread(target=_serve, name=name, daemon=True, args=(*args, None))
+            self.runner = threading.Thread(target=_serve, name=name, daemon=True,
+                                           args=(*args, None, pool.slice_seconds))
         with _main_hidden() if ctx else contextlib.nullcontext():
             self.runner.start()
         self.collector = threading.Thread(target=pool._collect, args=(self,), daemon=True, name=f"{name}-collector")
         self.collector.start()
 
     def send(self, msg: tuple) -> None:
-        """Put a command into the worker's inbox (never blocks)."""
-        self.inbox.put(msg)
+        """Put a command into the worker's inbox (never blocks; a dead worker's inbox swallows it)."""
+        if self.dead:
+            return
+        try:
+            self.inbox.put(msg)
+        except (ValueError, OSError):
+            pass  # its queue was closed: the collector reports the death
 
     def close(self) -> None:
-        """Release the queues of a process worker that has ended."""
+        """Release the queues of a process worker that has ended (safe to call twice)."""
         if isinstance(self.runner, threading.Thread):
             return
         for q in (self.inbox, self.outbox):
-            q.close()
-            q.cancel_join_thread()
+            with contextlib.suppress(Exception):
+                q.close()
+                q.cancel_join_thread()
 
 
 class JobPool:
@@ -160,13 +184,20 @@ class JobPool:
     """
 
     def __init__(self, workers: int | None = None, backend: str | None = None, *, context: str = "spawn",
-                 emit_interval: float = 0.1, nice: int = 10):
+                 emit_interval: float = 0.1, nice: int = 10, jobs_per_worker: int = 1,
+                 slice_seconds: float = SLICE_SECONDS):
         if context not in ("spawn", "forkserver"):
             raise ValueError(f"context must be 'spawn' or 'forkserver' (fork is unsafe with torch), got {context!r}")
         if not emit_interval >= 0:
             raise ValueError(f"emit_interval must be >= 0 seconds, got {emit_interval!r}")
         self.size = resolve_workers(workers)
         self.backend = resolve_backend(backend)
+        if isinstance(jobs_per_worker, bool) or not isinstance(jobs_per_worker, int) or jobs_per_worker < 1:
+            raise ValueError(f"jobs_per_worker must be a whole number >= 1, got {jobs_per_worker!r}")
+        if not slice_seconds > 0:
+            raise ValueError(f"slice_seconds must be > 0, got {slice_seconds!r}")
+        self.jobs_per_worker, self.slice_seconds = jobs_per_worker, float(slice_seconds)
+        self.slots = self.size * jobs_per_worker  # jobs computing (in turns) at once
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}  # active jobs (not yet ended), by id
         self._queue: list[Job] = []  # waiting for a slot, sorted by submission
@@ -175,6 +206,11 @@ class JobPool:
         self._closed = False
         self._ready = threading.Event()
         self._broken: str | None = None  # why workers cannot start, if they cannot
+        self._ever_ready = False  # some worker started once: later deaths are replaced, never fatal
+        self._start_failures = 0  # deaths during start-up in a row (backs off the respawn)
+        self._served: dict[Any, int] = {}  # owner -> turn at which one of its jobs last started
+        self._turn = itertools.count()
+        self._leaving: dict[Any, threading.Timer] = {}  # disconnected owners, stopped when the timer fires
         self._emit_interval = emit_interval
         self.nice = int(nice)
         self._ctx = multiprocessing.get_context(context) if self.backend == "process" else None
@@ -185,8 +221,11 @@ class JobPool:
         atexit.register(self.shutdown)
 
     # ----- public API
-    def submit(self, task: tuple[Callable | str, Any], owner: Any = None) -> Job:
-        """Queue a task ``(fn_or_path, config)`` for ``owner`` and return its Job."""
+    def submit(self, task: tuple[Callable | str, Any], owner: Any = None, cost: float | None = None) -> Job:
+        """Queue a task ``(fn_or_path, config)`` for ``owner`` and return its Job.
+
+        ``cost``: the run's estimated seconds alone on one worker, for wait estimates (None: unknown).
+        """
         fn, config = resolve_task(task)
         payload: Any = (fn, config)
         if self.backend == "process":
@@ -199,6 +238,7 @@ class JobPool:
             if self._closed:
                 raise RuntimeError("the job pool has been shut down")
             job = Job(self, next(self._seq), owner, payload)
+            job.cost = cost
             self._jobs[job.id] = job
             self._enqueue(job)
             if self._broken:
@@ -219,6 +259,36 @@ class JobPool:
                 self._stop(job)
         return len(mine)
 
+    def release_owner(self, owner: Any, grace: float = RECONNECT_SECONDS) -> None:
+        """``owner``'s connection went away: stop its jobs after ``grace`` seconds unless it comes back."""
+        with self._lock:
+            if self._closed or owner in self._leaving:
+                return
+            if grace <= 0:
+                self.cancel_owner(owner)
+                return
+            timer = self._leaving[owner] = threading.Timer(grace, self._owner_gone, (owner,))
+            timer.daemon = True
+            timer.start()
+
+    def reclaim_owner(self, owner: Any) -> bool:
+        """``owner`` reconnected: keep its jobs; True if a pending stop was cancelled."""
+        with self._lock:
+            timer = self._leaving.pop(owner, None)
+        if timer is not None:
+            timer.cancel()
+        return timer is not None
+
+    def _owner_gone(self, owner: Any) -> None:
+        with self._lock:
+            if self._leaving.pop(owner, None) is not None and not self._closed:
+                self.cancel_owner(owner)
+
+    def in_flight(self) -> float:
+        """Estimated compute seconds still to do for every active job (unknown costs count 0)."""
+        with self._lock:
+            return sum(_remaining(j) for j in self._jobs.values())
+
     def stats(self) -> dict[str, Any]:
         """Counts for a status line: workers, backend, running, queued, paused."""
         with self._lock:
@@ -231,25 +301,38 @@ class JobPool:
         return self._ready.wait(timeout)
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop all jobs and end the workers (also runs at interpreter exit)."""
+        """Stop all jobs and end the workers (also runs at interpreter exit); never raises."""
+        try:
+            self._shutdown(timeout)
+        except Exception:  # the exit path must not raise, whatever state the workers are in
+            pass
+
+    def _shutdown(self, timeout: float) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             for job in list(self._jobs.values()):
                 self._stop(job)
+            for timer in self._leaving.values():
+                timer.cancel()
+            self._leaving.clear()
             for worker in self._workers:
                 worker.send(("shutdown",))
+            workers = list(self._workers)
         atexit.unregister(self.shutdown)
         deadline = time.monotonic() + timeout
-        for worker in self._workers:
-            worker.runner.join(max(0.1, deadline - time.monotonic()))
-            if self._ctx and worker.runner.is_alive():
-                worker.runner.terminate()
-                worker.runner.join(1.0)
-            worker.outbox.put(("bye",))
-        for worker in self._workers:
-            worker.collector.join(max(0.1, deadline - time.monotonic()))
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.runner.join(max(0.1, deadline - time.monotonic()))
+                if self._ctx and worker.runner.is_alive():
+                    worker.runner.terminate()
+                    worker.runner.join(1.0)
+            with contextlib.suppress(Exception):
+                worker.outbox.put(("bye",))
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.collector.join(max(0.1, deadline - time.monotonic()))
             worker.close()
         with self._lock:
             for job in list(self._jobs.values()):
@@ -264,9 +347,35 @@ class JobPool:
         if job in self._queue:
             self._queue.remove(job)
 
+    def _order(self) -> list[Job]:
+        """Queued jobs in the order they will start: owners take turns, the least recently served
+        first (one queue per owner), and each owner's jobs go in submission order."""
+        lines: dict[Any, list[Job]] = {}
+        for job in self._queue:  # sorted by submission
+            lines.setdefault(job.owner, []).append(job)
+        owners = sorted(lines, key=lambda o: (self._served.get(o, -1), lines[o][0]._seq))
+        rounds = max((len(line) for line in lines.values()), default=0)
+        return [lines[o][r] for r in range(rounds) for o in owners if r < len(lines[o])]
+
     def _position(self, job: Job) -> int | None:
         with self._lock:
-            return self._queue.index(job) + 1 if job.state == "queued" and job in self._queue else None
+            if job.state != "queued" or job not in self._queue:
+                return None
+            return self._order().index(job) + 1
+
+    def _wait_estimate(self, job: Job) -> float | None:
+        """Seconds until ``job`` starts: the work still to do ahead of it, shared by the workers."""
+        with self._lock:
+            if job.state != "queued" or job not in self._queue:
+                return None
+            order = self._order()
+            ahead = order[:order.index(job)]
+            running = [j for j in self._jobs.values() if j.state == "running"]
+            if any(j.cost is None for j in ahead + running):
+                return None
+            if len(running) + len(ahead) < self.slots:
+                return 0.0
+            return sum(_remaining(j) for j in ahead + running) / self.size
 
     def _set_state(self, job: Job, state: str) -> None:
         """Change state and keep slot counts right: a job holds a slot iff it is "running"."""
@@ -278,16 +387,21 @@ class JobPool:
         job.state = state
 
     def _dispatch(self) -> None:
-        while self._running < self.size and self._queue and not self._closed:
-            job = self._queue.pop(0)
-            if job._worker is None:  # first start: the least busy worker
-                job._worker = min(self._workers, key=lambda w: (w.running, len(w.hosted)))
+        while self._running < self.slots and self._queue and not self._closed:
+            job = self._order()[0]
+            if job._worker is None:  # first start: the least busy live worker
+                alive = [w for w in self._workers if not w.dead]
+                if not alive:
+                    return  # a replacement is starting; it dispatches when it is up
+                self._queue.remove(job)
+                job._worker = min(alive, key=lambda w: (w.running, len(w.hosted)))
                 job._worker.hosted.add(job.id)
                 job.dispatched_at = time.monotonic()
-                job._worker.send(("start", job.id, job._payload))
-                job._payload = None
+                job._worker.send(("start", job.id, job._payload, str(job.owner)))
             else:  # a resumed job continues on the worker holding its thread
+                self._queue.remove(job)
                 job._worker.send(("go", job.id))
+            self._served[job.owner] = next(self._turn)
             self._set_state(job, "running")
 
     def _pause(self, job: Job) -> None:
@@ -311,7 +425,7 @@ class JobPool:
         with self._lock:
             if job.done:
                 return
-            job._resume_pending = False
+            job._resume_pending, job._stop_pending = False, True
             self._dequeue(job)
             if job._worker is None:
                 self._finish(job, "stopped")
@@ -354,7 +468,8 @@ class JobPool:
     def _handle(self, worker: _Worker, msg: tuple) -> None:
         kind = msg[0]
         if kind == "ready":
-            worker.ready = True
+            worker.ready = self._ever_ready = True
+            self._start_failures = 0
             if all(w.ready for w in self._workers):
                 self._ready.set()
             return
@@ -363,6 +478,7 @@ class JobPool:
             return
         if kind == "started":
             job.started_at = time.monotonic()
+            job._payload = None  # kept until now, so a job lost before it started can be sent again
         elif kind == "snap":
             job._snap = msg[2]
             if msg[3] is not None:
@@ -380,22 +496,53 @@ class JobPool:
             self._dispatch()
 
     def _worker_died(self, worker: _Worker) -> None:
-        """Fail a dead worker's jobs and start a new one, unless workers cannot start at all."""
-        if self._closed or self._broken or worker not in self._workers:
+        """Replace a dead worker: its started jobs fail with WORKER_LOST, the ones it never began queue
+        again, every other job is untouched. Only a pool whose workers never once started gives up."""
+        if self._closed or self._broken or worker not in self._workers or worker.dead:
             return
         code = getattr(worker.runner, "exitcode", None)
+        worker.dead = True
         worker.close()
-        if not worker.ready:  # died while starting: respawning would only loop
-            self._broken = (f"job workers cannot start (exit code {code}); a script that creates a "
-                            "JobPool must guard its entry point with if __name__ == '__main__'")
-            for job in list(self._jobs.values()):
-                self._finish(job, "error", self._broken)
-            return
+        if not worker.ready:
+            self._start_failures += 1
+            if not self._ever_ready and self._start_failures >= 3:  # start-up itself is broken
+                self._broken = (f"job workers cannot start (exit code {code}); a script that creates a "
+                                "JobPool must guard its entry point with if __name__ == '__main__'")
+                for job in list(self._jobs.values()):
+                    self._finish(job, "error", self._broken)
+                return
         for job_id in list(worker.hosted):
-            self._finish(self._jobs[job_id], "error", f"the worker process died (exit code {code}); "
-                         "the job was lost")
-        self._workers[worker.index] = _Worker(worker.index, self)
-        self._dispatch()
+            job = self._jobs[job_id]
+            if job.started_at is None and job._payload is not None and job.state == "running":
+                self._set_state(job, "queued")  # it never ran: send it again
+                worker.hosted.discard(job_id)
+                job._worker = None
+                self._enqueue(job)
+            else:
+                self._finish(job, "error", WORKER_LOST)
+        delay = 0.0 if worker.ready else min(5.0, 0.25 * 2 ** self._start_failures)
+        timer = threading.Timer(delay, self._respawn, (worker,))
+        timer.daemon = True
+        timer.start()
+
+    def _respawn(self, dead: _Worker) -> None:
+        """Start the replacement of ``dead`` and give it work."""
+        with self._lock:
+            if self._closed or self._broken or self._workers[dead.index] is not dead:
+                return
+            try:
+                self._workers[dead.index] = _Worker(dead.index, self)
+            except Exception:  # could not even spawn (out of memory): try again shortly
+                timer = threading.Timer(1.0, self._respawn, (dead,))
+                timer.daemon = True
+                timer.start()
+                return
+            self._dispatch()
+
+
+def _remaining(job: Job) -> float:
+    """Estimated compute seconds ``job`` still needs (0 when its cost is unknown)."""
+    return 0.0 if job.cost is None else job.cost * (1.0 - job.progress)
 
 
 _DEFAULT: JobPool | None = None
@@ -403,15 +550,27 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def default_pool() -> JobPool:
-    """The process-wide shared pool (created on first use with the environment's settings)."""
+    """The process-wide shared pool (created on first use with the environment's settings:
+    KDVIZ_WORKERS, KDVIZ_JOB_BACKEND and KDVIZ_JOBS_PER_WORKER, jobs taking turns on each worker)."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None or _DEFAULT._closed:
-            _DEFAULT = JobPool()
+            _DEFAULT = JobPool(jobs_per_worker=resolve_workers(os.environ.get("KDVIZ_JOBS_PER_WORKER") or 4))
         return _DEFAULT
 
 
-def release_owner(owner: Any) -> int:
-    """Stop ``owner``'s jobs in the shared pool, without creating one (for session on_release)."""
+def release_owner(owner: Any, grace: float | None = None) -> None:
+    """``owner``'s session disconnected: stop its jobs in the shared pool after ``grace`` seconds
+    (KDVIZ_RECONNECT_SECONDS, default RECONNECT_SECONDS) unless reclaim_owner is called first.
+    Creates no pool."""
     pool = _DEFAULT
-    return 0 if pool is None or pool._closed else pool.cancel_owner(owner)
+    if pool is not None and not pool._closed:
+        if grace is None:
+            grace = float(os.environ.get("KDVIZ_RECONNECT_SECONDS") or RECONNECT_SECONDS)
+        pool.release_owner(owner, grace)
+
+
+def reclaim_owner(owner: Any) -> bool:
+    """``owner``'s session is back: keep its jobs (True if a pending stop was cancelled)."""
+    pool = _DEFAULT
+    return pool is not None and pool.reclaim_owner(owner)

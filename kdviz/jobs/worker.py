@@ -1,6 +1,8 @@
 """Worker side of the job pool: task loading, the Control a task talks to, and the worker loop."""
 from __future__ import annotations
 
+import ctypes
+import gc
 import importlib
 import os
 import pickle
@@ -15,10 +17,12 @@ from typing import Any
 import torch
 
 from kdviz.device import limit_threads
+from kdviz.jobs.slices import SliceScheduler, slice_end
 
 STATES = ("queued", "running", "paused", "done", "stopped", "error")
 TERMINAL = frozenset({"done", "stopped", "error"})
 BACKENDS = ("process", "thread")
+SLICE_SECONDS = 0.25  # compute time a job holds its worker's turn before another waiting job gets it
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -76,19 +80,31 @@ def _message(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- worker side
+class JobStopped(BaseException):
+    """Raised at a preemption point of a job asked to stop (a BaseException: tasks do not swallow it)."""
+
+
 class Control:
-    """A task's line to its job: ``emit(snapshot)``, ``proceed()`` between chunks, ``stop_requested``.
+    """A task's line to its job: ``emit(snapshot)``, ``proceed()`` between chunks, ``tick()`` between steps.
 
     Snapshots are pickled at emit time (so the task may keep mutating its own history) and sent at
     most every ``emit_interval`` seconds; the latest one is always flushed on pause and at the end.
+    With a ``slices`` scheduler the job computes only while it holds its worker's turn, and gives it
+    away at a slice boundary (``proceed`` or ``tick`` after the slice's time is over) when another
+    job waits; pause and stop take effect there too.
     """
 
-    def __init__(self, job_id: str, outbox, emit_interval: float):
+    def __init__(self, job_id: str, outbox, emit_interval: float, slices: SliceScheduler | None = None,
+                 owner: Any = None):
         self.job_id = job_id
+        self.owner = owner
         self.finished = False
         self.thread: threading.Thread | None = None
         self._outbox = outbox
         self._interval = emit_interval
+        self._slices = slices
+        self._slice_end = float("inf") if slices is None else float("-inf")
+        self._has_turn = False
         self._want = "run"  # "run" | "pause" | "stop" (stop is sticky)
         self._cond = threading.Condition()
         self._pending: tuple[bytes, float | None] | None = None
@@ -101,15 +117,49 @@ class Control:
 
     def proceed(self) -> bool:
         """Call before each chunk: returns True to go on, blocks while paused, False once stopped."""
-        if self._want == "run":
+        if self._want == "run" and time.monotonic() < self._slice_end:
             return True
+        return self._boundary()
+
+    def tick(self) -> None:
+        """Preemption point, cheap enough to call before every optimiser step: raises JobStopped once stopped."""
+        if self._want == "run" and time.monotonic() < self._slice_end:
+            return
+        if not self._boundary():
+            raise JobStopped
+
+    def take_turn(self) -> bool:
+        """Wait for this job's turn on its worker (True), or False if it was stopped meanwhile."""
+        if self._slices is not None and not self._has_turn:
+            self._has_turn = self._slices.acquire(self, self.owner)
+            self._slice_end = slice_end(self._slices)
+            return self._has_turn and self._want != "stop"
+        return self._want != "stop"
+
+    def give_turn(self) -> None:
+        """Let the next job of this worker compute."""
+        if self._slices is not None and self._has_turn:
+            self._has_turn = False
+            self._slices.release(self)
+
+    def _boundary(self) -> bool:
+        """A slice boundary: hold while paused, let a waiting job take its turn; False once stopped."""
         if self._want == "pause":
             self.flush()
             self._outbox.put(("paused", self.job_id))
+            self.give_turn()
             with self._cond:
                 while self._want == "pause":
                     self._cond.wait()
-        return self._want == "run"
+        elif self._want == "run" and self._slices is not None and self._slices.contended():
+            self.give_turn()
+        if self._want != "run":
+            return False
+        if not self.take_turn():
+            return False
+        if self._slices is not None:
+            self._slice_end = slice_end(self._slices)
+        return True
 
     def emit(self, snapshot: Any, progress: float | None = None) -> None:
         """Publish a picklable snapshot; ``progress`` (or ``snapshot["progress"]``) in [0, 1]."""
@@ -137,6 +187,17 @@ class Control:
             if self._want != "stop":
                 self._want = {"pause": "pause", "go": "run", "stop": "stop"}[kind]
             self._cond.notify_all()
+        if kind == "stop" and self._slices is not None:
+            self._slices.cancel(self)  # a job waiting for its turn ends now
+
+
+def _release_memory() -> None:
+    """Collect a finished job's tensors and hand freed heap back to the system (glibc), where possible."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _run_job(payload: Any, control: Control) -> None:
@@ -145,19 +206,26 @@ def _run_job(payload: Any, control: Control) -> None:
     try:
         limit_threads(1)
         control._outbox.put(("started", control.job_id))
+        if not control.take_turn():
+            raise JobStopped
         fn, config = pickle.loads(payload) if isinstance(payload, bytes) else payload
         load_callable(fn)(config, control.emit, control)
         if control.stop_requested:
             state = "stopped"
+    except JobStopped:
+        state = "stopped"
     except BaseException as exc:  # a task must never take its worker down
         state, error, detail = "error", _message(exc), traceback.format_exc()
     finally:
+        payload = fn = config = None
         try:
             control.flush()
         except Exception:
             pass
+        control.give_turn()
         control.finished = True
         control._outbox.put(("end", control.job_id, state, error, detail))
+        _release_memory()
 
 
 def _warm_torch() -> None:
@@ -165,9 +233,11 @@ def _warm_torch() -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
-def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | None) -> None:
+def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | None,
+           slice_seconds: float = SLICE_SECONDS) -> None:
     """Worker loop: start job threads and route pause/go/stop to them until "shutdown"."""
     controls: dict[str, Control] = {}
+    slices = SliceScheduler(slice_seconds)
     _warm_torch()
     outbox.put(("ready", index))
     while True:
@@ -181,7 +251,7 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
             break
         kind, job_id = msg[0], msg[1]
         if kind == "start":
-            control = controls[job_id] = Control(job_id, outbox, emit_interval)
+            control = controls[job_id] = Control(job_id, outbox, emit_interval, slices, msg[3] if len(msg) > 3 else None)
             control.thread = threading.Thread(target=_run_job, args=(msg[2], control), daemon=True,
                                               name=f"kdviz-{job_id}")
             control.thread.start()
@@ -196,7 +266,8 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
         control.thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int) -> None:
+def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int,
+                 slice_seconds: float = SLICE_SECONDS) -> None:
     """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop."""
     for var in _THREAD_VARS:
         os.environ[var] = "1"
@@ -211,4 +282,4 @@ def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: in
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass  # already fixed by an earlier parallel op
-    _serve(inbox, outbox, index, emit_interval, parent_pid)
+    _serve(inbox, outbox, index, emit_interval, parent_pid, slice_seconds)

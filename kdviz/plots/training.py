@@ -1,8 +1,12 @@
 """Figures for training pages: decision boundaries on the plane and learning curves."""
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below
@@ -35,19 +39,56 @@ def probability_image(probs: np.ndarray) -> np.ndarray:
     return rgb.clip(0, 255).astype(np.uint8)
 
 
+class FigureSpec(go.Figure):
+    """A built figure frozen into its plain dict, for live redraws: the builders below replace data
+    in that dict in place (no re-validation), and to_dict() returns it as it is, so st.plotly_chart
+    (which calls to_dict, then serialises) neither copies nor walks it again.
+    """
+
+    def __init__(self, figure: go.Figure):
+        super().__init__()
+        self._spec = figure.to_dict()
+
+    @property
+    def spec(self) -> dict:
+        """The figure as a plain dict (data, layout), shared, not copied."""
+        return self._spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def image_source(rgb: np.ndarray) -> str:
+    """An RGB image (H, W, 3) uint8 as a PNG data URI for go.Image(source=...): a few kB to send
+    instead of H * W * 3 numbers in JSON (the live redraw's main cost)."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys: np.ndarray,
                         points: np.ndarray, labels: np.ndarray, class_names: list[str],
-                        height: int = 360) -> go.Figure:
+                        height: int = 360, into: go.Figure | None = None) -> go.Figure:
     """Side-by-side decision regions with the data on top.
 
     panels: [(title, probs (H, W, C))], xs: (W,) grid x, ys: (H,) grid y, points: (n, 2), labels: (n,).
+    ``into``: a FigureSpec of a figure this function built for the same plane and points; its titles
+    and regions are replaced in place and it is returned (a live redraw: nothing rebuilt or validated).
     """
+    per_panel = 1 + len(class_names)  # the image, then one scatter per class
+    spec = into.spec if isinstance(into, FigureSpec) else None
+    if spec is not None and len(spec["data"]) == per_panel * len(panels) and \
+            len(spec["layout"].get("annotations", ())) == len(panels):
+        for i, (title, probs) in enumerate(panels):
+            spec["layout"]["annotations"][i]["text"] = title
+            spec["data"][i * per_panel]["source"] = image_source(probability_image(probs))
+        return into
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
     for col, (_, probs) in enumerate(panels, start=1):
-        fig.add_trace(go.Image(z=probability_image(probs), x0=float(xs[0]), dx=dx, y0=float(ys[0]), dy=dy,
-                               hoverinfo="skip"), row=1, col=col)
+        fig.add_trace(go.Image(source=image_source(probability_image(probs)), x0=float(xs[0]), dx=dx,
+                               y0=float(ys[0]), dy=dy, hoverinfo="skip"), row=1, col=col)
         for k, name in enumerate(class_names):
             sel = labels == k
             fig.add_trace(go.Scattergl(
@@ -61,11 +102,19 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
 
 def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
                     metrics: tuple[str, ...] = ("hard_loss", "soft_loss", "test_acc", "fidelity"),
-                    height: int = 420) -> go.Figure:
+                    height: int = 420, into: go.Figure | None = None) -> go.Figure:
     """A 2x2 grid of learning curves, one line per role ("kd", "baseline", ...).
 
     steps: (R,); series[role][metric]: (R,). Roles use the house colours and names.
+    ``into``: a FigureSpec of a figure this function built with the same roles and metrics; its lines
+    are replaced in place and it is returned (a live redraw).
     """
+    lines = [(role, metric) for metric in metrics for role, data in series.items() if metric in data]
+    spec = into.spec if isinstance(into, FigureSpec) else None
+    if spec is not None and [(t.get("legendgroup"), t.get("meta")) for t in spec["data"]] == lines:
+        for trace, (role, metric) in zip(spec["data"], lines):
+            trace["x"], trace["y"] = np.asarray(steps), np.asarray(series[role][metric])
+        return into
     fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES.get(m, m) for m in metrics],
                         vertical_spacing=0.16, horizontal_spacing=0.08)
     for i, metric in enumerate(metrics):
@@ -74,7 +123,7 @@ def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
             if metric not in data:
                 continue
             fig.add_trace(go.Scatter(x=steps, y=data[metric], mode="lines", name=ROLE_NAMES.get(role, role),
-                                     legendgroup=role, showlegend=i == 0,
+                                     legendgroup=role, showlegend=i == 0, meta=metric,
                                      line=dict(color=ROLE_COLOURS.get(role, PALETTE[0]), width=2.5)),
                           row=r + 1, col=c + 1)
         if metric in ("test_acc", "fidelity"):

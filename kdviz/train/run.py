@@ -44,6 +44,7 @@ warnings.filterwarnings("ignore", message="grad and param do not obey the gradie
 CHUNK_STEPS = 128  # batches of indices prepared at once
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
+STEP_HOOK = threading.local()  # .fn, if set on a thread: called before each of its optimiser steps (a job's preemption point)
 
 
 @dataclass
@@ -229,7 +230,10 @@ class PopulationRun:
     def step(self, n: int = 1) -> "PopulationRun":
         """Train every member for ``n`` steps; records every record_every steps and at the end."""
         n = whole(n, "number of steps", 0, 10_000_000)
+        hook = getattr(STEP_HOOK, "fn", None)
         for _ in range(n):
+            if hook is not None:
+                hook()
             self._train_step()
             if self.t % self.record_every == 0:
                 self._record()

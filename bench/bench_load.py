@@ -1,0 +1,331 @@
+"""Load test of a workshop server over Streamlit's websocket protocol, on loopback; prints JSON per N.
+
+Starts ``streamlit run app.py`` itself (127.0.0.1, a free port), then for each N in ``--users``:
+N simulated users open Live training, press Start with the defaults and follow the fragment's
+redraws (answering its auto-rerun timer, as a browser does) until the result shows, ``--runs``
+times in a row; meanwhile a probe user reruns the Temperature page every second (the light
+interaction) and a new visitor opens Home every few seconds. Every loop is bounded in count and
+time; the server is stopped at the end. Reports light-interaction latency, Start-to-result times,
+runs finished/started, queue messages seen, errors, and the server's and workers' RSS and CPU.
+
+    OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300]
+"""
+from __future__ import annotations
+
+import _root  # noqa: F401  (the repository root on sys.path)
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from _root import ROOT
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# ----------------------------------------------------------------------------- the server
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, timeout: float = 60.0, root=ROOT) -> subprocess.Popen:
+    """Start the app of checkout ``root`` on 127.0.0.1:port and wait for its health endpoint (at most ``timeout`` s)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.25)
+    stop_server(proc)
+    raise RuntimeError("the server did not answer /_stcore/health in time")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the server and its workers (its whole process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def proc_stats(pid: int) -> tuple[float, float]:
+    """(RSS in MB, CPU seconds) of one process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+    return rss, (int(fields[11]) + int(fields[12])) / TICK
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (the job workers of the server)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+# ----------------------------------------------------------------------------- one simulated browser
+class Browser:
+    """One websocket session: sends reruns, reads ForwardMsgs, answers the fragment's auto-rerun timer."""
+
+    def __init__(self, url: str):
+        self.url, self.ws, self.session_id = url, None, None
+        self.pages: dict[str, str] = {}  # url path -> page script hash
+        self.page_hash = ""
+        self.buttons: dict[str, str] = {}  # label -> widget id
+        self.texts: list[str] = []  # texts of the last run
+        self.auto: tuple[str, float] | None = None  # (fragment id, interval) of the live view's timer
+        self.errors: list[str] = []
+        self.charts = 0  # plotly charts drawn by the last run
+
+    async def connect(self) -> None:
+        """Open the websocket (reconnecting to the same session if there was one)."""
+        protocols = ["streamlit", "x", self.session_id] if self.session_id else ["streamlit"]
+        self.ws = await websockets.connect(self.url, subprotocols=protocols, max_size=None, open_timeout=30)
+
+    async def run(self, page: str | None = None, widgets: list | None = None, fragment: str | None = None,
+                  timeout: float = 30.0) -> float:
+        """One rerun (of ``page``, or the current page's ``fragment``): seconds until it finished."""
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = ""
+        if page is not None:
+            state.page_name = page
+            state.page_script_hash = self.pages.get(page, "")
+        else:
+            state.page_script_hash = self.page_hash
+            state.page_name = next((name for name, h in self.pages.items() if h == self.page_hash), "")
+        if fragment:
+            state.fragment_id, state.is_auto_rerun = fragment, True
+        for wid in widgets or ():
+            state.widget_states.widgets.add(id=wid, trigger_value=True)
+        self.texts, self.charts = [], 0
+        if fragment is None:  # a full run: its buttons and timers replace the old ones
+            self.buttons, self.auto = {}, None
+        t0 = time.monotonic()
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), max(0.1, timeout - (time.monotonic() - t0)))
+            fwd = ForwardMsg()
+            fwd.ParseFromString(raw)
+            if self.read(fwd):
+                return time.monotonic() - t0
+
+    def read(self, fwd: ForwardMsg) -> bool:
+        """Apply one ForwardMsg; True when the rerun finished."""
+        kind = fwd.WhichOneof("type")
+        if kind == "new_session":
+            self.session_id = fwd.new_session.initialize.session_id or self.session_id
+            self.pages.update({p.url_pathname: p.page_script_hash for p in fwd.new_session.app_pages})
+            self.page_hash = fwd.new_session.page_script_hash or self.page_hash
+        elif kind == "navigation":
+            self.pages.update({p.url_pathname: p.page_script_hash for p in fwd.navigation.app_pages})
+            self.page_hash = fwd.navigation.page_script_hash or self.page_hash
+        elif kind == "auto_rerun":
+            self.auto = (fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            self.auto = None
+        elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            self.element(fwd.delta.new_element)
+        if kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.texts, self.buttons, self.auto = [], {}, None  # st.rerun(): read the run that follows
+            return False
+        return kind == "script_finished"
+
+    def element(self, el) -> None:
+        """Remember buttons and texts; count exceptions and error boxes."""
+        kind = el.WhichOneof("type")
+        if kind == "plotly_chart":
+            self.charts += 1
+        elif kind == "button":
+            self.buttons[el.button.label] = el.button.id
+        elif kind in ("markdown", "alert", "heading"):
+            body = getattr(el, kind).body
+            self.texts.append(body)
+            if kind == "alert" and el.alert.format == 1:  # ERROR
+                self.errors.append(body)
+        elif kind == "exception":
+            self.errors.append(f"{el.exception.type}: {el.exception.message}")
+
+    async def close(self) -> None:
+        """Close the websocket."""
+        if self.ws is not None:
+            await self.ws.close()
+
+
+# ----------------------------------------------------------------------------- the users
+async def trainer(url: str, runs: int, limit: float, out: dict, server_pid: int | None = None) -> None:
+    """Open Live training, press Start and follow the redraws to the result, ``runs`` times.
+
+    With ``server_pid`` (one trainer alone), the server's CPU during each redraw that drew the
+    figures is recorded: the cost of one live redraw."""
+    b = Browser(url)
+    try:
+        await b.connect()
+        await b.run("live", timeout=limit)
+        for _ in range(runs):
+            start = b.buttons.get("Start")
+            if start is None:
+                out["errors"].append("no Start button")
+                return
+            t0 = time.monotonic()
+            out["started"] += 1
+            await b.run(widgets=[start], timeout=limit)
+            redraws = 0
+            while time.monotonic() - t0 < limit and redraws < 10_000:
+                if any(t.startswith("Waiting for a free worker") for t in b.texts):
+                    out["queue_messages"] += 1
+                if "Finished." in b.texts:
+                    break
+                if b.auto is None:  # no timer (yet): a full rerun, as a browser's next interaction would
+                    await asyncio.sleep(0.5)
+                    await b.run(page=None, timeout=limit)
+                    continue
+                fragment, interval = b.auto
+                await asyncio.sleep(interval)
+                before = proc_stats(server_pid)[1] if server_pid else 0.0  # clock ticks, ended threads included
+                await b.run(fragment=fragment, timeout=limit)
+                if server_pid and b.charts:
+                    out["chart_redraw_cpu"].append(proc_stats(server_pid)[1] - before)
+                redraws += 1
+            else:
+                out["unfinished"] += 1
+                continue
+            out["start_to_result"].append(time.monotonic() - t0)
+            out["redraws"] += redraws
+    except (asyncio.TimeoutError, websockets.WebSocketException, OSError) as exc:
+        out["errors"].append(f"trainer: {type(exc).__name__}: {exc}")
+    finally:
+        out["errors"].extend(b.errors)
+        await b.close()
+
+
+async def probe(url: str, stop: asyncio.Event, out: dict) -> None:
+    """Rerun the Temperature page every second (a light interaction elsewhere) until ``stop``."""
+    b = Browser(url)
+    try:
+        await b.connect()
+        await b.run("temperature", timeout=60)
+        for _ in range(3600):
+            if stop.is_set():
+                return
+            out["light"].append(await b.run("temperature", timeout=60))
+            await asyncio.sleep(1.0)
+    except (asyncio.TimeoutError, websockets.WebSocketException, OSError) as exc:
+        out["errors"].append(f"probe: {type(exc).__name__}")
+    finally:
+        await b.close()
+
+
+async def visitors(url: str, stop: asyncio.Event, every: float, out: dict) -> None:
+    """A new visitor opens Home every ``every`` seconds until ``stop``; record their first page's time."""
+    for _ in range(3600):
+        if stop.is_set():
+            return
+        b = Browser(url)
+        try:
+            t0 = time.monotonic()
+            await b.connect()
+            await b.run("", timeout=60)
+            out["first_page"].append(time.monotonic() - t0)
+        except (asyncio.TimeoutError, websockets.WebSocketException, OSError) as exc:
+            out["errors"].append(f"visitor: {type(exc).__name__}")
+        finally:
+            await b.close()
+        await asyncio.sleep(every)
+
+
+def quantiles(values: list[float]) -> dict:
+    """p50, p95 and max in seconds (None when empty)."""
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "max": None}
+    v = sorted(values)
+    return {"n": len(v), "p50": round(v[len(v) // 2], 3), "p95": round(v[min(len(v) - 1, int(0.95 * len(v)))], 3),
+            "max": round(v[-1], 3)}
+
+
+async def one_load(port: int, server_pid: int, users: int, runs: int, limit: float, visit_every: float,
+                   side_users: bool = True) -> dict:
+    """Run N trainers with (if ``side_users``) the probe and the visitors; return the measurements."""
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    out = {"started": 0, "unfinished": 0, "queue_messages": 0, "redraws": 0, "start_to_result": [], "light": [],
+           "first_page": [], "errors": [], "chart_redraw_cpu": []}
+    stop = asyncio.Event()
+    cpu0 = {pid: proc_stats(pid)[1] for pid in [server_pid, *children(server_pid)]}
+    t0 = time.monotonic()
+    side = [asyncio.create_task(probe(url, stop, out)),
+            asyncio.create_task(visitors(url, stop, visit_every, out))] if side_users else []
+    alone = server_pid if users == 1 and not side_users else None
+    await asyncio.gather(*(trainer(url, runs, limit, out, alone) for _ in range(users)))
+    stop.set()
+    await asyncio.gather(*side)
+    wall = time.monotonic() - t0
+    server_rss, server_cpu = proc_stats(server_pid)
+    workers = [(pid, *proc_stats(pid)) for pid in children(server_pid)]
+    return {"users": users, "runs_per_user": runs, "wall_s": round(wall, 1),
+            "runs_finished": len(out["start_to_result"]), "runs_started": out["started"],
+            "start_to_result_s": quantiles(out["start_to_result"]), "light_interaction_s": quantiles(out["light"]),
+            "new_visitor_first_page_s": quantiles(out["first_page"]), "queue_messages_seen": out["queue_messages"],
+            "redraws": out["redraws"], "figure_redraws_alone": len(out["chart_redraw_cpu"]),
+            "server_cpu_ms_per_figure_redraw_alone": round(1000 * sum(out["chart_redraw_cpu"]) /
+                                                           max(1, len(out["chart_redraw_cpu"])), 1), "errors": len(out["errors"]), "error_samples": sorted(set(out["errors"]))[:5],
+            "server_rss_mb": round(server_rss, 1),
+            "server_cpu_share": round((server_cpu - cpu0.get(server_pid, 0.0)) / wall, 3),
+            "server_cpu_ms_per_redraw": round(1000 * (server_cpu - cpu0.get(server_pid, 0.0)) / max(1, out["redraws"]), 1),
+            "worker_rss_mb": [round(rss, 1) for _, rss, _ in workers],
+            "worker_cpu_share": [round((cpu - cpu0.get(pid, 0.0)) / wall, 3) for pid, _, cpu in workers]}
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Start the server, run each load, stop the server, print one JSON object per N."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, action="append", help="simulated trainers (repeat for several N)")
+    parser.add_argument("--runs", type=int, default=3, help="Start-to-result runs per trainer")
+    parser.add_argument("--limit", type=float, default=300.0, help="seconds a trainer waits for one result")
+    parser.add_argument("--visit-every", type=float, default=3.0, help="seconds between new visitors")
+    parser.add_argument("--trainers-only", action="store_true",
+                        help="no probe, no visitors; with --users 1, the server CPU of each figure redraw")
+    parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
+    args = parser.parse_args(argv)
+    port = free_port()
+    server = start_server(port, root=args.app_root)
+    results = []
+    try:
+        for users in args.users or [3]:
+            results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,
+                                                not args.trainers_only)))
+            print(json.dumps(results[-1]), flush=True)
+    finally:
+        stop_server(server)
+    return results
+
+
+if __name__ == "__main__":
+    main()
