@@ -54,8 +54,7 @@ def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
 
 def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     distance = {f"decay {x}": e.distance[i].mean(0) for i, x in enumerate(e.decays)}
-    st.markdown("The EMA teacher trails the student by about 1 / (1 - decay) steps: "
-                + ", ".join(f"{lag:.0f} steps at {x}" for x, lag in zip(e.decays, e.lag_steps)) + ".")
+    st.markdown(beyond.ema_lag_sentence(e.decays, e.lag_steps, int(e.steps[-1])))
     c1, c2 = st.columns(2)
     c1.plotly_chart(lines(e.steps, distance, "step", "||teacher - student|| / ||student||"), width="stretch",
                     key="ema_lag")
