@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz import softening as S
-from kdviz.sweeps import _vector, autograd_soft_gradient
+from kdviz.sweeps import _vector, autograd_soft_gradient, logit_spread
 
 
 @dataclass
@@ -46,7 +46,7 @@ def high_temperature_loss(z: torch.Tensor, v: torch.Tensor) -> tuple[float, floa
     Computed on logits divided by their spread s (softmax(v / T) is unchanged by dividing both v
     and T by s, and T^2 scales by s^2), so T never leaves the range kdviz.softening accepts.
     """
-    s = max(float(torch.cat([S.centre(z), S.centre(v)]).abs().max()), 1e-3)
+    s = max(logit_spread(z, v), 1e-3)
     return HIGH_T_RATIO * s, s * s * HIGH_T_RATIO ** 2 * S.kl_teacher_student(z / s, v / s, HIGH_T_RATIO).item()
 
 

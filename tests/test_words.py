@@ -84,3 +84,11 @@ def test_displayed_kl_is_float64_where_float32_loses_it(T, float32_error):
     assert shown == pytest.approx(exact, rel=1e-9)
     grad32 = S.soft_gradient(torch.tensor(z), torch.tensor(v), T).double()  # gradients stay accurate in float32
     assert torch.allclose(grad32, torch.from_numpy(W.autograd_soft_gradient(z, v, T)), rtol=1e-3, atol=1e-7)
+
+
+def test_high_t_gradient_limit_is_reached_once_t_exceeds_the_spread():
+    z, v = [2.0, 1.0, 0.5, -1.0, 0.0], [5.0, 3.0, -1.0, -2.0, 0.0]
+    spread = W.logit_spread(z, v)
+    far = W.gradient_sweep(z, v, [1e4 * spread]).norm_scaled[0]
+    assert far == pytest.approx(W.high_t_gradient_norm(z, v), rel=1e-3)
+    assert spread == pytest.approx(4.0)  # v centred: 5 - mean 1
