@@ -92,3 +92,18 @@ def test_high_t_gradient_limit_is_reached_once_t_exceeds_the_spread():
     far = W.gradient_sweep(z, v, [1e4 * spread]).norm_scaled[0]
     assert far == pytest.approx(W.high_t_gradient_norm(z, v), rel=1e-3)
     assert spread == pytest.approx(4.0)  # v centred: 5 - mean 1
+
+
+def test_a_mean_that_rounds_to_zero_is_written_plus_zero():
+    from kdviz.experiments.stats import paired
+    assert paired([0.5, 0.5, 0.5], [0.5004, 0.4998, 0.4994]).text().startswith("+0.0 ±")
+
+
+def test_transfer_calls_a_difference_clear_only_beyond_the_test_days_noise():
+    """+0.9 ± 0.8 points on 500 test days (noise ±4.5) is not "a clear difference"; +9 ± 1 is."""
+    from kdviz.experiments.market.transfer import TransferRow, verdict
+    small = TransferRow(3, 60, np.array([0.509, 0.518, 0.502]), np.array([0.5, 0.5, 0.5]), 0.5, 0.52, 500)
+    big = TransferRow(6, 120, np.array([0.59, 0.60, 0.58]), np.array([0.5, 0.5, 0.5]), 0.5, 0.52, 500)
+    lines = verdict([small, big])
+    assert "within the seed spread or the noise" in lines[0] and "a clear difference" in lines[1]
+    assert lines[0].startswith("3 months") and "No model beats" not in lines[-1]

@@ -48,7 +48,9 @@ class PairedEffect:
     def text(self, scale: float = 100.0, digits: int = 1, unit: str = " points") -> str:
         """"+8.7 ± 0.5 points" (the spread left out for one seed)."""
         spread = f" ± {self.sd * scale:.{digits}f}" if self.n > 1 else ""
-        return f"{self.mean * scale:+.{digits}f}{spread}{unit}"
+        mean = self.mean * scale
+        mean = 0.0 if round(mean, digits) == 0 else mean  # "+0.0", never "-0.0"
+        return f"{mean:+.{digits}f}{spread}{unit}"
 
 
 def paired(a, b) -> PairedEffect:

@@ -246,6 +246,12 @@ def noise_band(n_test: int) -> float:
     return 1.0 / np.sqrt(n_test) if n_test else 0.0
 
 
+def clear_beyond_noise(effect, n_test: int) -> bool:
+    """The market pages' one rule for "a clear difference" in accuracy: the paired effect is clear over
+    seeds (kdviz.experiments.stats) and larger than the noise of n_test test days (noise_band)."""
+    return effect.clear and abs(effect.mean) > noise_band(n_test)
+
+
 def verdict(result: MarketResult) -> list[str]:
     """Honest sentences on this run, every number computed from ``result``."""
     m, lat, par = result.models, result.latency, result.params
@@ -256,8 +262,10 @@ def verdict(result: MarketResult) -> list[str]:
     if effect.n < 2:
         acc_line += "one seed cannot tell an effect from noise; train more seeds."
     else:
-        acc_line += ("a real difference here." if effect.clear
-                     else "within the seed spread, so no clear accuracy effect of KD here.")
+        acc_line += (f"a clear difference, beyond the seed spread and the noise of {result.n_test} test days."
+                     if clear_beyond_noise(effect, result.n_test) else
+                     f"within the seed spread or the noise of {result.n_test} test days "
+                     f"(±{noise_band(result.n_test) * 100:.1f} points), so no clear accuracy effect of KD here.")
     best = max(("teacher", "kd", "baseline", "logistic"), key=lambda k: float(np.mean(m[k]["accuracy"])))
     lift = float(np.mean(m[best]["accuracy"]) - m["majority"]["accuracy"])
     noise = noise_band(result.n_test)
