@@ -13,6 +13,7 @@ from ui.sidebar import device_name
 
 KEY, JOB, TRANSFER = "market", "market", "market_transfer"
 UPLOAD_STATE = "market.csv_bytes"  # uploaded bytes (tests put a file's bytes here: AppTest has no file uploader)
+FROM_WIDGET = "market.csv_from_uploader"  # set while the bytes come from the uploader, so removing the file drops them
 st.title("Market: a low-latency student")
 st.markdown(
     "A **teacher ensemble** (several MLPs, probabilities averaged) predicts whether the market closes higher "
@@ -34,6 +35,9 @@ if cfg.source == "upload":
                           key="market_upload")
     if up is not None:
         st.session_state[UPLOAD_STATE] = up.getvalue()
+        st.session_state[FROM_WIDGET] = True
+    elif st.session_state.pop(FROM_WIDGET, False):  # the file was removed, or the uploader was hidden and reset
+        st.session_state.pop(UPLOAD_STATE, None)
     data = st.session_state.get(UPLOAD_STATE)
     if data is None:
         st.info("Upload a CSV to train on your own prices.")
