@@ -6,6 +6,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import jobs
 from ui.controls import settings
+from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
@@ -16,9 +17,19 @@ st.markdown(
     "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
     "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 
+bind(live.LiveConfig, KEY)
+dataset, omit = st.session_state[widget_key(KEY, "dataset")], st.session_state[widget_key(KEY, "omit")]
+moved = live.valid_omit(dataset, omit)
+if moved != omit:  # a dataset with fewer classes: move the omitted class instead of blocking Start
+    st.session_state[widget_key(KEY, "omit")] = moved
+    st.session_state["live.omit_notice"] = live.omit_moved_notice(dataset, omit, moved)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
                expanded=jobs.current(JOB) is None, validate=live.validate)
+if st.session_state.get("live.omit_notice"):
+    st.info(st.session_state.pop("live.omit_notice"), icon=":material/info:")
+if live.separable_notice(cfg):
+    st.info(live.separable_notice(cfg), icon=":material/info:")
 
 
 
@@ -62,7 +73,7 @@ def summary(s: live.Summary) -> None:
     if s.kd_recall is not None:
         cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
-        st.warning(f"Diverged: {line}. Lower the learning rate.", icon=":material/warning:")
+        st.warning(f"Failed: {line}; {live.FAILED_ADVICE}.", icon=":material/warning:")
 
 
 jobs.live_view(JOB, draw)

@@ -1,6 +1,7 @@
 """AppTest for the Live training page: start a short job, wait for it, see figures and the summary."""
 import time
 
+import pytest
 
 from tests.conftest import charts, values
 
@@ -75,7 +76,24 @@ def test_pause_and_reset(page_test):
 
 def test_bad_settings_show_messages(page_test):
     at = page_test("app_pages/live.py", dataset="moons", omit="1")
-    assert not at.exception and "leaves one class" in at.error[0].value
+    assert not at.exception and not at.error and at.session_state["live.omit"] == -1
+    assert any("class 1 cannot be left out" in i.value for i in at.info)
     at = page_test("app_pages/live.py")
     at.text_input(key="live.student").set_value("4096").run()
     assert not at.exception and "architecture too large" in at.error[0].value
+
+
+@pytest.mark.parametrize("dataset, moved", [("moons", -1), ("circles", -1), ("spiral", 2), ("xor", -1), ("checkerboard", -1)])
+def test_switching_to_fewer_classes_moves_the_omitted_class(page_test, dataset, moved):
+    at = page_test("app_pages/live.py")
+    at.selectbox(key="live.dataset").set_value(dataset).run()
+    assert not at.exception and not at.error and at.session_state["live.omit"] == moved
+    assert not at.button(key="start").disabled
+    assert any("cannot be left out" in i.value for i in at.info)
+
+
+def test_noise_zero_on_two_classes_says_trivially_separable(page_test):
+    at = page_test("app_pages/live.py", dataset="moons", omit="-1", noise="0")
+    assert any("trivially separable" in i.value for i in at.info)
+    at = page_test("app_pages/live.py", dataset="moons", omit="-1", noise="0.2")
+    assert not any("trivially separable" in i.value for i in at.info)

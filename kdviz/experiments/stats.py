@@ -80,3 +80,20 @@ def mean_std(values, scale: float = 1.0, digits: int = 1) -> str:
 def count(n: int, word: str, plural: str | None = None) -> str:
     """'1 seed', '3 seeds' (or the given plural)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def did_not_learn(accuracy: float, classes: int, loss_curve) -> str | None:
+    """Why a student counts as failed, or None: accuracy at chance (at most 1/classes + 2 points), or a
+    training loss that ended above 3 x max(its first value, log classes) without becoming NaN
+    (a NaN is the engine's own "diverged" status). loss_curve: (R,) recorded training loss."""
+    chance = 1.0 / classes
+    if accuracy <= chance + 0.02:
+        return f"accuracy {accuracy:.1%} is chance level (1/{classes} = {chance:.0%})"
+    loss = np.asarray(loss_curve, dtype=np.float64)
+    loss = loss[np.isfinite(loss)]
+    if len(loss) >= 2 and loss[-1] > 3 * max(loss[0], math.log(classes)):
+        return f"the training loss grew from {loss[0]:.3g} to {loss[-1]:.3g}"
+    return None
+
+
+FAILED_ADVICE = "this run did not learn: lower the learning rate"
