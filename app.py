@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui.jobs import warm_pool
 from ui.messages import unknown_page_notice, warn
+from ui.results import start_warming
 from ui.sidebar import draw_sidebar
 
 st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
@@ -29,5 +30,6 @@ notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.valu
 if notice:
     warn(notice, icon=":material/explore_off:")
 warm_pool()
+start_warming()
 draw_sidebar()
 page.run()

@@ -8,7 +8,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import jobs
+from ui import jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -23,7 +23,7 @@ st.markdown(
 cfg = settings(beyond.BeyondConfig, KEY, [("steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
                expanded=jobs.current(JOB) is None)
 
-job = jobs.controls(JOB, lambda: experiment_job("beyond", cfg, device=device_name()))
+job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
 
 def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
@@ -92,4 +92,4 @@ def draw(job, snap) -> None:
                 st.info("Press **Start**: the four topics train in turn (~10 s)." if job is None else "Training…")
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "beyond", cfg, draw)

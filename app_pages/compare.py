@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import jobs
+from ui import jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -25,7 +25,7 @@ cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "s
                expanded=jobs.current(JOB) is None, validate=compare.validate, widths=[2, 1, 1])
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")
 
-jobs.controls(JOB, lambda: experiment_job("compare", cfg, device=device_name()))
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("compare", cfg, device=device_name())))
 
 
 def draw(job, snap) -> None:
@@ -66,7 +66,7 @@ def results(snap) -> None:
             st.warning(f"{r.name}: {'; '.join(r.status)}. Lower the learning rate or T.", icon=":material/warning:")
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "compare", cfg, draw)
 
 st.subheader("What each method trains")
 for m in compare.roles(cfg):

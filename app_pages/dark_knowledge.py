@@ -7,7 +7,7 @@ from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.stats import mean_std
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import digits as digit_plots
-from ui import jobs
+from ui import jobs, results
 from ui.controls import control, controls
 from ui.sidebar import device_name
 from ui.state import bind, collect
@@ -152,19 +152,22 @@ with tabs[3]:
     st.markdown("Hinton, Vinyals and Dean (2015) distilled an MNIST student on a transfer set **without a single 3**. "
                 "Here 64-32-10 students learn from the training images minus one digit; the baseline is the same "
                 "student (same initial weights and batch order) trained on those labels alone.")
-    jobs.controls("dark.omit", lambda: experiment_job("dark_omitted", dark.omitted_config(cfg), device=device_name()),
-                     prefix="omit_")
-    jobs.live_view("dark.omit", draw_omitted)
+    omit_cfg = dark.omitted_config(cfg)
+    jobs.controls("dark.omit", results.task("dark.omit", omit_cfg, lambda: experiment_job(
+        "dark_omitted", omit_cfg, device=device_name())), prefix="omit_")
+    results.view("dark.omit", "dark_omitted", omit_cfg, draw_omitted)
 with tabs[4]:
     st.markdown(f"KD students (the Omitted digit tab's settings: digit {cfg.omit} left out, T = {cfg.kd_T:g}, "
                 f"alpha = {cfg.alpha:g}) distilled from each teacher.")
-    jobs.controls("dark.smooth", lambda: experiment_job("dark_omitted", dark.omitted_config(cfg, (0.0, eps), False),
-                                                           device=device_name()), prefix="smooth_")
-    jobs.live_view("dark.smooth", draw_smoothing)
+    smooth_cfg = dark.omitted_config(cfg, (0.0, eps), False)
+    jobs.controls("dark.smooth", results.task("dark.smooth", smooth_cfg, lambda: experiment_job(
+        "dark_omitted", smooth_cfg, device=device_name())), prefix="smooth_")
+    results.view("dark.smooth", "dark_omitted", smooth_cfg, draw_smoothing)
 with tabs[5]:
     st.markdown(f"{len(sweep.TEMPERATURES)} temperatures x {len(sweep.ALPHAS)} alphas x seeds, for a small (64-32-10) "
                 "and a tiny (64-8-10) student, all distilled from the normal teacher on the full training set, each "
                 "size trained as one population. alpha = 1 is labels only (no KD).")
-    jobs.controls("dark.sweep", lambda: experiment_job("dark_sweep", dark.sweep_config(cfg), device=device_name()),
-                     prefix="sweep_")
-    jobs.live_view("dark.sweep", draw_sweep)
+    sweep_cfg = dark.sweep_config(cfg)
+    jobs.controls("dark.sweep", results.task("dark.sweep", sweep_cfg, lambda: experiment_job(
+        "dark_sweep", sweep_cfg, device=device_name())), prefix="sweep_")
+    results.view("dark.sweep", "dark_sweep", sweep_cfg, draw_sweep)

@@ -4,7 +4,7 @@ import streamlit as st
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import jobs
+from ui import jobs, results
 from ui.controls import settings
 from ui.state import bind, widget_key
 from ui.sidebar import device_name
@@ -40,7 +40,7 @@ def step_further(job) -> tuple:
     return experiment_job("live", cfg, device=device_name(), stop_at=done_steps + live.chunk_size(cfg.steps))
 
 
-jobs.controls(JOB, lambda: experiment_job("live", cfg, device=device_name()), pause=True, step=step_further,
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, device=device_name())), pause=True, step=step_further,
               step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
@@ -76,4 +76,4 @@ def summary(s: live.Summary) -> None:
         st.warning(f"Failed: {line}; {live.FAILED_ADVICE}.", icon=":material/warning:")
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "live", cfg, draw)

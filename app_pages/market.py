@@ -6,7 +6,7 @@ from kdviz.experiments.market import transfer
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import market as market_plots
 from kdviz.plots.training import learning_curves
-from ui import jobs
+from ui import jobs, results
 from ui.controls import settings
 from ui.messages import stop_with_error
 from ui.sidebar import device_name
@@ -50,7 +50,7 @@ if cfg.source == "upload":
         st.caption(note)
     prices = market.frame_to_config(frame)
 
-jobs.controls(JOB, lambda: experiment_job("market", cfg, device=device_name(), prices=prices))
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("market", cfg, device=device_name(), prices=prices)))
 
 
 def draw(job, snap) -> None:
@@ -84,7 +84,11 @@ def result(r: market.MarketResult) -> None:
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 
 
-jobs.live_view(JOB, draw)
+if prices is None:
+    results.view(JOB, "market", cfg, draw)
+else:
+    with results.freshness(JOB, cfg):
+        jobs.live_view(JOB, draw)
 
 st.divider()
 st.header("Cross-market transfer: S&P 500 teacher, NASDAQ student")
@@ -94,7 +98,8 @@ st.markdown(
     "Students train a fixed number of steps (a few months leave no room for a validation period).")
 tcfg = settings(transfer.TransferConfig, "tr", [("months", "student"), ("T", "alpha"), ("steps", "seeds", "seed")],
                 query_prefix="tr", title=None)
-jobs.controls(TRANSFER, lambda: experiment_job("market_transfer", tcfg, device=device_name()), prefix="transfer_")
+jobs.controls(TRANSFER, results.task(TRANSFER, tcfg, lambda: experiment_job("market_transfer", tcfg, device=device_name())),
+              prefix="transfer_")
 
 
 def draw_transfer(job, snap) -> None:
@@ -109,4 +114,4 @@ def draw_transfer(job, snap) -> None:
             st.markdown(f"- {line}")
 
 
-jobs.live_view(TRANSFER, draw_transfer)
+results.view(TRANSFER, "market_transfer", tcfg, draw_transfer)
