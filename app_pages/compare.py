@@ -41,16 +41,17 @@ def draw(job, snap) -> None:
         for row in range(0, len(panels), 4):
             plane = scene.plane
             st.plotly_chart(decision_boundaries(panels[row:row + 4], *plane.axes, plane.points, plane.labels,
-                                                plane.class_names, height=300), width="stretch", key=f"regions{row}")
+                                                plane.class_names, height=300, omit=cfg.omit), width="stretch",
+                            key=f"regions{row}")
     steps, acc = compare.curves(snap, "test_acc")
     _, fid = compare.curves(snap, "fidelity")
     st.plotly_chart(method_curves(steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}),
                     width="stretch", key="curves")
     if snap.final is not None:
-        results(snap)
+        final_results(snap)
 
 
-def results(snap) -> None:
+def final_results(snap) -> None:
     """The results table over seeds, the honest takeaway, and per-seed accuracies."""
     rows = compare.summarise(snap, cfg.omit)
     st.subheader(f"Results over {snap.scene.seeds} seeds")

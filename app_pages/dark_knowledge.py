@@ -21,10 +21,15 @@ st.markdown("A teacher (64-256-256-10, dropout 0.5) trained on scikit-learn's 8x
 
 bind(dark.DarkConfig, KEY)
 control(dark.DarkConfig, KEY, "T")
+st.caption("Two temperatures on this page: this one only changes what the first three tabs **show** (the soft "
+           "targets at T); the students of the Omitted digit and Label-smoothed tabs **train** at their own "
+           "distillation temperature, set in the Omitted digit tab.")
 tabs = st.tabs(["Soft targets", "Class similarity", "What T reveals", "Omitted digit", "Label-smoothed teacher",
                 "T x alpha sweep"])
 with tabs[0]:
     control(dark.DarkConfig, KEY, "image")
+    log_scale = st.toggle("Log scale for probabilities", value=True, key="dark.log_probs",
+                          help="On a log axis the wrong digits' probabilities at T = 1 stay visible.")
 with tabs[3]:
     c1, c2, c3 = st.columns(3)
     controls(dark.DarkConfig, KEY, ("omit", "seeds"), c1)
@@ -52,7 +57,7 @@ with tabs[0]:
     left, right = st.columns([1, 2])
     left.plotly_chart(digit_plots.digit_image(snap.images[i], f"Test image {i}: a {y}"), width="stretch",
                       key="image_fig")
-    right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T), width="stretch", key="bars")
+    right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T, log=log_scale), width="stretch", key="bars")
     (g1, q1), (g2, q2), (g3, q3) = soft_targets.ranked_guesses(p_t)
     st.markdown(f"The normal teacher's guesses at T = {cfg.T:g}: **{g1}** ({q1:.3g}), second **{g2}** ({q2:.3g}), "
                 f"third **{g3}** ({q3:.3g}). At T = 1 the non-target digits share {1 - p_1[y]:.2g} of the mass; at "
@@ -143,7 +148,7 @@ def draw_sweep(job, snap) -> None:
     for n in r.accuracy:
         b = sweep.best_temperature(r, n, 0.1)
         st.markdown(f"**{n} student**: best at T = {b['T']:g} ({b['acc']:.1%} ± {b['std']:.1%}) vs T = 1 "
-                    f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and labels only ({b['baseline']:.1%}): "
+                    f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and the baseline, labels only ({b['baseline']:.1%}): "
                     + ("a gap larger than the seed spread." if b["clear"]
                        else "the gap is within the seed spread, so no clear preference for a temperature here."))
 

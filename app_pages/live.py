@@ -54,8 +54,8 @@ def draw(job, snap) -> None:
     st.plotly_chart(decision_boundaries(
         [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", snap.kd_grid),
          (f"Baseline, {title}", snap.baseline_grid)],
-        *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names), width="stretch",
-        key="regions")
+        *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, omit=cfg.omit),
+        width="stretch", key="regions")
     steps, series = live.curves(snap.run.history)
     st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
     if snap.final is not None:

@@ -18,7 +18,7 @@ st.title("Market: a low-latency student")
 st.markdown(
     "A **teacher ensemble** (several MLPs, probabilities averaged) predicts whether the market closes higher "
     "tomorrow from past-only features. A **tiny student** learns from the ensemble's averaged probabilities "
-    "(KD); the **same student without KD** learns from the labels alone. Every model is checkpointed on a "
+    "(KD); the **baseline**, the same student without KD, learns from the labels alone. Every model is checkpointed on a "
     "validation period and judged on a later test period, beside the **majority class** and **logistic "
     "regression**. The real indexes are hard: in our runs no model beats the majority class on the S&P 500 "
     "or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.")

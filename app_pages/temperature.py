@@ -32,6 +32,8 @@ with left:
     control(TemperatureConfig, KEY, "logits", on_change=lambda: set_fields(KEY, preset=CUSTOM))
     control(TemperatureConfig, KEY, "label")
     control(TemperatureConfig, KEY, "T")
+    log_scale = st.toggle("Log scale for probabilities", key="temp.log_probs",
+                          help="Shows the wrong classes' small probabilities, which vanish on a linear axis at T = 1.")
 cfg = collect(TemperatureConfig, KEY)
 
 try:
@@ -44,7 +46,7 @@ if cfg.label >= len(z):
 sweep = temperature_sweep(z)
 p_t, p_1 = softening.softmax_t(z, cfg.T).numpy(), softening.softmax_t(z, 1.0).numpy()
 with right:
-    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T), width="stretch", key="bars")
+    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T, log=log_scale), width="stretch", key="bars")
 
 a, b = st.columns(2)
 a.plotly_chart(softening_plots.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(softening.entropy(z, cfg.T))),

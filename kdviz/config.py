@@ -121,8 +121,9 @@ def _number(raw: str, kind: type) -> float | int:
 
 
 def _snap(field: dataclasses.Field, value: Any) -> Any:
-    """A numeric value inside the field's range but between its steps (or its numeric choices),
-    moved to the nearest step; anything else unchanged (the range check then judges it)."""
+    """A slider's value inside the field's range but between its steps (or a select slider's value
+    between its numeric choices), moved to the nearest; anything else unchanged (the range check
+    then judges it). Whole numbers and number boxes take any value in range."""
     meta = field.metadata
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
@@ -132,6 +133,8 @@ def _snap(field: dataclasses.Field, value: Any) -> Any:
             return min(choices, key=lambda c: abs(math.log(c / value)) if c > 0 and value > 0 else abs(c - value))
         return value
     step, lo = meta.get("step"), meta.get("lo")
+    if isinstance(value, int) or meta.get("widget") == "number":
+        return value  # typed into a number box: any whole value in range is fine
     if step and lo is not None and lo <= value <= meta.get("hi", math.inf):
         snapped = lo + round((value - lo) / step) * step
         snapped = min(snapped, meta.get("hi", snapped))

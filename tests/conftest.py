@@ -160,3 +160,8 @@ def charts(at) -> list[dict]:
     import json
 
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def plain(element) -> str:
+    """The text of a message element as the user reads it (Markdown escapes removed)."""
+    return element.value.replace("\\", "")

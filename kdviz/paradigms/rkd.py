@@ -120,5 +120,5 @@ rkd_objective = layer_objective(rkd_loss, WEIGHT)
 rkd_method = register_method("rkd", teacher=True, unlabelled=False, taps=True)(on_last_layers(rkd_objective, WEIGHT))
 
 
-NOTE = Note("rkd", "RKD", "#b7950b", "relation", TRANSFERS, FORMULA, rkd_objective,
+NOTE = Note("rkd", "RKD", "#E69F00", "relation", TRANSFERS, FORMULA, rkd_objective,
             defaults={"weight": WEIGHT}, reference="Park et al. 2019, Relational knowledge distillation")

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout
+from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout, log_ticks, probability_range
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -29,8 +29,10 @@ def soft_target_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log
     fig.add_vline(x=int(label), line_color=ACCENT, line_width=2, line_dash="dot",
                   annotation_text=f"true digit {label}", annotation_position="top")
     fig.update_xaxes(title="digit", type="category")
-    fig.update_yaxes(title="probability" + (" (log scale)" if log else ""), type="log" if log else "linear",
-                     range=[-6, 0.3] if log else [0, 1.1], exponentformat="power")
+    if log:
+        log_ticks(fig, "y", power=True, title="probability (log scale)", range=probability_range(p_t, p_1))
+    else:
+        fig.update_yaxes(title="probability", range=[0, 1.1])
     return layout(fig, f"Soft targets at T = {T:g}", barmode="group", height=340)
 
 
@@ -61,7 +63,7 @@ def profile_curves(profiles: dict[str, dict], current_T: float) -> go.Figure:
                                  line=dict(color=PALETTE[2] if colour == TEACHER else PALETTE[3], dash=dash, width=3)), 1, 2)
     for col in (1, 2):
         fig.add_vline(x=current_T, line_color=ACCENT, line_dash="dot", row=1, col=col)
-        fig.update_xaxes(type="log", title="temperature T", row=1, col=col)
+        log_ticks(fig, "x", title="temperature T", row=1, col=col)
     fig.update_yaxes(title="nats", row=1, col=2)
     layout(fig, None, height=460)
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=120))
@@ -119,7 +121,7 @@ def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], 
                                  error_y=dict(type="data", array=s * 100, visible=True)))
         if name in baselines:
             fig.add_hline(y=baselines[name] * 100, line_color=colour, line_dash="dot",
-                          annotation_text=f"{name}, labels only", annotation_position="bottom right")
-    fig.update_xaxes(type="log", title="temperature T")
+                          annotation_text=f"{name}, baseline (labels only)", annotation_position="bottom right")
+    log_ticks(fig, "x", title="temperature T")
     fig.update_yaxes(title="test accuracy (%)")
     return layout(fig, f"Accuracy against T at alpha = {alpha:g} (bars: ± std over seeds)", height=380)

@@ -37,10 +37,11 @@ def probability_image(probs: np.ndarray) -> np.ndarray:
 
 def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys: np.ndarray,
                         points: np.ndarray, labels: np.ndarray, class_names: list[str],
-                        height: int = 360) -> go.Figure:
+                        height: int = 360, omit: int | None = None) -> go.Figure:
     """Side-by-side decision regions with the data on top.
 
     panels: [(title, probs (H, W, C))], xs: (W,) grid x, ys: (H,) grid y, points: (n, 2), labels: (n,).
+    ``omit``: the class the students never see, drawn as crosses and named so in the legend.
     """
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
@@ -50,10 +51,14 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
                                hoverinfo="skip"), row=1, col=col)
         for k, name in enumerate(class_names):
             sel = labels == k
+            unseen = k == omit
             fig.add_trace(go.Scattergl(
-                x=points[sel, 0], y=points[sel, 1], mode="markers", name=name, legendgroup=name,
-                showlegend=col == 1, marker=dict(size=5, color=PALETTE[k % len(PALETTE)],
-                                                 line=dict(width=0.6, color="white"))), row=1, col=col)
+                x=points[sel, 0], y=points[sel, 1], mode="markers",
+                name=f"{name}: never seen by the students" if unseen else name, legendgroup=name,
+                showlegend=col == 1, marker=dict(size=7 if unseen else 5, color=PALETTE[k % len(PALETTE)],
+                                                 symbol="x" if unseen else "circle",
+                                                 line=dict(width=0.6 if not unseen else 0, color="white"))),
+                row=1, col=col)
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
     return legend_below(layout(fig, None, height=height))

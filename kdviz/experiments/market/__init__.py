@@ -257,7 +257,7 @@ def verdict(result: MarketResult) -> list[str]:
     m, lat, par = result.models, result.latency, result.params
     kd, base = m["kd"]["accuracy"], m["baseline"]["accuracy"]
     effect = paired(base, kd)
-    acc_line = (f"Accuracy: KD student {kd.mean():.1%}, same student without KD {base.mean():.1%} "
+    acc_line = (f"Accuracy: KD student {kd.mean():.1%}, baseline (the same student without KD) {base.mean():.1%} "
                 f"({effect.text()}, paired over {count(effect.n, 'seed')}): ")
     if effect.n < 2:
         acc_line += "one seed cannot tell an effect from noise; train more seeds."
@@ -283,12 +283,12 @@ def verdict(result: MarketResult) -> list[str]:
                 f"at batch 1).")
     fid_kd, fid_base = m["kd"]["fidelity"].mean(), m["baseline"]["fidelity"].mean()
     ece_kd, ece_base = m["kd"]["ece"].mean(), m["baseline"]["ece"].mean()
-    cal_line = (f"Fidelity (agrees with the teacher): KD {fid_kd:.1%}, no KD {fid_base:.1%}. Calibration error (ECE): "
-                f"KD {ece_kd:.3f}, no KD {ece_base:.3f}, teacher {float(m['teacher']['ece']):.3f}.")
+    cal_line = (f"Fidelity (agrees with the teacher): KD {fid_kd:.1%}, baseline {fid_base:.1%}. Calibration error (ECE): "
+                f"KD {ece_kd:.3f}, baseline {ece_base:.3f}, teacher {float(m['teacher']['ece']):.3f}.")
     return [acc_line, base_line, lat_line, cal_line]
 
 
 def best_name(key: str) -> str:
     """Readable name of a model key."""
-    return {"teacher": "the teacher ensemble", "kd": "the KD student", "baseline": "the student without KD",
+    return {"teacher": "the teacher ensemble", "kd": "the KD student", "baseline": "the baseline (the student without KD)",
             "logistic": "logistic regression"}[key]

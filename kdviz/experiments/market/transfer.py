@@ -157,7 +157,7 @@ def verdict(rows: list[TransferRow]) -> list[str]:
     for r in rows:
         effect = paired(r.baseline, r.kd)
         judged = "a clear difference" if clear_beyond_noise(effect, r.n_test) else "within the seed spread or the noise"
-        out.append(f"{count(r.months, 'month')} ({r.n_train} days): KD {np.mean(r.kd):.1%}, no KD "
+        out.append(f"{count(r.months, 'month')} ({r.n_train} days): KD {np.mean(r.kd):.1%}, baseline "
                    f"{np.mean(r.baseline):.1%} ({effect.text()}, "
                    f"{judged}).")
     maj = rows[-1].majority
