@@ -1,4 +1,5 @@
 """Live training: a teacher, KD students and baselines trained while you watch."""
+import numpy as np
 import streamlit as st
 
 from kdviz.experiments import live
@@ -44,20 +45,45 @@ jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, de
               step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
+FRAMES = "live.frames"  # {step: (KD grid, baseline grid)} of the run on the page, for the replay scrubber
+
+
+def remember_frame(job, snap) -> None:
+    """Keep each new snapshot's decision regions (float16) so the run can be replayed at a readable pace."""
+    frames = st.session_state.setdefault(FRAMES, {"job": None, "grids": {}})
+    if frames["job"] is not job:
+        frames.update(job=job, grids={})
+    frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
+
+
 def draw(job, snap) -> None:
-    """The live part: status, decision regions, curves and, at the end, the summary."""
+    """The live part: status, decision regions (with a replay scrubber at the end), curves and the summary."""
     snap = jobs.header(job, snap, "Press **Start** to train the teacher and the students. Defaults take a few seconds.")
     if snap is None:
         return
-    scene, title = snap.scene, f"step {snap.run.step} of {snap.steps}"
+    scene = snap.scene
+    remember_frame(job, snap)
+    grids = st.session_state[FRAMES]["grids"]
+    step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
+    if job.done and len(grids) > 2:
+        step = st.select_slider("Replay the run: decision regions at step", options=sorted(grids), value=step,
+                                key="live.replay", help="Step through the snapshots this run drew.")
+        kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
+    title = f"step {step} of {snap.steps}"
     st.caption(f"Training on {scene.device}.")
     st.plotly_chart(decision_boundaries(
-        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", snap.kd_grid),
-         (f"Baseline, {title}", snap.baseline_grid)],
+        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", kd_grid),
+         (f"Baseline, {title}", base_grid)],
         *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, omit=cfg.omit),
         width="stretch", key="regions")
     steps, series = live.curves(snap.run.history)
     st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
+    if snap.run.step < snap.steps:
+        if job.done:
+            st.info(f"Paused at {snap.run.step} of {snap.steps} steps. The verdict waits for the configured "
+                    f"{snap.steps} steps: press **Step** for {live.chunk_size(cfg.steps)} more, or **Start** for the "
+                    "whole run.", icon=":material/pause_circle:")
+        return
     if snap.final is not None:
         summary(live.summarise(snap, cfg.omit))
 

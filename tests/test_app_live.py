@@ -49,6 +49,8 @@ def test_step_trains_one_chunk_then_stops(page_test):
     wait_for_job(at)
     snap = at.session_state["_job.live"].snapshot()
     assert snap.run.step == 10 and snap.final is not None  # chunk of a 100-step run
+    assert any("Paused at 10 of 100 steps" in i.value for i in at.info)
+    assert not any(h.value == "Result" for h in at.subheader)  # the verdict waits for the configured steps
     at.button(key="step").click().run()
     wait_for_job(at)
     assert at.session_state["_job.live"].snapshot().run.step == 20
