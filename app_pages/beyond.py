@@ -58,10 +58,9 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(lines(e.steps, distance, "step", "||teacher - student|| / ||student||"), width="stretch",
                     key="ema_lag")
-    acc = {}
-    for i, x in enumerate(e.decays):
-        acc[f"student, {x}"] = e.student_acc[i].mean(0)
-        acc[f"EMA teacher, {x}"] = e.teacher_acc[i].mean(0)
+    shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
+    i = e.decays.index(shown)
+    acc = {f"student, decay {shown}": e.student_acc[i].mean(0), f"EMA teacher, decay {shown}": e.teacher_acc[i].mean(0)}
     dashes = {k: "dot" for k in acc if k.startswith("EMA")}
     c2.plotly_chart(lines(e.steps, acc, "step", "test accuracy", dashes=dashes, percent=True), width="stretch",
                     key="ema_acc")

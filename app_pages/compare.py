@@ -45,6 +45,10 @@ def draw(job, snap) -> None:
                             key=f"regions{row}")
     steps, acc = compare.curves(snap, "test_acc")
     _, fid = compare.curves(snap, "fidelity")
+    methods = list(acc)
+    shown = st.multiselect("Curves shown (at most 4, so the lines stay readable)", methods, default=methods[:4],
+                           max_selections=4, format_func=lambda m: NOTES[m].name, key="compare.curves_shown")
+    acc, fid = ({m: series[m] for m in shown} for series in (acc, fid))
     st.plotly_chart(method_curves(steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}),
                     width="stretch", key="curves")
     if snap.final is not None:

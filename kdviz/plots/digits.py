@@ -96,17 +96,25 @@ def sweep_heatmaps(result, metric: str) -> go.Figure:
     fig = make_subplots(1, len(names), subplot_titles=[f"{n} student 64-{'-'.join(map(str, result.students[n]))}-10"
                                                        for n in names], horizontal_spacing=0.14)
     ts, al = [f"{t:g}" for t in result.temperatures], [f"{a:g}" for a in result.alphas]
+    zmin = min(float((table[n] * 100).mean(-1).min()) for n in names)  # one colour scale for both panels
+    zmax = max(float((table[n] * 100).mean(-1).max()) for n in names)
+    spreads = []
     for i, n in enumerate(names):
         v = table[n] * 100  # (nT, nA, S)
         mean, std = v.mean(-1), (v.std(-1, ddof=1) if v.shape[-1] > 1 else np.zeros(v.shape[:2]))
+        spreads.append(float(np.median(std)))
         text = [[f"{m:.1f}<br>± {s:.1f}" for m, s in zip(rm, rs)] for rm, rs in zip(mean.T, std.T)]
         fig.add_trace(go.Heatmap(z=mean.T, x=ts, y=al, text=text, texttemplate="%{text}", colorscale="Viridis",
-                                 colorbar=dict(title="%", x=0.43 if i == 0 else 1.0, thickness=12),
+                                 zmin=zmin, zmax=zmax, coloraxis="coloraxis",
                                  hovertemplate="T %{x}, alpha %{y}: %{z:.2f}%<extra></extra>"), 1, i + 1)
         fig.update_xaxes(title="temperature T", type="category", row=1, col=i + 1)
         fig.update_yaxes(title="alpha (1 = labels only)" if i == 0 else None, type="category", row=1, col=i + 1)
     label = "test accuracy" if metric == "accuracy" else "fidelity (agreement with the teacher)"
-    return layout(fig, f"{label}, % (mean ± std over seeds)", height=400)
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax,
+                                     colorbar=dict(title="%", thickness=12)))
+    spread = ", ".join(f"{n} ±{s:.1f}" for n, s in zip(names, spreads))
+    return layout(fig, f"{label}, % (mean ± std over seeds; one colour scale; typical seed spread {spread} points: "
+                       "smaller differences are noise)", height=420)
 
 
 def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], baselines: dict[str, float],
