@@ -56,10 +56,21 @@ def remember_frame(job, snap) -> None:
     frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
 
 
+def draw_preview() -> None:
+    """Before a run: the data the settings describe and the two networks, at once."""
+    plane = live.preview(cfg)
+    blank = np.full((plane.grid, plane.grid, len(plane.class_names)), 1.0 / len(plane.class_names))
+    st.plotly_chart(decision_boundaries([(f"Preview: the {cfg.dataset} data ({live.architecture(cfg)})", blank)],
+                                        *plane.axes, plane.points, plane.labels, plane.class_names, omit=cfg.omit),
+                    width="stretch", key="preview")
+
+
 def draw(job, snap) -> None:
     """The live part: status, decision regions (with a replay scrubber at the end), curves and the summary."""
     snap = jobs.header(job, snap, "Press **Start** to train the teacher and the students. Defaults take a few seconds.")
     if snap is None:
+        if job is None:
+            draw_preview()
         return
     scene = snap.scene
     remember_frame(job, snap)

@@ -6,8 +6,13 @@ import streamlit as st
 from kdviz.device import available_devices
 
 
+# Wide formulas scroll sideways inside their box on a phone instead of being cut off.
+NARROW_SCREEN_CSS = "<style>.katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}</style>"
+
+
 def draw_sidebar() -> None:
-    """Draw the shared sidebar: a one-line description and the device selector."""
+    """Draw the shared sidebar: a one-line description and the device selector (and the app's small CSS)."""
+    st.html(NARROW_SCREEN_CSS)
     with st.sidebar:
         st.caption("kdviz · knowledge distillation, computed live: every number here is trained or "
                    "evaluated on this server for your settings, never typed in.")

@@ -101,6 +101,18 @@ def build_data(cfg: LiveConfig):
     return ds, (omit_class(ds, cfg.omit) if cfg.omit >= 0 else ds)
 
 
+def preview(cfg: LiveConfig) -> Plane:
+    """The plane of a config's data, drawn before anything trains (cheap: no model is built)."""
+    return Plane.of(build_data(cfg)[0], GRID, SHOWN_POINTS)
+
+
+def architecture(cfg: LiveConfig) -> str:
+    """'teacher 2-128-128-5, student 2-32-5': the two networks of a config, inputs to classes."""
+    classes = spec(cfg.dataset).classes
+    return ", ".join(f"{role} 2-{'-'.join(map(str, parse_widths(widths)))}-{classes}"
+                     for role, widths in (("teacher", cfg.teacher), ("student", cfg.student)))
+
+
 @dataclass
 class Scene:
     """What stays fixed during a run: the plane, the data drawn on it and the teacher's regions."""
