@@ -21,7 +21,7 @@ st.markdown(
     "each tab says whether the effect is larger than the seed spread.")
 
 cfg = settings(beyond.BeyondConfig, KEY, [("steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
-               expanded=jobs.current(JOB) is None)
+               expanded=False)
 
 job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 

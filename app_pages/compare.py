@@ -22,7 +22,7 @@ st.markdown(
     "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],
-               expanded=jobs.current(JOB) is None, validate=compare.validate, widths=[2, 1, 1])
+               expanded=False, validate=compare.validate, widths=[2, 1, 1])
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")
 
 jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("compare", cfg, device=device_name())))

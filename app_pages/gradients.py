@@ -17,8 +17,8 @@ st.title("Gradients")
 st.markdown("The soft term of the KD loss pulls the student's softened outputs $p^T$ towards the teacher's $q^T$. "
             "A softmax ignores adding one number to every logit, so it pulls the logits $z$ towards $v$ only up to "
             "a shift of each sample's logits. Its gradient is simple, and often misquoted:")
-st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)"
-         r"\qquad p^T = \mathrm{softmax}(z/T),\; q^T = \mathrm{softmax}(v/T)")
+st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)")
+st.latex(r"p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")  # two lines: a phone shows both whole
 st.caption("Computed by `kdviz.softening.soft_gradient`; checked live against `torch.autograd` below.")
 
 bind(GradientsConfig, KEY)
@@ -48,8 +48,8 @@ right.caption("Once $T$ is much larger than the logits' spread (here "
               "That is why the loss carries $T^2$.")
 
 st.subheader("High temperature: KD becomes logit matching")
-st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2,"
-         r"\qquad \tilde z = z-\bar z,\ \tilde v = v-\bar v")
+st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2")
+st.latex(r"\tilde z = z-\bar z,\quad \tilde v = v-\bar v")
 st.plotly_chart(softening_plots.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
                 key="limit")
 at = {t: float(softening.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}

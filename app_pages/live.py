@@ -26,7 +26,7 @@ if moved != omit:  # a dataset with fewer classes: move the omitted class instea
     st.session_state["live.omit_notice"] = live.omit_moved_notice(dataset, omit, moved)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
-               expanded=jobs.current(JOB) is None, validate=live.validate)
+               expanded=False, validate=live.validate)
 if st.session_state.get("live.omit_notice"):
     st.info(st.session_state.pop("live.omit_notice"), icon=":material/info:")
 if live.separable_notice(cfg):

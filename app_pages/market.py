@@ -27,7 +27,7 @@ st.caption("Nothing on this page is investment advice: the backtest is an illust
 cfg = settings(market.MarketConfig, KEY, [("source", "signal", "days"), ("horizon", "lags", "trend", "volatility", "volume"),
                                           ("members", "teacher", "student", "steps"),
                                           ("T", "alpha", "seeds", "cost_bps", "seed")],
-               expanded=jobs.current(JOB) is None, validate=market.validate)
+               expanded=False, validate=market.validate)
 
 prices = None
 if cfg.source == "upload":

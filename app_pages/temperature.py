@@ -15,7 +15,8 @@ st.title("Temperature")
 st.markdown("A teacher's logits $v$ become probabilities through a softmax at temperature $T$. "
             "Raising $T$ flattens the distribution and reveals how the teacher ranks the *wrong* classes, "
             "the dark knowledge a student learns from.")
-st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)} \qquad H(q^T) = -\sum_i q_i^T \log q_i^T")
+st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)}")
+st.latex(r"H(q^T) = -\sum_i q_i^T \log q_i^T")
 st.caption("Computed by `kdviz.softening.softmax_t` and `kdviz.softening.entropy`.")
 
 

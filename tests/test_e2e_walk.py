@@ -64,7 +64,11 @@ def test_every_page_shows_its_result_on_first_load(warmed_server, chromium, widt
             page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=120_000)
             page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
             page.wait_for_timeout(800)  # let Plotly finish laying out
-            screenshot(page, f"walk-{path or 'home'}-{width}x{height}")
+            screenshot(page, f"walk-{path or 'home'}-{width}x{height}")  # what the first screen shows
+            page.add_style_tag(content="[data-testid='stAppViewContainer'], [data-testid='stMain'], .stMain "
+                                       "{overflow: visible !important; height: auto !important; position: static}")
+            page.wait_for_timeout(300)
+            screenshot(page, f"walk-{path or 'home'}-{width}x{height}-full")  # the whole page
             assert page.locator("[data-testid='stException']").count() == 0, path
             if line:
                 assert page.get_by_text(line).count() >= 1, f"{path}: no result on first load"

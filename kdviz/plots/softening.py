@@ -36,7 +36,7 @@ def softmax_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log: bo
 def entropy_curve(T: np.ndarray, entropy: np.ndarray, max_entropy: float, current_T: float,
                   current_entropy: float) -> go.Figure:
     """Entropy against T on a log axis, the current T marked, 0 and log N as guides."""
-    fig = go.Figure(go.Scatter(x=T, y=entropy, mode="lines", name="entropy H(softmax(z/T))",
+    fig = go.Figure(go.Scatter(x=T, y=entropy, mode="lines", name="entropy H(softmax(v/T))",
                                line=dict(color=TEACHER, width=3)))
     fig.add_hline(y=max_entropy, line_dash="dot", line_color=BASELINE,
                   annotation_text=f"log N = {max_entropy:.3f} (uniform, T → ∞)", annotation_position="bottom right")

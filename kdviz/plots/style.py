@@ -44,9 +44,12 @@ def legend_below(fig: go.Figure) -> go.Figure:
 
 def log_ticks(fig: go.Figure, axis: str = "x", power: bool = False, **kw) -> go.Figure:
     """A log axis labelled at whole decades only (0.01, 0.1, 1, 10... or 10^-3 with ``power``), never at the
-    2 and 5 in between; ``kw`` goes to update_xaxes/update_yaxes (title, range, row, col)."""
+    2 and 5 in between, every 2nd or 3rd decade on a long range; ``kw`` goes to update_xaxes/update_yaxes
+    (title, range, row, col)."""
+    span = abs(kw["range"][1] - kw["range"][0]) if "range" in kw else 0
     (fig.update_xaxes if axis == "x" else fig.update_yaxes)(
-        type="log", dtick=1, exponentformat="power" if power else "none", separatethousands=True,
+        type="log", dtick=1 if span <= 8 else 2 if span <= 16 else 4,
+        exponentformat="power" if power else "none", separatethousands=True,
         minor=dict(showgrid=True, gridcolor="#f2f2f2"), **kw)
     return fig
 
