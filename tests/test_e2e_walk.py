@@ -65,10 +65,10 @@ def test_every_page_shows_its_result_on_first_load(warmed_server, chromium, widt
             page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
             page.wait_for_timeout(800)  # let Plotly finish laying out
             screenshot(page, f"walk-{path or 'home'}-{width}x{height}")  # what the first screen shows
-            page.add_style_tag(content="[data-testid='stAppViewContainer'], [data-testid='stMain'], .stMain "
-                                       "{overflow: visible !important; height: auto !important; position: static}")
-            page.wait_for_timeout(300)
-            screenshot(page, f"walk-{path or 'home'}-{width}x{height}-full")  # the whole page
+            tall = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+            page.set_viewport_size({"width": width, "height": min(int(tall), 7000)})
+            page.wait_for_timeout(800)
+            screenshot(page, f"walk-{path or 'home'}-{width}x{height}-full")  # the whole page, for review
             assert page.locator("[data-testid='stException']").count() == 0, path
             if line:
                 assert page.get_by_text(line).count() >= 1, f"{path}: no result on first load"
