@@ -80,11 +80,10 @@ def draw(job, snap) -> None:
         step = st.select_slider("Replay the run: decision regions at step", options=sorted(grids), value=step,
                                 key="live.replay", help="Step through the snapshots this run drew.")
         kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
-    title = f"step {step} of {snap.steps}"
-    st.caption(f"Training on {scene.device}.")
+    st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
     st.plotly_chart(decision_boundaries(
-        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", kd_grid),
-         (f"Baseline, {title}", base_grid)],
+        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), ("KD student", kd_grid),
+         ("Baseline", base_grid)],
         *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, omit=cfg.omit),
         width="stretch", key="regions")
     steps, series = live.curves(snap.run.history)

@@ -49,7 +49,7 @@ def test_softmax_bars_carry_the_three_distributions():
 def test_log_probabilities_reach_the_smallest_value_with_decade_ticks():
     p_1 = np.array([1 - 2e-9, 1e-9, 1e-9])  # at T = 1 the wrong classes hold 1e-9 each
     fig = PS.softmax_bars(np.array([0.6, 0.3, 0.1]), p_1, 0, 4.0, log=True)
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick in (1, 2)  # whole decades, thinned when many
     assert fig.layout.yaxis.range[0] < -9  # below 1e-9: the T = 1 bars are visible
 
 

@@ -8,10 +8,10 @@ from plotly.subplots import make_subplots
 from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below
 
 METRIC_TITLES = {
-    "hard_loss": "hard loss (CE on labels)",
-    "soft_loss": "soft loss (T² KL to teacher)",
+    "hard_loss": "hard loss (CE)",
+    "soft_loss": "soft loss (T² KL)",
     "test_acc": "test accuracy",
-    "fidelity": "fidelity (agrees with teacher)",
+    "fidelity": "fidelity to teacher",
 }
 
 
