@@ -7,10 +7,13 @@ from kdviz.device import available_devices
 
 
 # Wide formulas scroll sideways inside their box on a phone instead of being cut off; less empty space
-# above the title, so a projector at 1024x768 shows the page's figure sooner.
+# above the title, so a projector at 1024x768 shows the page's figure sooner; button labels never cut.
 NARROW_SCREEN_CSS = ("<style>.katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}"
                      "[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}"
-                     "@media (max-width: 640px) {.katex-display {font-size: 0.9em;}}</style>")
+                     "@media (max-width: 640px) {.katex-display {font-size: 0.9em;}}"
+                     # a column holding a button is as wide as its label: Start, Pause, Step, Reset stay readable
+                     "[data-testid='stColumn']:has(> div .stButton) {min-width: fit-content !important;"
+                     " flex: 0 0 auto !important; width: auto !important;}</style>")
 
 
 def draw_sidebar() -> None:
