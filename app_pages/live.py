@@ -82,7 +82,7 @@ def draw(job, snap) -> None:
         kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
     st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
     st.plotly_chart(decision_boundaries(
-        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), ("KD student", kd_grid),
+        [(f"Teacher ({scene.teacher_test_acc:.0%})", scene.teacher_grid), ("KD student", kd_grid),
          ("Baseline", base_grid)],
         *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, omit=cfg.omit),
         width="stretch", key="regions")
