@@ -1,10 +1,14 @@
 """kdviz: the router. Lists the pages explicitly and draws the shared sidebar."""
+from pathlib import Path
+
 import streamlit as st
 
 from ui.jobs import warm_pool
+from ui.messages import unknown_page_notice, warn
+from ui.results import start_warming
 from ui.sidebar import draw_sidebar
 
-st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"), layout="wide")
 
 PAGES = {
     "Start": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
@@ -24,6 +28,10 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.values() for p in group])
+if notice:
+    warn(notice, icon=":material/explore_off:")
 warm_pool()
+start_warming()
 draw_sidebar()
 page.run()

@@ -8,7 +8,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exports, jobs
+from ui import exports, jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -21,10 +21,10 @@ st.markdown(
     "each tab says whether the effect is larger than the seed spread.")
 
 cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
-               expanded=jobs.current(JOB) is None)
+               expanded=False)
 st.caption(beyond.regime_sentence(cfg))
 
-job = jobs.controls(JOB, lambda: experiment_job("beyond", cfg, device=device_name()))
+job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
 
 def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
@@ -55,15 +55,13 @@ def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
 
 def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     distance = {f"decay {x}": e.distance[i].mean(0) for i, x in enumerate(e.decays)}
-    st.markdown("The EMA teacher trails the student by about 1 / (1 - decay) steps: "
-                + ", ".join(f"{lag:.0f} steps at {x}" for x, lag in zip(e.decays, e.lag_steps)) + ".")
+    st.markdown(beyond.ema_lag_sentence(e.decays, e.lag_steps, int(e.steps[-1])))
     c1, c2 = st.columns(2)
     c1.plotly_chart(lines(e.steps, distance, "step", "||teacher - student|| / ||student||"), width="stretch",
                     key="ema_lag")
-    acc = {}
-    for i, x in enumerate(e.decays):
-        acc[f"student, {x}"] = e.student_acc[i].mean(0)
-        acc[f"EMA teacher, {x}"] = e.teacher_acc[i].mean(0)
+    shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
+    i = e.decays.index(shown)
+    acc = {f"student, decay {shown}": e.student_acc[i].mean(0), f"EMA teacher, decay {shown}": e.teacher_acc[i].mean(0)}
     dashes = {k: "dot" for k in acc if k.startswith("EMA")}
     c2.plotly_chart(lines(e.steps, acc, "step", "test accuracy", dashes=dashes, percent=True), width="stretch",
                     key="ema_acc")
@@ -98,4 +96,4 @@ def draw(job, snap) -> None:
     exports.menu("beyond", cfg, snap, KEY)
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "beyond", cfg, draw)

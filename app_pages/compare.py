@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exports, jobs, upload
+from ui import exports, jobs, results, upload
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -22,11 +22,11 @@ st.markdown(
     "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],
-               expanded=jobs.current(JOB) is None, validate=compare.validate, widths=[2, 1, 1])
+               expanded=False, validate=compare.validate, widths=[2, 1, 1])
 cfg = upload.dataset(cfg, KEY)  # your own CSV replaces the dataset when one is uploaded
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")
 
-jobs.controls(JOB, lambda: experiment_job("compare", cfg, device=device_name()))
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("compare", cfg, device=device_name())))
 
 
 def draw(job, snap) -> None:
@@ -42,17 +42,22 @@ def draw(job, snap) -> None:
         for row in range(0, len(panels), 4):
             plane = scene.plane
             st.plotly_chart(decision_boundaries(panels[row:row + 4], *plane.axes, plane.points, plane.labels,
-                                                plane.class_names, height=300), width="stretch", key=f"regions{row}")
+                                                plane.class_names, height=300, omit=cfg.omit), width="stretch",
+                            key=f"regions{row}")
     steps, acc = compare.curves(snap, "test_acc")
     _, fid = compare.curves(snap, "fidelity")
+    methods = list(acc)
+    shown = st.multiselect("Curves shown (at most 4, so the lines stay readable)", methods, default=methods[:4],
+                           max_selections=4, format_func=lambda m: NOTES[m].name, key="compare.curves_shown")
+    acc, fid = ({m: series[m] for m in shown} for series in (acc, fid))
     st.plotly_chart(method_curves(steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}),
                     width="stretch", key="curves")
     if snap.final is not None:
-        results(snap)
+        final_results(snap)
         exports.menu("compare", cfg, snap, KEY)
 
 
-def results(snap) -> None:
+def final_results(snap) -> None:
     """The results table over seeds, the honest takeaway, and per-seed accuracies."""
     rows = compare.summarise(snap, cfg.omit)
     st.subheader(f"Results over {snap.scene.seeds} seeds")
@@ -68,7 +73,7 @@ def results(snap) -> None:
             st.warning(f"{r.name}: {'; '.join(r.status)}. Lower the learning rate or T.", icon=":material/warning:")
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "compare", cfg, draw)
 
 st.subheader("What each method trains")
 for m in compare.roles(cfg):

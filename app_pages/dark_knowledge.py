@@ -7,7 +7,7 @@ from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.stats import mean_std
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import digits as digit_plots
-from ui import jobs
+from ui import jobs, results
 from ui.controls import control, controls
 from ui.sidebar import device_name
 from ui.state import bind, collect
@@ -21,10 +21,15 @@ st.markdown("A teacher (64-256-256-10, dropout 0.5) trained on scikit-learn's 8x
 
 bind(dark.DarkConfig, KEY)
 control(dark.DarkConfig, KEY, "T")
+st.caption("Two temperatures on this page: this one only changes what the first three tabs **show** (the soft "
+           "targets at T); the students of the Omitted digit and Label-smoothed tabs **train** at their own "
+           "distillation temperature, set in the Omitted digit tab.")
 tabs = st.tabs(["Soft targets", "Class similarity", "What T reveals", "Omitted digit", "Label-smoothed teacher",
                 "T x alpha sweep"])
 with tabs[0]:
     control(dark.DarkConfig, KEY, "image")
+    log_scale = st.toggle("Log scale for probabilities", value=True, key="dark.log_probs",
+                          help="On a log axis the wrong digits' probabilities at T = 1 stay visible.")
 with tabs[3]:
     c1, c2, c3 = st.columns(3)
     controls(dark.DarkConfig, KEY, ("omit", "seeds"), c1)
@@ -52,7 +57,7 @@ with tabs[0]:
     left, right = st.columns([1, 2])
     left.plotly_chart(digit_plots.digit_image(snap.images[i], f"Test image {i}: a {y}"), width="stretch",
                       key="image_fig")
-    right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T), width="stretch", key="bars")
+    right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T, log=log_scale), width="stretch", key="bars")
     (g1, q1), (g2, q2), (g3, q3) = soft_targets.ranked_guesses(p_t)
     st.markdown(f"The normal teacher's guesses at T = {cfg.T:g}: **{g1}** ({q1:.3g}), second **{g2}** ({q2:.3g}), "
                 f"third **{g3}** ({q3:.3g}). At T = 1 the non-target digits share {1 - p_1[y]:.2g} of the mass; at "
@@ -143,7 +148,7 @@ def draw_sweep(job, snap) -> None:
     for n in r.accuracy:
         b = sweep.best_temperature(r, n, 0.1)
         st.markdown(f"**{n} student**: best at T = {b['T']:g} ({b['acc']:.1%} ± {b['std']:.1%}) vs T = 1 "
-                    f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and labels only ({b['baseline']:.1%}): "
+                    f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and the baseline, labels only ({b['baseline']:.1%}): "
                     + ("a gap larger than the seed spread." if b["clear"]
                        else "the gap is within the seed spread, so no clear preference for a temperature here."))
 
@@ -152,19 +157,22 @@ with tabs[3]:
     st.markdown("Hinton, Vinyals and Dean (2015) distilled an MNIST student on a transfer set **without a single 3**. "
                 "Here 64-32-10 students learn from the training images minus one digit; the baseline is the same "
                 "student (same initial weights and batch order) trained on those labels alone.")
-    jobs.controls("dark.omit", lambda: experiment_job("dark_omitted", dark.omitted_config(cfg), device=device_name()),
-                     prefix="omit_")
-    jobs.live_view("dark.omit", draw_omitted)
+    omit_cfg = dark.omitted_config(cfg)
+    jobs.controls("dark.omit", results.task("dark.omit", omit_cfg, lambda: experiment_job(
+        "dark_omitted", omit_cfg, device=device_name())), prefix="omit_")
+    results.view("dark.omit", "dark_omitted", omit_cfg, draw_omitted)
 with tabs[4]:
     st.markdown(f"KD students (the Omitted digit tab's settings: digit {cfg.omit} left out, T = {cfg.kd_T:g}, "
                 f"alpha = {cfg.alpha:g}) distilled from each teacher.")
-    jobs.controls("dark.smooth", lambda: experiment_job("dark_omitted", dark.omitted_config(cfg, (0.0, eps), False),
-                                                           device=device_name()), prefix="smooth_")
-    jobs.live_view("dark.smooth", draw_smoothing)
+    smooth_cfg = dark.omitted_config(cfg, (0.0, eps), False)
+    jobs.controls("dark.smooth", results.task("dark.smooth", smooth_cfg, lambda: experiment_job(
+        "dark_omitted", smooth_cfg, device=device_name())), prefix="smooth_")
+    results.view("dark.smooth", "dark_omitted", smooth_cfg, draw_smoothing)
 with tabs[5]:
     st.markdown(f"{len(sweep.TEMPERATURES)} temperatures x {len(sweep.ALPHAS)} alphas x seeds, for a small (64-32-10) "
                 "and a tiny (64-8-10) student, all distilled from the normal teacher on the full training set, each "
                 "size trained as one population. alpha = 1 is labels only (no KD).")
-    jobs.controls("dark.sweep", lambda: experiment_job("dark_sweep", dark.sweep_config(cfg), device=device_name()),
-                     prefix="sweep_")
-    jobs.live_view("dark.sweep", draw_sweep)
+    sweep_cfg = dark.sweep_config(cfg)
+    jobs.controls("dark.sweep", results.task("dark.sweep", sweep_cfg, lambda: experiment_job(
+        "dark_sweep", sweep_cfg, device=device_name())), prefix="sweep_")
+    results.view("dark.sweep", "dark_sweep", sweep_cfg, draw_sweep)

@@ -7,17 +7,18 @@ from kdviz.config import parse_floats
 from kdviz.experiments.gradients import GradientsConfig
 from kdviz.misstatements import check_all, to_rows
 from kdviz.plots import softening as softening_plots
-from kdviz.sweeps import autograd_soft_gradient, gradient_sweep
+from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
 from ui.controls import controls
 from ui.messages import stop_with_error
 from ui.state import bind, collect
 
 KEY = "grad"
 st.title("Gradients")
-st.markdown("The soft term of the KD loss pulls the student's logits $z$ towards the teacher's $v$. "
-            "Its gradient is simple, and often misquoted:")
-st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)"
-         r"\qquad p^T = \mathrm{softmax}(z/T),\; q^T = \mathrm{softmax}(v/T)")
+st.markdown("The soft term of the KD loss pulls the student's softened outputs $p^T$ towards the teacher's $q^T$. "
+            "A softmax ignores adding one number to every logit, so it pulls the logits $z$ towards $v$ only up to "
+            "a shift of each sample's logits. Its gradient is simple, and often misquoted:")
+st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)")
+st.latex(r"p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")  # two lines: a phone shows both whole
 st.caption("Computed by `kdviz.softening.soft_gradient`; checked live against `torch.autograd` below.")
 
 bind(GradientsConfig, KEY)
@@ -40,12 +41,15 @@ left.caption(f"Largest difference between analytic and autograd: **{abs(analytic
              "(float64 rounding).")
 right.plotly_chart(softening_plots.gradient_norm_curve(sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T), width="stretch",
                    key="grad_norm")
-right.caption("Without $T^2$ the soft gradient shrinks like $1/T^2$ and the hard labels take over; with it the "
-              "norm stays of order one and is often not monotone in $T$. That is why the loss carries $T^2$.")
+right.caption("Once $T$ is much larger than the logits' spread (here "
+              f"{logit_spread(z, v):.3g}), the soft gradient without $T^2$ shrinks like $1/T^2$ and the hard labels "
+              "take over, while with $T^2$ its norm tends to $\\lVert \\tilde z - \\tilde v\\rVert / N$ = "
+              f"{high_t_gradient_norm(z, v):.3g}. Below that, neither holds and the norm is often not monotone in $T$. "
+              "That is why the loss carries $T^2$.")
 
 st.subheader("High temperature: KD becomes logit matching")
-st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2,"
-         r"\qquad \tilde z = z-\bar z,\ \tilde v = v-\bar v")
+st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2")
+st.latex(r"\tilde z = z-\bar z,\quad \tilde v = v-\bar v")
 st.plotly_chart(softening_plots.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
                 key="limit")
 at = {t: float(softening.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
@@ -55,4 +59,7 @@ st.caption(f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[100
 
 st.subheader("Common misstatements, checked on your logits")
 st.caption("Each claim's prediction beside what torch computes for the logits above (`kdviz.misstatements`).")
-st.dataframe(pd.DataFrame(to_rows(check_all(z, v, cfg.T))), hide_index=True, width="stretch", key="myths")
+rows = pd.DataFrame(to_rows(check_all(z, v, cfg.T)))
+st.table(rows[["claim", "verdict", "correct form"]].set_index("claim"))
+with st.expander("The numbers behind each verdict"):
+    st.dataframe(rows, hide_index=True, width="stretch", key="myths")

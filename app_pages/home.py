@@ -12,8 +12,8 @@ Those small probabilities, Hinton's *dark knowledge*, tell the student how the t
 The loss is one line:
 """
 )
-st.latex(r"L = \alpha\,\mathrm{CE}\big(\mathrm{softmax}(z),\,y\big) + (1-\alpha)\,T^2\,"
-         r"\mathrm{KL}\big(\mathrm{softmax}(v/T)\,\Vert\,\mathrm{softmax}(z/T)\big)")
+st.latex(r"L = \alpha\,\mathrm{CE}(p,\,y) + (1-\alpha)\,T^2\,\mathrm{KL}(q^T \Vert\, p^T)")
+st.latex(r"p = \mathrm{softmax}(z),\quad p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")
 st.markdown(
     r"""
 with student logits $z$, teacher logits $v$, label $y$, and $\alpha\in[0,1]$ the weight of the hard labels.

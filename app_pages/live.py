@@ -1,11 +1,13 @@
 """Live training: a teacher, KD students and baselines trained while you watch."""
+import numpy as np
 import streamlit as st
 
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import exports, jobs, upload
+from ui import exports, jobs, results, upload
 from ui.controls import settings
+from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
@@ -16,10 +18,20 @@ st.markdown(
     "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
     "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 
+bind(live.LiveConfig, KEY)
+dataset, omit = st.session_state[widget_key(KEY, "dataset")], st.session_state[widget_key(KEY, "omit")]
+moved = live.valid_omit(dataset, omit)
+if moved != omit:  # a dataset with fewer classes: move the omitted class instead of blocking Start
+    st.session_state[widget_key(KEY, "omit")] = moved
+    st.session_state["live.omit_notice"] = live.omit_moved_notice(dataset, omit, moved)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
-               expanded=jobs.current(JOB) is None, validate=live.validate)
+               expanded=False, validate=live.validate)
 cfg = upload.dataset(cfg, KEY, two_d_only=True)  # your own CSV replaces the dataset when one is uploaded
+if st.session_state.get("live.omit_notice"):
+    st.info(st.session_state.pop("live.omit_notice"), icon=":material/info:")
+if live.separable_notice(cfg):
+    st.info(live.separable_notice(cfg), icon=":material/info:")
 
 
 
@@ -30,24 +42,67 @@ def step_further(job) -> tuple:
     return experiment_job("live", cfg, device=device_name(), stop_at=done_steps + live.chunk_size(cfg.steps))
 
 
-jobs.controls(JOB, lambda: experiment_job("live", cfg, device=device_name()), pause=True, step=step_further,
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, device=device_name())), pause=True, step=step_further,
               step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
+FRAMES = "live.frames"  # {step: (KD grid, baseline grid)} of the run on the page, for the replay scrubber
+
+
+def remember_frame(job, snap) -> None:
+    """Keep each new snapshot's decision regions (float16) so the run can be replayed at a readable pace."""
+    frames = st.session_state.setdefault(FRAMES, {"job": None, "grids": {}})
+    if frames["job"] is not job:
+        frames.update(job=job, grids={})
+    frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
+
+
+def draw_preview() -> None:
+    """Before a run: the data the settings describe and the two networks, at once."""
+    plane = live.preview(cfg)
+    blank = np.full((plane.grid, plane.grid, len(plane.class_names)), 1.0 / len(plane.class_names))
+    st.plotly_chart(decision_boundaries([(f"Preview: the {cfg.dataset} data ({live.architecture(cfg)})", blank)],
+                                        *plane.axes, plane.points, plane.labels, plane.class_names, omit=cfg.omit),
+                    width="stretch", key="preview")
+
+
 def draw(job, snap) -> None:
-    """The live part: status, decision regions, curves and, at the end, the summary."""
+    """The live part: status, decision regions (with a replay scrubber at the end), curves and the summary."""
     snap = jobs.header(job, snap, "Press **Start** to train the teacher and the students. Defaults take a few seconds.")
     if snap is None:
+        if job is None:
+            draw_preview()
         return
-    scene, title = snap.scene, f"step {snap.run.step} of {snap.steps}"
-    st.caption(f"Training on {scene.device}.")
-    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, lambda kept: decision_boundaries(
-        [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid), (f"KD student, {title}", snap.kd_grid),
-         (f"Baseline, {title}", snap.baseline_grid)],
-        *scene.plane.axes, scene.plane.points, scene.plane.labels, scene.plane.class_names, into=kept)),
-        width="stretch", key="regions")
-    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda kept: learning_curves(
-        *live.curves(snap.run.history), into=kept)), width="stretch", key="curves")
+    scene = snap.scene
+    remember_frame(job, snap)
+    grids = st.session_state[FRAMES]["grids"]
+    step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
+    if job.done and len(grids) > 2:
+        step = st.select_slider("Replay the run: decision regions at step", options=sorted(grids), value=step,
+                                key="live.replay", help="Step through the snapshots this run drew.")
+        kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
+    st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
+    plane = scene.plane
+
+    def regions(kept=None):
+        return decision_boundaries([(f"Teacher ({scene.teacher_test_acc:.0%})", scene.teacher_grid),
+                                    ("KD student", kd_grid), ("Baseline", base_grid)], *plane.axes, plane.points,
+                                   plane.labels, plane.class_names, omit=cfg.omit, into=kept)
+
+    def curves(kept=None):
+        return learning_curves(*live.curves(snap.run.history), into=kept)
+
+    running = not job.done  # a running job keeps its figures and only updates their data
+    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions) if running else regions(), width="stretch",
+                    key="regions")
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves) if running else curves(), width="stretch",
+                    key="curves")
+    if snap.run.step < snap.steps:
+        if job.done:
+            st.info(f"Paused at {snap.run.step} of {snap.steps} steps. The verdict waits for the configured "
+                    f"{snap.steps} steps: press **Step** for {live.chunk_size(cfg.steps)} more, or **Start** for the "
+                    "whole run.", icon=":material/pause_circle:")
+        return
     if snap.final is not None:
         summary(live.summarise(snap, cfg.omit))
         exports.menu("live", cfg, snap, KEY)
@@ -64,7 +119,7 @@ def summary(s: live.Summary) -> None:
     if s.kd_recall is not None:
         cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
-        st.warning(f"Diverged: {line}. Lower the learning rate.", icon=":material/warning:")
+        st.warning(f"Failed: {line}; {live.FAILED_ADVICE}.", icon=":material/warning:")
 
 
-jobs.live_view(JOB, draw)
+results.view(JOB, "live", cfg, draw)

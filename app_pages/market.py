@@ -6,18 +6,19 @@ from kdviz.experiments.market import transfer
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import market as market_plots
 from kdviz.plots.training import learning_curves
-from ui import exports, jobs
+from ui import exports, jobs, results
 from ui.controls import settings
 from ui.messages import stop_with_error
 from ui.sidebar import device_name
 
 KEY, JOB, TRANSFER = "market", "market", "market_transfer"
 UPLOAD_STATE = "market.csv_bytes"  # uploaded bytes (tests put a file's bytes here: AppTest has no file uploader)
+FROM_WIDGET = "market.csv_from_uploader"  # set while the bytes come from the uploader, so removing the file drops them
 st.title("Market: a low-latency student")
 st.markdown(
     "A **teacher ensemble** (several MLPs, probabilities averaged) predicts whether the market closes higher "
     "tomorrow from past-only features. A **tiny student** learns from the ensemble's averaged probabilities "
-    "(KD); the **same student without KD** learns from the labels alone. Every model is checkpointed on a "
+    "(KD); the **baseline**, the same student without KD, learns from the labels alone. Every model is checkpointed on a "
     "validation period and judged on a later test period, beside the **majority class** and **logistic "
     "regression**. The real indexes are hard: in our runs no model beats the majority class on the S&P 500 "
     "or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.")
@@ -26,7 +27,7 @@ st.caption("Nothing on this page is investment advice: the backtest is an illust
 cfg = settings(market.MarketConfig, KEY, [("source", "signal", "days"), ("horizon", "lags", "trend", "volatility", "volume"),
                                           ("members", "teacher", "student", "steps"),
                                           ("T", "alpha", "seeds", "cost_bps", "seed")],
-               expanded=jobs.current(JOB) is None, validate=market.validate)
+               expanded=False, validate=market.validate)
 
 prices = None
 if cfg.source == "upload":
@@ -34,6 +35,9 @@ if cfg.source == "upload":
                           key="market_upload")
     if up is not None:
         st.session_state[UPLOAD_STATE] = up.getvalue()
+        st.session_state[FROM_WIDGET] = True
+    elif st.session_state.pop(FROM_WIDGET, False):  # the file was removed, or the uploader was hidden and reset
+        st.session_state.pop(UPLOAD_STATE, None)
     data = st.session_state.get(UPLOAD_STATE)
     if data is None:
         st.info("Upload a CSV to train on your own prices.")
@@ -46,7 +50,7 @@ if cfg.source == "upload":
         st.caption(note)
     prices = market.frame_to_config(frame)
 
-jobs.controls(JOB, lambda: experiment_job("market", cfg, device=device_name(), prices=prices))
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("market", cfg, device=device_name(), prices=prices)))
 
 
 def draw(job, snap) -> None:
@@ -81,7 +85,11 @@ def result(r: market.MarketResult) -> None:
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 
 
-jobs.live_view(JOB, draw)
+if prices is None:
+    results.view(JOB, "market", cfg, draw)
+else:
+    with results.freshness(JOB, cfg):
+        jobs.live_view(JOB, draw)
 
 st.divider()
 st.header("Cross-market transfer: S&P 500 teacher, NASDAQ student")
@@ -91,7 +99,8 @@ st.markdown(
     "Students train a fixed number of steps (a few months leave no room for a validation period).")
 tcfg = settings(transfer.TransferConfig, "tr", [("months", "student"), ("T", "alpha"), ("steps", "seeds", "seed")],
                 query_prefix="tr", title=None)
-jobs.controls(TRANSFER, lambda: experiment_job("market_transfer", tcfg, device=device_name()), prefix="transfer_")
+jobs.controls(TRANSFER, results.task(TRANSFER, tcfg, lambda: experiment_job("market_transfer", tcfg, device=device_name())),
+              prefix="transfer_")
 
 
 def draw_transfer(job, snap) -> None:
@@ -106,4 +115,4 @@ def draw_transfer(job, snap) -> None:
             st.markdown(f"- {line}")
 
 
-jobs.live_view(TRANSFER, draw_transfer)
+results.view(TRANSFER, "market_transfer", tcfg, draw_transfer)

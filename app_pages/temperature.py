@@ -15,7 +15,8 @@ st.title("Temperature")
 st.markdown("A teacher's logits $v$ become probabilities through a softmax at temperature $T$. "
             "Raising $T$ flattens the distribution and reveals how the teacher ranks the *wrong* classes, "
             "the dark knowledge a student learns from.")
-st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)} \qquad H(q^T) = -\sum_i q_i^T \log q_i^T")
+st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)}")
+st.latex(r"H(q^T) = -\sum_i q_i^T \log q_i^T")
 st.caption("Computed by `kdviz.softening.softmax_t` and `kdviz.softening.entropy`.")
 
 
@@ -32,6 +33,8 @@ with left:
     control(TemperatureConfig, KEY, "logits", on_change=lambda: set_fields(KEY, preset=CUSTOM))
     control(TemperatureConfig, KEY, "label")
     control(TemperatureConfig, KEY, "T")
+    log_scale = st.toggle("Log scale for probabilities", key="temp.log_probs",
+                          help="Shows the wrong classes' small probabilities, which vanish on a linear axis at T = 1.")
 cfg = collect(TemperatureConfig, KEY)
 
 try:
@@ -44,7 +47,7 @@ if cfg.label >= len(z):
 sweep = temperature_sweep(z)
 p_t, p_1 = softening.softmax_t(z, cfg.T).numpy(), softening.softmax_t(z, 1.0).numpy()
 with right:
-    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T), width="stretch", key="bars")
+    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T, log=log_scale), width="stretch", key="bars")
 
 a, b = st.columns(2)
 a.plotly_chart(softening_plots.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(softening.entropy(z, cfg.T))),

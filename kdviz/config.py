@@ -109,8 +109,45 @@ canonical_widths = canonical(parse_widths)
 
 
 # ----------------------------------------------------------------------------- URL round trip
-def _parse(field: dataclasses.Field, raw: str) -> Any:
-    """Parse one URL string into the field's type, enforcing its metadata."""
+def _number(raw: str, kind: type) -> float | int:
+    """``raw`` as an int or a finite float; a ValueError that says what is expected (not Python's wording)."""
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError("expected a whole number" if kind is int else "expected a number") from None
+    if kind is float and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _snap(field: dataclasses.Field, value: Any) -> Any:
+    """A slider's value inside the field's range but between its steps (or a select slider's value
+    between its numeric choices), moved to the nearest; anything else unchanged (the range check
+    then judges it). Whole numbers and number boxes take any value in range."""
+    meta = field.metadata
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    choices = meta.get("choices")
+    if choices and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices):
+        if min(choices) <= value <= max(choices) and value not in choices:
+            return min(choices, key=lambda c: abs(math.log(c / value)) if c > 0 and value > 0 else abs(c - value))
+        return value
+    step, lo = meta.get("step"), meta.get("lo")
+    if isinstance(value, int) or meta.get("widget") == "number":
+        return value  # typed into a number box: any whole value in range is fine
+    if step and lo is not None and lo <= value <= meta.get("hi", math.inf):
+        snapped = lo + round((value - lo) / step) * step
+        snapped = min(snapped, meta.get("hi", snapped))
+        snapped = type(value)(round(snapped, 10)) if isinstance(value, float) else int(snapped)
+        return snapped if not math.isclose(snapped, value, rel_tol=1e-9, abs_tol=1e-12) else value
+    return value
+
+
+def _parse(field: dataclasses.Field, raw: str) -> tuple[Any, bool]:
+    """Parse one URL string into the field's type, enforcing its metadata.
+
+    Returns (value, snapped): a value between the control's steps is moved to the nearest one.
+    """
     meta = field.metadata
     if "parse" in meta:
         value = meta["parse"](raw)
@@ -119,18 +156,18 @@ def _parse(field: dataclasses.Field, raw: str) -> Any:
             raise ValueError("expected true or false")
         value = raw.lower() in ("1", "true")
     elif field.type in (int, "int"):
-        value = int(raw)
+        value = _number(raw, int)
     elif field.type in (float, "float"):
-        value = float(raw)
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
+        value = _number(raw, float)
     else:
         value = raw
+    unsnapped, value = value, _snap(field, value)
     if "choices" in meta and value not in meta["choices"]:
-        raise ValueError(f"not one of {', '.join(map(str, meta['choices']))}")
+        shown = ", ".join(map(str, meta["choices"][:12])) + (", …" if len(meta["choices"]) > 12 else "")
+        raise ValueError(f"expected one of {shown}")
     if "lo" in meta and value < meta["lo"] or "hi" in meta and value > meta["hi"]:
-        raise ValueError(f"outside [{meta.get('lo')}, {meta.get('hi')}]")
-    return value
+        raise ValueError(f"expected a value from {meta.get('lo')} to {meta.get('hi')}")
+    return value, value != unsnapped
 
 
 def parse_setting(cls, name: str, raw: str) -> Any:
@@ -169,7 +206,11 @@ def from_query(cls: type[C], params: Mapping[str, str], prefix: str = "") -> tup
             continue
         raw = params[key]
         try:
-            values[field.name] = _parse(field, str(raw))
+            values[field.name], snapped = _parse(field, str(raw))
         except (ValueError, TypeError) as err:
             notices.append(f"Ignored the link's value {key}={short(raw)} ({err}); using the default.")
+            continue
+        if snapped:
+            notices.append(f"The link's value {key}={short(raw)} lies between the control's steps; "
+                           f"using the nearest, {_format(values[field.name])}.")
     return cls(**values), notices

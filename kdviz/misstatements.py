@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz import softening as S
-from kdviz.sweeps import _vector, autograd_soft_gradient
+from kdviz.sweeps import _vector, autograd_soft_gradient, logit_spread
 
 
 @dataclass
@@ -36,35 +36,111 @@ class Check:
         return bool(np.isclose(self.claimed, self.actual, rtol=self.rtol, atol=1e-12))
 
 
+HIGH_T_RATIO = 1e4  # the high-T oracle's temperature, in units of the logits' spread
+
+
+def high_temperature_loss(z: torch.Tensor, v: torch.Tensor) -> tuple[float, float]:
+    """(T, T^2 KL(q^T || p^T)) at T = HIGH_T_RATIO x the logits' spread, where the logit-matching
+    limit holds to about 1e-4: a fixed T is not "high" for logits of any size.
+
+    Computed on logits divided by their spread s (softmax(v / T) is unchanged by dividing both v
+    and T by s, and T^2 scales by s^2), so T never leaves the range kdviz.softening accepts.
+    """
+    s = max(logit_spread(z, v), 1e-3)
+    return HIGH_T_RATIO * s, s * s * HIGH_T_RATIO ** 2 * S.kl_teacher_student(z / s, v / s, HIGH_T_RATIO).item()
+
+
 def check_all(student, teacher, T: float) -> list[Check]:
-    """Evaluate every misstatement for student logits z, teacher logits v (shape (N,)) at T."""
+    """Evaluate every misstatement for student logits z, teacher logits v (shape (N,)) at T.
+
+    Everything is computed in float64 from log-softmax, so extreme logits (+-1e4 at T = 1, a
+    gap of 100 at T = 0.1) give finite numbers where probabilities underflow to 0.
+    """
     z, v = S.check_pair(_vector(student, "student logits"), _vector(teacher, "teacher logits"))
     T = S.check_temperature(T)
     n = z.shape[-1]
-    p, q = S.softmax_t(z, T), S.softmax_t(v, T)
+    logp, logq = S.log_softmax_t(z, T), S.log_softmax_t(v, T)
+    p, q = logp.exp(), logq.exp()
     grad = np.linalg.norm(autograd_soft_gradient(z, v, T, t_squared=True))
-    kl_pq = float(F.kl_div(q.log(), p, reduction="sum"))  # KL(p || q) by torch
-    high_t = 1000.0
-    exact_high = high_t ** 2 * S.kl_teacher_student(z, v, high_t).item()
+    high_t, exact_high = high_temperature_loss(z, v)
     t_up = 4.0 * T
     return [
         Check("the gradient of T^2 KL is T^2 (p - q)", "the gradient of T^2 KL is T (p - q)",
               claimed=float(T * T * (p - q).norm()), actual=float(grad), oracle="||autograd gradient||"),
         Check("KL(p_s || p_t) = -sum p_t log(p_s / p_t)", "that sum is KL(p_t || p_s): the direction is swapped",
-              claimed=float(-(q * (p.log() - q.log())).sum()), actual=kl_pq,
-              oracle='F.kl_div(log p_t, p_s, reduction="sum") = KL(p_s || p_t)'),
+              claimed=float(-(q * (logp - logq)).sum()), actual=float(S.kl_from_log(logp, logq)),
+              oracle="sum p_s (log p_s - log p_t) from log-softmax = KL(p_s || p_t)"),
         Check(f"raising T (here from {T:g} to {t_up:g}) increases the gradient magnitude",
-              "with T^2 the norm stays O(1) and need not grow; without T^2 it falls like 1/T^2",
+              "with T^2 the norm tends to ||z~ - v~|| / N once T is much larger than the logits' spread and need "
+              "not grow on the way; without T^2 it then falls like 1/T^2",
               claimed=float(grad), actual=float(np.linalg.norm(autograd_soft_gradient(z, v, t_up, t_squared=True))),
               oracle=f"||autograd gradient|| at T = {t_up:g}", relation="greater"),
         Check('F.kl_div(..., reduction="mean") is the KD soft loss', '"mean" also divides by N; use "batchmean"',
               claimed=_kl_div_mean(z, v, T),
               actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample"),
         Check("at high T, KD matches raw logits: (1/2N) ||z - v||^2",
-              "it matches centred logits: (1/2N) ||z~ - v~||^2",
-              claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high, oracle="T^2 KL at T = 1000",
-              rtol=1e-2),
+              "it matches centred logits: (1/2N) ||z~ - v~||^2, once T is much larger than the logits' spread",
+              claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high,
+              oracle=f"T^2 KL at T = {high_t:.3g} (10,000 x the logits' spread)", rtol=1e-2),
+        alpha_check(z, v, T),
+        mutual_information_check(z, v, T),
     ]
+
+
+def alpha_check(z: torch.Tensor, v: torch.Tensor, T: float) -> Check:
+    """'alpha = number of classes / distillation importance': alpha is a free weight in [0, 1].
+
+    The claim's alpha for an importance of 1 is N; the largest alpha that keeps the soft term's
+    weight (1 - alpha) from turning negative (pushing z away from v) is 1. The correct form shows
+    what alpha does: the KD loss (label = the teacher's class) at alpha 0, 0.5 and 1.
+    """
+    n = z.shape[-1]
+    y = v.argmax(-1, keepdim=True)
+    losses = [S.kd_loss(z[None], v[None], y, T, a).total.item() for a in (0.0, 0.5, 1.0)]
+    return Check("alpha = number of classes / distillation importance",
+                 "alpha is a free weight in [0, 1] on the hard labels: L = alpha CE + (1 - alpha) T^2 KL; here "
+                 f"L = {losses[0]:.4g} at alpha 0 (teacher only), {losses[1]:.4g} at 0.5, {losses[2]:.4g} at 1 "
+                 "(labels only)",
+                 claimed=float(n), actual=1.0,
+                 oracle="largest alpha keeping the soft term's weight 1 - alpha >= 0")
+
+
+def mutual_information_check(z: torch.Tensor, v: torch.Tensor, T: float) -> Check:
+    """'Student = argmin I(teacher output; student output)': a constant student has I = 0.
+
+    Inputs: the N cyclic shifts of (z, v), equally likely, so the teacher predicts every class
+    once. The mutual information of the predicted classes is 0 for the constant student (the
+    minimum, so the claim would choose it) and log N for a student that copies the teacher; the
+    claimed value is the constant student's E_x KL(q^T || p^T), the true one the copy's (0), the
+    quantity KD minimises. The user's student is reported beside them.
+    """
+    n = z.shape[-1]
+    shifts = torch.stack([torch.roll(v, k) for k in range(n)])  # (N, N) teacher logits per input
+    mine = torch.stack([torch.roll(z, k) for k in range(n)])  # (N, N) the user's student per input
+    constant = torch.zeros_like(shifts)  # a student that outputs the same (uniform) logits everywhere
+
+    def kl(student):
+        return S.kl_teacher_student(student, shifts, T).mean().item()
+
+    def info(student):
+        return predicted_mutual_information(shifts.argmax(-1), student.argmax(-1), n)
+
+    return Check("Student = argmin I(teacher output; student output)",
+                 "KD minimises E_x KL(q || p): over the N shifted inputs a constant student has I = "
+                 f"{info(constant):.3g} nats (the minimum) but E KL = {kl(constant):.4g}; a copy of the teacher has "
+                 f"I = {info(shifts):.3g} and E KL = 0; your student I = {info(mine):.3g}, E KL = {kl(mine):.4g}",
+                 claimed=kl(constant), actual=kl(shifts),
+                 oracle="E_x KL(q || p) of the argmin-I (constant) student vs the distilled one")
+
+
+def predicted_mutual_information(a: torch.Tensor, b: torch.Tensor, n: int) -> float:
+    """Mutual information in nats between two label vectors a, b (shape (M,), values < n), inputs equally likely."""
+    joint = torch.zeros(n, n, dtype=torch.float64)
+    joint.index_put_((a, b), torch.ones(len(a), dtype=torch.float64), accumulate=True)
+    joint /= joint.sum()
+    pa, pb = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
+    nz = joint > 0
+    return float((joint[nz] * (joint[nz].log() - (pa * pb).expand_as(joint)[nz].log())).sum())
 
 
 def _kl_div_mean(z: torch.Tensor, v: torch.Tensor, T: float) -> float:
@@ -82,5 +158,6 @@ def argmax_over_temperatures(logits, temps=(0.1, 1.0, 10.0, 100.0)) -> list[int]
 
 def to_rows(checks: list[Check]) -> list[dict]:
     """Checks as table rows for display."""
-    return [{"claim": c.claim, "claimed value": (f"> {c.claimed:.4g}" if c.relation == "greater" else f"{c.claimed:.4g}"), "torch computes": f"{c.actual:.4g}", "oracle": c.oracle,
-             "verdict": "holds here" if c.holds else "false", "correct form": c.truth} for c in checks]
+    return [{"claim": c.claim, "verdict": "holds here" if c.holds else "false", "correct form": c.truth,
+             "claimed value": (f"> {c.claimed:.4g}" if c.relation == "greater" else f"{c.claimed:.4g}"),
+             "torch computes": f"{c.actual:.4g}", "oracle": c.oracle} for c in checks]

@@ -100,3 +100,15 @@ def ranking_never_changes(logits, temps: np.ndarray | None = None) -> bool:
     logp = S.log_softmax_t(z.unsqueeze(0), S.check_temperature(torch.from_numpy(T).unsqueeze(-1)))  # (M, N)
     order = torch.sort(z, stable=True).indices
     return bool((torch.sort(logp, dim=-1, stable=True).indices == order).all())
+
+
+def logit_spread(student, teacher) -> float:
+    """The largest centred logit of z and v in absolute value: "high T" means T much larger than this."""
+    z, v = _vector(student, "student logits"), _vector(teacher, "teacher logits")
+    return float(torch.cat([S.centre(z), S.centre(v)]).abs().max())
+
+
+def high_t_gradient_norm(student, teacher) -> float:
+    """The limit of ||T (p^T - q^T)|| as T -> infinity: ||z~ - v~|| / N with centred logits."""
+    z, v = S.check_pair(_vector(student, "student logits"), _vector(teacher, "teacher logits"))
+    return float((S.centre(z) - S.centre(v)).norm() / z.shape[-1])

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -21,6 +22,10 @@ CHROMIUM = os.environ.get("KDVIZ_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("KDVIZ_REQUIRE_BROWSER") == "1"
 
 torch.set_num_threads(1)  # tests are small; one thread avoids oversubscribing 2 cores
+# Pages start with no stored results (an empty cache per test session) and no background warming;
+# tests of the first-load results fill the cache themselves.
+os.environ.setdefault("KDVIZ_WARM", "0")
+os.environ.setdefault("KDVIZ_CACHE_DIR", tempfile.mkdtemp(prefix="kdviz-cache-"))
 
 
 @pytest.fixture
@@ -155,3 +160,8 @@ def charts(at) -> list[dict]:
     import json
 
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def plain(element) -> str:
+    """The text of a message element as the user reads it (Markdown escapes removed)."""
+    return element.value.replace("\\", "")

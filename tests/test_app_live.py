@@ -1,8 +1,9 @@
 """AppTest for the Live training page: start a short job, wait for it, see figures and the summary."""
 import time
 
+import pytest
 
-from tests.conftest import charts, values
+from tests.conftest import charts, values, plain
 
 FAST = dict(steps="100", seeds="2", n="600")
 
@@ -34,7 +35,7 @@ def test_start_trains_and_shows_regions_curves_and_summary(page_test):
     assert len(regions) == 3
     curves = figs[1]["data"]
     acc = [t for t in curves if t.get("xaxis") == "x3"]  # test accuracy panel
-    assert {t["name"] for t in acc} == {"KD student", "Baseline (no KD)"}
+    assert {t["name"] for t in acc} == {"KD student", "Baseline"}
     assert values(acc[0]["x"])[-1] == 100
     text = " ".join(m.value for m in at.markdown)
     assert "KD" in text and "points" in text and "vs baseline" in text
@@ -48,6 +49,8 @@ def test_step_trains_one_chunk_then_stops(page_test):
     wait_for_job(at)
     snap = at.session_state["_job.live"].snapshot()
     assert snap.run.step == 10 and snap.final is not None  # chunk of a 100-step run
+    assert any("Paused at 10 of 100 steps" in i.value for i in at.info)
+    assert not any(h.value == "Result" for h in at.subheader)  # the verdict waits for the configured steps
     at.button(key="step").click().run()
     wait_for_job(at)
     assert at.session_state["_job.live"].snapshot().run.step == 20
@@ -75,7 +78,24 @@ def test_pause_and_reset(page_test):
 
 def test_bad_settings_show_messages(page_test):
     at = page_test("app_pages/live.py", dataset="moons", omit="1")
-    assert not at.exception and "leaves one class" in at.error[0].value
+    assert not at.exception and not at.error and at.session_state["live.omit"] == -1
+    assert any("class 1 cannot be left out" in i.value for i in at.info)
     at = page_test("app_pages/live.py")
     at.text_input(key="live.student").set_value("4096").run()
-    assert not at.exception and "architecture too large" in at.error[0].value
+    assert not at.exception and "architecture too large" in plain(at.error[0])
+
+
+@pytest.mark.parametrize("dataset, moved", [("moons", -1), ("circles", -1), ("spiral", 2), ("xor", -1), ("checkerboard", -1)])
+def test_switching_to_fewer_classes_moves_the_omitted_class(page_test, dataset, moved):
+    at = page_test("app_pages/live.py")
+    at.selectbox(key="live.dataset").set_value(dataset).run()
+    assert not at.exception and not at.error and at.session_state["live.omit"] == moved
+    assert not at.button(key="start").disabled
+    assert any("cannot be left out" in i.value for i in at.info)
+
+
+def test_noise_zero_on_two_classes_says_trivially_separable(page_test):
+    at = page_test("app_pages/live.py", dataset="moons", omit="-1", noise="0")
+    assert any("trivially separable" in i.value for i in at.info)
+    at = page_test("app_pages/live.py", dataset="moons", omit="-1", noise="0.2")
+    assert not any("trivially separable" in i.value for i in at.info)

@@ -1,6 +1,6 @@
 """AppTest: the Market page trains at small settings, shows its verdict, and names a bad upload's problem."""
 
-from tests.conftest import charts
+from tests.conftest import charts, plain
 
 SMALL = dict(days="800", members="2", teacher="16", steps="100", seeds="2")
 
@@ -36,16 +36,16 @@ def test_a_malformed_upload_shows_its_message(page_test):
     at.session_state["market.csv_bytes"] = b"Day,Price\n2020-01-01,1\n"
     at.run()
     assert not at.exception
-    assert any("Missing column Date and Close" in e.value for e in at.error)
+    assert any("Missing column Date and Close" in plain(e) for e in at.error)
     at.session_state["market.csv_bytes"] = b"Date,Close\n2020-01-01,10\n2020-01-02,-3\n"
     at.run()
-    assert any("Close must be positive" in e.value for e in at.error)
+    assert any("Close must be positive" in plain(e) for e in at.error)
 
 
 def test_bad_settings_show_an_error_not_a_traceback(page_test):
     at = page_test("app_pages/market.py", lags="0", trend="false", volatility="false", volume="false")
     assert not at.exception
-    assert any("at least one feature" in e.value for e in at.error)
+    assert any("at least one feature" in plain(e) for e in at.error)
 
 
 def test_transfer_runs_and_draws_its_curve(page_test):

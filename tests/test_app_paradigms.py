@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import charts
+from tests.conftest import charts, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,9 +40,9 @@ def test_compare_page_trains_and_shows_results():
 
 def test_compare_page_explains_bad_input():
     at = _open("compare.py", dataset="moons", omit="1")
-    assert "leaves one class" in at.error[0].value
+    assert "leaves one class" in plain(at.error[0])
     at = _open("compare.py", methods="kd,nonsense")
-    assert any("Ignored the link's value methods" in w.value for w in at.warning)
+    assert any("Ignored the link's value methods" in plain(w) for w in at.warning)
 
 
 def test_beyond_page_fills_four_tabs():

@@ -90,7 +90,7 @@ MALFORMED = [
      r"The column Close appears twice \('Close' and 'close'\)"),
     ("date does not parse", edit(5, "2012-13-45,80,1"), r"Date '2012-13-45' on line 5 is not a date; use YYYY-MM-DD"),
     ("missing date", edit(7, ",80,1"), r"Date is missing on line 7\."),
-    ("duplicate date", edit(4, table()[0][2]), r"Date 2012-01-03 appears more than once \(lines 3 and 4\)"),
+    ("duplicate date", edit(4, table()[0][2]), r"The day 2012-01-03 has more than one row \(lines 3 and 4\)"),
     ("unsorted dates", edit(6, "2011-06-01,80,1"), r"in order .*2011-06-01 on line 6 comes after 2012-01-05 on line 5"),
     ("non-numeric close", edit(3, "2012-01-03,abc,1"), r"Close 'abc' on line 3 is not a number"),
     ("thousands separator", edit(3, '2012-01-03,"1,234.5",1'), r"Close '1,234.5' on line 3 is not a number.*thousands"),
@@ -127,3 +127,46 @@ def test_many_bad_rows_are_counted_and_listed():
 def test_rejects_non_bytes():
     with pytest.raises(ValueError, match="expected the uploaded file's bytes"):
         parse_price_csv(12345)
+
+
+# ---------------------------------------------------------------- bad data named before any training
+def _rewrite(fn):
+    """A valid file with every data line passed through fn(i, date, close, volume) -> line."""
+    lines, dates, closes = table()
+    return csv([lines[0]] + [fn(i, str(d.date()), f"{c:.4f}", str(1000 + i)) for i, (d, c) in enumerate(zip(dates, closes))])
+
+
+@pytest.mark.parametrize("name, data, pattern", [
+    ("constant prices", _rewrite(lambda i, d, c, v: f"{d},100,{v}"), r"Close never changes .*every day would get the same label"),
+    ("past 2262", edit(6, "9997-01-01,80,1000"), r"'9997-01-01' on line 6 is outside the years 1678 to 2261"),
+    ("in the future", _rewrite(lambda i, d, c, v: f"{int(d[:4]) + 28}{d[4:]},{c},{v}"), r"on line 2 is in the future"),
+    ("several rows a day", edit(4, "2012-01-03 16:00,80,1001"),
+     r"The day 2012-01-03 has more than one row \(lines 3 and 4\).*keep one row per day"),
+    ("mixed time zones", _rewrite(lambda i, d, c, v: f"{d}T10:00{'+01:00' if i < 5 else '-05:00'},{c},{v}"),
+     r"mix time zones: line 2 has '\+01:00', line 7 has '-05:00'"),
+    ("huge price", edit(8, "2012-01-11,1e308,1000"), r"Close '1e308' on line 8 is outside 1e-08 to 1e\+12"),
+    ("tiny price", edit(8, "2012-01-11,1e-308,1000"), r"Close '1e-308' on line 8 is outside"),
+])
+def test_bad_data_gets_a_message_naming_the_line(name, data, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        parse_price_csv(data)
+
+
+def test_day_first_dates_of_a_sorted_file_are_read_day_first():
+    data = _rewrite(lambda i, d, c, v: f"{d[8:10]}/{d[5:7]}/{d[:4]},{c},{v}")
+    frame = parse_price_csv(data)
+    assert frame["Date"].iloc[0] == pd.Timestamp("2012-01-02") and frame["Date"].is_monotonic_increasing
+    assert any("day first" in n for n in frame.attrs["notes"])
+
+
+def test_utf16_text_is_read_not_called_binary():
+    lines, _, closes = table()
+    for data in ("\n".join(lines).encode("utf-16"), "\n".join(lines).encode("utf-16-le")):
+        frame = parse_price_csv(data)
+        assert np.allclose(frame["Close"], closes) and any("UTF-16" in n for n in frame.attrs["notes"])
+
+
+def test_a_huge_cell_is_cut_in_the_message():
+    with pytest.raises(ValueError) as err:
+        parse_price_csv(edit(5, "2012-01-06," + "x" * 4_000_000 + ",1000"))
+    assert len(str(err.value)) < 400

@@ -35,12 +35,44 @@ def test_learning_curves_use_role_colours():
     fig = PT.learning_curves(steps, {"kd": {"test_acc": np.ones(5), "hard_loss": np.zeros(5)},
                                      "baseline": {"test_acc": np.ones(5) / 2}})
     colours = {t.name: t.line.color for t in fig.data}
-    assert colours == {"KD student": STUDENT, "Baseline (no KD)": BASELINE}
+    assert colours == {"KD student": STUDENT, "Baseline": BASELINE}
     assert len(fig.data) == 3
 
 
 def test_softmax_bars_carry_the_three_distributions():
     p = np.array([0.7, 0.2, 0.1])
     fig = PS.softmax_bars(p, p, 1, 4.0)
-    assert [t.name for t in fig.data] == ["hard label", "softmax at T = 1", "softmax at T = 4"]
+    assert [t.name for t in fig.data] == ["hard label", "teacher at T = 1", "teacher at T = 4"]
     assert list(fig.data[0].y) == [0, 1, 0]
+
+
+def test_log_probabilities_reach_the_smallest_value_with_decade_ticks():
+    p_1 = np.array([1 - 2e-9, 1e-9, 1e-9])  # at T = 1 the wrong classes hold 1e-9 each
+    fig = PS.softmax_bars(np.array([0.6, 0.3, 0.1]), p_1, 0, 4.0, log=True)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick in (1, 2)  # whole decades, thinned when many
+    assert fig.layout.yaxis.range[0] < -9  # below 1e-9: the T = 1 bars are visible
+
+
+def test_omitted_class_is_marked_in_the_decision_regions():
+    xs = ys = np.linspace(-1, 1, 4)
+    probs = np.full((4, 4, 3), 1 / 3)
+    pts, lab = np.zeros((6, 2)), np.array([0, 1, 2, 0, 1, 2])
+    fig = PT.decision_boundaries([("Teacher", probs)], xs, ys, pts, lab, ["a", "b", "c"], omit=2)
+    unseen = [t for t in fig.data if t.type == "scattergl" and "never seen by the students" in t.name]
+    assert len(unseen) == 1 and unseen[0].marker.symbol == "x"
+
+
+def test_seed_strip_shows_every_seed_on_a_zoomed_axis():
+    from kdviz.plots.paradigms import seed_strip
+    acc = np.array([[0.80, 0.81, 0.79], [0.84, 0.85, 0.86]])
+    fig = seed_strip(["Baseline", "KD"], ["baseline", "kd"], acc, "accuracy (%)")
+    assert not [t for t in fig.data if t.type == "bar"]
+    dots = [t for t in fig.data if t.mode == "markers" and len(t.y) == 3]
+    assert len(dots) == 2 and fig.layout.yaxis.range[0] > 70  # not from zero
+
+
+def test_limit_chart_marks_where_the_error_changes_sign():
+    T = np.array([1.0, 2.0, 4.0, 8.0])
+    loss = np.array([0.5, 0.9, 1.1, 1.05])  # crosses the limit 1.0 between T = 2 and 4
+    fig = PS.limit_curve(T, loss, 1.0, np.abs(loss - 1.0))
+    assert any("changes sign" in (a.text or "") for a in fig.layout.annotations)

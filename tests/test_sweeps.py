@@ -36,7 +36,7 @@ def test_vector_inputs_are_validated():
 
 def test_every_misstatement_fails_on_typical_logits_and_names_its_fix():
     checks = M.check_all(Z, V, 4.0)
-    assert len(checks) == 5 and not any(c.holds for c in checks)
+    assert len(checks) == 7 and not any(c.holds for c in checks)
     grad = checks[0]
     assert grad.claimed == pytest.approx(4.0 * grad.actual)  # T^2 (p - q) is T times too big
     direction = checks[1]

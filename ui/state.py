@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from kdviz.config import from_query, to_query
-from ui.messages import stop_with_error
+from ui.messages import stop_with_error, warn
 
 C = TypeVar("C")
 
@@ -32,7 +32,7 @@ def bind(cls: type[C], prefix: str, query_prefix: str = "") -> None:
     if saved is None:
         saved, notices = from_query(cls, st.query_params.to_dict(), query_prefix)
         for notice in notices:
-            st.warning(notice, icon=":material/link:")
+            warn(notice, icon=":material/link:")
     for field in dataclasses.fields(cls):
         st.session_state[widget_key(prefix, field.name)] = getattr(saved, field.name)
 

@@ -21,6 +21,7 @@ from kdviz.data import make_dataset
 from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Plane
+from kdviz.paradigms.mean_teacher import ema_decay
 from kdviz.paradigms.multi_teacher import RULES, combine_teachers
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, grid_predictions, plane_extent, train_teacher
 
@@ -121,7 +122,7 @@ class EmaResult:
     student_acc: np.ndarray  # (D, S, R)
     teacher_acc: np.ndarray  # (D, S, R)
     distance: np.ndarray  # (D, S, R) ||teacher - student|| / ||student|| in weight space
-    lag_steps: list[float]  # per decay
+    lag_steps: list[float]  # per decay: how many steps old the teacher's weights are on average at the end (ema_lag)
     baseline_acc: np.ndarray | None = None  # (S,) the same students trained on the labelled points alone
 
 
@@ -213,7 +214,34 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
         return np.stack([v[:n] for v in a], -1).reshape(k, cfg.seeds, -1)  # (D, S, R): the EMA students
 
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
-                     [1 / (1 - d) for d in DECAYS], stud[-1][n:])
+                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:])
+
+
+def ema_lag(steps: int, decay: float) -> float:
+    """How many steps old, on average, the EMA teacher's weights are after ``steps`` optimiser steps.
+
+    The teacher is a weighted average of the student's iterates; with the decay that trains,
+    gamma_t = min(1 - 1/(t+1), decay) (kdviz.paradigms.mean_teacher.ema_decay), its mean age
+    obeys lag_t = gamma_t (lag_{t-1} + 1): the plain average of all iterates (lag ~ t/2) while
+    t < 1/(1 - decay), then lag -> decay / (1 - decay).
+    """
+    lag = 0.0
+    for t in range(steps):
+        lag = ema_decay(t, decay) * (lag + 1.0)
+    return lag
+
+
+def ema_lag_sentence(decays, lags, steps: int) -> str:
+    """The EMA teacher's lag in words, each number computed by ema_lag for this run's steps."""
+    parts = []
+    for d, lag in zip(decays, lags):
+        regime = ("the plain average of all iterates so far" if steps < 1 / (1 - d)
+                  else f"close to its limit decay / (1 - decay) = {d / (1 - d):.0f}")
+        parts.append(f"**{lag:.0f} steps** at decay {d:g} ({regime})")
+    return (f"After {steps} steps the EMA teacher's weights are on average " + ", ".join(parts) + " old. The decay "
+            "that trains is min(1 - 1/(t+1), decay): until t reaches about 1/(1 - decay) the teacher is the plain "
+            "average of the student's iterates (a lag of about t/2), and only after that does the lag settle at "
+            "decay / (1 - decay).")
 
 
 def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:

@@ -18,7 +18,7 @@ from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
-from kdviz.experiments.stats import mean_std, paired
+from kdviz.experiments.stats import did_not_learn, mean_std, paired
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
 
@@ -222,6 +222,8 @@ class Row:
     @property
     def verdict(self) -> str:
         """"better" / "worse" when every seed agrees and the mean gain exceeds its spread, else "within noise"."""
+        if self.status:
+            return "failed"
         return "reference" if self.method == "baseline" else paired(np.zeros_like(self.gain), self.gain).direction
 
 
@@ -235,8 +237,20 @@ def summarise(snap: CompareSnapshot, omit: int) -> list[Row]:
         rows.append(Row(m, acc[i], acc[i] - acc[0], float(np.mean(fin["fidelity"][sl])),
                         float(np.mean(fin["kl_to_teacher"][sl])),
                         float(np.nanmean(fin["recall"][sl, omit])) if omit >= 0 else None,
-                        float(snap.ms_per_step[m]), [st for st in snap.run.status[sl] if st != "ok"]))
+                        float(snap.ms_per_step[m]), failed_members(snap, sl)))
     return rows
+
+
+def failed_members(snap: CompareSnapshot, members: slice) -> list[str]:
+    """Status lines of the members in ``members`` that diverged (the engine) or did not learn (stats.did_not_learn)."""
+    classes = snap.final["recall"].shape[-1]  # (K, C)
+    out = []
+    for i in range(*members.indices(len(snap.run.status))):
+        why = snap.run.status[i] if snap.run.status[i] != "ok" else did_not_learn(
+            float(snap.final["accuracy"][i]), classes, snap.run.history.get("hard_loss", np.empty((len(snap.run.status), 0)))[i])
+        if why:
+            out.append(f"seed {i - members.start}: {why}")
+    return out
 
 
 def table(rows: list[Row]) -> list[dict]:
@@ -255,7 +269,7 @@ def table(rows: list[Row]) -> list[dict]:
 
 def takeaway(rows: list[Row]) -> str:
     """Plain sentences: which methods beat the baseline beyond the seed spread, and which did not."""
-    groups = {v: [r.name for r in rows if r.verdict == v] for v in ("better", "within noise", "worse")}
+    groups = {v: [r.name for r in rows if r.verdict == v] for v in ("better", "within noise", "worse", "failed")}
     parts = []
     if groups["better"]:
         parts.append(f"Beat the baseline on every seed, by more than the seed spread: {', '.join(groups['better'])}.")
@@ -263,6 +277,8 @@ def takeaway(rows: list[Row]) -> str:
         parts.append(f"No difference from the baseline beyond the seed noise: {', '.join(groups['within noise'])}.")
     if groups["worse"]:
         parts.append(f"Worse than the baseline on every seed: {', '.join(groups['worse'])}.")
+    if groups["failed"]:
+        parts.append(f"Did not learn, so not judged (lower the learning rate or T): {', '.join(groups['failed'])}.")
     return " ".join(parts)
 
 

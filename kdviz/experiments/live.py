@@ -18,7 +18,7 @@ from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
-from kdviz.experiments.stats import PairedEffect, count, paired
+from kdviz.experiments.stats import FAILED_ADVICE, PairedEffect, count, did_not_learn, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
@@ -68,6 +68,32 @@ def validate(cfg: LiveConfig) -> LiveConfig:
     return cfg
 
 
+def valid_omit(dataset: str, omit: int) -> int:
+    """``omit`` when ``dataset`` can leave it out; otherwise the nearest valid choice: -1 (none) on a
+    two-class set, its last class on a set with fewer classes than omit + 1."""
+    classes = spec(dataset).classes
+    if omit < 0 or classes > 2 and omit < classes:
+        return omit
+    return -1 if classes == 2 else classes - 1
+
+
+def omit_moved_notice(dataset: str, before: int, after: int) -> str:
+    """The sentence that says why the omitted class changed with the dataset."""
+    classes = spec(dataset).classes
+    now = "no class is left out now" if after < 0 else f"class {after} is left out instead"
+    why = ("leaving one out would leave a single class" if classes == 2
+           else f"it has classes 0 to {classes - 1}")
+    return f"{dataset} has {classes} classes, so class {before} cannot be left out ({why}): {now}."
+
+
+def separable_notice(cfg: LiveConfig) -> str | None:
+    """A two-class toy set without noise does not overlap: say so (every student can reach 100%)."""
+    if cfg.noise == 0 and spec(cfg.dataset).classes == 2:
+        return (f"With noise 0 the two classes of {cfg.dataset} do not overlap: the task is trivially separable, "
+                "every student can reach 100% and KD has nothing to add. Raise the noise to see a difference.")
+    return None
+
+
 def chunk_size(steps: int) -> int:
     """Steps per chunk between snapshots: about 40 redraws per run."""
     return max(10, math.ceil(steps / 40))
@@ -77,6 +103,18 @@ def build_data(cfg: LiveConfig):
     """(full dataset for the teacher, the students' transfer set) for a config."""
     ds = make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, train_ratio=cfg.train_ratio)
     return ds, (omit_class(ds, cfg.omit) if cfg.omit >= 0 else ds)
+
+
+def preview(cfg: LiveConfig) -> Plane:
+    """The plane of a config's data, drawn before anything trains (cheap: no model is built)."""
+    return Plane.of(build_data(cfg)[0], GRID, SHOWN_POINTS)
+
+
+def architecture(cfg: LiveConfig) -> str:
+    """'teacher 2-128-128-5, student 2-32-5': the two networks of a config, inputs to classes."""
+    classes = spec(cfg.dataset).classes
+    return ", ".join(f"{role} 2-{'-'.join(map(str, parse_widths(widths)))}-{classes}"
+                     for role, widths in (("teacher", cfg.teacher), ("student", cfg.student)))
 
 
 @dataclass
@@ -174,14 +212,24 @@ def summarise(snap: LiveSnapshot, omit: int) -> Summary:
         base_recall=float(np.nanmean(recall[base, omit])) if omit >= 0 else None,
         kd_fidelity=float(fin["fidelity"][kd].mean()), base_fidelity=float(fin["fidelity"][base].mean()),
         teacher_acc=snap.scene.teacher_test_acc,
-        diverged=[f"{_role(i)} student, seed {i // 2}: {s}" for i, s in enumerate(snap.run.status) if s != "ok"],
+        diverged=[f"{_role(i)} student, seed {i // 2}: {s}" for i, s in enumerate(snap.run.status) if s != "ok"]
+        + [f"{_role(i)} student, seed {i // 2}: {why}" for i, why in enumerate(failures(snap)) if why],
     )
+
+
+def failures(snap: LiveSnapshot) -> list[str | None]:
+    """Per member: why it did not learn (stats.did_not_learn), or None; members the engine marked diverged skipped."""
+    classes = snap.final["recall"].shape[-1]  # (K, C)
+    return [None if status != "ok" else did_not_learn(float(acc), classes, snap.run.history["hard_loss"][i])
+            for i, (acc, status) in enumerate(zip(snap.final["accuracy"], snap.run.status))]
 
 
 def verdict(s: Summary) -> str:
     """One honest sentence on whether KD helped here, beside the seed spread."""
     e = s.effect
     head = f"KD {s.kd_acc.mean():.1%} vs baseline {s.base_acc.mean():.1%}: {e.text()}"
+    if s.diverged:
+        return head + f". Not judged: {count(len(s.diverged), 'student')} failed, so {FAILED_ADVICE}."
     if e.n < 2:
         return head + " (one seed: train more seeds to tell an effect from noise)."
     if e.clear:

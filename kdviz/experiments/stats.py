@@ -48,7 +48,9 @@ class PairedEffect:
     def text(self, scale: float = 100.0, digits: int = 1, unit: str = " points") -> str:
         """"+8.7 ± 0.5 points" (the spread left out for one seed)."""
         spread = f" ± {self.sd * scale:.{digits}f}" if self.n > 1 else ""
-        return f"{self.mean * scale:+.{digits}f}{spread}{unit}"
+        mean = self.mean * scale
+        mean = 0.0 if round(mean, digits) == 0 else mean  # "+0.0", never "-0.0"
+        return f"{mean:+.{digits}f}{spread}{unit}"
 
 
 def paired(a, b) -> PairedEffect:
@@ -94,3 +96,20 @@ def claim_verdict(effect: PairedEffect, expect: int) -> str:
     if not effect.clear:
         return NOT_SEEN
     return CONFIRMED if math.copysign(1, effect.mean) == expect else REVERSED
+
+
+def did_not_learn(accuracy: float, classes: int, loss_curve) -> str | None:
+    """Why a student counts as failed, or None: accuracy at chance (at most 1/classes + 2 points), or a
+    training loss that ended above 3 x max(its first value, log classes) without becoming NaN
+    (a NaN is the engine's own "diverged" status). loss_curve: (R,) recorded training loss."""
+    chance = 1.0 / classes
+    if accuracy <= chance + 0.02:
+        return f"accuracy {accuracy:.1%} is chance level (1/{classes} = {chance:.0%})"
+    loss = np.asarray(loss_curve, dtype=np.float64)
+    loss = loss[np.isfinite(loss)]
+    if len(loss) >= 2 and loss[-1] > 3 * max(loss[0], math.log(classes)):
+        return f"the training loss grew from {loss[0]:.3g} to {loss[-1]:.3g}"
+    return None
+
+
+FAILED_ADVICE = "this run did not learn: lower the learning rate"

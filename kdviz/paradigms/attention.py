@@ -110,5 +110,5 @@ attention_method = register_method("attention", teacher=True, unlabelled=False, 
     on_last_layers(attention_objective, WEIGHT))
 
 
-NOTE = Note("attention", "Attention", "#16a085", "feature", TRANSFERS, FORMULA, attention_objective,
+NOTE = Note("attention", "Attention", "#56B4E9", "feature", TRANSFERS, FORMULA, attention_objective,
             defaults={"weight": WEIGHT}, reference="Zagoruyko and Komodakis 2017, Paying more attention to attention")

@@ -9,4 +9,4 @@ TRANSFERS = ("Nothing from a teacher: cross-entropy on the labels alone, from th
              "batch order as every student it is compared with.")
 FORMULA = r"\mathcal{L} = \mathrm{CE}(p, y)"  # as trained
 
-NOTE = Note("baseline", "Baseline (no KD)", "#7a7a7a", "none", TRANSFERS, FORMULA, labelled_ce)
+NOTE = Note("baseline", "Baseline", "#7a7a7a", "none", TRANSFERS, FORMULA, labelled_ce)

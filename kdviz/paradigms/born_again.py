@@ -56,5 +56,5 @@ def born_again_method(b: Batch) -> torch.Tensor:
     return objective_on_table(b)
 
 
-NOTE = Note("born_again", "Born-again", "#e67e22", "self", TRANSFERS, FORMULA, born_again_objective,
+NOTE = Note("born_again", "Born-again", "#999933", "self", TRANSFERS, FORMULA, born_again_objective,
             uses=("T", "alpha"), reference="Furlanello et al. 2018, Born-again neural networks")

@@ -83,6 +83,6 @@ def dkd_method(b: Batch) -> torch.Tensor:
                          b.option("beta", BETA), b.mask)
 
 
-NOTE = Note("dkd", "DKD", "#8e44ad", "response", TRANSFERS, FORMULA, dkd_objective,
+NOTE = Note("dkd", "DKD", "#CC79A7", "response", TRANSFERS, FORMULA, dkd_objective,
             uses=("T",), defaults={"dkd_alpha": ALPHA, "beta": BETA},
             reference="Zhao et al. 2022, Decoupled knowledge distillation")

@@ -157,5 +157,5 @@ def fitnet_method(b: Batch) -> torch.Tensor:
                             b.option("weight", WEIGHT), b.mask)
 
 
-NOTE = Note("fitnet", "FitNets", "#2a9d55", "feature", TRANSFERS, FORMULA, fitnet_objective,
+NOTE = Note("fitnet", "FitNets", "#009E73", "feature", TRANSFERS, FORMULA, fitnet_objective,
             defaults={"weight": WEIGHT}, reference="Romero et al. 2015, FitNets: hints for thin deep nets")

@@ -10,6 +10,6 @@ TRANSFERS = ("The teacher's whole output distribution at temperature T: which wr
              "(dark knowledge).")
 FORMULA = r"\mathcal{L} = \alpha\,\mathrm{CE}(p, y) + (1-\alpha)\,T^2\,\mathrm{KL}(q^T \,\|\, p^T)"  # as trained
 
-NOTE = Note("kd", "KD (Hinton)", "#d9541e", "response", TRANSFERS, FORMULA, softening.kd_loss,
+NOTE = Note("kd", "KD (Hinton)", "#D55E00", "response", TRANSFERS, FORMULA, softening.kd_loss,
             uses=("T", "alpha"),
             reference="Hinton, Vinyals and Dean 2015, Distilling the knowledge in a neural network")

@@ -187,6 +187,6 @@ def mean_teacher_method(b: Batch) -> torch.Tensor:
     return mean_teacher_objective(b.logits, b.labels, z_t, _weight(b), b.mask)
 
 
-NOTE = Note("ema", "Mean teacher (EMA)", "#2c3e50", "self", TRANSFERS, FORMULA, mean_teacher_objective,
+NOTE = Note("ema", "Mean teacher (EMA)", "#000000", "self", TRANSFERS, FORMULA, mean_teacher_objective,
             defaults={"decay": DECAY, "weight": WEIGHT, "rampup": float(RAMPUP)},
             reference="Tarvainen and Valpola 2017, Mean teachers are better role models")

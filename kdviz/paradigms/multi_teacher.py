@@ -108,6 +108,6 @@ def multi_teacher_method(b: Batch) -> torch.Tensor:
     return objective_on_table(b)
 
 
-NOTE = Note("multi_teacher", "Multi-teacher", "#1f4e9c", "teachers", TRANSFERS, FORMULA, multi_teacher_objective,
+NOTE = Note("multi_teacher", "Multi-teacher", "#332288", "teachers", TRANSFERS, FORMULA, multi_teacher_objective,
             uses=("T", "alpha"), defaults={"rule": RULE},
             reference="Hinton et al. 2015 (ensembles); You et al. 2017, Learning from multiple teacher networks")

@@ -96,5 +96,5 @@ def mutual_method(b: Batch) -> torch.Tensor:
     return mutual_loss(b.logits, z_peer, b.labels, b.state, b.T.view(-1), b.option("weight", WEIGHT), b.mask)
 
 
-NOTE = Note("mutual", "Mutual learning", "#c0392b", "peers", TRANSFERS, FORMULA, mutual_loss,
+NOTE = Note("mutual", "Mutual learning", "#44AA99", "peers", TRANSFERS, FORMULA, mutual_loss,
             uses=("T",), defaults={"weight": WEIGHT}, reference="Zhang et al. 2018, Deep mutual learning")

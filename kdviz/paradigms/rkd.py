@@ -336,6 +336,6 @@ def rkd_method(b: Batch) -> torch.Tensor:
                          b.mask, b.state.at(b.step))
 
 
-NOTE = Note("rkd", "RKD", "#b7950b", "relation", TRANSFERS, FORMULA, rkd_objective,
+NOTE = Note("rkd", "RKD", "#E69F00", "relation", TRANSFERS, FORMULA, rkd_objective,
             defaults={"weight": WEIGHT, "triplets": float(ANGLE_TRIPLETS)},
             reference="Park et al. 2019, Relational knowledge distillation")

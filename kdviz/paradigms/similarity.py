@@ -69,5 +69,5 @@ similarity_method = register_method("similarity", teacher=True, unlabelled=False
     on_last_layers(similarity_objective, WEIGHT))
 
 
-NOTE = Note("similarity", "Similarity", "#5d6d7e", "relation", TRANSFERS, FORMULA, similarity_objective,
+NOTE = Note("similarity", "Similarity", "#882255", "relation", TRANSFERS, FORMULA, similarity_objective,
             defaults={"weight": WEIGHT}, reference="Tung and Mori 2019, Similarity-preserving knowledge distillation")

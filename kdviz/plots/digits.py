@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout
+from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout, log_ticks, probability_range
 
 DIGITS = [str(d) for d in range(10)]
 
@@ -29,8 +29,10 @@ def soft_target_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log
     fig.add_vline(x=int(label), line_color=ACCENT, line_width=2, line_dash="dot",
                   annotation_text=f"true digit {label}", annotation_position="top")
     fig.update_xaxes(title="digit", type="category")
-    fig.update_yaxes(title="probability" + (" (log scale)" if log else ""), type="log" if log else "linear",
-                     range=[-6, 0.3] if log else [0, 1.1], exponentformat="power")
+    if log:
+        log_ticks(fig, "y", power=True, title="probability (log scale)", range=probability_range(p_t, p_1))
+    else:
+        fig.update_yaxes(title="probability", range=[0, 1.1])
     return layout(fig, f"Soft targets at T = {T:g}", barmode="group", height=340)
 
 
@@ -61,7 +63,7 @@ def profile_curves(profiles: dict[str, dict], current_T: float) -> go.Figure:
                                  line=dict(color=PALETTE[2] if colour == TEACHER else PALETTE[3], dash=dash, width=3)), 1, 2)
     for col in (1, 2):
         fig.add_vline(x=current_T, line_color=ACCENT, line_dash="dot", row=1, col=col)
-        fig.update_xaxes(type="log", title="temperature T", row=1, col=col)
+        log_ticks(fig, "x", title="temperature T", row=1, col=col)
     fig.update_yaxes(title="nats", row=1, col=2)
     layout(fig, None, height=460)
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=120))
@@ -94,17 +96,25 @@ def sweep_heatmaps(result, metric: str) -> go.Figure:
     fig = make_subplots(1, len(names), subplot_titles=[f"{n} student 64-{'-'.join(map(str, result.students[n]))}-10"
                                                        for n in names], horizontal_spacing=0.14)
     ts, al = [f"{t:g}" for t in result.temperatures], [f"{a:g}" for a in result.alphas]
+    zmin = min(float((table[n] * 100).mean(-1).min()) for n in names)  # one colour scale for both panels
+    zmax = max(float((table[n] * 100).mean(-1).max()) for n in names)
+    spreads = []
     for i, n in enumerate(names):
         v = table[n] * 100  # (nT, nA, S)
         mean, std = v.mean(-1), (v.std(-1, ddof=1) if v.shape[-1] > 1 else np.zeros(v.shape[:2]))
+        spreads.append(float(np.median(std)))
         text = [[f"{m:.1f}<br>± {s:.1f}" for m, s in zip(rm, rs)] for rm, rs in zip(mean.T, std.T)]
         fig.add_trace(go.Heatmap(z=mean.T, x=ts, y=al, text=text, texttemplate="%{text}", colorscale="Viridis",
-                                 colorbar=dict(title="%", x=0.43 if i == 0 else 1.0, thickness=12),
+                                 zmin=zmin, zmax=zmax, coloraxis="coloraxis",
                                  hovertemplate="T %{x}, alpha %{y}: %{z:.2f}%<extra></extra>"), 1, i + 1)
         fig.update_xaxes(title="temperature T", type="category", row=1, col=i + 1)
         fig.update_yaxes(title="alpha (1 = labels only)" if i == 0 else None, type="category", row=1, col=i + 1)
     label = "test accuracy" if metric == "accuracy" else "fidelity (agreement with the teacher)"
-    return layout(fig, f"{label}, % (mean ± std over seeds)", height=400)
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax,
+                                     colorbar=dict(title="%", thickness=12)))
+    spread = ", ".join(f"{n} ±{s:.1f}" for n, s in zip(names, spreads))
+    return layout(fig, f"{label}, % (mean ± std over seeds; one colour scale; typical seed spread {spread} points: "
+                       "smaller differences are noise)", height=420)
 
 
 def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], baselines: dict[str, float],
@@ -119,7 +129,7 @@ def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], 
                                  error_y=dict(type="data", array=s * 100, visible=True)))
         if name in baselines:
             fig.add_hline(y=baselines[name] * 100, line_color=colour, line_dash="dot",
-                          annotation_text=f"{name}, labels only", annotation_position="bottom right")
-    fig.update_xaxes(type="log", title="temperature T")
+                          annotation_text=f"{name}, baseline (labels only)", annotation_position="bottom right")
+    log_ticks(fig, "x", title="temperature T")
     fig.update_yaxes(title="test accuracy (%)")
     return layout(fig, f"Accuracy against T at alpha = {alpha:g} (bars: ± std over seeds)", height=380)

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layout, legend_below
+from kdviz.plots.style import ACCENT, BASELINE, PALETTE, PURPLE, STUDENT, TEACHER, layout, legend_below, log_ticks, zoomed_range
 
 MIN_BIN = 5  # fewest days a reliability bin needs to be drawn
-NAMES = {"teacher": "Teacher ensemble", "kd": "KD student", "baseline": "Student, no KD",
+NAMES = {"teacher": "Teacher ensemble", "kd": "KD student", "baseline": "Baseline",
          "logistic": "Logistic regression", "majority": "Majority class", "buy_and_hold": "Buy and hold"}
-COLOURS = {"teacher": TEACHER, "kd": STUDENT, "baseline": BASELINE, "logistic": PALETTE[3],
+COLOURS = {"teacher": TEACHER, "kd": STUDENT, "baseline": BASELINE, "logistic": PURPLE,
            "majority": PALETTE[7], "buy_and_hold": ACCENT}
 
 
@@ -19,17 +19,25 @@ def _mean_std(v) -> tuple[float, float]:
 
 
 def accuracy_bars(models: dict[str, dict], height: int = 340) -> go.Figure:
-    """Test accuracy and balanced accuracy of each model; students as mean +- std over seeds."""
+    """Test accuracy and balanced accuracy of each model as dots (one per seed for the students), on a
+    zoomed axis; a short black line marks each mean."""
     fig = go.Figure()
-    for metric, title, opacity in (("accuracy", "accuracy", 1.0), ("balanced_accuracy", "balanced accuracy", 0.55)):
-        stats = [_mean_std(models[k][metric]) for k in models]
-        fig.add_trace(go.Bar(x=[NAMES[k] for k in models], y=[m for m, _ in stats], name=title, opacity=opacity,
-                             marker_color=[COLOURS[k] for k in models],
-                             error_y=dict(type="data", array=[s for _, s in stats], visible=True),
-                             text=[f"{m:.1%}" for m, _ in stats], textposition="outside"))
-    lo = min(min(np.min(models[k][m]) for k in models) for m in ("accuracy", "balanced_accuracy"))
-    fig.update_yaxes(tickformat=".0%", range=[max(0.0, lo - 0.08), None], title_text="test period")
-    return layout(fig, "Test-period accuracy (bars: students' mean ± std over seeds)", height=height, barmode="group")
+    for metric, title, symbol, shift in (("accuracy", "accuracy", "circle", -0.15),
+                                         ("balanced_accuracy", "balanced accuracy", "diamond-open", 0.15)):
+        for i, k in enumerate(models):
+            v = np.atleast_1d(np.asarray(models[k][metric], dtype=np.float64))
+            fig.add_trace(go.Scatter(x=np.full(len(v), i + shift), y=v, mode="markers", name=title, legendgroup=title,
+                                     showlegend=i == 0, marker=dict(color=COLOURS[k], size=10, symbol=symbol,
+                                                                    line=dict(width=1.5, color=COLOURS[k])),
+                                     hovertemplate=f"{NAMES[k]}, {title}: %{{y:.1%}}<extra></extra>"))
+            fig.add_trace(go.Scatter(x=[i + shift], y=[v.mean()], mode="markers", showlegend=False,
+                                     marker=dict(symbol="line-ew-open", size=22, color="black", line=dict(width=2)),
+                                     hovertemplate=f"{NAMES[k]}, mean {title}: %{{y:.1%}}<extra></extra>"))
+    values = [np.ravel(models[k][m]) for k in models for m in ("accuracy", "balanced_accuracy")]
+    fig.update_xaxes(tickvals=list(range(len(models))), ticktext=[NAMES[k] for k in models])
+    fig.update_yaxes(tickformat=".1%", range=zoomed_range(np.concatenate(values)), title_text="test period")
+    fig = layout(fig, "Test-period accuracy: dots per seed (students), lines at the means, axis zoomed", height=height)
+    return legend_below(fig)
 
 
 def reliability_chart(curves: dict[str, tuple], height: int = 340) -> go.Figure:
@@ -57,7 +65,7 @@ def latency_chart(latency: dict[str, list[float]], batches: list[int], params: d
         fig.add_trace(go.Bar(x=[f"batch {b}" for b in batches], y=us, marker_color=colour,
                              name=f"{'Teacher ensemble' if name == 'teacher' else 'Student'} ({params[name]:,} weights)",
                              text=[f"{u:.3g} µs" for u in us], textposition="outside"))
-    fig.update_yaxes(type="log", title_text="µs per prediction (median)")
+    log_ticks(fig, "y", title_text="µs per prediction (median)")
     return layout(fig, "Inference latency, measured now on this server", height=height, barmode="group")
 
 
@@ -82,7 +90,7 @@ def transfer_chart(rows: list, height: int = 360) -> go.Figure:
     months = [r.months for r in rows]
     fig = go.Figure()
     for key, name, colour in (("kd", "KD student (S&P teacher's soft targets)", STUDENT),
-                              ("baseline", "Student, no KD", BASELINE)):
+                              ("baseline", "Baseline", BASELINE)):
         stats = [_mean_std(getattr(r, key)) for r in rows]
         fig.add_trace(go.Scatter(x=months, y=[m for m, _ in stats], mode="lines+markers", name=name,
                                  line=dict(color=colour, width=2.5),

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from kdviz.paradigms import NOTES
-from kdviz.plots.style import PALETTE, TEACHER, layout, legend_below
+from kdviz.plots.style import PALETTE, TEACHER, layout, legend_below, zoomed_range
 
 
 def method_colour(name: str) -> str:
@@ -32,19 +32,22 @@ def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], h
 
 def seed_strip(labels: list[str], methods: list[str], values: np.ndarray, title: str, percent: bool = True,
                height: int = 330) -> go.Figure:
-    """Each method's per-seed values as dots with the mean ± std as a bar: values (M, S)."""
+    """Each method's per-seed values as dots, its mean as a short black line, on a zoomed axis: values (M, S)."""
     fig = go.Figure()
     scale = 100 if percent else 1
     for i, (lab, m) in enumerate(zip(labels, methods)):
         v = values[i] * scale
-        sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-        fig.add_trace(go.Bar(x=[lab], y=[v.mean()], error_y=dict(type="data", array=[sd]), showlegend=False,
-                             marker_color=method_colour(m), opacity=0.55, hovertemplate=f"{lab}: %{{y:.1f}}<extra></extra>"))
         fig.add_trace(go.Scatter(x=[lab] * len(v), y=v, mode="markers", showlegend=False,
-                                 marker=dict(color=method_colour(m), size=8, line=dict(width=1, color="white")),
-                                 hovertemplate="seed value %{y:.1f}<extra></extra>"))
-    fig.update_yaxes(title_text=title)
-    return layout(fig, None, height=height)
+                                 marker=dict(color=method_colour(m), size=11, opacity=0.85,
+                                             line=dict(width=1, color="white")),
+                                 hovertemplate=f"{lab}, one seed: %{{y:.1f}}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[lab], y=[v.mean()], mode="markers", showlegend=False,
+                                 marker=dict(symbol="line-ew-open", size=30, color="black", line=dict(width=2)),
+                                 hovertemplate=f"{lab}, mean over seeds: %{{y:.1f}}<extra></extra>"))
+    fig.update_yaxes(title_text=title, range=zoomed_range(values * scale))
+    return layout(fig, None, height=height, annotations=[dict(
+        text="dots: one per seed; line: mean (axis zoomed to the results)", xref="paper", yref="paper", x=0, y=1.02,
+        xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=11, color="#555"))])
 
 
 def disagreement_map(xs: np.ndarray, ys: np.ndarray, disagreement: np.ndarray, points: np.ndarray,

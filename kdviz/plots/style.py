@@ -1,23 +1,30 @@
 """Shared look of every figure: one colour and one name per role, the same on every page."""
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
-TEACHER = "#1f4e9c"  # deep blue
-STUDENT = "#d9541e"  # orange: the distilled (KD) student
-BASELINE = "#7a7a7a"  # grey: the same student trained on labels alone
-ACCENT = "#2a9d55"  # green: a highlighted value (the current T, the hard label)
-PALETTE = ["#1f4e9c", "#d9541e", "#2a9d55", "#8e44ad", "#c0392b", "#16a085", "#b7950b", "#5d6d7e",
-           "#e67e22", "#2c3e50"]  # classes and extra series
+# Okabe and Ito's colour-blind-safe palette (2008), one meaning per colour across the app.
+BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = ("#000000", "#E69F00", "#56B4E9", "#009E73",
+                                                               "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+GREY = "#7a7a7a"
+TEACHER = BLUE  # the teacher, and the teacher's softened output on the mathematics pages
+STUDENT = VERMILLION  # the distilled (KD) student
+BASELINE = GREY  # the baseline: the same student trained on labels alone (and T = 1 beside a chosen T)
+ACCENT = BLACK  # a marked value: the current T, the hard label, a chosen bias
+# Classes (decision regions, points, per-class curves): the other Okabe-Ito colours first, then
+# Paul Tol's muted scheme for the 7th to 10th class; never the teacher's blue or the student's vermillion.
+PALETTE = [ORANGE, SKY, GREEN, PURPLE, YELLOW, "#882255", "#44AA99", "#999933", "#332288", "#AA4499"]
+CLASS_COLOURS = PALETTE
 
 ROLE_COLOURS = {"teacher": TEACHER, "kd": STUDENT, "student": STUDENT, "baseline": BASELINE}
-ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student", "baseline": "Baseline (no KD)"}
+ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student", "baseline": "Baseline"}
 
 
 def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) -> go.Figure:
     """Apply the house layout (white template, compact margins, legend on top) and return fig."""
     fig.update_layout(
-        template="plotly_white", height=height, margin=dict(l=55, r=20, t=85 if title else 30, b=45),
+        template="plotly_white", height=height, margin=dict(l=55, r=20, t=85 if title else 50, b=45),  # the mode bar sits above any panel title
         title=dict(text=title, x=0.01, y=0.97, yref="container", yanchor="top", font=dict(size=15)) if title else None,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0), **kw,
     )
@@ -33,3 +40,31 @@ def legend_below(fig: go.Figure) -> go.Figure:
     fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.01, xanchor="center",
                                   x=0.5), margin=dict(b=95))
     return fig
+
+
+def log_ticks(fig: go.Figure, axis: str = "x", power: bool = False, **kw) -> go.Figure:
+    """A log axis labelled at whole decades only (0.01, 0.1, 1, 10... or 10^-3 with ``power``), never at the
+    2 and 5 in between, every 2nd or 3rd decade on a long range; ``kw`` goes to update_xaxes/update_yaxes
+    (title, range, row, col)."""
+    span = abs(kw["range"][1] - kw["range"][0]) if "range" in kw else 0
+    (fig.update_xaxes if axis == "x" else fig.update_yaxes)(
+        type="log", dtick=1 if span <= 8 else 2 if span <= 16 else 4,
+        exponentformat="power" if power else "none", separatethousands=True,
+        minor=dict(showgrid=True, gridcolor="#f2f2f2"), **kw)
+    return fig
+
+
+def probability_range(*probs) -> list[float]:
+    """A log10 y-range that shows every probability in ``probs`` (1e-300 at the least) up to 1."""
+    positive = [float(p) for arr in probs for p in np.ravel(arr) if p > 0]
+    low = max(min(positive, default=1e-6), 1e-300)
+    return [float(np.floor(np.log10(low))) - 0.3, 0.25]
+
+
+def zoomed_range(values, pad: float = 0.15) -> list[float]:
+    """A y-range around ``values`` (any shape, NaN ignored) with ``pad`` of their span on each side:
+    a difference of a point is visible, unlike on an axis from zero."""
+    v = [float(x) for x in np.ravel(values) if x == x]
+    lo, hi = min(v), max(v)
+    span = max(hi - lo, 1e-9 + 0.02 * max(abs(hi), 1.0))
+    return [lo - pad * span, hi + pad * span]

@@ -12,10 +12,10 @@ from plotly.subplots import make_subplots
 from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below
 
 METRIC_TITLES = {
-    "hard_loss": "hard loss (CE on labels)",
-    "soft_loss": "soft loss (T² KL to teacher)",
+    "hard_loss": "hard loss (CE)",
+    "soft_loss": "soft loss (T² KL)",
     "test_acc": "test accuracy",
-    "fidelity": "fidelity (agrees with teacher)",
+    "fidelity": "fidelity to teacher",
 }
 
 
@@ -68,10 +68,11 @@ def image_source(rgb: np.ndarray) -> str:
 
 def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys: np.ndarray,
                         points: np.ndarray, labels: np.ndarray, class_names: list[str],
-                        height: int = 360, into: go.Figure | None = None) -> go.Figure:
+                        height: int = 360, omit: int | None = None, into: go.Figure | None = None) -> go.Figure:
     """Side-by-side decision regions with the data on top.
 
     panels: [(title, probs (H, W, C))], xs: (W,) grid x, ys: (H,) grid y, points: (n, 2), labels: (n,).
+    ``omit``: the class the students never see, drawn as crosses and named so in the legend.
     ``into``: a FigureSpec of a figure this function built for the same plane and points; its titles
     and regions are replaced in place and it is returned (a live redraw: nothing rebuilt or validated).
     """
@@ -91,10 +92,14 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
                                y0=float(ys[0]), dy=dy, hoverinfo="skip"), row=1, col=col)
         for k, name in enumerate(class_names):
             sel = labels == k
+            unseen = k == omit
             fig.add_trace(go.Scattergl(
-                x=points[sel, 0], y=points[sel, 1], mode="markers", name=name, legendgroup=name,
-                showlegend=col == 1, marker=dict(size=5, color=PALETTE[k % len(PALETTE)],
-                                                 line=dict(width=0.6, color="white"))), row=1, col=col)
+                x=points[sel, 0], y=points[sel, 1], mode="markers",
+                name=f"{name}: never seen by the students" if unseen else name, legendgroup=name,
+                showlegend=col == 1, marker=dict(size=7 if unseen else 5, color=PALETTE[k % len(PALETTE)],
+                                                 symbol="x" if unseen else "circle",
+                                                 line=dict(width=0.6 if not unseen else 0, color="white"))),
+                row=1, col=col)
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
     return legend_below(layout(fig, None, height=height))

@@ -160,7 +160,7 @@ def comparison_rows(snap: OmittedSnapshot, bias: float, chosen: float) -> list[d
             {"source": source, "student": f"distilled, bias +{p['bias']}",
              "test errors": f"{p['errors_after']} of {p['test_count']}",
              "errors on the omitted digit": f"{p['errors_on_digit_after']} of {p['digit_count']}"}]
-    ours = [("baseline", "labels only (no KD), bias unchanged", 0.0), ("kd", "distilled, bias unchanged", 0.0),
+    ours = [("baseline", "baseline (labels only), bias unchanged", 0.0), ("kd", "distilled, bias unchanged", 0.0),
             ("kd", f"distilled, bias {chosen:+g} (chosen on validation)", chosen),
             ("kd", f"distilled, bias {bias:+g} (your slider)", bias)]
     for role, what, b in ours:

@@ -249,18 +249,26 @@ def noise_band(n_test: int) -> float:
     return 1.0 / np.sqrt(n_test) if n_test else 0.0
 
 
+def clear_beyond_noise(effect, n_test: int) -> bool:
+    """The market pages' one rule for "a clear difference" in accuracy: the paired effect is clear over
+    seeds (kdviz.experiments.stats) and larger than the noise of n_test test days (noise_band)."""
+    return effect.clear and abs(effect.mean) > noise_band(n_test)
+
+
 def verdict(result: MarketResult) -> list[str]:
     """Honest sentences on this run, every number computed from ``result``."""
     m, lat, par = result.models, result.latency, result.params
     kd, base = m["kd"]["accuracy"], m["baseline"]["accuracy"]
     effect = paired(base, kd)
-    acc_line = (f"Accuracy: KD student {kd.mean():.1%}, same student without KD {base.mean():.1%} "
+    acc_line = (f"Accuracy: KD student {kd.mean():.1%}, baseline (the same student without KD) {base.mean():.1%} "
                 f"({effect.text()}, paired over {count(effect.n, 'seed')}): ")
     if effect.n < 2:
         acc_line += "one seed cannot tell an effect from noise; train more seeds."
     else:
-        acc_line += ("a real difference here." if effect.clear
-                     else "within the seed spread, so no clear accuracy effect of KD here.")
+        acc_line += (f"a clear difference, beyond the seed spread and the noise of {result.n_test} test days."
+                     if clear_beyond_noise(effect, result.n_test) else
+                     f"within the seed spread or the noise of {result.n_test} test days "
+                     f"(±{noise_band(result.n_test) * 100:.1f} points), so no clear accuracy effect of KD here.")
     best = max(("teacher", "kd", "baseline", "logistic"), key=lambda k: float(np.mean(m[k]["accuracy"])))
     lift = float(np.mean(m[best]["accuracy"]) - m["majority"]["accuracy"])
     noise = noise_band(result.n_test)
@@ -278,12 +286,12 @@ def verdict(result: MarketResult) -> list[str]:
                 f"at batch 1).")
     fid_kd, fid_base = m["kd"]["fidelity"].mean(), m["baseline"]["fidelity"].mean()
     ece_kd, ece_base = m["kd"]["ece"].mean(), m["baseline"]["ece"].mean()
-    cal_line = (f"Fidelity (agrees with the teacher): KD {fid_kd:.1%}, no KD {fid_base:.1%}. Calibration error (ECE): "
-                f"KD {ece_kd:.3f}, no KD {ece_base:.3f}, teacher {float(m['teacher']['ece']):.3f}.")
+    cal_line = (f"Fidelity (agrees with the teacher): KD {fid_kd:.1%}, baseline {fid_base:.1%}. Calibration error (ECE): "
+                f"KD {ece_kd:.3f}, baseline {ece_base:.3f}, teacher {float(m['teacher']['ece']):.3f}.")
     return [acc_line, base_line, lat_line, cal_line]
 
 
 def best_name(key: str) -> str:
     """Readable name of a model key."""
-    return {"teacher": "the teacher ensemble", "kd": "the KD student", "baseline": "the student without KD",
+    return {"teacher": "the teacher ensemble", "kd": "the KD student", "baseline": "the baseline (the student without KD)",
             "logistic": "logistic regression"}[key]

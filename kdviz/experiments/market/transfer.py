@@ -23,7 +23,7 @@ from kdviz import metrics
 from kdviz.config import canonical, canonical_widths, parse_list, parse_widths, setting
 from kdviz.data.market import build_market_dataset
 from kdviz.data.registry import Dataset
-from kdviz.experiments.market import noise_band, teacher_config
+from kdviz.experiments.market import clear_beyond_noise, noise_band, teacher_config
 from kdviz.experiments.market.models import ensemble_logits, paired_members
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import count, paired
@@ -156,9 +156,10 @@ def verdict(rows: list[TransferRow]) -> list[str]:
     out = []
     for r in rows:
         effect = paired(r.baseline, r.kd)
-        out.append(f"{count(r.months, 'month')} ({r.n_train} days): KD {np.mean(r.kd):.1%}, no KD "
+        judged = "a clear difference" if clear_beyond_noise(effect, r.n_test) else "within the seed spread or the noise"
+        out.append(f"{count(r.months, 'month')} ({r.n_train} days): KD {np.mean(r.kd):.1%}, baseline "
                    f"{np.mean(r.baseline):.1%} ({effect.text()}, "
-                   f"{'a clear difference' if effect.clear else 'within the seed spread'}).")
+                   f"{judged}).")
     maj = rows[-1].majority
     best = max(max(np.mean(r.kd), np.mean(r.baseline), r.teacher) for r in rows)
     n_test = rows[-1].n_test

@@ -1,0 +1,78 @@
+"""A newcomer's first ten seconds, in real Chromium: every page at a desktop, a projector and a phone size.
+
+The defaults' results are computed once into a cache folder under artifacts/ (kept between runs, keyed
+by the code's hash, so a rerun is quick) and the server started on that folder shows them on first
+load. Full-page screenshots go to artifacts/walk-<page>-<width>x<height>.png, to be looked at.
+"""
+import os
+
+import pytest
+
+from tests.conftest import ARTIFACTS, CHROMIUM, screenshot, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+SIZES = [(1400, 1000), (1024, 768), (390, 844)]
+PAGES = [("", 0, None), ("temperature", 3, None), ("gradients", 3, None), ("live", 2, "Computed ahead"),
+         ("dark_knowledge", 2, None), ("compare", 2, "Computed ahead"), ("beyond", 2, "Computed ahead"),
+         ("market", 2, "Computed ahead")]
+
+
+@pytest.fixture(scope="module")
+def warmed_server():
+    """A server whose cache holds every page's default results."""
+    from kdviz.experiments import cache
+    from ui.results import default_runs
+
+    folder = ARTIFACTS / "results-cache"
+    old = os.environ.get("KDVIZ_CACHE_DIR")
+    os.environ["KDVIZ_CACHE_DIR"] = str(folder)
+    try:
+        cache.warm(default_runs())
+        with streamlit_server("walk-server.log") as url:
+            yield url
+    finally:
+        if old is None:
+            os.environ.pop("KDVIZ_CACHE_DIR", None)
+        else:
+            os.environ["KDVIZ_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_page_shows_its_result_on_first_load(warmed_server, chromium, width, height):
+    ctx = chromium.new_context(viewport={"width": width, "height": height})
+    outside = []
+    ctx.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+              if not route.request.url.startswith(warmed_server) and not route.request.url.startswith("data:")
+              else route.continue_())
+    try:
+        for path, charts, line in PAGES:
+            page = ctx.new_page()
+            page.goto(f"{warmed_server}/{path}", wait_until="domcontentloaded")
+            page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=120_000)
+            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+            page.wait_for_timeout(800)  # let Plotly finish laying out
+            screenshot(page, f"walk-{path or 'home'}-{width}x{height}")  # what the first screen shows
+            tall = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+            page.set_viewport_size({"width": width, "height": min(int(tall), 7000)})
+            page.wait_for_timeout(800)
+            screenshot(page, f"walk-{path or 'home'}-{width}x{height}-full")  # the whole page, for review
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            if line:
+                assert page.get_by_text(line).count() >= 1, f"{path}: no result on first load"
+            page.close()
+    finally:
+        ctx.close()
+    assert not outside, f"requests to the internet: {outside[:5]}"

@@ -1,0 +1,92 @@
+"""Results without a click, and results that no longer match the settings.
+
+On first load a training page shows the final snapshot stored for its current settings
+(kdviz.experiments.cache), warmed for every page's defaults by one background thread per server,
+with a line saying it was computed ahead and that Start trains it live. When the settings change
+after a run, the run's results stay on the page, dimmed and labelled stale.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import streamlit as st
+
+from kdviz.experiments import cache
+from ui import jobs
+
+CACHED_LINE = ("Computed ahead for these settings on this server (the final result, shown at once); press **Start** "
+               "to watch it train live.")
+STALE_CSS = "<style>[class*='st-key-stale_'] {opacity: 0.4; filter: grayscale(0.6);}</style>"
+
+
+def default_runs() -> list[tuple[str, Any]]:
+    """(experiment, settings) of every training page's defaults, fastest first."""
+    from kdviz.experiments import beyond, compare, dark_knowledge, live, market
+    from kdviz.experiments.market import transfer
+    dark = dark_knowledge.DarkConfig()
+    return [("live", live.LiveConfig()), ("beyond", beyond.BeyondConfig()), ("compare", compare.CompareConfig()),
+            ("market", market.MarketConfig()), ("dark_omitted", dark_knowledge.omitted_config(dark)),
+            ("dark_omitted", dark_knowledge.omitted_config(dark, (0.0, dark_knowledge.teachers.TeachersConfig().eps), False)),
+            ("market_transfer", transfer.TransferConfig()), ("dark_sweep", dark_knowledge.sweep_config(dark))]
+
+
+@st.cache_resource(show_spinner=False)
+def start_warming() -> threading.Thread | None:
+    """Once per server: compute the defaults' results in a background thread (KDVIZ_WARM=0 turns it off)."""
+    if os.environ.get("KDVIZ_WARM", "1") == "0":
+        return None
+    thread = threading.Thread(target=cache.warm, args=(default_runs(),), name="kdviz-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+CACHED_JOB = SimpleNamespace(state="done", done=True, progress=1.0, error=None, queue_position=None)  # a finished job
+
+
+def show_cached(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) -> bool:
+    """When this session has no job under ``job_key``: draw the stored result of ``name`` for ``cfg``
+    with its explanatory line and return True; False when there is none (the page draws as usual)."""
+    if jobs.current(job_key) is not None:
+        return False
+    snap = cache.load(name, cfg)
+    if snap is None:
+        return False
+    st.success(CACHED_LINE, icon=":material/bolt:")
+    draw(CACHED_JOB, snap)
+    return True
+
+
+def task(job_key: str, cfg, make: Callable[[], tuple]) -> Callable[[], tuple]:
+    """``make`` wrapped to remember the settings a job was started with (for ``stale``)."""
+    def started() -> tuple:
+        st.session_state[f"_job_cfg.{job_key}"] = cfg
+        return make()
+
+    return started
+
+
+def changed_fields(old, new) -> list[str]:
+    """Labels of the settings that differ between two configs of one class."""
+    return [f.metadata.get("label", f.name) for f in dataclasses.fields(new) if getattr(old, f.name) != getattr(new, f.name)]
+
+
+def freshness(job_key: str, cfg):
+    """A container for a job's results: dimmed, under a 'stale' notice, when the settings changed since it started."""
+    old = st.session_state.get(f"_job_cfg.{job_key}")
+    if jobs.current(job_key) is None or old is None or type(old) is not type(cfg) or old == cfg:
+        return st.container()
+    st.warning("Stale: the results below are for earlier settings (changed: " + ", ".join(changed_fields(old, cfg))
+               + "). Press **Start** to train with the current ones.", icon=":material/history:")
+    st.html(STALE_CSS)
+    return st.container(key=f"stale_{job_key.replace('.', '_')}")
+
+
+def view(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) -> None:
+    """A page's results: the live job (dimmed when stale), else the stored result for ``cfg``, else the idle view."""
+    with freshness(job_key, cfg):
+        if not show_cached(job_key, name, cfg, draw):
+            jobs.live_view(job_key, draw)
