@@ -155,3 +155,18 @@ def charts(at) -> list[dict]:
     import json
 
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The SQLAlchemy URL of a throwaway PostgreSQL cluster started for this test session (tests/postgres.py).
+
+    Skips when PostgreSQL is not installed, unless KDVIZ_REQUIRE_BROWSER=1 (CI), where that fails the run.
+    """
+    from tests.postgres import missing_reason, postgres_cluster
+
+    reason = missing_reason()
+    if reason:
+        (pytest.fail if REQUIRE_BROWSER else pytest.skip)(f"PostgreSQL tests need a server: {reason}")
+    with postgres_cluster() as url:
+        yield url
