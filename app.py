@@ -19,6 +19,7 @@ PAGES = {
         st.Page("app_pages/beyond.py", title="Beyond one teacher", icon=":material/groups:"),
         st.Page("app_pages/market.py", title="Market", icon=":material/candlestick_chart:"),
     ],
+    "Workshop": [st.Page("app_pages/board.py", title="Board", icon=":material/groups_2:")],
 }
 
 page = st.navigation(PAGES)

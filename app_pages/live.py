@@ -1,10 +1,12 @@
 """Live training: a teacher, KD students and baselines trained while you watch."""
 import streamlit as st
 
+from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import jobs
+from ui.board import post_button
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -63,6 +65,7 @@ def summary(s: live.Summary) -> None:
         cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
         st.warning(f"Diverged: {line}. Lower the learning rate.", icon=":material/warning:")
+    post_button("live", cfg, headlines.live(s))
 
 
 jobs.live_view(JOB, draw)
