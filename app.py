@@ -1,10 +1,12 @@
 """kdviz: the router. Lists the pages explicitly and draws the shared sidebar."""
 import streamlit as st
 
+from ui import links
 from ui.jobs import warm_pool
 from ui.sidebar import draw_sidebar
 
-st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=":material/school:", layout="wide",
+                   initial_sidebar_state=links.sidebar_state())
 
 PAGES = {
     "Start": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
@@ -22,7 +24,12 @@ PAGES = {
     "Workshop": [st.Page("app_pages/board.py", title="Board", icon=":material/groups_2:")],
 }
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "sidebar")
 warm_pool()
-draw_sidebar()
-page.run()
+if not links.flag("nav_hide"):
+    draw_sidebar()
+notices = links.begin()
+try:
+    page.run()
+finally:  # also after a page's st.stop(): the flag notices and the Copy link box still appear
+    links.end(notices, page.url_path)
