@@ -92,11 +92,14 @@ def lessons(folder: Path = LESSONS_DIR) -> list[Lesson]:
     return sorted((load(n, folder) for n in names(folder)), key=lambda lesson: (lesson.order, lesson.title))
 
 
+def step_params(lesson: Lesson, index: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The URL parameters that open step ``index`` (0-based) of ``lesson``: its settings, lesson and step."""
+    return {**lesson.steps[index].settings, "lesson": lesson.name, "step": str(index + 1), **(extra or {})}
+
+
 def step_url(lesson: Lesson, index: int, extra: dict[str, str] | None = None) -> str:
     """The relative link that opens step ``index`` (0-based) of ``lesson``: page?settings&lesson=...&step=..."""
-    step = lesson.steps[index]
-    params = {**step.settings, "lesson": lesson.name, "step": str(index + 1), **(extra or {})}
-    return f"{step.page}?{urllib.parse.urlencode(params)}"
+    return f"{lesson.steps[index].page}?{urllib.parse.urlencode(step_params(lesson, index, extra))}"
 
 
 def check(lesson: Lesson) -> list[str]:
