@@ -52,9 +52,11 @@ def test_presenter_mode_and_text_hide_load_their_styles_from_the_app(page_test):
     plain = page_test("app_pages/temperature.py")
     assert styles(plain) == ""
     at = page_test("app_pages/temperature.py", present="1")
-    assert "font-size: 22px" in styles(at) and TEXT_HIDE_CSS not in styles(at)
+    assert "font-size: 20px" in styles(at) and TEXT_HIDE_CSS not in styles(at)
     at = page_test("app_pages/temperature.py", text_hide="1")
     assert styles(at) == f"<style>{TEXT_HIDE_CSS}</style>"
+    at = page_test("app_pages/temperature.py", present="1", lesson="dark-knowledge-20")  # the step's text instead
+    assert "font-size: 20px" in styles(at) and TEXT_HIDE_CSS in styles(at)
     assert not at.exception
 
 
@@ -80,7 +82,10 @@ def test_a_lesson_step_shows_its_text_question_and_a_link_to_the_next_step(page_
     at = page_test("app_pages/temperature.py", **params, present="1")
     text = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
     assert "step 1 of 5" in text and lesson.steps[0].question in text
-    assert f"[Next: {lesson.steps[1].title} →]({lessons.step_url(lesson, 1, {'present': '1'})})" in text
+    (link,) = [link.proto for link in at.get("page_link") if link.proto.label.startswith("Next")]
+    assert link.label == f"Next: {lesson.steps[1].title}" and link.page == "temperature"
+    assert urllib.parse.parse_qs(link.query_string) == urllib.parse.parse_qs(
+        lessons.step_url(lesson, 1, {"present": "1"}).split("?")[1])
 
 
 def test_copy_link_writes_the_view_and_can_hide_the_unchanged_controls(page_test):

@@ -5,7 +5,8 @@ Flags, read from the page's URL:
 - ``<name>_hide=1``: the control of setting ``name`` is not drawn (its value still comes from the link);
 - ``text_hide=1``: the explanatory text is hidden (titles, figures, controls and results stay);
 - ``nav_hide=1``: no sidebar and no page menu;
-- ``present=1``: presenter mode (large type, collapsed sidebar; a lesson step shows only its controls);
+- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's text and
+  controls, so the main figure is above the fold);
 - ``lesson=<name>&step=<n>``: the lesson's step n, its text and question above the page.
 A flag that names no control, or has a value other than 1/0/true/false, gets a notice.
 The router calls ``begin`` before the page and ``end`` after it; ui.state.collect reports each
@@ -26,8 +27,8 @@ PAGE_FLAGS = ("text_hide", "nav_hide", "present")
 LESSON_KEYS = ("lesson", "step")
 HIDE = "_hide"
 CSS = Path(__file__).with_name("present.css")
-TEXT_HIDE_CSS = ('[data-testid="stMain"] :is([data-testid="stMarkdown"], [data-testid="stCaptionContainer"])'
-                 ':not(.st-key-lesson *) { display: none; }')  # the lesson step's own text stays
+TEXT_HIDE_CSS = ('[data-testid="stMain"] [data-testid="stElementContainer"]:has(> :is([data-testid="stMarkdown"], '
+                 '[data-testid="stCaptionContainer"])):not(.st-key-lesson *) { display: none; }')  # the step's text stays
 NAV_HIDE_CSS = '[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }'
 RUN = "_links.configs"  # the configs drawn in this run: [(config, query prefix)]
 
@@ -72,7 +73,8 @@ def remember(cfg, query_prefix: str = "") -> None:
 def begin():
     """Before the page: apply the flags' styles and draw the lesson step; return a box for ``end``'s notices."""
     st.session_state[RUN] = {}
-    styles = [CSS.read_text() if flag("present") else "", TEXT_HIDE_CSS if flag("text_hide") else "",
+    styles = [CSS.read_text() if flag("present") else "",
+              TEXT_HIDE_CSS if flag("text_hide") or (flag("present") and _step()) else "",  # the step's text instead
               NAV_HIDE_CSS if flag("nav_hide") else ""]
     if any(styles):
         st.html("<style>" + "\n".join(s for s in styles if s) + "</style>")
@@ -95,11 +97,13 @@ def lesson_banner(lesson: lessons.Lesson, index: int) -> None:
             st.markdown("**Class board:** post your result with the button under it (join your room on the "
                         "**Board** page first); your instructor shows the class's results.")
         keep = {k: "1" for k in PAGE_FLAGS if flag(k)}
-        if index + 1 < len(lesson.steps):
+        if index + 1 < len(lesson.steps):  # a page link: the same session, so a joined board room stays joined
             nxt = lesson.steps[index + 1]
-            st.markdown(f"[Next: {nxt.title} →]({lessons.step_url(lesson, index + 1, keep)})")
+            st.page_link(f"app_pages/{nxt.page}.py", label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
+                         query_params=lessons.step_params(lesson, index + 1, keep))
         else:
-            st.markdown("End of the lesson. [Back to Home](./)")
+            st.markdown("End of the lesson.")
+            st.page_link("app_pages/home.py", label="Back to Home", icon=":material/home:")
 
 
 def unknown_flags() -> list[str]:
