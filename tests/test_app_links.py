@@ -54,7 +54,7 @@ def test_presenter_mode_and_text_hide_load_their_styles_from_the_app(page_test):
     at = page_test("app_pages/temperature.py", present="1")
     assert "font-size: 20px" in styles(at) and TEXT_HIDE_CSS not in styles(at)
     at = page_test("app_pages/temperature.py", text_hide="1")
-    assert styles(at) == f"<style>{TEXT_HIDE_CSS}</style>"
+    assert styles(at) == f"<style>{TEXT_HIDE_CSS}</style>" and link_notices(at) == []
     at = page_test("app_pages/temperature.py", present="1", lesson="dark-knowledge-20")  # the step's text instead
     assert "font-size: 20px" in styles(at) and TEXT_HIDE_CSS in styles(at)
     assert not at.exception
@@ -63,7 +63,7 @@ def test_presenter_mode_and_text_hide_load_their_styles_from_the_app(page_test):
 def test_nav_hide_drops_the_sidebar(page_test):
     assert "device" in widget_keys(page_test("app_pages/temperature.py"))
     at = page_test("app_pages/temperature.py", nav_hide="1")
-    assert "device" not in widget_keys(at) and not at.exception
+    assert "device" not in widget_keys(at) and not at.exception and link_notices(at) == []
     assert "stSidebar" in styles(at)
 
 

@@ -42,4 +42,5 @@ def test_hide_flags_in_the_browser(open_in_browser):
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     assert page.locator("[data-testid='stMain'] [data-testid='stMarkdown']").first.is_hidden()
     assert page.locator(".js-plotly-plot").first.is_visible()
+    assert page.locator("[data-testid='stAlertContentWarning']").count() == 0  # the flags are all known
     screenshot(page, "links-hidden")

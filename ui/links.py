@@ -114,7 +114,7 @@ def unknown_flags() -> list[str]:
     out = []
     for key, value in st.query_params.to_dict().items():
         is_flag = key in PAGE_FLAGS or key.endswith(HIDE)
-        if key.endswith(HIDE) and key[:-len(HIDE)] not in names:
+        if key.endswith(HIDE) and key not in PAGE_FLAGS and key[:-len(HIDE)] not in names:
             out.append(f"Ignored the link's flag {short(key)}: this page has no control called "
                        f"{short(key[:-len(HIDE)])}.")
         elif is_flag and str(value).lower() not in ("1", "0", "true", "false"):
