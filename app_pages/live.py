@@ -8,6 +8,7 @@ from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import jobs
 from ui.board import post_button
 from ui.controls import settings
+from ui.exercises import unseen_class as unseen_class_exercise
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
@@ -69,3 +70,4 @@ def summary(s: live.Summary) -> None:
 
 
 jobs.live_view(JOB, draw)
+unseen_class_exercise(cfg)
