@@ -19,7 +19,7 @@ with join_col:
     joined = board.membership()
     if joined:
         st.markdown(f"You are in room **{joined[0]}** as **{board.escaped(joined[1])}**. Finish a run on "
-                    "**Live training** and press *Post this result*.")
+                    "**Live training** and press *Post this run*.")
         st.button("Leave the room", key="board.leave", on_click=board.leave)
     else:
         with st.form("board.join", border=False):

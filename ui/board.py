@@ -76,10 +76,10 @@ def post_button(page: str, settings, numbers: dict[str, float]) -> None:
     ``numbers`` (its headline numbers, computed by the app) go to the room this session joined."""
     joined = membership()
     if joined is None:
-        st.caption("In a workshop? Join your class's room on the **Board** page to post this result with one click.")
+        st.caption("In a workshop? Join your class's room on the **Board** page to post this run with one click.")
         return
     code, name = joined
-    if st.button(f"Post this result to the class board (room {code})", key=f"board.post.{page}",
+    if st.button(f"Post this run to the class board (room {code})", key=f"board.post.{page}",
                  icon=":material/send:"):
         guarded(lambda: store().post(code, session_id(), name, page, to_query(settings), numbers),
                 success=f"Posted to room {code} as {escaped(name)}.")
