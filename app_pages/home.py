@@ -1,36 +1,62 @@
-"""Home: what knowledge distillation is, and what each page shows."""
+"""Home: what knowledge distillation is, the lessons, and the pages as cards in a suggested order."""
 import streamlit as st
+
+from kdviz import lessons
 
 st.title("kdviz: knowledge distillation, live")
 st.markdown(
-    """
-**Knowledge distillation** trains a small *student* network to imitate a large *teacher*. Instead of
-learning only from hard labels ("this is a 3"), the student also matches the teacher's full output
-distribution, softened by a **temperature** T: "mostly a 3, a little like an 8, nothing like a 1".
-Those small probabilities, Hinton's *dark knowledge*, tell the student how the teacher generalises.
-
-The loss is one line:
-"""
-)
+    "**Knowledge distillation** trains a small *student* network to imitate a large *teacher*: besides the hard "
+    "labels, the student matches the teacher's output distribution softened by a **temperature** $T$. The small "
+    "probabilities it reveals, Hinton's *dark knowledge*, tell the student how the teacher generalises.")
 st.latex(r"L = \alpha\,\mathrm{CE}(p,\,y) + (1-\alpha)\,T^2\,\mathrm{KL}(q^T \Vert\, p^T)")
 st.latex(r"p = \mathrm{softmax}(z),\quad p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")
-st.markdown(
-    r"""
-with student logits $z$, teacher logits $v$, label $y$, and $\alpha\in[0,1]$ the weight of the hard labels.
-Every page computes what it shows, in your session: nothing is a picture of a curve. Knowledge
-distillation does not always help; the training pages show each student beside the same network
-trained without it, over several seeds, and say so when the difference is within the noise.
+st.caption("z: student logits, v: teacher logits, y: the label, α ∈ [0, 1] the weight of the hard labels. Every "
+           "number on every page is computed on this server for your settings, and every student is shown beside "
+           "the same network trained without KD.")
 
-| page | what you can see there |
-|---|---|
-| **Temperature** | how T softens a teacher's output; entropy against T; the T → 0 and T → ∞ limits; why the ranking never changes |
-| **Gradients** | the soft loss's gradient, analytic beside autograd; why the $T^2$ factor is there; KD turning into logit matching at high T; common textbook errors checked live |
-| **Live training** | a teacher and paired students (KD and no-KD, same initial weights) trained while you watch, on 2-D data; decision regions, learning curves, the effect beside the seed spread |
-| **Dark knowledge** | handwritten digits: the teacher's soft targets, which digits it finds alike, the omitted-digit experiment, a temperature × alpha sweep |
-| **Compare paradigms** | response, feature and relation-based KD, DKD and more, trained side by side over several seeds |
-| **Beyond one teacher** | several teachers, mutual learning without a teacher, an EMA teacher, born-again generations |
-| **Market** | an ensemble trading model distilled into a tiny, fast student on market data; latency, calibration, an illustrative backtest |
+# (page file, title, icon, one line, minutes): the suggested order for someone new to KD
+PAGES = [
+    ("temperature", "Temperature", ":material/thermostat:", "How T softens a teacher's output, and what it never changes.", 3),
+    ("gradients", "Gradients", ":material/functions:", "The soft loss's gradient, why T² is there, KD as logit matching.", 5),
+    ("live", "Live training", ":material/play_circle:", "A student learns a class it never saw, live, beside its baseline.", 5),
+    ("dark_knowledge", "Dark knowledge", ":material/dark_mode:", "Handwritten digits: soft targets, the omitted digit, T × α.", 8),
+    ("compare", "Compare paradigms", ":material/compare:", "Response, feature and relation KD side by side over seeds.", 6),
+    ("beyond", "Beyond one teacher", ":material/groups:", "Several teachers, mutual learning, EMA and born-again students.", 6),
+    ("which_teacher", "Which teacher?", ":material/school:", "Teacher size, early stopping, fidelity, Hinton's result.", 8),
+    ("claims", "Claims on trial", ":material/gavel:", "The textbook's advice on T, alpha and smoothness, tested.", 8),
+    ("market", "Market", ":material/candlestick_chart:", "An ensemble distilled into a tiny, fast trading model.", 8),
+    ("board", "Board", ":material/groups_2:", "Workshops: a room where the class posts its runs.", 2),
+]
 
-Every control is mirrored in the page's URL: copy the link to share exactly what you see.
-"""
-)
+
+def card_grid(cards, columns: int = 3) -> None:
+    """Draw (draw-function) cards in rows of ``columns`` bordered boxes."""
+    for start in range(0, len(cards), columns):
+        for col, draw in zip(st.columns(columns), cards[start:start + columns]):
+            with col.container(border=True):
+                draw()
+
+
+def lesson_card(lesson: lessons.Lesson):
+    def draw() -> None:
+        st.page_link(f"app_pages/{lesson.steps[0].page}.py", label=lesson.title, icon=":material/school:",
+                     query_params=lessons.step_params(lesson, 0))
+        st.caption(f"{lesson.summary} {len(lesson.steps)} steps, about {lesson.minutes:g} min.")
+    return draw
+
+
+def page_card(number: int, page: str, title: str, icon: str, line: str, minutes: int):
+    def draw() -> None:
+        st.page_link(f"app_pages/{page}.py", label=f"{number}. {title}", icon=icon)
+        st.caption(f"{line} About {minutes} min.")
+    return draw
+
+
+st.subheader("Lessons")
+try:
+    card_grid([lesson_card(lesson) for lesson in lessons.lessons()], columns=2)
+except ValueError as err:  # a lesson file an instructor is editing: say which, keep Home working
+    st.warning(f"A lesson file could not be read: {err}", icon=":material/school:")
+st.subheader("The pages, in a suggested order")
+card_grid([page_card(i, *p) for i, p in enumerate(PAGES, 1)])
+st.caption("Every control is mirrored in the page's URL: **Copy link** in the sidebar hands out exactly what you see.")

@@ -2,11 +2,14 @@
 import numpy as np
 import streamlit as st
 
+from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import exports, jobs, results, upload
+from ui.board import post_button
 from ui.controls import settings
+from ui.exercises import unseen_class as unseen_class_exercise
 from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
@@ -120,6 +123,8 @@ def summary(s: live.Summary) -> None:
         cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
         st.warning(f"Failed: {line}; {live.FAILED_ADVICE}.", icon=":material/warning:")
+    post_button("live", cfg, headlines.live(s))
 
 
 results.view(JOB, "live", cfg, draw)
+unseen_class_exercise(cfg)

@@ -61,14 +61,15 @@ def _browser_missing_reason() -> str | None:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_name: str = "server.log"):
-    """Run the app with `streamlit run` on a free loopback port; yield its base URL, then stop it."""
+def streamlit_server(log_name: str = "server.log", env: dict | None = None):
+    """Run the app with `streamlit run` on a free loopback port (``env``: extra environment variables);
+    yield its base URL, then stop it."""
     reason = _browser_missing_reason()
     if reason:
         (pytest.fail if REQUIRE_BROWSER else pytest.skip)(f"browser tests need a browser: {reason}")
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "KDVIZ_WORKERS": "2"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "KDVIZ_WORKERS": "2", **(env or {})}
     with open(ARTIFACTS / log_name, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
@@ -165,3 +166,18 @@ def charts(at) -> list[dict]:
 def plain(element) -> str:
     """The text of a message element as the user reads it (Markdown escapes removed)."""
     return element.value.replace("\\", "")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The SQLAlchemy URL of a throwaway PostgreSQL cluster started for this test session (tests/postgres.py).
+
+    Skips when PostgreSQL is not installed, unless KDVIZ_REQUIRE_BROWSER=1 (CI), where that fails the run.
+    """
+    from tests.postgres import missing_reason, postgres_cluster
+
+    reason = missing_reason()
+    if reason:
+        (pytest.fail if REQUIRE_BROWSER else pytest.skip)(f"PostgreSQL tests need a server: {reason}")
+    with postgres_cluster() as url:
+        yield url

@@ -13,7 +13,8 @@ def test_home_page_renders_and_lists_the_pages(page_test):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "knowledge distillation" in text.lower() and "Temperature" in text and "Gradients" in text
+    links = [link.proto.label for link in at.get("page_link")]
+    assert "knowledge distillation" in text.lower() and "1. Temperature" in links and "2. Gradients" in links
 
 
 def test_temperature_page_draws_softmax_at_t(page_test):

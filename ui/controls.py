@@ -13,6 +13,7 @@ import streamlit as st
 import contextlib
 
 from kdviz.config import fields
+from ui.links import hidden
 from ui.state import bind, collect, widget_key
 
 
@@ -25,6 +26,8 @@ def control(cls, prefix: str, name: str, where=None, **kwargs):
     """Draw the widget of field ``name`` of ``cls`` (in ``where``, a column or container; default the page)."""
     f = fields(cls)[name]
     meta, key, where = f.metadata, widget_key(prefix, name), where or st
+    if hidden(name):  # a link's <name>_hide=1: no widget; the value comes from the link (or the default)
+        return st.session_state.get(key)
     common = dict(key=key, help=meta.get("help"), **kwargs)
     label, kind = meta["label"], _kind(f)
     if "choices" in meta:

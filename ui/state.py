@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from kdviz.config import from_query, to_query
+from ui.links import remember
 from ui.messages import stop_with_error, warn
 
 C = TypeVar("C")
@@ -45,6 +46,7 @@ def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = 
     """
     cfg = cls(**{f.name: st.session_state[widget_key(prefix, f.name)] for f in dataclasses.fields(cls)})
     st.session_state[f"_{prefix}.saved"] = cfg
+    remember(cfg, query_prefix)
     current = st.query_params.to_dict()
     for key, value in to_query(cfg, query_prefix).items():
         if current.get(key) != value:

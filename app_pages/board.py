@@ -1,0 +1,100 @@
+"""Class board: a workshop's room, where participants post their runs and everyone sees the class's results."""
+import pandas as pd
+import streamlit as st
+
+from kdviz.board import summary
+from kdviz.plots.board import class_scatter
+from ui import board
+
+st.title("Class board")
+st.markdown("**What to notice:** one person's run is an anecdote; thirty runs with different settings show "
+            "the trend, and how much it varies from run to run.")
+
+MANAGE, KEY, SHOWN_KEY = "board.manage", "board.key", "board.key_shown"
+PAGE = "live"  # the page whose posts the board plots (Live training posts T, alpha and accuracies)
+
+join_col, teach_col = st.columns(2)
+with join_col:
+    st.subheader("Join a room")
+    joined = board.membership()
+    if joined:
+        st.markdown(f"You are in room **{joined[0]}** as **{board.escaped(joined[1])}**. Finish a run on "
+                    "**Live training** and press *Post this run*.")
+        st.button("Leave the room", key="board.leave", on_click=board.leave)
+    else:
+        with st.form("board.join", border=False):
+            code = st.text_input("Room code", max_chars=12, placeholder="K7PQ2M", key="board.join_code")
+            name = st.text_input("Your display name (shown to the class)", max_chars=30, key="board.join_name")
+            if st.form_submit_button("Join", key="board.join_button"):
+                board.guarded(lambda: board.join(code, name))
+                if board.membership():
+                    st.rerun()
+
+with teach_col:
+    st.subheader("Instructors")
+    with st.expander("Create a room", expanded=MANAGE not in st.session_state):
+        title = st.text_input("Room title", value="KD workshop", max_chars=60, key="board.title")
+        if st.button("Create room", key="board.create"):
+            made = board.guarded(lambda: board.store().create_room(title))
+            if made:
+                st.session_state[MANAGE], st.session_state[KEY] = made
+                st.session_state[SHOWN_KEY] = made[1]
+    with st.expander("Manage a room", expanded=False):
+        st.text_input("Room code", key=MANAGE)
+        st.text_input("Instructor key", type="password", key=KEY)
+    shown = st.session_state.pop(SHOWN_KEY, None)
+    if shown:  # shown once, right after creating the room
+        st.success(f"Room **{st.session_state[MANAGE]}** is open: give this code to the class.")
+        st.markdown("Your **instructor key** (shown only now: copy it to lock, clear or export the room later):")
+        st.code(shown, language=None)
+
+room_code = st.session_state.get(MANAGE) or (board.membership() or ("",))[0]
+if not room_code:
+    st.info("Join a room with the code your instructor gives you, or create one to run a workshop.")
+    st.stop()
+
+
+@st.fragment(run_every=3)
+def live_board(code: str) -> None:
+    """The room's posts, refreshed every few seconds: the class scatter and the leaderboard."""
+    room = board.guarded(lambda: board.store().room(code))
+    posts = board.guarded(lambda: board.store().posts(code)) if room else None
+    if posts is None:
+        return
+    st.subheader(f"Room {room.code}: {board.escaped(room.title)}" + (" (locked)" if room.locked else ""))
+    settings, numbers = summary.choices(posts, PAGE)
+    if not numbers:
+        st.info(f"No runs posted yet ({len(posts)} posts in all). Results appear here as participants post them.")
+        return
+    x_col, y_col = st.columns(2)
+    x = x_col.selectbox("Setting (x)", settings, index=settings.index("T") if "T" in settings else 0, key="board.x")
+    y = y_col.selectbox("Result (y)", numbers, index=numbers.index("kd_acc") if "kd_acc" in numbers else 0,
+                        key="board.y")
+    if x is None:
+        st.info("The posts have no numeric setting to plot against.")
+        return
+    points = summary.scatter(posts, PAGE, x, y)
+    st.plotly_chart(class_scatter(points.x, points.y, points.names, x, y), width="stretch", key="board.scatter")
+    st.markdown(f"**Leaderboard: best {y} per person**")
+    top = summary.leaderboard(posts, PAGE, y)
+    st.dataframe(pd.DataFrame([{"name": n, y: v, x: s.get(x, "")} for n, v, s in top]), hide_index=True)
+
+
+live_board(room_code)
+
+if st.session_state.get(KEY):
+    st.subheader("Instructor controls")
+    code, key = st.session_state[MANAGE], st.session_state[KEY]
+    lock_col, unlock_col, clear_col, export_col = st.columns(4)
+    if lock_col.button("Lock (no more posts)", key="board.lock"):
+        board.guarded(lambda: board.store().set_locked(code, key, True), "Room locked.")
+    if unlock_col.button("Unlock", key="board.unlock"):
+        board.guarded(lambda: board.store().set_locked(code, key, False), "Room unlocked.")
+    confirm = clear_col.checkbox("Yes, delete every post", key="board.confirm_clear")
+    if clear_col.button("Clear the room", key="board.clear", disabled=not confirm):
+        board.guarded(lambda: board.store().clear(code, key), "Every post deleted.")
+    if export_col.button("Prepare CSV", key="board.export"):
+        data = board.guarded(lambda: board.store().export_csv(code, key))
+        if data is not None:
+            export_col.download_button("Download CSV", data, file_name=f"kdviz-room-{code}.csv", mime="text/csv",
+                                       key="board.download")

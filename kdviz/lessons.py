@@ -1,0 +1,118 @@
+"""Lessons as data: one TOML file per lesson in lessons/, each a list of steps on the app's pages.
+
+A step names a page (its URL path: "temperature", "live"...), the settings it opens with (URL
+parameters of that page's config), the text to read, the question to answer, how many minutes
+it takes, and optionally the controls it is about (``show``: in presenter mode only these are
+drawn) and whether the class posts to the board there. An instructor adds a lesson by copying a
+file; ``check`` says what in it would not open cleanly.
+"""
+from __future__ import annotations
+
+import tomllib
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from kdviz.config import fields, from_query
+from kdviz.experiments.compare import CompareConfig
+from kdviz.experiments.dark_knowledge import DarkConfig
+from kdviz.experiments.gradients import GradientsConfig
+from kdviz.experiments.live import LiveConfig
+from kdviz.experiments.temperature import TemperatureConfig
+
+LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
+PAGE_CONFIGS = {"temperature": TemperatureConfig, "gradients": GradientsConfig, "live": LiveConfig,
+                "dark_knowledge": DarkConfig, "compare": CompareConfig}  # pages a lesson step can open
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a lesson: a page opened with settings, something to read and a question."""
+
+    page: str  # the page's URL path
+    title: str
+    text: str  # what to read (Markdown)
+    question: str  # what to answer before moving on
+    minutes: float
+    settings: dict[str, str]  # URL parameters of the page's config
+    show: tuple[str, ...] = ()  # the controls this step is about (all when empty)
+    board: bool = False  # the class posts its result to the board here
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson: its file's name, a title, one line for the Home card, and its steps in order."""
+
+    name: str
+    title: str
+    summary: str
+    order: int  # position on Home (lower first)
+    steps: tuple[Step, ...]
+
+    @property
+    def minutes(self) -> float:
+        """The lesson's estimated length: the sum of its steps'."""
+        return sum(s.minutes for s in self.steps)
+
+
+def parse(name: str, text: str) -> Lesson:
+    """A lesson from the text of its TOML file; ValueError naming the file and what is wrong."""
+    try:
+        data = tomllib.loads(text)
+        steps = tuple(Step(page=str(s["page"]), title=str(s["title"]), text=str(s["text"]).strip(),
+                           question=str(s.get("question", "")).strip(), minutes=float(s["minutes"]),
+                           settings={str(k): str(v) for k, v in s.get("settings", {}).items()},
+                           show=tuple(map(str, s.get("show", ()))), board=bool(s.get("board", False)))
+                      for s in data["steps"])
+        lesson = Lesson(name, str(data["title"]), str(data["summary"]), int(data.get("order", 100)), steps)
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"lesson {name}: {type(err).__name__}: {err}") from None
+    if not steps:
+        raise ValueError(f"lesson {name}: it has no steps")
+    return lesson
+
+
+def load(name: str, folder: Path = LESSONS_DIR) -> Lesson:
+    """The lesson in ``folder/<name>.toml``; ValueError if there is none or it does not parse."""
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"there is no lesson called {name[:40]!r}")
+    path = folder / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"there is no lesson called {name!r}; there are: {', '.join(names(folder))}")
+    return parse(name, path.read_text(encoding="utf-8"))
+
+
+def names(folder: Path = LESSONS_DIR) -> list[str]:
+    """The lessons in ``folder``, by file name."""
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def lessons(folder: Path = LESSONS_DIR) -> list[Lesson]:
+    """Every lesson, in the order Home shows them."""
+    return sorted((load(n, folder) for n in names(folder)), key=lambda lesson: (lesson.order, lesson.title))
+
+
+def step_params(lesson: Lesson, index: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The URL parameters that open step ``index`` (0-based) of ``lesson``: its settings, lesson and step."""
+    return {**lesson.steps[index].settings, "lesson": lesson.name, "step": str(index + 1), **(extra or {})}
+
+
+def step_url(lesson: Lesson, index: int, extra: dict[str, str] | None = None) -> str:
+    """The relative link that opens step ``index`` (0-based) of ``lesson``: page?settings&lesson=...&step=..."""
+    return f"{lesson.steps[index].page}?{urllib.parse.urlencode(step_params(lesson, index, extra))}"
+
+
+def check(lesson: Lesson) -> list[str]:
+    """What would not open cleanly: unknown pages, settings the page ignores or rejects, unknown controls."""
+    problems = []
+    for i, step in enumerate(lesson.steps, 1):
+        cls = PAGE_CONFIGS.get(step.page)
+        if cls is None:
+            problems.append(f"step {i}: no page {step.page!r} (one of {', '.join(PAGE_CONFIGS)})")
+            continue
+        known = fields(cls)
+        problems += [f"step {i}: {step.page} has no setting {k!r}" for k in step.settings if k not in known]
+        problems += [f"step {i}: {step.page} has no control {k!r}" for k in step.show if k not in known]
+        _, notices = from_query(cls, step.settings)
+        problems += [f"step {i}: {n}" for n in notices]
+    return problems

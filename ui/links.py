@@ -1,0 +1,153 @@
+"""Links that show one idea: URL flags that hide controls, text or navigation, presenter mode, lesson steps,
+and the "Copy link" box that hands out the current view.
+
+Flags, read from the page's URL:
+- ``<name>_hide=1``: the control of setting ``name`` is not drawn (its value still comes from the link);
+- ``text_hide=1``: the explanatory text is hidden (titles, figures, controls and results stay);
+- ``nav_hide=1``: no sidebar and no page menu;
+- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's text and
+  controls, so the main figure is above the fold);
+- ``lesson=<name>&step=<n>``: the lesson's step n, its text and question above the page.
+A flag that names no control, or has a value other than 1/0/true/false, gets a notice.
+The router calls ``begin`` before the page and ``end`` after it; ui.state.collect reports each
+config the page drew (``remember``), which is what ``end`` checks the flags against.
+"""
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from pathlib import Path
+
+import streamlit as st
+
+from kdviz import lessons
+from kdviz.config import query_key, short, to_query
+
+PAGE_FLAGS = ("text_hide", "nav_hide", "present")
+LESSON_KEYS = ("lesson", "step")
+HIDE = "_hide"
+CSS = Path(__file__).with_name("present.css")
+TEXT_HIDE_CSS = ('[data-testid="stMain"] [data-testid="stElementContainer"]:has(> :is([data-testid="stMarkdown"], '
+                 '[data-testid="stCaptionContainer"])):not(.st-key-lesson *) { display: none; }')  # the step's text stays
+NAV_HIDE_CSS = '[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }'
+RUN = "_links.configs"  # the configs drawn in this run: [(config, query prefix)]
+
+
+def flag(name: str) -> bool:
+    """Whether the URL sets flag ``name`` (1 or true)."""
+    return str(st.query_params.get(name, "")).lower() in ("1", "true")
+
+
+def _step():
+    """(lesson, step index) the URL opens, or None; an unknown lesson or step is reported by ``end``."""
+    name = st.query_params.get("lesson")
+    if not name:
+        return None
+    try:
+        lesson = lessons.load(str(name))
+        index = int(st.query_params.get("step", "1")) - 1
+    except ValueError:
+        return None
+    return (lesson, index) if 0 <= index < len(lesson.steps) else None
+
+
+def hidden(name: str) -> bool:
+    """Whether the control of setting ``name`` is hidden: by ``<name>_hide``, or in presenter mode by a lesson
+    step that names its controls."""
+    if flag(name + HIDE):
+        return True
+    at = _step() if flag("present") else None
+    return bool(at and at[0].steps[at[1]].show and name not in at[0].steps[at[1]].show)
+
+
+def sidebar_state() -> str:
+    """The sidebar's initial state for st.set_page_config: collapsed when presenting or when navigation is hidden."""
+    return "collapsed" if flag("present") or flag("nav_hide") else "auto"
+
+
+def remember(cfg, query_prefix: str = "") -> None:
+    """Note that the page drew ``cfg`` (called by ui.state.collect), for the flag check and the Copy link box."""
+    st.session_state.setdefault(RUN, {})[query_prefix or type(cfg).__name__] = (cfg, query_prefix)
+
+
+def begin():
+    """Before the page: apply the flags' styles and draw the lesson step; return a box for ``end``'s notices."""
+    st.session_state[RUN] = {}
+    styles = [CSS.read_text() if flag("present") else "",
+              TEXT_HIDE_CSS if flag("text_hide") or (flag("present") and _step()) else "",  # the step's text instead
+              NAV_HIDE_CSS if flag("nav_hide") else ""]
+    if any(styles):
+        st.html("<style>" + "\n".join(s for s in styles if s) + "</style>")
+    notices = st.container()
+    at = _step()
+    if at:
+        lesson_banner(*at)
+    return notices
+
+
+def lesson_banner(lesson: lessons.Lesson, index: int) -> None:
+    """The lesson step above the page: where the class is, what to read, the question, the next step."""
+    step = lesson.steps[index]
+    with st.container(border=True, key="lesson"):
+        st.caption(f"Lesson · {lesson.title} · step {index + 1} of {len(lesson.steps)} · about {step.minutes:g} min")
+        st.markdown(f"**{step.title}**\n\n{step.text}")
+        if step.question:
+            st.markdown(f"**Question:** {step.question}")
+        if step.board:
+            st.markdown("**Class board:** post your result with the button under it (join your room on the "
+                        "**Board** page first); your instructor shows the class's results.")
+        keep = {k: "1" for k in PAGE_FLAGS if flag(k)}
+        if index + 1 < len(lesson.steps):  # a page link: the same session, so a joined board room stays joined
+            nxt = lesson.steps[index + 1]
+            st.page_link(f"app_pages/{nxt.page}.py", label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
+                         query_params=lessons.step_params(lesson, index + 1, keep))
+        else:
+            st.markdown("End of the lesson.")
+            st.page_link("app_pages/home.py", label="Back to Home", icon=":material/home:")
+
+
+def unknown_flags() -> list[str]:
+    """Notices for the URL's flags that name nothing on this page or have a value that is not a flag's."""
+    configs = st.session_state.get(RUN, {}).values()
+    names = {query_key(qp, f.name) for cfg, qp in configs for f in dataclasses.fields(cfg)} | \
+            {f.name for cfg, _ in configs for f in dataclasses.fields(cfg)}
+    out = []
+    for key, value in st.query_params.to_dict().items():
+        is_flag = key in PAGE_FLAGS or key.endswith(HIDE)
+        if key.endswith(HIDE) and key not in PAGE_FLAGS and key[:-len(HIDE)] not in names:
+            out.append(f"Ignored the link's flag {short(key)}: this page has no control called "
+                       f"{short(key[:-len(HIDE)])}.")
+        elif is_flag and str(value).lower() not in ("1", "0", "true", "false"):
+            out.append(f"Ignored the link's flag {short(key)}={short(value)}: use 1 to turn it on.")
+    if "lesson" in st.query_params and _step() is None:
+        out.append(f"Ignored the link's lesson {short(st.query_params['lesson'])} (step "
+                   f"{short(st.query_params.get('step', '1'))}): there is no such lesson step. Lessons: "
+                   f"{', '.join(lessons.names())}.")
+    return out
+
+
+def share_link(origin: str, page: str, hide_unchanged: bool) -> str:
+    """The link to this view: the page's URL parameters, plus ``<name>_hide=1`` for every setting still at its
+    default when ``hide_unchanged``."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if not k.endswith(HIDE)}
+    for cfg, qp in st.session_state.get(RUN, {}).values():
+        now, default = to_query(cfg, qp), to_query(type(cfg)(), qp)
+        params |= now
+        if hide_unchanged:
+            params |= {f.name + HIDE: "1" for f in dataclasses.fields(cfg)
+                       if now[query_key(qp, f.name)] == default[query_key(qp, f.name)]}
+    return f"{origin}/{page}?{urllib.parse.urlencode(params)}" if params else f"{origin}/{page}"
+
+
+def end(notices, page_path: str) -> None:
+    """After the page: the unknown-flag notices (in the box ``begin`` returned) and the Copy link box."""
+    for text in unknown_flags():
+        notices.warning(text, icon=":material/link:")
+    url = str(st.context.url or "")
+    parts = urllib.parse.urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    where = st.sidebar if not flag("nav_hide") else st
+    with where.popover("Copy link", icon=":material/link:"):
+        hide = st.checkbox("hide the controls I have not changed", key="links.hide_unchanged")
+        st.caption("Copy with the button at the right of the box:")
+        st.code(share_link(origin, page_path, hide), language=None, wrap_lines=True)
