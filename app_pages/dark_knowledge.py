@@ -153,26 +153,24 @@ def draw_sweep(job, snap) -> None:
                        else "the gap is within the seed spread, so no clear preference for a temperature here."))
 
 
+def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:
+    """Start and Reset for one experiment run in a tab, then its results (live, or cached for these settings)."""
+    jobs.controls(key, results.task(key, run_cfg, lambda: experiment_job(experiment, run_cfg, device=device_name())),
+                  prefix=prefix)
+    results.view(key, experiment, run_cfg, draw)
+
+
 with tabs[3]:
     st.markdown("Hinton, Vinyals and Dean (2015) distilled an MNIST student on a transfer set **without a single 3**. "
                 "Here 64-32-10 students learn from the training images minus one digit; the baseline is the same "
                 "student (same initial weights and batch order) trained on those labels alone.")
-    omit_cfg = dark.omitted_config(cfg)
-    jobs.controls("dark.omit", results.task("dark.omit", omit_cfg, lambda: experiment_job(
-        "dark_omitted", omit_cfg, device=device_name())), prefix="omit_")
-    results.view("dark.omit", "dark_omitted", omit_cfg, draw_omitted)
+    training_tab("dark.omit", "dark_omitted", dark.omitted_config(cfg), draw_omitted, "omit_")
 with tabs[4]:
     st.markdown(f"KD students (the Omitted digit tab's settings: digit {cfg.omit} left out, T = {cfg.kd_T:g}, "
                 f"alpha = {cfg.alpha:g}) distilled from each teacher.")
-    smooth_cfg = dark.omitted_config(cfg, (0.0, eps), False)
-    jobs.controls("dark.smooth", results.task("dark.smooth", smooth_cfg, lambda: experiment_job(
-        "dark_omitted", smooth_cfg, device=device_name())), prefix="smooth_")
-    results.view("dark.smooth", "dark_omitted", smooth_cfg, draw_smoothing)
+    training_tab("dark.smooth", "dark_omitted", dark.omitted_config(cfg, (0.0, eps), False), draw_smoothing, "smooth_")
 with tabs[5]:
     st.markdown(f"{len(sweep.TEMPERATURES)} temperatures x {len(sweep.ALPHAS)} alphas x seeds, for a small (64-32-10) "
                 "and a tiny (64-8-10) student, all distilled from the normal teacher on the full training set, each "
                 "size trained as one population. alpha = 1 is labels only (no KD).")
-    sweep_cfg = dark.sweep_config(cfg)
-    jobs.controls("dark.sweep", results.task("dark.sweep", sweep_cfg, lambda: experiment_job(
-        "dark_sweep", sweep_cfg, device=device_name())), prefix="sweep_")
-    results.view("dark.sweep", "dark_sweep", sweep_cfg, draw_sweep)
+    training_tab("dark.sweep", "dark_sweep", dark.sweep_config(cfg), draw_sweep, "sweep_")

@@ -171,8 +171,10 @@ def _parse(field: dataclasses.Field, raw: str) -> tuple[Any, bool]:
 
 
 def parse_setting(cls, name: str, raw: str) -> Any:
-    """Parse one value typed for field ``name`` of ``cls`` (a URL value, a command-line flag); ValueError if bad."""
-    return _parse(fields(cls)[name], raw)
+    """Parse one value typed for field ``name`` of ``cls`` (a URL value, a command-line flag); ValueError if bad.
+
+    A value between a control's steps is moved to the nearest one, as on the page."""
+    return _parse(fields(cls)[name], raw)[0]
 
 
 def _format(value: Any) -> str:

@@ -1,7 +1,7 @@
 """AppTest of the Which teacher? and Claims on trial pages: tabs, a run with small settings, its verdicts and figures."""
 import pytest
 
-from tests.conftest import charts
+from tests.conftest import charts, plain
 
 
 def _train(at, key: str, button: str):
@@ -30,4 +30,4 @@ def test_a_tab_trains_and_shows_its_verdicts_beside_the_source(page_test, page, 
 def test_bad_settings_in_the_link_are_explained(page_test):
     at = page_test("app_pages/claims.py", **{"alpha.seeds": "99"})
     assert not at.exception
-    assert [w.value for w in at.warning] == ["Ignored the link's value alpha.seeds='99' (outside [2, 6]); using the default."]
+    assert [plain(w) for w in at.warning] == ["Ignored the link's value alpha.seeds='99' (expected a value from 2 to 6); using the default."]

@@ -8,6 +8,7 @@ import pytest
 
 from kdviz import lessons
 from ui.links import TEXT_HIDE_CSS
+from ui.sidebar import NARROW_SCREEN_CSS
 
 
 def widget_keys(at) -> set[str]:
@@ -16,7 +17,8 @@ def widget_keys(at) -> set[str]:
 
 
 def styles(at) -> str:
-    return "\n".join(h.proto.body for h in at.get("html"))
+    """The page's style blocks beyond the ones every page carries (the sidebar's layout rules)."""
+    return "\n".join(h.proto.body for h in at.get("html") if h.proto.body != NARROW_SCREEN_CSS)
 
 
 def link_notices(at) -> list[str]:

@@ -8,7 +8,7 @@ import streamlit as st
 from kdviz.experiments.findings import Finding
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.teachers import panel_figure
-from ui import jobs
+from ui import jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -24,14 +24,15 @@ def finding_tab(name: str, config: type, field: str, value: str, columns, idle: 
     key = f"{name}_{value}"
     cfg = settings(config, key, columns, expanded=jobs.current(key) is None, query_prefix=value, title="Settings")
     cfg = dataclasses.replace(cfg, **{field: value})
-    jobs.controls(key, lambda: experiment_job(name, cfg, device=device_name()), prefix=f"{value}_")
+    jobs.controls(key, results.task(key, cfg, lambda: experiment_job(name, cfg, device=device_name())),
+                  prefix=f"{value}_")
 
     def draw(job, snap) -> None:
         snap = jobs.header(job, snap, idle)
         if isinstance(snap, Finding):
             show(snap, key)
 
-    jobs.live_view(key, draw)
+    results.view(key, name, cfg, draw)
 
 
 def show(finding: Finding, key: str) -> None:

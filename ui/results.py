@@ -25,13 +25,15 @@ STALE_CSS = "<style>[class*='st-key-stale_'] {opacity: 0.4; filter: grayscale(0.
 
 def default_runs() -> list[tuple[str, Any]]:
     """(experiment, settings) of every training page's defaults, fastest first."""
-    from kdviz.experiments import beyond, compare, dark_knowledge, live, market
+    from kdviz.experiments import beyond, claims, compare, dark_knowledge, live, market, which_teacher
     from kdviz.experiments.market import transfer
     dark = dark_knowledge.DarkConfig()
     return [("live", live.LiveConfig()), ("beyond", beyond.BeyondConfig()), ("compare", compare.CompareConfig()),
             ("market", market.MarketConfig()), ("dark_omitted", dark_knowledge.omitted_config(dark)),
             ("dark_omitted", dark_knowledge.omitted_config(dark, (0.0, dark_knowledge.teachers.TeachersConfig().eps), False)),
-            ("market_transfer", transfer.TransferConfig()), ("dark_sweep", dark_knowledge.sweep_config(dark))]
+            ("market_transfer", transfer.TransferConfig()), ("dark_sweep", dark_knowledge.sweep_config(dark)),
+            *(("which_teacher", which_teacher.WhichTeacherConfig(part=p)) for p in which_teacher.PARTS),
+            *(("claims", claims.ClaimsConfig(claim=c)) for c in claims.CLAIMS)]
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,7 +46,8 @@ def start_warming() -> threading.Thread | None:
     return thread
 
 
-CACHED_JOB = SimpleNamespace(state="done", done=True, progress=1.0, error=None, queue_position=None)  # a finished job
+CACHED_JOB = SimpleNamespace(id="cached", version=0, state="done", done=True, progress=1.0, error=None,
+                             queue_position=None, requested=None, wait_seconds=None, cost=None)  # a finished job
 
 
 def show_cached(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) -> bool:

@@ -109,9 +109,29 @@ def _market_transfer(cfg) -> list[Loop]:
             Loop(student, BATCH, cfg.steps, 2 * cfg.seeds * months)]
 
 
+CLAIM_GROUPS = {"temperature": 15, "alpha": 7, "hinton": 2, "smoothness": 2, "gradient": 10, "fidelity": 6}  # per seed
+WHICH_GROUPS = {"capacity": 5, "assistant": 3, "early_stop": 6}  # students per seed, the baseline included
+
+
+def _which_teacher(cfg) -> list[Loop]:
+    student = mlp_params(DIGITS_IN, (cfg.student,), DIGITS_OUT)
+    teachers = [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS, 4)]
+    if cfg.part == "early_stop":
+        teachers.append(Loop(mlp_params(DIGITS_IN, (64,), DIGITS_OUT), BATCH, cfg.teacher_steps))
+    return [*teachers, Loop(student, BATCH, cfg.steps, WHICH_GROUPS.get(cfg.part, 6) * cfg.seeds)]
+
+
+def _claims(cfg) -> list[Loop]:
+    student = mlp_params(DIGITS_IN, (max(cfg.student, 128),) if cfg.claim == "temperature" else (cfg.student,),
+                         DIGITS_OUT)
+    return [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS),
+            Loop(student, BATCH, cfg.steps, CLAIM_GROUPS.get(cfg.claim, 15) * cfg.seeds)]
+
+
 LOOPS: dict[str, Callable] = {"live": _live, "compare": _compare, "beyond": _beyond, "dark_teachers": _dark_teachers,
                               "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep, "market": _market,
-                              "market_transfer": _market_transfer}
+                              "market_transfer": _market_transfer, "which_teacher": _which_teacher,
+                              "claims": _claims}
 
 
 def estimate(name: str, cfg) -> float | None:
