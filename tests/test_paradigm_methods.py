@@ -177,3 +177,21 @@ def test_ema_teacher_follows_the_student_with_its_decay(setup):
 
 def test_kd_note_is_the_softening_kd_loss():
     assert NOTES["kd"].function is softening.kd_loss and NOTES["kd"].uses == ("T", "alpha")
+
+
+def test_the_mean_teachers_input_noise_is_seeded_per_member_and_changes_only_the_teachers_view(setup):
+    ds, _, _ = setup
+    noisy = [MemberConfig("ema", seed=s, options={"decay": 0.99, "noise": 0.5}) for s in (0, 1)]
+    clean = [MemberConfig("ema", seed=s, options={"decay": 0.99}) for s in (0, 1)]
+    a = PopulationRun(ds, None, (8,), noisy, record_every=10).step(20)
+    b = PopulationRun(ds, None, (8,), noisy, record_every=10).step(20)
+    c = PopulationRun(ds, None, (8,), clean, record_every=10).step(20)
+    alone = PopulationRun(ds, None, (8,), [noisy[1]], record_every=10).step(20)
+    for pa, pb, pc, p1 in zip(a.population.parameters(), b.population.parameters(), c.population.parameters(),
+                              alone.population.parameters()):
+        assert torch.equal(pa, pb)  # seeded: the same run twice
+        torch.testing.assert_close(pa[1], p1[0], rtol=1e-4, atol=1e-5)  # member 1 trains alike alone
+    assert not all(torch.equal(pa, pc) for pa, pc in zip(a.population.parameters(), c.population.parameters()))
+    x = torch.zeros(2, 2, 4)  # (K', D, B): a noised view differs from the clean one
+    state = a.method_state("ema")
+    assert not torch.equal(state.outputs(x), state.teachers.forward_fm(x)[0])

@@ -34,6 +34,7 @@ TOPICS = ("multi", "mutual", "ema", "born_again")
 REGIMES = ("own", "plain")  # each method's own regime, or clean labels with every class seen
 WEAK_TEACHERS = ((2,), (2,), (2,))  # the own regime's committee: weak, each trained on its own third of the data
 NOISE, LABELS_PER_CLASS = 0.3, 10  # the own regime's label noise (mutual, born-again) and labels (mean teacher)
+EMA_NOISE = 0.3  # the own regime's input noise (std, standardised units) on the mean teacher's view
 
 
 @dataclass
@@ -70,7 +71,8 @@ def regime_sentence(cfg: BeyondConfig) -> str:
         return "Regime *plain*: clean labels for every student, and a committee of unequal teachers."
     return (f"Regime *own*: a committee of {len(WEAK_TEACHERS)} weak teachers, each trained on its own third of the "
             f"data; {NOISE:.0%} of the labels flipped for mutual learning and born-again; {LABELS_PER_CLASS} labels "
-            "per class (every other point unlabelled) for the mean teacher, beside the labels-only student.")
+            f"per class (every other point unlabelled) and Gaussian input noise of std {EMA_NOISE:g} on the teacher's "
+            "view for the mean teacher, beside the labels-only student.")
 
 
 def committee(cfg: BeyondConfig, ds, device) -> list:
@@ -191,7 +193,9 @@ def _weights(params) -> torch.Tensor:
 
 def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
-    members = [MemberConfig("ema", seed=s, options={"decay": d, "weight": 1.0}) for d in DECAYS for s in seeds_of(cfg)]
+    noise = EMA_NOISE if cfg.regime == "own" else 0.0  # the teacher's view of the inputs is noised in its own regime
+    members = [MemberConfig("ema", seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
+               for d in DECAYS for s in seeds_of(cfg)]
     n = len(members)  # the EMA students; the labels-only students follow
     members += [MemberConfig("baseline", seed=s) for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)

@@ -21,11 +21,13 @@ from kdviz.softening import kl_from_log
 from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
 
 DECAY, RAMPUP, WEIGHT = 0.99, 200, 1.0  # defaults: EMA decay, consistency ramp-up steps, consistency weight
+NOISE_SEED = 7919  # offsets a member's seed for its input-noise generator (independent of its batches)
 TRANSFERS = ("A smoothed version of the student itself: the exponential moving average of its weights, "
              "steadier than any single step.")
 FORMULA = (r"\theta'_t = \gamma_t\,\theta'_{t-1} + (1-\gamma_t)\,\theta_t,\ "
            r"\gamma_t = \min\!\left(1 - \tfrac{1}{t+1}, \gamma\right),\quad"
-           r" \mathcal{L} = \mathrm{CE}(p, y) + w\,r(t)\,\frac{1}{C}\left\| p - p_{\theta'} \right\|_2^2")  # as trained
+           r" \mathcal{L} = \mathrm{CE}(p, y) + w\,r(t)\,\frac{1}{C}\left\| p(x) - p_{\theta'}(x + \epsilon) \right\|_2^2,"
+           r"\ \epsilon \sim \mathcal{N}(0, \sigma^2)")  # as trained
 
 
 def _count(n, name: str) -> int:
@@ -140,8 +142,22 @@ class Teachers:
                 p.data = p.data.index_select(0, keep).clone()
         pop.requires_grad_(False)
         self.teachers = pop  # member i is the EMA teacher of the method's i-th member
-        self.decay = torch.tensor([float(run.members[i].options.get("decay", DECAY)) for i in members.tolist()],
+        ix = members.tolist()
+        self.decay = torch.tensor([float(run.members[i].options.get("decay", DECAY)) for i in ix],
                                   device=run.device)  # (K',) each member's option "decay"
+        self.noise = [float(run.members[i].options.get("noise", 0.0)) for i in ix]  # input noise std per member
+        self._noisy = any(self.noise)
+        self._gens = [torch.Generator().manual_seed(run.members[i].seed + NOISE_SEED) for i in ix]
+
+    @torch.no_grad()
+    def outputs(self, x_fm: torch.Tensor) -> torch.Tensor:
+        """The EMA teachers' logits (K', C, B) on their students' batches x_fm (K', D, B), each batch with the
+        member's Gaussian input noise (option "noise", its std; none by default), drawn from the member's
+        own generator so a member trains alike in any population."""
+        if self._noisy:
+            noise = torch.stack([torch.randn(x_fm.shape[1:], generator=g) * s for g, s in zip(self._gens, self.noise)])
+            x_fm = x_fm + noise.to(x_fm)  # (K', D, B)
+        return self.teachers.forward_fm(x_fm)[0]
 
     @torch.no_grad()
     def update(self, run, members: torch.Tensor) -> None:
@@ -166,7 +182,7 @@ def mean_teacher_grad(b: Batch) -> Grad:
     d/dz_c = (2 / C) p_c [(p_c - q_c) - sum_i p_i (p_i - q_i)], times w r(t) / B, added to the
     cross-entropy's (p - onehot(y)) / n.
     """
-    z_t = b.state.teachers.forward_fm(b.x_fm)[0]  # (K', C, B) the EMA teachers on their students' batches
+    z_t = b.state.outputs(b.x_fm)  # (K', C, B) the EMA teachers on their students' (noised) batches
     p, q = F.softmax(b.logits_fm, 1), F.softmax(z_t, 1)
     c, n = p.shape[1], p.shape[-1]
     diff = p - q
@@ -181,12 +197,12 @@ def mean_teacher_grad(b: Batch) -> Grad:
 @register_method("ema", teacher=False, unlabelled=True, setup=Teachers, grad=mean_teacher_grad,
                  after_step=lambda state, run, members: state.update(run, members))
 def mean_teacher_method(b: Batch) -> torch.Tensor:
-    """mean_teacher_objective against each member's EMA teacher on its batch (options "weight", "decay", "rampup")."""
-    with torch.no_grad():
-        z_t = b.state.teachers(b.x)  # (K', B, C) the EMA teachers on their students' batches
+    """mean_teacher_objective against each member's EMA teacher on its batch (options "weight", "decay", "rampup",
+    "noise": the std of Gaussian noise on the teacher's view of the inputs, as in Tarvainen and Valpola)."""
+    z_t = b.state.outputs(b.x_fm).transpose(1, 2)  # (K', B, C) the EMA teachers on their students' (noised) batches
     return mean_teacher_objective(b.logits, b.labels, z_t, _weight(b), b.mask)
 
 
 NOTE = Note("ema", "Mean teacher (EMA)", "#000000", "self", TRANSFERS, FORMULA, mean_teacher_objective,
-            defaults={"decay": DECAY, "weight": WEIGHT, "rampup": float(RAMPUP)},
+            defaults={"decay": DECAY, "weight": WEIGHT, "rampup": float(RAMPUP), "noise": 0.0},
             reference="Tarvainen and Valpola 2017, Mean teachers are better role models")
