@@ -3,6 +3,7 @@ and posts, and the instructor's class scatter shows the post. Against SQLite and
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 import pytest
 
@@ -55,7 +56,8 @@ def test_a_participants_post_appears_on_the_instructors_board(browser, board_ser
         point = teacher.evaluate("(() => { const d = document.querySelector('.js-plotly-plot').data[0]; "
                                  "return [d.x[0], d.y[0], d.hovertext[0], "
                                  "document.querySelector('.js-plotly-plot').layout.xaxis.title.text]; })()")
-        assert point[3] == "T" and point[0] == 4.0 and 0.3 < point[1] <= 1.0  # the default T, the KD student's accuracy
+        posted_t = float(urllib.parse.parse_qs(urllib.parse.urlparse(student.url).query)["T"][0])
+        assert point[3] == "T" and point[0] == posted_t and 0.3 < point[1] <= 1.0  # the T posted, the KD accuracy
         assert point[2] == "Ana &lt;script&gt;"
         assert teacher.locator("[data-testid='stException']").count() == 0
         assert student.locator("[data-testid='stException']").count() == 0

@@ -27,7 +27,9 @@ def test_a_lesson_walks_from_home_to_its_last_step_in_presenter_mode(browser, ap
             assert page.locator("[data-testid='stAlertContentWarning']").count() == 0, "a notice on a lesson step"
             sidebar = page.evaluate("document.querySelector(\"[data-testid='stSidebar']\").getBoundingClientRect().right")
             assert sidebar <= 0  # folded away when presenting
-            assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") == 20
+            # the presenter's type size (the page may still be rerunning after writing its settings to the URL)
+            page.wait_for_function("parseFloat(getComputedStyle(document.documentElement).fontSize) === 20",
+                                   timeout=20_000)
             screenshot(page, f"lesson-{name}-{i + 1}")
             if i + 1 < len(lesson.steps):
                 page.get_by_role("link", name=f"Next: {lesson.steps[i + 1].title}").click()

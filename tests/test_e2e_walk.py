@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.conftest import ARTIFACTS, CHROMIUM, screenshot, streamlit_server
+from tests.conftest import ARTIFACTS, screenshot, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -38,20 +38,9 @@ def warmed_server():
             os.environ["KDVIZ_CACHE_DIR"] = old
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                               args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
-
-
 @pytest.mark.parametrize("width, height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_every_page_shows_its_result_on_first_load(warmed_server, chromium, width, height):
-    ctx = chromium.new_context(viewport={"width": width, "height": height})
+def test_every_page_shows_its_result_on_first_load(warmed_server, browser, width, height):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
     outside = []
     ctx.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
               if not route.request.url.startswith(warmed_server) and not route.request.url.startswith("data:")

@@ -3,6 +3,7 @@ reconnects mid-run keeping its training, both over Streamlit's websocket protoco
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 from pathlib import Path
 
@@ -12,8 +13,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import bench_load  # noqa: E402
 
 
+def off_loop(fn, *args):
+    """fn(*args) on a fresh thread: the browser tests' Playwright keeps an event loop running on this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def test_three_trainers_all_finish_with_no_error():
-    (result,) = bench_load.main(["--users", "3", "--runs", "1", "--limit", "240", "--visit-every", "2"])
+    (result,) = off_loop(bench_load.main, ["--users", "3", "--runs", "1", "--limit", "240", "--visit-every", "2"])
     assert result["runs_started"] == 3 and result["runs_finished"] == 3
     assert result["errors"] == 0, result["error_samples"]
     assert result["light_interaction_s"]["n"] >= 1 and result["new_visitor_first_page_s"]["n"] >= 1
@@ -44,7 +51,7 @@ def test_a_dropped_connection_that_comes_back_keeps_its_run(server):
         await b.close()
         return first, b.session_id, seen
 
-    first, again, texts = asyncio.run(scenario())
+    first, again, texts = off_loop(lambda: asyncio.run(scenario()))
     assert again == first
     assert not any(t.startswith("Stopped at") for t in texts), texts
     assert any(t.startswith(("Training", "Finished", "Waiting", "Starting")) for t in texts), texts
