@@ -4,7 +4,6 @@ import streamlit as st
 
 from kdviz.experiments import dark_knowledge as dark
 from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
-from kdviz.experiments.stats import mean_std
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import digits as digit_plots
 from ui import jobs, results
@@ -58,10 +57,7 @@ with tabs[0]:
     left.plotly_chart(digit_plots.digit_image(snap.images[i], f"Test image {i}: a {y}"), width="stretch",
                       key="image_fig")
     right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T, log=log_scale), width="stretch", key="bars")
-    (g1, q1), (g2, q2), (g3, q3) = soft_targets.ranked_guesses(p_t)
-    st.markdown(f"The normal teacher's guesses at T = {cfg.T:g}: **{g1}** ({q1:.3g}), second **{g2}** ({q2:.3g}), "
-                f"third **{g3}** ({q3:.3g}). At T = 1 the non-target digits share {1 - p_1[y]:.2g} of the mass; at "
-                f"T = {cfg.T:g} they share {1 - p_t[y]:.2g}. The log scale shows the small values a student learns from.")
+    st.markdown(soft_targets.guesses_sentence(p_t, p_1, y, cfg.T))
 
 with tabs[1]:
     sims = [soft_targets.similarity(logits[k], labels, cfg.T) for k in (0, 1)]
@@ -71,9 +67,7 @@ with tabs[1]:
                     key="sim")
     cols = st.columns(2)
     for col, name, sim in zip(cols, NAMES, sims):
-        pairs = ", ".join(f"{a}-{b} ({s:.3f})" for a, b, s in soft_targets.alike_pairs(sim))
-        col.markdown(f"**{name}**: most alike pairs {pairs}. Structure (std / mean of the off-diagonal "
-                     f"entries): **{soft_targets.structure_score(sim):.2f}**.")
+        col.markdown(soft_targets.alike_sentence(name, sim))
     st.caption("Label smoothing pulls every wrong digit towards the same small probability, so the smoothed "
                "teacher's matrix is flatter: the structure numbers above measure that on this page's data.")
 
@@ -85,11 +79,7 @@ with tabs[2]:
                 "$(1-q_t)\\,$NCKD (how the teacher spreads the rest over the wrong digits), computed by "
                 "`kdviz.softening.dkd_split`; averaged over the test images.")
     st.plotly_chart(digit_plots.profile_curves(prof, cfg.T), width="stretch", key="profile")
-    n, s = prof["normal"], prof["smoothed"]
-    k_n, k_s = n["non_target"].argmax(), s["non_target"].argmax()
-    st.markdown(f"The normal teacher's non-target part peaks at T = {n['T'][k_n]:.2g} ({n['non_target'][k_n]:.3f} nats); "
-                f"the smoothed teacher's peaks at T = {s['T'][k_s]:.2g} with only {s['non_target'][k_s]:.3f} nats. "
-                "At high T every soft target tends to uniform and both parts vanish.")
+    st.markdown(soft_targets.profile_sentence(prof["normal"], prof["smoothed"]))
 
 
 def draw_omitted(job, snap) -> None:
@@ -100,14 +90,9 @@ def draw_omitted(job, snap) -> None:
     c, kd, y = snap.omit, snap.test_logits["kd"], snap.y_test
     chosen = omitted.best_bias(snap.val_logits["kd"], snap.y_val, c)
     st.dataframe(pd.DataFrame(omitted.comparison_rows(snap, cfg.bias, chosen)), hide_index=True, width="stretch")
-    e0, e1 = omitted.errors(kd, y, c), omitted.errors(kd, y, c, chosen)
-    st.plotly_chart(digit_plots.bias_figure(omitted.bias_curve(kd, y, c), c, chosen, cfg.bias, e0.n_digit),
+    st.plotly_chart(digit_plots.bias_figure(omitted.bias_curve(kd, y, c), c, chosen, cfg.bias, int((y == c).sum())),
                     width="stretch", key="bias_fig")
-    base = omitted.errors(snap.test_logits["baseline"], y, c)
-    st.markdown(f"The students never saw a {c}. Without KD they miss {base.on_digit.mean():.0f} of the {base.n_digit} "
-                f"test {c}s. Distilled, they recognise {e0.recall.mean():.0%} of them from the soft targets on other "
-                f"digits' images; raising the {c}'s bias by {chosen:+g} (chosen on the validation split) brings that "
-                f"to {e1.recall.mean():.0%}.")
+    st.markdown(omitted.omitted_sentence(snap, chosen))
 
 
 def draw_smoothing(job, snap) -> None:
@@ -115,23 +100,8 @@ def draw_smoothing(job, snap) -> None:
     snap = jobs.header(job, snap, "Press **Start** to train the students (a few seconds).")
     if snap is None or not snap.done:
         return
-    c, y = snap.omit, snap.y_test
-    rows = []
-    for role, name in (("kd", NAMES[0]), (omitted.role_name(eps), NAMES[1])):
-        e = omitted.errors(snap.test_logits[role], y, c)
-        rows.append({"student distilled from": name, "test errors": f"{mean_std(e.total)} of {e.n}",
-                     f"errors on the {e.n_digit} test {c}s": mean_std(e.on_digit),
-                     f"recall of {c}": f"{e.recall.mean():.0%}"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    effect = omitted.smoothing_effect(snap, eps)
-    how = (f"{abs(effect.mean) * 100:.0f} points {'less' if effect.mean < 0 else 'more'} often"
-           if effect.mean else "exactly as often")
-    verdict = ("larger than its seed spread" if effect.clear else
-               "not larger than the seed spread, so no clear effect in this run")
-    st.markdown(f"Both teachers are about as accurate, but the smoothed one's soft targets carry less about which digits "
-                f"look alike. Students distilled from it recognise the unseen {c} {how} ({effect.text()}, {verdict}). "
-                "Müller, Kornblith and Hinton (2019) found that label-smoothed teachers make worse students: a better "
-                "teacher is not always a better teacher to distil from.")
+    st.dataframe(pd.DataFrame(omitted.smoothing_rows(snap, eps, NAMES)), hide_index=True, width="stretch")
+    st.markdown(omitted.smoothing_sentence(snap, eps))
 
 
 def draw_sweep(job, snap) -> None:
@@ -142,15 +112,9 @@ def draw_sweep(job, snap) -> None:
     r = snap.result
     st.plotly_chart(digit_plots.sweep_heatmaps(r, "accuracy"), width="stretch", key="sweep_acc")
     st.plotly_chart(digit_plots.sweep_heatmaps(r, "fidelity"), width="stretch", key="sweep_fid")
-    curves = {n: (r.temperatures, *sweep.accuracy_vs_t(r, n, 0.1)) for n in r.accuracy}
-    base = {n: sweep.accuracy_vs_t(r, n, 1.0)[0][0] for n in r.accuracy}
-    st.plotly_chart(digit_plots.accuracy_vs_t(curves, base, 0.1), width="stretch", key="sweep_t")
+    st.plotly_chart(digit_plots.accuracy_vs_t(*sweep.accuracy_curves(r, 0.1), 0.1), width="stretch", key="sweep_t")
     for n in r.accuracy:
-        b = sweep.best_temperature(r, n, 0.1)
-        st.markdown(f"**{n} student**: best at T = {b['T']:g} ({b['acc']:.1%} ± {b['std']:.1%}) vs T = 1 "
-                    f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and the baseline, labels only ({b['baseline']:.1%}): "
-                    + ("a gap larger than the seed spread." if b["clear"]
-                       else "the gap is within the seed spread, so no clear preference for a temperature here."))
+        st.markdown(sweep.best_temperature_sentence(r, n, 0.1))
 
 
 def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:

@@ -45,8 +45,8 @@ def step_further(job) -> tuple:
     return experiment_job("live", cfg, device=device_name(), stop_at=done_steps + live.chunk_size(cfg.steps))
 
 
-jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, device=device_name())), pause=True, step=step_further,
-              step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
+jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, device=device_name())), pause=True,
+              step=step_further, step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
 FRAMES = "live.frames"  # {step: (KD grid, baseline grid)} of the run on the page, for the replay scrubber

@@ -179,3 +179,38 @@ def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
     normal = errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall
     smoothed = errors(snap.test_logits[role_name(eps)], snap.y_test, snap.omit).recall
     return paired(normal, smoothed)
+
+
+def omitted_sentence(snap: OmittedSnapshot, chosen: float) -> str:
+    """What the baseline and the KD students make of the digit they never saw, before and after the chosen bias."""
+    c, y = snap.omit, snap.y_test
+    base = errors(snap.test_logits["baseline"], y, c)
+    kd, raised = errors(snap.test_logits["kd"], y, c), errors(snap.test_logits["kd"], y, c, chosen)
+    return (f"The students never saw a {c}. Without KD they miss {base.on_digit.mean():.0f} of the {base.n_digit} "
+            f"test {c}s. Distilled, they recognise {kd.recall.mean():.0%} of them from the soft targets on other "
+            f"digits' images; raising the {c}'s bias by {chosen:+g} (chosen on the validation split) brings that "
+            f"to {raised.recall.mean():.0%}.")
+
+
+def smoothing_rows(snap: OmittedSnapshot, eps: float, names: tuple[str, str]) -> list[dict]:
+    """Table rows for the KD students of the normal and the label-smoothed teacher (names: their labels)."""
+    rows = []
+    for role, name in (("kd", names[0]), (role_name(eps), names[1])):
+        e = errors(snap.test_logits[role], snap.y_test, snap.omit)
+        rows.append({"student distilled from": name, "test errors": f"{mean_std(e.total)} of {e.n}",
+                     f"errors on the {e.n_digit} test {snap.omit}s": mean_std(e.on_digit),
+                     f"recall of {snap.omit}": f"{e.recall.mean():.0%}"})
+    return rows
+
+
+def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
+    """How often the smoothed teacher's students recognise the unseen digit against the normal teacher's, in words."""
+    effect = smoothing_effect(snap, eps)
+    how = (f"{abs(effect.mean) * 100:.0f} points {'less' if effect.mean < 0 else 'more'} often"
+           if effect.mean else "exactly as often")
+    verdict = ("larger than its seed spread" if effect.clear else
+               "not larger than the seed spread, so no clear effect in this run")
+    return (f"Both teachers are about as accurate, but the smoothed one's soft targets carry less about which digits "
+            f"look alike. Students distilled from it recognise the unseen {snap.omit} {how} ({effect.text()}, "
+            f"{verdict}). Müller, Kornblith and Hinton (2019) found that label-smoothed teachers make worse students: "
+            "a better teacher is not always a better teacher to distil from.")

@@ -78,3 +78,27 @@ def temperature_profile(logits: np.ndarray, labels: np.ndarray, Ts=PROFILE_T) ->
         out["non_target"].append(float(((1 - d.q_target) * d.nckd).mean()))
         out["kd"].append(float(d.kd.mean()))
     return {"T": np.asarray(Ts, dtype=float), **{k: np.asarray(v_) for k, v_ in out.items()}}
+
+
+def guesses_sentence(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float) -> str:
+    """The teacher's three best guesses at T and the mass the wrong digits share at T = 1 and at T, in words."""
+    (g1, q1), (g2, q2), (g3, q3) = ranked_guesses(p_t)
+    return (f"The normal teacher's guesses at T = {T:g}: **{g1}** ({q1:.3g}), second **{g2}** ({q2:.3g}), "
+            f"third **{g3}** ({q3:.3g}). At T = 1 the non-target digits share {1 - p_1[label]:.2g} of the mass; at "
+            f"T = {T:g} they share {1 - p_t[label]:.2g}. The log scale shows the small values a student learns from.")
+
+
+def alike_sentence(name: str, sim: np.ndarray) -> str:
+    """A teacher's most alike digit pairs and its structure score, in words."""
+    pairs = ", ".join(f"{a}-{b} ({s:.3f})" for a, b, s in alike_pairs(sim))
+    return (f"**{name}**: most alike pairs {pairs}. Structure (std / mean of the off-diagonal "
+            f"entries): **{structure_score(sim):.2f}**.")
+
+
+def profile_sentence(normal: dict, smoothed: dict) -> str:
+    """Where each teacher's non-target part peaks over T (temperature_profile outputs), in words."""
+    k_n, k_s = normal["non_target"].argmax(), smoothed["non_target"].argmax()
+    return (f"The normal teacher's non-target part peaks at T = {normal['T'][k_n]:.2g} "
+            f"({normal['non_target'][k_n]:.3f} nats); the smoothed teacher's peaks at T = {smoothed['T'][k_s]:.2g} "
+            f"with only {smoothed['non_target'][k_s]:.3f} nats. At high T every soft target tends to uniform and both "
+            "parts vanish.")

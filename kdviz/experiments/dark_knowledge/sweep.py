@@ -145,3 +145,19 @@ def best_temperature(result: SweepResult, student: str, alpha: float) -> dict:
     return {"T": float(result.temperatures[k]), "acc": float(mean[k]), "std": float(std[k]),
             "acc_t1": float(mean[0]), "std_t1": float(std[0]), "gain_over_t1": effect.mean,
             "baseline": float(base_mean[0]), "clear": effect.clear}
+
+
+def best_temperature_sentence(result: SweepResult, student: str, alpha: float) -> str:
+    """best_temperature in words: the best T against T = 1 and the labels-only students, beside the seed spread."""
+    b = best_temperature(result, student, alpha)
+    return (f"**{student} student**: best at T = {b['T']:g} ({b['acc']:.1%} ± {b['std']:.1%}) vs T = 1 "
+            f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and the baseline, labels only ({b['baseline']:.1%}): "
+            + ("a gap larger than the seed spread." if b["clear"]
+               else "the gap is within the seed spread, so no clear preference for a temperature here."))
+
+
+def accuracy_curves(result: SweepResult, alpha: float) -> tuple[dict, dict]:
+    """Per student: (T (nT,), mean (nT,), std (nT,)) of test accuracy at ``alpha``, and its labels-only accuracy."""
+    curves = {n: (result.temperatures, *accuracy_vs_t(result, n, alpha)) for n in result.accuracy}
+    labels_only = {n: accuracy_vs_t(result, n, 1.0)[0][0] for n in result.accuracy}
+    return curves, labels_only
