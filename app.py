@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import links
+from ui import guide, links
 from ui.jobs import warm_pool
 from ui.messages import unknown_page_notice, warn
 from ui.results import start_warming
@@ -42,4 +42,5 @@ notices = links.begin()
 try:
     page.run()
 finally:  # also after a page's st.stop(): the flag notices and the Copy link box still appear
+    guide.next_page(page.url_path)  # the suggested order's next page, from kdviz.guide
     links.end(notices, page.url_path)

@@ -8,7 +8,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exports, jobs, results
+from ui import exports, guide, jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -19,6 +19,7 @@ st.markdown(
     "a **cohort** of students teaching each other, a student's own **running average** and its own **earlier "
     "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
     "each tab says whether the effect is larger than the seed spread.")
+guide.notice("beyond")
 
 cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
                expanded=False)

@@ -4,11 +4,10 @@ import streamlit as st
 
 from kdviz.board import summary
 from kdviz.plots.board import class_scatter
-from ui import board
+from ui import board, guide
 
 st.title("Class board")
-st.markdown("**What to notice:** one person's run is an anecdote; thirty runs with different settings show "
-            "the trend, and how much it varies from run to run.")
+guide.notice("board")
 
 MANAGE, KEY, SHOWN_KEY = "board.manage", "board.key", "board.key_shown"
 PAGE = "live"  # the page whose posts the board plots (Live training posts T, alpha and accuracies)
@@ -51,7 +50,6 @@ with teach_col:
 room_code = st.session_state.get(MANAGE) or (board.membership() or ("",))[0]
 if not room_code:
     st.info("Join a room with the code your instructor gives you, or create one to run a workshop.")
-    st.stop()
 
 
 @st.fragment(run_every=3)
@@ -80,9 +78,10 @@ def live_board(code: str) -> None:
     st.dataframe(pd.DataFrame([{"name": n, y: v, x: s.get(x, "")} for n, v, s in top]), hide_index=True)
 
 
-live_board(room_code)
+if room_code:
+    live_board(room_code)
 
-if st.session_state.get(KEY):
+if room_code and st.session_state.get(KEY):
     st.subheader("Instructor controls")
     code, key = st.session_state[MANAGE], st.session_state[KEY]
     lock_col, unlock_col, clear_col, export_col = st.columns(4)

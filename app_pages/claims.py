@@ -2,6 +2,7 @@
 import streamlit as st
 
 from kdviz.experiments import claims
+from ui import guide
 from ui.findings import finding_tab
 
 st.title("Claims on trial")
@@ -10,6 +11,7 @@ st.markdown(
     "Each tab states a claim as written, trains the students that test it (paired seeds, beside the baseline) "
     "and computes the verdict: *confirmed here*, *not seen here* (within the seed spread) or *reversed here*. "
     "The source's own finding is shown beside ours.")
+guide.notice("claims")
 
 COLUMNS = [("dataset", "student", "seed"), ("T", "alpha"), ("steps", "seeds")]
 TABS = {"hinton": "Hinton's three-way result", "temperature": "The temperature table", "alpha": "alpha in [0.1, 0.5]",

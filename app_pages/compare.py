@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exports, jobs, results, upload
+from ui import exports, guide, jobs, results, upload
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -20,6 +20,7 @@ st.markdown(
     "(mean teacher). Here every method trains the **same students** (same initial weights and batch order per "
     "seed) as **one population**, beside the **baseline** trained on labels alone, so a difference can be "
     "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
+guide.notice("compare")
 
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])

@@ -6,7 +6,7 @@ from kdviz.experiments import dark_knowledge as dark
 from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import digits as digit_plots
-from ui import jobs, results
+from ui import guide, jobs, results
 from ui.controls import control, controls
 from ui.sidebar import device_name
 from ui.state import bind, collect
@@ -17,6 +17,7 @@ st.markdown("A teacher (64-256-256-10, dropout 0.5) trained on scikit-learn's 8x
             "for each image, probabilities for *every* digit. The small ones, which digits this image resembles, "
             "are Hinton's **dark knowledge**. A second teacher, identical but trained with **label smoothing** "
             "(targets 0.91 on the true digit and 0.01 on each other digit), is shown beside it.")
+guide.notice("dark_knowledge")
 
 bind(dark.DarkConfig, KEY)
 control(dark.DarkConfig, KEY, "T")

@@ -8,6 +8,7 @@ from kdviz.experiments.gradients import GradientsConfig
 from kdviz.misstatements import check_all, to_rows
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
+from ui import guide
 from ui.controls import controls
 from ui.messages import stop_with_error
 from ui.state import bind, collect
@@ -17,6 +18,7 @@ st.title("Gradients")
 st.markdown("The soft term of the KD loss pulls the student's softened outputs $p^T$ towards the teacher's $q^T$. "
             "A softmax ignores adding one number to every logit, so it pulls the logits $z$ towards $v$ only up to "
             "a shift of each sample's logits. Its gradient is simple, and often misquoted:")
+guide.notice("gradients")
 st.latex(r"\frac{\partial}{\partial z_i}\Big[T^2\,\mathrm{KL}(q^T \Vert p^T)\Big] = T\,(p_i^T - q_i^T)")
 st.latex(r"p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")  # two lines: a phone shows both whole
 st.caption("Computed by `kdviz.softening.soft_gradient`; checked live against `torch.autograd` below.")

@@ -1,7 +1,8 @@
 """Home: what knowledge distillation is, the lessons, and the pages as cards in a suggested order."""
 import streamlit as st
 
-from kdviz import lessons
+from kdviz import guide, lessons
+from kdviz.thumbnails import thumbnail
 
 st.title("kdviz: knowledge distillation, live")
 st.markdown(
@@ -14,20 +15,6 @@ st.caption("z: student logits, v: teacher logits, y: the label, α ∈ [0, 1] th
            "number on every page is computed on this server for your settings, and every student is shown beside "
            "the same network trained without KD.")
 
-# (page file, title, icon, one line, minutes): the suggested order for someone new to KD
-PAGES = [
-    ("temperature", "Temperature", ":material/thermostat:", "How T softens a teacher's output, and what it never changes.", 3),
-    ("gradients", "Gradients", ":material/functions:", "The soft loss's gradient, why T² is there, KD as logit matching.", 5),
-    ("live", "Live training", ":material/play_circle:", "A student learns a class it never saw, live, beside its baseline.", 5),
-    ("dark_knowledge", "Dark knowledge", ":material/dark_mode:", "Handwritten digits: soft targets, the omitted digit, T × α.", 8),
-    ("compare", "Compare paradigms", ":material/compare:", "Response, feature and relation KD side by side over seeds.", 6),
-    ("beyond", "Beyond one teacher", ":material/groups:", "Several teachers, mutual learning, EMA and born-again students.", 6),
-    ("which_teacher", "Which teacher?", ":material/school:", "Teacher size, early stopping, fidelity, Hinton's result.", 8),
-    ("claims", "Claims on trial", ":material/gavel:", "The textbook's advice on T, alpha and smoothness, tested.", 8),
-    ("market", "Market", ":material/candlestick_chart:", "An ensemble distilled into a tiny, fast trading model.", 8),
-    ("board", "Board", ":material/groups_2:", "Workshops: a room where the class posts its runs.", 2),
-]
-
 
 def card_grid(cards, columns: int = 3) -> None:
     """Draw (draw-function) cards in rows of ``columns`` bordered boxes."""
@@ -39,16 +26,18 @@ def card_grid(cards, columns: int = 3) -> None:
 
 def lesson_card(lesson: lessons.Lesson):
     def draw() -> None:
+        st.image(thumbnail(lesson.steps[0].page), width=200)
         st.page_link(f"app_pages/{lesson.steps[0].page}.py", label=lesson.title, icon=":material/school:",
                      query_params=lessons.step_params(lesson, 0))
         st.caption(f"{lesson.summary} {len(lesson.steps)} steps, about {lesson.minutes:g} min.")
     return draw
 
 
-def page_card(number: int, page: str, title: str, icon: str, line: str, minutes: int):
+def page_card(number: int, page: guide.Page):
     def draw() -> None:
-        st.page_link(f"app_pages/{page}.py", label=f"{number}. {title}", icon=icon)
-        st.caption(f"{line} About {minutes} min.")
+        st.image(thumbnail(page.page), width=200)
+        st.page_link(f"app_pages/{page.page}.py", label=f"{number}. {page.title}", icon=page.icon)
+        st.caption(f"{page.line} About {page.minutes} min.")
     return draw
 
 
@@ -58,5 +47,5 @@ try:
 except ValueError as err:  # a lesson file an instructor is editing: say which, keep Home working
     st.warning(f"A lesson file could not be read: {err}", icon=":material/school:")
 st.subheader("The pages, in a suggested order")
-card_grid([page_card(i, *p) for i, p in enumerate(PAGES, 1)])
+card_grid([page_card(i, p) for i, p in enumerate(guide.PAGES, 1)])
 st.caption("Every control is mirrored in the page's URL: **Copy link** in the sidebar hands out exactly what you see.")

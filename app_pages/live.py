@@ -6,7 +6,7 @@ from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import exports, jobs, results, upload
+from ui import exports, guide, jobs, results, upload
 from ui.board import post_button
 from ui.controls import settings
 from ui.exercises import unseen_class as unseen_class_exercise
@@ -20,6 +20,7 @@ st.markdown(
     "class entirely: the **KD student** also matches the teacher's soft targets at temperature $T$; the "
     "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
     "alone. Dark knowledge is what lets the KD student find a class it never saw.")
+guide.notice("live")
 
 bind(live.LiveConfig, KEY)
 dataset, omit = st.session_state[widget_key(KEY, "dataset")], st.session_state[widget_key(KEY, "omit")]

@@ -6,7 +6,7 @@ from kdviz.experiments.market import transfer
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import market as market_plots
 from kdviz.plots.training import learning_curves
-from ui import exports, jobs, results
+from ui import exports, guide, jobs, results
 from ui.controls import settings
 from ui.messages import stop_with_error
 from ui.sidebar import device_name
@@ -22,6 +22,7 @@ st.markdown(
     "validation period and judged on a later test period, beside the **majority class** and **logistic "
     "regression**. The real indexes are hard: in our runs no model beats the majority class on the S&P 500 "
     "or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.")
+guide.notice("market")
 st.caption("Nothing on this page is investment advice: the backtest is an illustration of the models' signals.")
 
 cfg = settings(market.MarketConfig, KEY, [("source", "signal", "days"), ("horizon", "lags", "trend", "volatility", "volume"),

@@ -6,6 +6,7 @@ from kdviz.config import parse_floats
 from kdviz.experiments.temperature import CUSTOM, LOGIT_PRESETS, TemperatureConfig
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import ranking_never_changes, temperature_sweep
+from ui import guide
 from ui.controls import control
 from ui.messages import stop_with_error
 from ui.state import bind, collect, set_fields, widget_key
@@ -15,6 +16,7 @@ st.title("Temperature")
 st.markdown("A teacher's logits $v$ become probabilities through a softmax at temperature $T$. "
             "Raising $T$ flattens the distribution and reveals how the teacher ranks the *wrong* classes, "
             "the dark knowledge a student learns from.")
+guide.notice("temperature")
 st.latex(r"q_i^T = \frac{\exp(v_i / T)}{\sum_j \exp(v_j / T)}")
 st.latex(r"H(q^T) = -\sum_i q_i^T \log q_i^T")
 st.caption("Computed by `kdviz.softening.softmax_t` and `kdviz.softening.entropy`.")

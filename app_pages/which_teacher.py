@@ -2,6 +2,7 @@
 import streamlit as st
 
 from kdviz.experiments import which_teacher
+from ui import guide
 from ui.findings import finding_tab
 
 st.title("Which teacher?")
@@ -10,6 +11,7 @@ st.markdown(
     "per seed from several teachers **as one population** (students of one seed share their initial weights and "
     "batch order, so the teachers' effects are paired), beside the **baseline** trained on labels alone, and "
     "tests a published claim: *confirmed here*, *not seen here* or *reversed here*.")
+guide.notice("which_teacher")
 
 COLUMNS = [("dataset", "student", "seed"), ("T", "alpha"), ("steps", "seeds")]
 TABS = {"capacity": "Capacity gap", "assistant": "Teacher assistant", "early_stop": "Early-stopped teachers"}

@@ -17,3 +17,13 @@ def test_home_shows_lesson_cards_and_page_cards_in_order_with_times():
     captions = [c.value for c in at.caption]
     assert f"about {found[0].minutes:g} min" in " ".join(captions)
     assert sum("About " in c and " min." in c for c in captions) == 10
+
+
+def test_every_card_has_its_pages_figure():
+    from kdviz.thumbnails import thumbnail
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    images = at.get("image")
+    found = lessons.lessons()
+    assert len(images) == len(found) + 10
+    assert thumbnail("temperature") != thumbnail("gradients")

@@ -60,6 +60,12 @@ def hidden(name: str) -> bool:
     return bool(at and at[0].steps[at[1]].show and name not in at[0].steps[at[1]].show)
 
 
+def text_hidden() -> bool:
+    """Whether the page's explanatory text is hidden: by ``text_hide``, or in presenter mode on a lesson step (whose
+    own text stands in for it)."""
+    return flag("text_hide") or (flag("present") and _step() is not None)
+
+
 def sidebar_state() -> str:
     """The sidebar's initial state for st.set_page_config: collapsed when presenting or when navigation is hidden."""
     return "collapsed" if flag("present") or flag("nav_hide") else "auto"
@@ -74,7 +80,7 @@ def begin():
     """Before the page: apply the flags' styles and draw the lesson step; return a box for ``end``'s notices."""
     st.session_state[RUN] = {}
     styles = [CSS.read_text() if flag("present") else "",
-              TEXT_HIDE_CSS if flag("text_hide") or (flag("present") and _step()) else "",  # the step's text instead
+              TEXT_HIDE_CSS if text_hidden() else "",
               NAV_HIDE_CSS if flag("nav_hide") else ""]
     if any(styles):
         st.html("<style>" + "\n".join(s for s in styles if s) + "</style>")
@@ -83,6 +89,11 @@ def begin():
     if at:
         lesson_banner(*at)
     return notices
+
+
+def lesson_open() -> bool:
+    """Whether the URL opens a lesson step (whose own Next link then leads on)."""
+    return _step() is not None
 
 
 def lesson_banner(lesson: lessons.Lesson, index: int) -> None:

@@ -1,0 +1,25 @@
+"""Home's card figures: SVG drawn from the page's own kdviz functions, one per page, cached."""
+import re
+
+import numpy as np
+import pytest
+
+from kdviz import guide, softening, thumbnails
+from kdviz.plots import svg
+
+
+def test_every_page_has_a_distinct_svg_thumbnail_computed_once():
+    drawn = {p.page: thumbnails.thumbnail(p.page) for p in guide.PAGES}
+    assert all(s.startswith("<svg") and s.endswith("</svg>") for s in drawn.values())
+    assert len(set(drawn.values())) == len(drawn)
+    assert thumbnails.thumbnail("live") is drawn["live"]  # cached
+    with pytest.raises(ValueError, match="no thumbnail"):
+        thumbnails.thumbnail("nowhere")
+
+
+def test_bars_are_the_softened_distribution_scaled_to_the_tallest():
+    p = softening.softmax_t([8.0, 3.0, 1.5, 0.0, -2.0], 4.0).numpy()
+    text = svg.bars([(p, "#000")])
+    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([0-9.]+)"', text)]
+    assert len(heights) == 5
+    assert np.allclose(np.array(heights) / heights[0], p / p[0], atol=0.02)
