@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exports, guide, jobs, results, upload
+from ui import exercises, exports, guide, jobs, results, upload
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -75,6 +75,7 @@ def final_results(snap) -> None:
 
 
 results.view(JOB, "compare", cfg, draw)
+exercises.compare(cfg)
 
 st.subheader("What each method trains")
 for m in compare.roles(cfg):

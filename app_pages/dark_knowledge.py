@@ -6,7 +6,7 @@ from kdviz.experiments import dark_knowledge as dark
 from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import digits as digit_plots
-from ui import guide, jobs, results
+from ui import exercises, guide, jobs, results
 from ui.controls import control, controls
 from ui.sidebar import device_name
 from ui.state import bind, collect
@@ -130,10 +130,12 @@ with tabs[3]:
                 "Here 64-32-10 students learn from the training images minus one digit; the baseline is the same "
                 "student (same initial weights and batch order) trained on those labels alone.")
     training_tab("dark.omit", "dark_omitted", dark.omitted_config(cfg), draw_omitted, "omit_")
+    exercises.dark_omitted(cfg, "dark.omit", dark.omitted_config(cfg))
 with tabs[4]:
     st.markdown(f"KD students (the Omitted digit tab's settings: digit {cfg.omit} left out, T = {cfg.kd_T:g}, "
                 f"alpha = {cfg.alpha:g}) distilled from each teacher.")
     training_tab("dark.smooth", "dark_omitted", dark.omitted_config(cfg, (0.0, eps), False), draw_smoothing, "smooth_")
+    exercises.dark_smoothing(cfg, "dark.smooth", dark.omitted_config(cfg, (0.0, eps), False), eps)
 with tabs[5]:
     st.markdown(f"{len(sweep.TEMPERATURES)} temperatures x {len(sweep.ALPHAS)} alphas x seeds, for a small (64-32-10) "
                 "and a tiny (64-8-10) student, all distilled from the normal teacher on the full training set, each "

@@ -8,7 +8,7 @@ from kdviz.experiments.gradients import GradientsConfig
 from kdviz.misstatements import check_all, to_rows
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
-from ui import guide
+from ui import exercises, guide
 from ui.controls import controls
 from ui.messages import stop_with_error
 from ui.state import bind, collect
@@ -65,3 +65,4 @@ rows = pd.DataFrame(to_rows(check_all(z, v, cfg.T)))
 st.table(rows[["claim", "verdict", "correct form"]].set_index("claim"))
 with st.expander("The numbers behind each verdict"):
     st.dataframe(rows, hide_index=True, width="stretch", key="myths")
+exercises.gradients(sweep, analytic, high_t_gradient_norm(z, v), cfg.T)

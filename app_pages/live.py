@@ -6,10 +6,9 @@ from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import exports, guide, jobs, results, upload
+from ui import exercises, exports, guide, jobs, results, upload
 from ui.board import post_button
 from ui.controls import settings
-from ui.exercises import unseen_class as unseen_class_exercise
 from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
@@ -128,4 +127,4 @@ def summary(s: live.Summary) -> None:
 
 
 results.view(JOB, "live", cfg, draw)
-unseen_class_exercise(cfg)
+exercises.live(cfg)

@@ -6,7 +6,7 @@ from kdviz.config import parse_floats
 from kdviz.experiments.temperature import CUSTOM, LOGIT_PRESETS, TemperatureConfig
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import ranking_never_changes, temperature_sweep
-from ui import guide
+from ui import exercises, guide
 from ui.controls import control
 from ui.messages import stop_with_error
 from ui.state import bind, collect, set_fields, widget_key
@@ -71,3 +71,4 @@ st.markdown(
        "so the argmax is the same at every T." if ranks_fixed else "")
     + ("\n- Tied logits keep equal probabilities at every T." if len(set(z)) < len(z) else "")
 )
+exercises.temperature(z, cfg.label, cfg.T)

@@ -18,7 +18,8 @@ CLASS_TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0)  # the temperatures a class trie
 def _temperature() -> str:
     from kdviz.experiments.temperature import TemperatureConfig
     z = parse_floats(TemperatureConfig().logits)
-    return svg.bars([(softening.softmax_t(z, 1.0).numpy(), BASELINE), (softening.softmax_t(z, T_SOFT).numpy(), TEACHER)])
+    return svg.bars([(softening.softmax_t(z, 1.0).numpy(), BASELINE),
+                     (softening.softmax_t(z, T_SOFT).numpy(), TEACHER)])
 
 
 def _gradients() -> str:

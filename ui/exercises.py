@@ -1,36 +1,143 @@
-"""Predict, then check: an exercise block at the end of a page. The learner commits to a prediction, runs,
-and the answer computed from that run appears below, with an explanation."""
+"""Predict, then check: one generic block (the learner commits to a prediction, then the answer computed from the
+page's values or their own run appears, with an explanation), and each page's exercises drawn with it inside an
+"Exercises" expander below the page's main results. The questions and answers live in kdviz.exercises.
+"""
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import streamlit as st
 
-from kdviz import exercises
-from kdviz.experiments import live
-from ui import jobs
+from kdviz.config import parse_widths
+from kdviz.data import spec
+from kdviz.exercises import EXERCISES, Exercise
+from kdviz.experiments import compare as compare_exp
+from kdviz.experiments import live as live_exp
+from kdviz.experiments.dark_knowledge import omitted
+from kdviz.paradigms import NOTES
+from ui import jobs, results
+
+SECTION = "Exercises: predict, then check"
+FROM_RUN, FROM_VALUES = "From your run", "Computed for these values"
 
 
-def unseen_class(cfg: live.LiveConfig, job_key: str = "live") -> None:
-    """Live training's exercise: which student will recognise the class it never sees?"""
-    key = "exercise.unseen"
-    st.subheader("Exercise: predict, then check")
-    if cfg.omit < 0:
-        st.caption("This exercise needs a class the students never see: set one in the settings above.")
-        return
-    committed = st.session_state.get(f"{key}.committed")
-    choice = st.radio(f"Which student will recognise class {cfg.omit}, which no student ever sees, better?",
-                      exercises.UNSEEN_CHOICES, index=None, key=key, disabled=committed is not None)
+def section():
+    """The expander every page's exercises sit in (below the main results, so the main figure stays in view)."""
+    return st.expander(SECTION, icon=":material/quiz:")
+
+
+def _shown(ex: Exercise, prediction) -> str:
+    return f"{prediction:g}{ex.unit if ex.unit == '%' else ''}" if ex.number else str(prediction)
+
+
+def predict_then_check(key: str, inputs: Callable[[], Any] | None, waiting: str, source: str = FROM_RUN,
+                       choices: tuple[str, ...] = (), **values) -> None:
+    """Exercise ``key`` of kdviz.exercises: the prediction widget, Commit, then the computed answer.
+
+    ``inputs`` computes what the exercise's check needs (None while there is nothing to check yet: no finished
+    run); ``waiting`` says what to do meanwhile; ``choices`` replaces the exercise's own (e.g. the methods a page
+    trains); ``values`` fill the question's template.
+    """
+    ex = EXERCISES[key]
+    committed_key = f"{key}.committed"
+    options = tuple(choices or ex.choices)
+    if not ex.number and st.session_state.get(key) not in (None, *options):  # the choices changed under it
+        for k in (key, committed_key):
+            st.session_state.pop(k, None)
+    committed = st.session_state.get(committed_key)
+    if ex.goal:
+        st.markdown(f"**Challenge:** {ex.goal.format(**values)}.")
+    label = ex.question.format(**values)
+    if ex.number:
+        lo, hi, step = ex.number
+        prediction = st.columns([1, 2])[0].number_input(label, lo, hi, value=None, step=step, key=key,
+                                                        disabled=committed is not None, placeholder="your prediction")
+    else:
+        prediction = st.radio(label, options, index=None, key=key, disabled=committed is not None)
     if committed is None:
-        st.button("Commit to my prediction", key=f"{key}.commit", disabled=choice is None,
-                  on_click=lambda: st.session_state.update({f"{key}.committed": st.session_state[key]}))
-        st.caption("Commit first, then press **Start** above: the answer comes from your run.")
+        st.button("Commit to my prediction", key=f"{key}.commit", disabled=prediction is None,
+                  on_click=lambda: st.session_state.update({committed_key: st.session_state[key]}))
+        st.caption(f"Commit first: {waiting}" if waiting else "Commit first; the answer appears here.")
         return
+    if inputs is None:
+        st.info(f"Your prediction: **{_shown(ex, committed)}**. {waiting}")
+        return
+    check = ex.run(committed, inputs())
+    (st.success if check.correct else st.warning)(
+        f"Your prediction: **{_shown(ex, committed)}**. {source}: **{check.answer}**. {check.why}")
+    st.button("Predict again", key=f"{key}.again",
+              on_click=lambda: [st.session_state.pop(k, None) for k in (committed_key, key)])
+
+
+def finished(job_key: str, cfg, done: Callable[[Any], bool]) -> Any:
+    """The snapshot of this session's run under ``job_key`` when it finished (``done(snap)``) with the page's
+    current settings ``cfg``; None otherwise (no run, still running, or started with other settings)."""
     job = jobs.current(job_key)
     snap = job.snapshot() if job is not None else None
-    if not isinstance(snap, live.LiveSnapshot) or snap.final is None:
-        st.info(f"Your prediction: **{committed}**. Press **Start** above; the answer appears when the run ends.")
-        return
-    answer, why = exercises.unseen_class(live.summarise(snap, cfg.omit))
-    (st.success if answer == committed else st.warning)(
-        f"Your prediction: **{committed}**. From your run: **{answer}**. {why}")
-    st.button("Predict again", key=f"{key}.again", on_click=lambda: [st.session_state.pop(k, None)
-                                                                      for k in (f"{key}.committed", key)])
+    if snap is None or not done(snap) or results.started_with(job_key) not in (None, cfg):
+        return None
+    return snap
+
+
+START = "press **Start** above; the answer appears when your run ends."
+
+
+def temperature(logits, label: int, T: float) -> None:
+    """The Temperature page's exercises, answered from the logits and T on the page."""
+    with section():
+        predict_then_check("exercise.temp_mass", lambda: (logits, label, T), "", FROM_VALUES, T=T)
+        predict_then_check("exercise.temp_rank", lambda: logits, "", FROM_VALUES)
+
+
+def gradients(sweep, gradient, limit: float, T: float) -> None:
+    """The Gradients page's exercises, answered from the sweep and the gradient (N,) at T the page plots."""
+    with section():
+        predict_then_check("exercise.grad_peak", lambda: sweep, "", FROM_VALUES)
+        predict_then_check("exercise.grad_limit", lambda: (gradient, limit, T), "", FROM_VALUES, T=T)
+
+
+def live(cfg, job_key: str = "live") -> None:
+    """Live training's exercises: the unseen class, and the smallest student reaching the recall goal."""
+    with section():
+        if cfg.omit < 0:
+            st.caption("These exercises need a class the students never see: set one in the settings above.")
+            return
+        snap = finished(job_key, cfg, lambda s: isinstance(s, live_exp.LiveSnapshot) and s.final is not None)
+        summary = None if snap is None else (lambda: live_exp.summarise(snap, cfg.omit))
+        predict_then_check("exercise.unseen", summary, START, omit=cfg.omit)
+        st.divider()
+        goal = None if snap is None else (lambda: (summary(), parse_widths(cfg.student), spec(cfg.dataset).classes))
+        predict_then_check("exercise.live_goal", goal, START, omit=cfg.omit)
+
+
+def dark_omitted(cfg, job_key: str, run_cfg) -> None:
+    """The Omitted digit tab's exercise: how many of the unseen digit the distilled students recognise."""
+    snap = finished(job_key, run_cfg, lambda s: s.done)
+    inputs = None if snap is None else (lambda: (
+        omitted.errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall, snap.omit,
+        int((snap.y_test == snap.omit).sum())))
+    with section():
+        predict_then_check("exercise.dark_recall", inputs, START, omit=cfg.omit)
+
+
+def dark_smoothing(cfg, job_key: str, run_cfg, eps: float) -> None:
+    """The Label-smoothed teacher tab's exercise: a better or a worse teacher to distil from?"""
+    snap = finished(job_key, run_cfg, lambda s: s.done)
+    with section():
+        effect = None if snap is None else (lambda: omitted.smoothing_effect(snap, eps))
+        predict_then_check("exercise.dark_smoothed", effect, START, omit=cfg.omit)
+
+
+def compare(cfg, job_key: str = "compare") -> None:
+    """Compare paradigms' exercises: the best method here, and the challenge of making KD lose."""
+    methods = compare_exp.parse_methods(cfg.methods)
+    snap = finished(job_key, cfg, lambda s: getattr(s, "final", None) is not None)
+    rows = None if snap is None else (lambda: compare_exp.summarise(snap, cfg.omit))
+    with section():
+        predict_then_check("exercise.compare_best", rows, START, choices=tuple(NOTES[m].name for m in methods))
+        st.divider()
+        if "kd" not in methods:
+            st.caption("The challenge needs KD among the methods: add kd above.")
+            return
+        predict_then_check("exercise.compare_loses", rows, START)
+

@@ -72,6 +72,11 @@ def task(job_key: str, cfg, make: Callable[[], tuple]) -> Callable[[], tuple]:
     return started
 
 
+def started_with(job_key: str):
+    """The settings this session's job under ``job_key`` was started with (None before a Start)."""
+    return st.session_state.get(f"_job_cfg.{job_key}")
+
+
 def changed_fields(old, new) -> list[str]:
     """Labels of the settings that differ between two configs of one class."""
     return [f.metadata.get("label", f.name) for f in dataclasses.fields(new) if getattr(old, f.name) != getattr(new, f.name)]
@@ -79,7 +84,7 @@ def changed_fields(old, new) -> list[str]:
 
 def freshness(job_key: str, cfg):
     """A container for a job's results: dimmed, under a 'stale' notice, when the settings changed since it started."""
-    old = st.session_state.get(f"_job_cfg.{job_key}")
+    old = started_with(job_key)
     if jobs.current(job_key) is None or old is None or type(old) is not type(cfg) or old == cfg:
         return st.container()
     st.warning("Stale: the results below are for earlier settings (changed: " + ", ".join(changed_fields(old, cfg))
