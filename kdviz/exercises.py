@@ -240,7 +240,7 @@ def kd_loses(prediction: str, rows: list) -> Check:
              "Not here: change T and alpha (and the unseen class) and run again.")
     return Check(answer, prediction == answer,
                  f"KD's gain over the baseline in your run: {effect.text()} (paired over {effect.n} seeds), "
-                 f"{effect.direction}. {found}")
+                 f"so {effect.direction}. {found}")
 
 
 EXERCISES = {e.key: e for e in (

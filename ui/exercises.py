@@ -21,9 +21,11 @@ SECTION = "Exercises: predict, then check"
 FROM_RUN, FROM_VALUES = "From your run", "Computed for these values"
 
 
-def section():
-    """The expander every page's exercises sit in (below the main results, so the main figure stays in view)."""
-    return st.expander(SECTION, icon=":material/quiz:")
+def section(*keys: str):
+    """The expander every page's exercises (``keys``) sit in, below the main results so the main figure stays in
+    view; open once the learner has committed to one of them, so the answer shows when the run ends."""
+    return st.expander(SECTION, icon=":material/quiz:",
+                       expanded=any(st.session_state.get(f"{k}.committed") is not None for k in keys))
 
 
 def _shown(ex: Exercise, prediction) -> str:
@@ -50,10 +52,11 @@ def predict_then_check(key: str, inputs: Callable[[], Any] | None, waiting: str,
     label = ex.question.format(**values)
     if ex.number:
         lo, hi, step = ex.number
-        prediction = st.columns([1, 2])[0].number_input(label, lo, hi, value=None, step=step, key=key,
+        prediction = st.columns([3, 2])[0].number_input(label, lo, hi, value=committed, step=step, key=key, format="%g",
                                                         disabled=committed is not None, placeholder="your prediction")
-    else:
-        prediction = st.radio(label, options, index=None, key=key, disabled=committed is not None)
+    else:  # once committed, the prediction stays shown (a new, disabled widget holding it)
+        index = None if committed is None else options.index(committed)
+        prediction = st.radio(label, options, index=index, key=key, disabled=committed is not None)
     if committed is None:
         st.button("Commit to my prediction", key=f"{key}.commit", disabled=prediction is None,
                   on_click=lambda: st.session_state.update({committed_key: st.session_state[key]}))
@@ -84,21 +87,21 @@ START = "press **Start** above; the answer appears when your run ends."
 
 def temperature(logits, label: int, T: float) -> None:
     """The Temperature page's exercises, answered from the logits and T on the page."""
-    with section():
+    with section("exercise.temp_mass", "exercise.temp_rank"):
         predict_then_check("exercise.temp_mass", lambda: (logits, label, T), "", FROM_VALUES, T=T)
         predict_then_check("exercise.temp_rank", lambda: logits, "", FROM_VALUES)
 
 
 def gradients(sweep, gradient, limit: float, T: float) -> None:
     """The Gradients page's exercises, answered from the sweep and the gradient (N,) at T the page plots."""
-    with section():
+    with section("exercise.grad_peak", "exercise.grad_limit"):
         predict_then_check("exercise.grad_peak", lambda: sweep, "", FROM_VALUES)
         predict_then_check("exercise.grad_limit", lambda: (gradient, limit, T), "", FROM_VALUES, T=T)
 
 
 def live(cfg, job_key: str = "live") -> None:
     """Live training's exercises: the unseen class, and the smallest student reaching the recall goal."""
-    with section():
+    with section("exercise.unseen", "exercise.live_goal"):
         if cfg.omit < 0:
             st.caption("These exercises need a class the students never see: set one in the settings above.")
             return
@@ -116,14 +119,14 @@ def dark_omitted(cfg, job_key: str, run_cfg) -> None:
     inputs = None if snap is None else (lambda: (
         omitted.errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall, snap.omit,
         int((snap.y_test == snap.omit).sum())))
-    with section():
+    with section("exercise.dark_recall"):
         predict_then_check("exercise.dark_recall", inputs, START, omit=cfg.omit)
 
 
 def dark_smoothing(cfg, job_key: str, run_cfg, eps: float) -> None:
     """The Label-smoothed teacher tab's exercise: a better or a worse teacher to distil from?"""
     snap = finished(job_key, run_cfg, lambda s: s.done)
-    with section():
+    with section("exercise.dark_smoothed"):
         effect = None if snap is None else (lambda: omitted.smoothing_effect(snap, eps))
         predict_then_check("exercise.dark_smoothed", effect, START, omit=cfg.omit)
 
@@ -133,7 +136,7 @@ def compare(cfg, job_key: str = "compare") -> None:
     methods = compare_exp.parse_methods(cfg.methods)
     snap = finished(job_key, cfg, lambda s: getattr(s, "final", None) is not None)
     rows = None if snap is None else (lambda: compare_exp.summarise(snap, cfg.omit))
-    with section():
+    with section("exercise.compare_best", "exercise.compare_loses"):
         predict_then_check("exercise.compare_best", rows, START, choices=tuple(NOTES[m].name for m in methods))
         st.divider()
         if "kd" not in methods:
