@@ -43,10 +43,10 @@ def _dark_knowledge() -> str:
 
 
 def _beyond() -> str:
-    from kdviz.paradigms.mean_teacher import ema_decay
-    steps = np.arange(0, 3000, 20)
-    return svg.lines(steps, [(np.array([ema_decay(int(t), d) for t in steps]), c)
-                             for d, c in ((0.99, STUDENT), (0.999, TEACHER))])
+    from kdviz.experiments.beyond import ema_lag
+    steps = np.arange(10, 3000, 20)
+    return svg.lines(steps, [(np.array([ema_lag(int(t), d) for t in steps]), c)
+                             for d, c in ((0.99, STUDENT), (0.999, TEACHER))])  # a mean teacher's lag behind its student
 
 
 def _which_teacher() -> str:
