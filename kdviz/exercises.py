@@ -52,6 +52,10 @@ class Exercise:
 YES, NO = "yes", "no"
 KD, BASELINE, SAME = "the KD student", "the baseline", "about the same (within 5 points)"
 UNSEEN_CHOICES = (KD, BASELINE, SAME)
+LARGER, SMALLER, AT_LIMIT = "larger", "smaller", "about the same (within 5%)"
+LIMIT_CHOICES = (LARGER, SMALLER, AT_LIMIT)
+BETTER, WORSE, NO_CLEAR = "better", "worse", "no clear difference"
+SMOOTHING_CHOICES = (BETTER, WORSE, NO_CLEAR)
 MARGIN = 0.05  # recall difference below which the two students count as the same
 RECALL_GOAL = 0.8  # the Live training challenge: this recall on the unseen class
 PERCENT_TOLERANCE = 10.0  # a percentage predicted within this many points counts as right
@@ -120,10 +124,6 @@ def peak_temperature(prediction: float, sweep: GradientSweep) -> Check:
                  f"For these logits the norm with T² is largest at {where} temperature of the sweep (T = {peak:.3g}, "
                  f"norm {norm:.3g}; you said {float(prediction):g}): it has no peak in between, the norm only "
                  f"{'grows' if i else 'shrinks'} with T.")
-
-
-LARGER, SMALLER, AT_LIMIT = "larger", "smaller", "about the same (within 5%)"
-LIMIT_CHOICES = (LARGER, SMALLER, AT_LIMIT)
 
 
 def versus_limit(prediction: str, inputs: tuple) -> Check:
@@ -195,10 +195,6 @@ def omitted_recall(prediction: float, inputs: tuple) -> Check:
                  f"Your distilled students recognise {got:.0f}% of the {n} test {digit}s (mean over {len(recall)} "
                  f"seeds; you said {float(prediction):g}%) without a single {digit} in their training set: all they "
                  f"know of it is the probability the teacher gave {digit} on other digits' images.")
-
-
-BETTER, WORSE, NO_CLEAR = "better", "worse", "no clear difference"
-SMOOTHING_CHOICES = (BETTER, WORSE, NO_CLEAR)
 
 
 def smoothed_teacher(prediction: str, effect: PairedEffect) -> Check:

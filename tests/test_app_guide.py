@@ -62,3 +62,11 @@ def test_a_lesson_step_leads_with_its_own_next_and_its_text_when_presenting(page
     assert [label for label, _ in next_links(at)] == ["Next: " + lessons.load("dark-knowledge-20").steps[1].title]
     at = page_test("app_pages/temperature.py", lesson="dark-knowledge-20", step="1", present="1")
     assert notices(at) == []
+
+
+def test_the_guide_lists_every_page_the_router_serves_once():
+    from pathlib import Path
+
+    files = {p.stem for p in (Path(__file__).resolve().parents[1] / "app_pages").glob("*.py")} - {"home"}
+    assert sorted(PAGES) == sorted(files) and len(set(PAGES)) == len(PAGES)
+    assert all(p.notice and p.line and p.minutes > 0 for p in guide.PAGES)
