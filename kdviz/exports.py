@@ -1,13 +1,16 @@
 """Everything a run can be taken away as: figures, results, its config, its students, and ONNX for deployment.
 
 Each function turns an experiment's settings and final snapshot into bytes, so the page's export
-menu and the command line write exactly the same files:
+menu and the command line write exactly the same files. What an experiment exports comes from
+its own hooks on kdviz.experiments.protocol.Experiment (figures, students, weights, verdict),
+looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a PopulationRun
+``run`` needs none (run_members, its weights):
 - figures(name, cfg, snap) -> {title: go.Figure}; figure_bytes(fig, "png" | "svg") through kaleido
   and the system's Chromium (offline);
 - results_json / results_csv: the settings, one row per student (method, seed, T, alpha, test
   metrics) and the experiment's verdict in words;
 - config_json (the file ``python -m kdviz <experiment> --config`` reads) and config_url (the page link);
-- student_safetensors + student_card: one trained student as an nn.Linear state dict that
+- student_safetensors + student_card: one trained student (a row of members()) as an nn.Linear state dict that
   ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card;
 - onnx_student / onnx_check: a student as ONNX (probabilities out), and onnxruntime's latency
   beside PyTorch's with a check that both predict the same classes.

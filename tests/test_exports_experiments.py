@@ -166,3 +166,20 @@ def test_every_tab_exports_its_part_and_the_command_line_writes_them_all(dark_ru
     assert cli.settings("dark_knowledge", args) == DARK  # the page link round-trips
     args = cli.parser().parse_args(["dark-knowledge", "--config", str(tmp_path / "config.json")])
     assert cli.settings("dark_knowledge", args) == DARK
+
+
+def test_which_teacher_exports_its_panels_dots_and_verdicts():
+    from kdviz.experiments import which_teacher
+
+    cfg = which_teacher.WhichTeacherConfig(part="assistant", teacher_steps=200, steps=100, seeds=2)
+    snap = last(which_teacher.run(cfg))
+    rows = exports.members("which_teacher", cfg, snap)
+    panel = snap.panels[0]
+    assert len(rows) == sum(v.size for v in panel.series.values())
+    name, values = next(iter(panel.series.items()))
+    first = [r for r in rows if r["role"] == f"{panel.title}: {name}"]
+    assert [r[panel.y_title] for r in first] == pytest.approx(values.ravel().tolist())
+    figs = exports.figures("which_teacher", cfg, snap)
+    assert list(figs) == [p.title for p in snap.panels] and all(len(f.data) > 0 for f in figs.values())
+    assert exports.verdict("which_teacher", cfg, snap) == " ".join(v.sentence for v in snap.verdicts) != ""
+    assert exports.best_member("which_teacher", cfg, snap) is None  # no weights kept: no student file
