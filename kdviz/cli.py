@@ -107,6 +107,10 @@ def settings(name: str, args: argparse.Namespace):
         if data.get("experiment", name) != name:
             raise UsageError(f"--config: {args.config} is a config of {data['experiment']!r}, not of {name!r}")
         sources.append(("--config", {k: v for k, v in data.get("settings", data).items() if k != "experiment"}))
+    if args.from_url and EXPERIMENTS[name].page_config is not None:
+        page = next(n for n, e in EXPERIMENTS.items() if e.config is type(EXPERIMENTS[name].page_config(cls())))
+        raise UsageError(f"--from-url: a page link holds the whole page's settings, not {command(name)}'s: run "
+                         f"python -m kdviz {command(page)} --from-url ...")
     if args.from_url:
         params = url_params(args.from_url)
         sources.append(("--from-url", {f: params[query_key(prefix, f)] for f in fields(cls)

@@ -152,7 +152,9 @@ def config_json(name: str, cfg) -> bytes:
 
 def config_url(name: str, cfg, base: str = "") -> str:
     """The page link that opens these settings ("<base>/compare?dataset=blobs&…")."""
-    return f"{base}/{PAGES.get(name, name)}?{urlencode(to_query(cfg, QUERY_PREFIX.get(name, '')))}"
+    to_page = _experiment(name).page_config
+    shown = to_page(cfg) if to_page is not None else cfg
+    return f"{base}/{PAGES.get(name, name)}?{urlencode(to_query(shown, QUERY_PREFIX.get(name, '')))}"
 
 
 # ----------------------------------------------------------------------------- figures
@@ -344,7 +346,7 @@ def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
                     for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
     k = best_member(name, cfg, snap)
     if k is not None:
-        out += [Export("student.safetensors", f"Best student (row {k}, safetensors)", "application/octet-stream",
+        out += [Export("student.safetensors", f"Best student (member {k}, safetensors)", "application/octet-stream",
                        lambda: student_safetensors(name, cfg, snap, k)),
                 Export("student.json", "Its card (JSON)", "application/json",
                        json_bytes(lambda: student_card(name, cfg, snap, k)))]

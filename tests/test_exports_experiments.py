@@ -183,3 +183,15 @@ def test_which_teacher_exports_its_panels_dots_and_verdicts():
     assert list(figs) == [p.title for p in snap.panels] and all(len(f.data) > 0 for f in figs.values())
     assert exports.verdict("which_teacher", cfg, snap) == " ".join(v.sentence for v in snap.verdicts) != ""
     assert exports.best_member("which_teacher", cfg, snap) is None  # no weights kept: no student file
+
+
+def test_one_tabs_experiment_links_to_its_page_and_the_command_line_says_which_command_reads_it(capsys):
+    cfg = O.OmittedConfig(omit=5, T=2.0, alpha=0.3, steps=100, seeds=2)
+    link = exports.config_url("dark_omitted", cfg)
+    args = cli.parser().parse_args(["dark-knowledge", "--from-url", "http://h" + link])
+    page = cli.settings("dark_knowledge", args)
+    assert D.omitted_config(page) == cfg and page.T == D.DarkConfig().T  # the shown T stays the page's own
+    assert cli.main(["dark-omitted", "--from-url", "http://h" + link]) == 2
+    assert "python -m kdviz dark-knowledge --from-url" in capsys.readouterr().err
+    sweep_cfg = D.sweep_config(D.DarkConfig(sweep_steps=300, sweep_seeds=2))
+    assert "sweep_steps=300&sweep_seeds=2" in exports.config_url("dark_sweep", sweep_cfg)

@@ -57,7 +57,9 @@ class Experiment:
     - figures(cfg, snap) -> {title: () -> go.Figure}: the page's figures, each built only when called;
     - students(cfg, snap) -> [row]: one dict per trained student (what it is, its status, test metrics);
     - weights(cfg, snap, i) -> (Population.arrays(), member) of row i, or None when that student's weights are not kept;
-    - verdict(cfg, snap) -> str: the conclusion in words, as the page states it.
+    - verdict(cfg, snap) -> str: the conclusion in words, as the page states it;
+    - page_config(cfg) -> the settings of the page that shows this run (its link), when the page's
+      settings class is not ``config`` (one tab of a page of several runs).
     """
 
     name: str  # the registry key, also the command-line subcommand
@@ -68,6 +70,7 @@ class Experiment:
     students: Callable | None = None
     weights: Callable | None = None
     verdict: Callable | None = None
+    page_config: Callable | None = None
 
 
 def last(snapshots: Iterator):

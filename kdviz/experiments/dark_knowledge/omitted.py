@@ -268,5 +268,13 @@ def verdict(cfg: OmittedConfig, snap: OmittedSnapshot) -> str:
     return " ".join(smoothing_sentence(snap, e) for e in cfg.teachers if e != 0)
 
 
+def page_config(cfg: OmittedConfig):
+    """The Dark knowledge page's settings showing this run (for its link)."""
+    from kdviz.experiments.dark_knowledge.page import from_omitted
+
+    return from_omitted(cfg)
+
+
 EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict)
+                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        page_config=page_config)

@@ -49,6 +49,16 @@ def sweep_config(cfg: DarkConfig) -> SweepConfig:
     return SweepConfig(seeds=cfg.sweep_seeds, steps=cfg.sweep_steps)
 
 
+def from_omitted(cfg: OmittedConfig) -> DarkConfig:
+    """The page's settings that show an omitted-digit run (the page's defaults elsewhere)."""
+    return DarkConfig(omit=cfg.omit, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds)
+
+
+def from_sweep(cfg: SweepConfig) -> DarkConfig:
+    """The page's settings that show a sweep (its seeds and steps; the page always sweeps the default grid)."""
+    return DarkConfig(sweep_steps=cfg.steps, sweep_seeds=cfg.seeds)
+
+
 def part_run(cfg: DarkConfig, part: str) -> tuple:
     """(experiment, its settings) of one tab's run under the page's settings."""
     eps = teachers.TeachersConfig().eps

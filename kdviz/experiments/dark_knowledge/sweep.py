@@ -212,5 +212,13 @@ def verdict(cfg: SweepConfig, snap: SweepSnapshot) -> str:
     return " ".join(best_temperature_sentence(r, n, SHOWN_ALPHA) for n in r.accuracy) if r is not None else ""
 
 
+def page_config(cfg: SweepConfig):
+    """The Dark knowledge page's settings showing this sweep (for its link)."""
+    from kdviz.experiments.dark_knowledge.page import from_sweep
+
+    return from_sweep(cfg)
+
+
 EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict)
+                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        page_config=page_config)

@@ -73,6 +73,12 @@ def run(cfg: TeachersConfig, device: str | None = None) -> Iterator:
     yield TeachersSnapshot(1.0, z, y, ds.info["images_test"], (z.argmax(-1) == y).mean(-1), float(cfg.eps))
 
 
+def _page_defaults():
+    from kdviz.experiments.dark_knowledge.page import DarkConfig
+
+    return DarkConfig()
+
+
 def names(snap: TeachersSnapshot) -> tuple[str, str]:
     """The two teachers' labels on the page, with their test accuracy."""
     acc = snap.test_acc
@@ -102,4 +108,5 @@ def figures(cfg: TeachersConfig, snap: TeachersSnapshot, image: int | None = Non
 
 
 EXPERIMENT = Experiment("dark_teachers", "The digits teachers: normal and label-smoothed", TeachersConfig, run,
-                        figures=figures, students=models, weights=lambda cfg, snap, k: None)
+                        figures=figures, students=models, weights=lambda cfg, snap, k: None,
+                        page_config=lambda cfg: _page_defaults())
