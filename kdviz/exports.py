@@ -212,10 +212,8 @@ def student_weights(name: str, cfg, snap, k: int) -> tuple[dict, int] | None:
 def best_member(name: str, cfg, snap) -> int | None:
     """The row of the most accurate student whose weights are kept (the first on ties); None when there is none."""
     rows = members(name, cfg, snap)
-    kept = [k for k, r in enumerate(rows) if student_weights(name, cfg, snap, k) is not None]
-    if not kept:
-        return None
-    return max(kept, key=lambda k: (np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), -k))
+    ranked = sorted(range(len(rows)), key=lambda k: (-np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), k))
+    return next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
 
 
 def _weights(name: str, cfg, snap, k: int) -> tuple[dict, int]:

@@ -195,3 +195,18 @@ def test_one_tabs_experiment_links_to_its_page_and_the_command_line_says_which_c
     assert "python -m kdviz dark-knowledge --from-url" in capsys.readouterr().err
     sweep_cfg = D.sweep_config(D.DarkConfig(sweep_steps=300, sweep_seeds=2))
     assert "sweep_steps=300&sweep_seeds=2" in exports.config_url("dark_sweep", sweep_cfg)
+
+
+def test_market_rows_carry_each_students_test_period_numbers_and_the_best_is_exported():
+    from kdviz.experiments import market
+
+    cfg = market.MarketConfig(days=600, steps=100, seeds=2, members=2)
+    snap = last(market.run(cfg))
+    rows = exports.members("market", cfg, snap)
+    m = snap.result.models
+    assert [r["method"] for r in rows] == ["kd", "baseline"] * 2
+    assert [r["accuracy"] for r in rows] == pytest.approx([m["kd"]["accuracy"][0], m["baseline"]["accuracy"][0],
+                                                           m["kd"]["accuracy"][1], m["baseline"]["accuracy"][1]])
+    k = exports.best_member("market", cfg, snap)
+    assert rows[k]["accuracy"] == max(r["accuracy"] for r in rows)
+    assert set(exports.figures("market", cfg, snap)) == {"accuracy", "latency", "calibration", "equity"}

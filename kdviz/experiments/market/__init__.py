@@ -312,5 +312,17 @@ def run_verdict(cfg: MarketConfig, snap: MarketSnapshot) -> str:
     return " ".join(verdict(snap.result)) if snap.result is not None else ""
 
 
+def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
+    """One row per student (KD and baseline members alternate, one pair per seed) with its test-period metrics."""
+    from kdviz.exports import run_members
+
+    rows = run_members(cfg, snap)
+    if snap.result is not None:
+        for k, row in enumerate(rows):
+            role = "kd" if k % 2 == 0 else "baseline"
+            row.update({metric: float(np.asarray(v)[k // 2]) for metric, v in snap.result.models[role].items()})
+    return rows
+
+
 EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run,
-                        figures=figures, verdict=run_verdict)
+                        figures=figures, students=students, verdict=run_verdict)
