@@ -5,9 +5,7 @@ from kdviz.experiments import beyond
 from kdviz.experiments.protocol import Plane
 from kdviz.experiments.stats import paired, verdict_sentence
 from kdviz.experiments.task import job as experiment_job
-from kdviz.paradigms.multi_teacher import RULES
-from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
-from kdviz.plots.training import decision_boundaries
+from kdviz.plots import beyond as beyond_plots
 from ui import exports, guide, jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
@@ -29,43 +27,31 @@ job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond",
 
 
 def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
-    xs, ys = plane.axes
     st.markdown(f"Three teachers of widths {', '.join('-'.join(map(str, h)) for h in beyond.TEACHER_WIDTHS)} "
                 f"(test accuracy {', '.join(f'{a:.0%}' for a in m.teacher_acc)}) disagree on "
                 f"**{m.frac_disagree:.0%}** of the plane (darker blue: more of the teacher pairs disagree).")
-    st.plotly_chart(disagreement_map(xs, ys, m.disagreement, plane.points, plane.labels), width="stretch",
-                    key="disagree")
+    st.plotly_chart(beyond_plots.disagreement(plane, m), width="stretch", key="disagree")
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
-    st.plotly_chart(decision_boundaries([(r, m.rule_grids[r]) for r in RULES], xs, ys, plane.points, plane.labels,
-                                        plane.class_names, height=300), width="stretch", key="rules")
-    st.plotly_chart(seed_strip(m.labels, m.methods, m.acc, "student test accuracy (%)"), width="stretch",
-                    key="multi_acc")
+    st.plotly_chart(beyond_plots.rule_regions(plane, m), width="stretch", key="rules")
+    st.plotly_chart(beyond_plots.multi_accuracy(m), width="stretch", key="multi_acc")
     st.markdown(verdict_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone"))
 
 
 def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
     c1, c2 = st.columns(2)
-    c1.plotly_chart(seed_strip(u.labels, ["baseline", "mutual"], u.acc, "test accuracy (%)"), width="stretch",
-                    key="mutual_acc")
-    c2.plotly_chart(seed_strip(u.labels, ["baseline", "mutual"], u.agreement, "agreement with peers (%)"),
-                    width="stretch", key="mutual_agree")
+    c1.plotly_chart(beyond_plots.mutual_accuracy(u), width="stretch", key="mutual_acc")
+    c2.plotly_chart(beyond_plots.mutual_agreement(u), width="stretch", key="mutual_agree")
     st.markdown(verdict_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy")
                 + f" Students agree with their peers on {u.agreement[0].mean():.1%} of test points when trained "
                   f"independently and {u.agreement[1].mean():.1%} with mutual learning.")
 
 
 def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
-    distance = {f"decay {x}": e.distance[i].mean(0) for i, x in enumerate(e.decays)}
     st.markdown(beyond.ema_lag_sentence(e.decays, e.lag_steps, int(e.steps[-1])))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(lines(e.steps, distance, "step", "||teacher - student|| / ||student||"), width="stretch",
-                    key="ema_lag")
+    c1.plotly_chart(beyond_plots.ema_distance(e), width="stretch", key="ema_lag")
     shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
-    i = e.decays.index(shown)
-    acc = {f"student, decay {shown}": e.student_acc[i].mean(0), f"EMA teacher, decay {shown}": e.teacher_acc[i].mean(0)}
-    dashes = {k: "dot" for k in acc if k.startswith("EMA")}
-    c2.plotly_chart(lines(e.steps, acc, "step", "test accuracy", dashes=dashes, percent=True), width="stretch",
-                    key="ema_acc")
+    c2.plotly_chart(beyond_plots.ema_accuracy(e, shown), width="stretch", key="ema_acc")
     for i, x in enumerate(e.decays):
         st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
                                                            "EMA teacher vs its student at the end"))
@@ -76,9 +62,7 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
 
 def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
     a = b.acc  # (G + 1, S)
-    labels = [f"gen {g}" for g in range(len(a))]
-    st.plotly_chart(seed_strip(labels, ["baseline"] + ["born_again"] * (len(a) - 1), a, "test accuracy (%)"),
-                    width="stretch", key="ban")
+    st.plotly_chart(beyond_plots.born_again_accuracy(b), width="stretch", key="ban")
     st.markdown(verdict_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0"))
 
 

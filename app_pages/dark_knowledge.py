@@ -5,8 +5,9 @@ import streamlit as st
 from kdviz.experiments import dark_knowledge as dark
 from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.task import job as experiment_job
+from kdviz.plots import dark as dark_plots
 from kdviz.plots import digits as digit_plots
-from ui import exercises, guide, jobs, results
+from ui import exercises, exports, guide, jobs, results
 from ui.controls import control, controls
 from ui.sidebar import device_name
 from ui.state import bind, collect
@@ -48,39 +49,39 @@ if not teacher_job.wait(30 if teacher_job.state == "running" else 0) or teacher_
     jobs.live_view(TEACHERS, lambda job, snap: jobs.header(job, snap, ""))
     st.stop()
 snap = teacher_job.snapshot()
-logits, labels, acc, eps = snap.logits, snap.labels, snap.test_acc, snap.eps
-NAMES = (f"normal teacher ({acc[0]:.1%} test)", f"label-smoothed teacher, eps {eps:g} ({acc[1]:.1%} test)")
+logits, labels, eps = snap.logits, snap.labels, snap.eps
+NAMES = dark.teachers.names(snap)
 
 with tabs[0]:
     i, y = cfg.image, int(labels[cfg.image])
     p_t, p_1 = soft_targets.soft_targets(logits[0, i], cfg.T), soft_targets.soft_targets(logits[0, i], 1.0)
     left, right = st.columns([1, 2])
-    left.plotly_chart(digit_plots.digit_image(snap.images[i], f"Test image {i}: a {y}"), width="stretch",
-                      key="image_fig")
-    right.plotly_chart(digit_plots.soft_target_bars(p_t, p_1, y, cfg.T, log=log_scale), width="stretch", key="bars")
+    left.plotly_chart(dark_plots.test_image(snap, i), width="stretch", key="image_fig")
+    right.plotly_chart(dark_plots.soft_target_bars(snap, i, cfg.T, log=log_scale), width="stretch", key="bars")
     st.markdown(soft_targets.guesses_sentence(p_t, p_1, y, cfg.T))
+    exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_targets")
 
 with tabs[1]:
     sims = [soft_targets.similarity(logits[k], labels, cfg.T) for k in (0, 1)]
     st.markdown(f"Row *c* is the teacher's **average soft target at T = {cfg.T:g}** over the test images of digit *c* "
                 "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
-    st.plotly_chart(digit_plots.similarity_heatmaps([(NAMES[0], sims[0]), (NAMES[1], sims[1])]), width="stretch",
-                    key="sim")
+    st.plotly_chart(dark_plots.similarity(snap, cfg.T, NAMES), width="stretch", key="sim")
     cols = st.columns(2)
     for col, name, sim in zip(cols, NAMES, sims):
         col.markdown(soft_targets.alike_sentence(name, sim))
     st.caption("Label smoothing pulls every wrong digit towards the same small probability, so the smoothed "
                "teacher's matrix is flatter: the structure numbers above measure that on this page's data.")
+    exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_similarity")
 
 with tabs[2]:
-    prof = {"normal": soft_targets.temperature_profile(logits[0], labels),
-            "smoothed": soft_targets.temperature_profile(logits[1], labels)}
+    prof = dark_plots.profiles(snap)
     st.markdown("Against a student that knows nothing (uniform output), the KD loss $KL(q^T\\|p^T)$ splits exactly "
                 "into a **target part** (TCKD: how sure the teacher is of the true digit) and a **non-target part** "
                 "$(1-q_t)\\,$NCKD (how the teacher spreads the rest over the wrong digits), computed by "
                 "`kdviz.softening.dkd_split`; averaged over the test images.")
-    st.plotly_chart(digit_plots.profile_curves(prof, cfg.T), width="stretch", key="profile")
+    st.plotly_chart(dark_plots.profile(snap, cfg.T), width="stretch", key="profile")
     st.markdown(soft_targets.profile_sentence(prof["normal"], prof["smoothed"]))
+    exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_profile")
 
 
 def draw_omitted(job, snap) -> None:
@@ -88,12 +89,11 @@ def draw_omitted(job, snap) -> None:
     snap = jobs.header(job, snap, "Press **Start** to train the students (a few seconds).")
     if snap is None or not snap.done:
         return
-    c, kd, y = snap.omit, snap.test_logits["kd"], snap.y_test
-    chosen = omitted.best_bias(snap.val_logits["kd"], snap.y_val, c)
+    chosen = omitted.best_bias(snap.val_logits["kd"], snap.y_val, snap.omit)
     st.dataframe(pd.DataFrame(omitted.comparison_rows(snap, cfg.bias, chosen)), hide_index=True, width="stretch")
-    st.plotly_chart(digit_plots.bias_figure(omitted.bias_curve(kd, y, c), c, chosen, cfg.bias, int((y == c).sum())),
-                    width="stretch", key="bias_fig")
+    st.plotly_chart(dark_plots.bias_curve(snap, cfg.bias), width="stretch", key="bias_fig")
     st.markdown(omitted.omitted_sentence(snap, chosen))
+    exports.menu("dark_knowledge", cfg, dark.page.part("omitted", snap), "dark_omit")
 
 
 def draw_smoothing(job, snap) -> None:
@@ -103,6 +103,7 @@ def draw_smoothing(job, snap) -> None:
         return
     st.dataframe(pd.DataFrame(omitted.smoothing_rows(snap, eps, NAMES)), hide_index=True, width="stretch")
     st.markdown(omitted.smoothing_sentence(snap, eps))
+    exports.menu("dark_knowledge", cfg, dark.page.part("smoothing", snap), "dark_smooth")
 
 
 def draw_sweep(job, snap) -> None:
@@ -113,9 +114,10 @@ def draw_sweep(job, snap) -> None:
     r = snap.result
     st.plotly_chart(digit_plots.sweep_heatmaps(r, "accuracy"), width="stretch", key="sweep_acc")
     st.plotly_chart(digit_plots.sweep_heatmaps(r, "fidelity"), width="stretch", key="sweep_fid")
-    st.plotly_chart(digit_plots.accuracy_vs_t(*sweep.accuracy_curves(r, 0.1), 0.1), width="stretch", key="sweep_t")
+    st.plotly_chart(dark_plots.sweep_accuracy_vs_t(r), width="stretch", key="sweep_t")
     for n in r.accuracy:
-        st.markdown(sweep.best_temperature_sentence(r, n, 0.1))
+        st.markdown(sweep.best_temperature_sentence(r, n, sweep.SHOWN_ALPHA))
+    exports.menu("dark_knowledge", cfg, dark.page.part("sweep", snap), "dark_sweep")
 
 
 def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:

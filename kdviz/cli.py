@@ -1,7 +1,7 @@
 """python -m kdviz: run any page's experiment from flags, a JSON config or a copied page link, and write its exports.
 
 One subcommand per experiment of kdviz.experiments.EXPERIMENTS (``dark_omitted`` is typed
-``dark-omitted``), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
+``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
 overriding the one before, from the defaults, ``--config FILE`` (the page's config export),
 ``--from-url LINK`` (a page link: its query is read exactly as the page reads it) and one flag per
 setting, whose help is the setting's label. Each value is checked by the same parser as the page,
@@ -23,9 +23,6 @@ from kdviz import exports
 from kdviz.config import fields, parse_setting, query_key
 from kdviz.experiments import EXPERIMENTS
 from kdviz.experiments.protocol import Phase
-
-
-ALIASES = {"dark_omitted": ["dark-knowledge"]}  # the Dark knowledge page's main experiment
 
 
 class UsageError(ValueError):
@@ -68,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, exp in EXPERIMENTS.items():
-        p = subs.add_parser(command(name), help=exp.title, description=exp.title, aliases=ALIASES.get(name, []))
+        p = subs.add_parser(command(name), help=exp.title, description=exp.title)
         p.set_defaults(experiment=name)
         add_common(p)
         for f in settable(exp.config).values():
@@ -110,6 +107,10 @@ def settings(name: str, args: argparse.Namespace):
         if data.get("experiment", name) != name:
             raise UsageError(f"--config: {args.config} is a config of {data['experiment']!r}, not of {name!r}")
         sources.append(("--config", {k: v for k, v in data.get("settings", data).items() if k != "experiment"}))
+    if args.from_url and EXPERIMENTS[name].page_config is not None:
+        page = next(n for n, e in EXPERIMENTS.items() if e.config is type(EXPERIMENTS[name].page_config(cls())))
+        raise UsageError(f"--from-url: a page link holds the whole page's settings, not {command(name)}'s: run "
+                         f"python -m kdviz {command(page)} --from-url ...")
     if args.from_url:
         params = url_params(args.from_url)
         sources.append(("--from-url", {f: params[query_key(prefix, f)] for f in fields(cls)

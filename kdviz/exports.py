@@ -1,13 +1,16 @@
 """Everything a run can be taken away as: figures, results, its config, its students, and ONNX for deployment.
 
 Each function turns an experiment's settings and final snapshot into bytes, so the page's export
-menu and the command line write exactly the same files:
+menu and the command line write exactly the same files. What an experiment exports comes from
+its own hooks on kdviz.experiments.protocol.Experiment (figures, students, weights, verdict),
+looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a PopulationRun
+``run`` needs none (run_members, its weights):
 - figures(name, cfg, snap) -> {title: go.Figure}; figure_bytes(fig, "png" | "svg") through kaleido
   and the system's Chromium (offline);
 - results_json / results_csv: the settings, one row per student (method, seed, T, alpha, test
   metrics) and the experiment's verdict in words;
 - config_json (the file ``python -m kdviz <experiment> --config`` reads) and config_url (the page link);
-- student_safetensors + student_card: one trained student as an nn.Linear state dict that
+- student_safetensors + student_card: one trained student (a row of members()) as an nn.Linear state dict that
   ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card;
 - onnx_student / onnx_check: a student as ONNX (probabilities out), and onnxruntime's latency
   beside PyTorch's with a check that both predict the same classes.
@@ -33,7 +36,8 @@ from kdviz.data import spec
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.models import MLP
 
-PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_teachers": "dark_knowledge",
+PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_knowledge": "dark_knowledge",
+         "dark_teachers": "dark_knowledge",
          "dark_omitted": "dark_knowledge", "dark_sweep": "dark_knowledge", "market": "market",
          "market_transfer": "market"}  # experiment -> the page's URL path
 QUERY_PREFIX = {"market_transfer": "tr"}  # experiments whose page prefixes their URL parameters
@@ -72,42 +76,55 @@ def _small(value, limit: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- results
-def members(snap) -> list[dict]:
-    """One record per student of the final snapshot: its position, method, seed, T, alpha, status, test metrics."""
+def run_members(cfg, snap) -> list[dict]:
+    """One record per student of a snapshot holding a RunSnapshot ``run`` (and test metrics ``final``): its
+    position, method, seed, T, alpha, status, test metrics. The default of experiments without a ``students`` hook."""
     run, final = getattr(snap, "run", None), getattr(snap, "final", None)
     if run is None:
         return []
     rows = []
     for k, m in enumerate(run.members):
         row = {"member": k, "method": m["method"], "seed": m["seed"], "T": m["T"], "alpha": m["alpha"],
-               "lr": m["lr"], "status": run.status[k]}
-        for metric, values in (final or {}).items():
-            v = np.asarray(values)[k]
-            if np.ndim(v) == 0:
-                row[metric] = float(v)
-            else:  # per class (recall)
-                row.update({f"{metric}_{c}": float(x) for c, x in enumerate(v)})
+               "lr": m["lr"], "status": run.status[k], "steps": run.step}
+        row.update(metric_columns(final or {}, k))
         rows.append(row)
     return rows
 
 
+def metric_columns(final: dict, k: int) -> dict:
+    """Member k's test metrics of an evaluate() result as columns (per-class ones, recall, as metric_0, metric_1...)."""
+    row = {}
+    for metric, values in final.items():
+        v = np.asarray(values)[k]
+        if np.ndim(v) == 0:
+            row[metric] = float(v)
+        else:  # per class (recall)
+            row.update({f"{metric}_{c}": float(x) for c, x in enumerate(v)})
+    return row
+
+
+def members(name: str, cfg, snap) -> list[dict]:
+    """One record per trained student of the final snapshot (the experiment's ``students`` hook, or run_members)."""
+    hook = _experiment(name).students or run_members
+    return hook(cfg, snap)
+
+
 def verdict(name: str, cfg, snap) -> str:
     """The experiment's conclusion in words, as its page states it ("" when it has none)."""
-    from kdviz.experiments import compare, live, market
+    hook = _experiment(name).verdict
+    return hook(cfg, snap) if hook is not None else ""
 
-    if name == "compare" and getattr(snap, "final", None) is not None:
-        return compare.takeaway(compare.summarise(snap, cfg.omit))
-    if name == "live" and getattr(snap, "final", None) is not None:
-        return live.verdict(live.summarise(snap, cfg.omit))
-    if name == "market" and getattr(snap, "result", None) is not None:
-        return " ".join(market.verdict(snap.result))
-    return ""
+
+def _experiment(name: str):
+    from kdviz.experiments import experiment
+
+    return experiment(name)
 
 
 def results(name: str, cfg, snap) -> dict:
     """The run's results as one JSON-ready record: settings, link, per-student numbers, verdict, snapshot."""
     return {"experiment": name, "settings": dataclasses.asdict(cfg), "url": config_url(name, cfg),
-            "members": members(snap), "verdict": verdict(name, cfg, snap), "snapshot": plain(snap)}
+            "members": members(name, cfg, snap), "verdict": verdict(name, cfg, snap), "snapshot": plain(snap)}
 
 
 def results_json(name: str, cfg, snap) -> bytes:
@@ -118,7 +135,7 @@ def results_json(name: str, cfg, snap) -> bytes:
 def results_csv(name: str, cfg, snap) -> bytes:
     """One CSV row per student (the settings repeated on each row, so rows of several runs can be stacked)."""
     settings = dataclasses.asdict(cfg)
-    rows = [{"experiment": name, **{f"setting.{k}": v for k, v in settings.items()}, **r} for r in members(snap)]
+    rows = [{"experiment": name, **{f"setting.{k}": v for k, v in settings.items()}, **r} for r in members(name, cfg, snap)]
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
@@ -135,46 +152,21 @@ def config_json(name: str, cfg) -> bytes:
 
 def config_url(name: str, cfg, base: str = "") -> str:
     """The page link that opens these settings ("<base>/compare?dataset=blobs&…")."""
-    return f"{base}/{PAGES.get(name, name)}?{urlencode(to_query(cfg, QUERY_PREFIX.get(name, '')))}"
+    to_page = _experiment(name).page_config
+    shown = to_page(cfg) if to_page is not None else cfg
+    return f"{base}/{PAGES.get(name, name)}?{urlencode(to_query(shown, QUERY_PREFIX.get(name, '')))}"
 
 
 # ----------------------------------------------------------------------------- figures
+def figure_makers(name: str, cfg, snap) -> dict:
+    """{title: () -> go.Figure} of the run's figures (the experiment's ``figures`` hook; none without one)."""
+    hook = _experiment(name).figures
+    return hook(cfg, snap) if hook is not None else {}
+
+
 def figures(name: str, cfg, snap) -> dict:
     """The run's figures by title, built with the same kdviz.plots builders as its page."""
-    from kdviz.experiments import compare, live
-    from kdviz.paradigms import NOTES
-    from kdviz.plots import market as market_plots
-    from kdviz.plots.paradigms import method_curves, seed_strip
-    from kdviz.plots.training import decision_boundaries, learning_curves
-
-    out = {}
-    scene = getattr(snap, "scene", None)
-    plane = getattr(scene, "plane", None)
-    if name == "live":
-        label = f"step {snap.run.step}"
-        out["decision regions"] = decision_boundaries(
-            [("Teacher", scene.teacher_grid), (f"KD student, {label}", snap.kd_grid), (f"Baseline, {label}", snap.baseline_grid)],
-            *plane.axes, plane.points, plane.labels, plane.class_names)
-        out["learning curves"] = learning_curves(*live.curves(snap.run.history))
-    elif name == "compare":
-        if snap.grids is not None:
-            panels = [("Teacher", scene.teacher_grid), *((NOTES[m].name, g) for m, g in zip(scene.methods, snap.grids))]
-            out["decision regions"] = decision_boundaries(panels, *plane.axes, plane.points, plane.labels,
-                                                          plane.class_names)
-        steps, acc = compare.curves(snap, "test_acc")
-        out["learning curves"] = method_curves(steps, {"Test accuracy (mean over seeds)": acc,
-                                                       "Fidelity to the teacher": compare.curves(snap, "fidelity")[1]})
-        if snap.final is not None:
-            rows = compare.summarise(snap, cfg.omit)
-            out["accuracy per seed"] = seed_strip([r.name for r in rows], [r.method for r in rows],
-                                                  np.stack([r.acc for r in rows]), "test accuracy (%)")
-    elif name == "market" and snap.result is not None:
-        r = snap.result
-        out["accuracy"] = market_plots.accuracy_bars(r.models)
-        out["latency"] = market_plots.latency_chart(r.latency, r.latency_batches, r.params)
-        out["calibration"] = market_plots.reliability_chart(r.reliability)
-        out["equity"] = market_plots.equity_chart(r.dates, r.backtest)
-    return out
+    return {title: make() for title, make in figure_makers(name, cfg, snap).items()}
 
 
 def figure_bytes(fig, fmt: str) -> bytes:
@@ -187,12 +179,6 @@ def figure_bytes(fig, fmt: str) -> bytes:
 
 
 # ----------------------------------------------------------------------------- students
-def best_member(snap) -> int:
-    """The student with the highest test accuracy (the first on ties); 0 without final metrics."""
-    final = getattr(snap, "final", None)
-    return int(np.argmax(final["accuracy"])) if final is not None else 0
-
-
 def student_state(weights: dict, k: int) -> dict[str, torch.Tensor]:
     """Member k of Population.arrays() as an MLP state dict ("layers.0.weight" (out, in), "layers.0.bias" (out,))."""
     state = {}
@@ -209,37 +195,57 @@ def student_model(weights: dict, k: int) -> MLP:
     return model.eval()
 
 
-def _weights(snap) -> dict:
+IDENTITY = ("member", "part", "topic", "role", "student", "dataset", "method", "teacher", "eps", "generation", "decay",
+            "seed", "T", "alpha", "lr", "steps", "status")  # row keys that say what a student is; the rest are metrics
+
+
+def student_weights(name: str, cfg, snap, k: int) -> tuple[dict, int] | None:
+    """(Population.arrays(), member) holding row k's student (the experiment's ``weights`` hook, or snap.run's
+    weights); None when that student's weights are not kept."""
+    hook = _experiment(name).weights
+    if hook is not None:
+        return hook(cfg, snap, k)
     w = getattr(getattr(snap, "run", None), "weights", None)
-    if w is None:
-        raise ValueError("this snapshot carries no weights: export students from a finished run")
-    return w
+    return None if w is None else (w, k)
 
 
-def student_safetensors(snap, k: int) -> bytes:
-    """Student k as safetensors bytes (an MLP state dict; its card says how to load it)."""
+def best_member(name: str, cfg, snap) -> int | None:
+    """The row of the most accurate student whose weights are kept (the first on ties); None when there is none."""
+    rows = members(name, cfg, snap)
+    ranked = sorted(range(len(rows)), key=lambda k: (-np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), k))
+    return next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
+
+
+def _weights(name: str, cfg, snap, k: int) -> tuple[dict, int]:
+    held = student_weights(name, cfg, snap, k)
+    if held is None:
+        raise ValueError("this snapshot carries no weights for that student: export students from a finished run")
+    return held
+
+
+def student_safetensors(name: str, cfg, snap, k: int) -> bytes:
+    """Row k's student as safetensors bytes (an MLP state dict; its card says how to load it)."""
     from safetensors.torch import save
 
-    return save(student_state(_weights(snap), k), metadata={"format": "pt"})
+    return save(student_state(*_weights(name, cfg, snap, k)), metadata={"format": "pt"})
 
 
 def student_card(name: str, cfg, snap, k: int) -> dict:
-    """What student k is: architecture, data, method, T, alpha, seed, its test metrics, and how to load it."""
-    w, member = _weights(snap), snap.run.members[k]
+    """What row k's student is: architecture, data, method, T, alpha, seed, its test metrics, and how to load it."""
+    w, _ = _weights(name, cfg, snap, k)
+    row = members(name, cfg, snap)[k]
     settings = dataclasses.asdict(cfg)
-    data = settings.get("dataset") or settings.get("source")
+    data = row.get("dataset") or settings.get("dataset") or settings.get("source")
     try:
-        title = spec(data).title if "dataset" in settings else data
+        title = spec(data).title if "source" not in settings else data
     except ValueError:
         title = data
-    metrics = {key: value for key, value in members(snap)[k].items() if key not in ("member", "method", "seed", "T",
-                                                                                    "alpha", "lr", "status")}
-    return {"experiment": name, "member": k, "method": member["method"], "seed": member["seed"],
-            "T": member["T"], "alpha": member["alpha"], "lr": member["lr"], "steps": snap.run.step,
+    return {"experiment": name, **{key: row[key] for key in IDENTITY if key in row}, "member": k,
             "architecture": {"kind": "MLP", "sizes": list(w["sizes"]), "activation": w["activation"]},
             "data": {"name": data, "title": title, "inputs": "features standardised with the training split's "
                                                              "mean and std", "classes": w["sizes"][-1]},
-            "metrics": metrics, "settings": settings, "url": config_url(name, cfg),
+            "metrics": {key: value for key, value in row.items() if key not in IDENTITY},
+            "settings": settings, "url": config_url(name, cfg),
             "load": "from safetensors.torch import load_file; m = kdviz.models.MLP(sizes, activation); "
                     "m.load_state_dict(load_file(path))"}
 
@@ -324,34 +330,28 @@ def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
            Export("config.json", "Config (JSON, for python -m kdviz)", "application/json", lambda: config_json(name, cfg)),
            Export("link.txt", "Config (page link)", "text/plain", lambda: config_url(name, cfg).encode())]
     if with_figures:
-        figs = {}
+        makers, figs = figure_makers(name, cfg, snap), {}
 
         def figure(title: str, fmt: str):
             def build() -> bytes:
-                if not figs:
-                    figs.update(figures(name, cfg, snap))
+                if title not in figs:
+                    figs[title] = makers[title]()
                 return figure_bytes(figs[title], fmt)
             return build
 
-        for title in FIGURES.get(name, ()):
-            if title != "decision regions" or getattr(snap, "grids", True) is not None:
-                out += [Export(f"{_slug(title)}.{fmt}", f"{title} ({fmt.upper()})", mime, figure(title, fmt))
-                        for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
-    if getattr(getattr(snap, "run", None), "weights", None) is not None:
-        k = best_member(snap)
+        for title in makers:
+            out += [Export(f"{_slug(title)}.{fmt}", f"{title} ({fmt.upper()})", mime, figure(title, fmt))
+                    for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
+    k = best_member(name, cfg, snap)
+    if k is not None:
         out += [Export("student.safetensors", f"Best student (member {k}, safetensors)", "application/octet-stream",
-                       lambda: student_safetensors(snap, k)),
+                       lambda: student_safetensors(name, cfg, snap, k)),
                 Export("student.json", "Its card (JSON)", "application/json",
                        json_bytes(lambda: student_card(name, cfg, snap, k)))]
         if name == "market":
-            model = student_model(snap.run.weights, k)
-            width = snap.run.weights["sizes"][0]
+            weights, m = _weights(name, cfg, snap, k)
+            model, width = student_model(weights, m), weights["sizes"][0]
             out += [Export("student.onnx", "Student as ONNX", "application/octet-stream", lambda: onnx_student(model, width)),
                     Export("onnx-check.json", "ONNX check: same predictions, latency (JSON)", "application/json",
                            json_bytes(lambda: onnx_check(model, onnx_student(model, width), onnx_inputs(width))))]
     return out
-
-
-FIGURES = {"live": ("decision regions", "learning curves"),
-           "compare": ("decision regions", "learning curves", "accuracy per seed"),
-           "market": ("accuracy", "latency", "calibration", "equity")}  # what figures() draws, by experiment

@@ -89,10 +89,10 @@ def test_results_hold_settings_per_seed_numbers_and_the_verdict(small_run):
 
 def test_a_student_reloads_from_safetensors_into_the_same_predictions(small_run):
     cfg, snap = small_run
-    k = exports.best_member(snap)
+    k = exports.best_member("compare", cfg, snap)
     card = exports.student_card("compare", cfg, snap, k)
     model = MLP(card["architecture"]["sizes"], card["architecture"]["activation"])
-    model.load_state_dict(load(exports.student_safetensors(snap, k)))
+    model.load_state_dict(load(exports.student_safetensors("compare", cfg, snap, k)))
     ds, _ = compare.build_data(cfg)
     pop = Population.from_arrays(snap.run.weights)
     with torch.no_grad():

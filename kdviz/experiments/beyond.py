@@ -104,6 +104,8 @@ class MultiResult:
     methods: list[str]  # the engine method of each role
     acc: np.ndarray  # (roles, S) test accuracy
     frac_disagree: float  # share of the plane where any two teachers disagree
+    status: list[str] | None = None  # per student (roles x S, role-major): "ok" or how it diverged
+    weights: list[dict] | None = None  # [Population.arrays()] of the students, in the same order
 
 
 @dataclass
@@ -113,6 +115,8 @@ class MutualResult:
     acc: np.ndarray  # (2, S): independent, mutual
     agreement: np.ndarray  # (2, S) mean top-1 agreement with peers
     labels: list[str]
+    status: list[str] | None = None  # per student (2 x S)
+    weights: list[dict] | None = None  # [Population.arrays()] in the same order
 
 
 @dataclass
@@ -126,6 +130,8 @@ class EmaResult:
     distance: np.ndarray  # (D, S, R) ||teacher - student|| / ||student|| in weight space
     lag_steps: list[float]  # per decay: how many steps old the teacher's weights are on average at the end (ema_lag)
     baseline_acc: np.ndarray | None = None  # (S,) the same students trained on the labelled points alone
+    status: list[str] | None = None  # per student: the D x S EMA students, then the S labels-only ones
+    weights: list[dict] | None = None  # [Population.arrays()] in the same order
 
 
 @dataclass
@@ -133,6 +139,8 @@ class BornAgainResult:
     """Generation 0 on labels, then each generation distilled from the one before."""
 
     acc: np.ndarray  # (G + 1, S)
+    status: list[str] | None = None  # per student, generation-major
+    weights: list[dict] | None = None  # one Population.arrays() per generation (S members each)
 
 
 @dataclass
@@ -166,7 +174,7 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
                        ["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
                        + [f"multi: {r}" for r in RULES], [m for m, _ in methods],
-                       acc, float((disagree > 0).mean()))
+                       acc, float((disagree > 0).mean()), list(students.status), [students.population.arrays()])
 
 
 def agreement(z: np.ndarray) -> np.ndarray:
@@ -183,7 +191,8 @@ def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps).step(cfg.steps)
     acc = students.evaluate("test")["accuracy"].reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
-    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), ["independent", "mutual learning"])
+    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), ["independent", "mutual learning"],
+                        list(students.status), [students.population.arrays()])
 
 
 def _weights(params) -> torch.Tensor:
@@ -218,7 +227,8 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
         return np.stack([v[:n] for v in a], -1).reshape(k, cfg.seeds, -1)  # (D, S, R): the EMA students
 
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
-                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:])
+                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], list(students.status),
+                     [students.population.arrays()])
 
 
 def ema_lag(steps: int, decay: float) -> float:
@@ -253,14 +263,16 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     seeds = seeds_of(cfg)
     gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", seed=s) for s in seeds], device=device,
                         record_every=cfg.steps).step(cfg.steps)
-    accs = [gen.evaluate("test")["accuracy"]]
+    accs, status, weights = [gen.evaluate("test")["accuracy"]], list(gen.status), [gen.population.arrays()]
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
         members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, seed=s + 1000 * g) for s in seeds]
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
                             record_every=cfg.steps).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])
-    return BornAgainResult(np.stack(accs))
+        status += gen.status
+        weights.append(gen.population.arrays())
+    return BornAgainResult(np.stack(accs), status, weights)
 
 
 TOPIC_RUNS = {"multi": multi_teacher, "mutual": mutual, "ema": ema, "born_again": born_again}
@@ -278,5 +290,78 @@ def run(cfg: BeyondConfig, device: str | None = None) -> Iterator[BeyondSnapshot
         yield snap
 
 
+
+
+def _places(cfg: BeyondConfig, snap: BeyondSnapshot) -> list[tuple[dict, object, int, int]]:
+    """Every student of the finished topics in order: (its row without status, its result, run, member)."""
+    seeds, out = seeds_of(cfg), []
+    kd = {"T": cfg.T, "alpha": cfg.alpha}
+    none = {"T": None, "alpha": None}
+    r = snap.results
+    if "multi" in r:
+        m = r["multi"]
+        out += [({"role": m.labels[i], "method": meth, "seed": s, **(none if meth == "baseline" else kd),
+                  "accuracy": float(m.acc[i, j])}, m, 0, i * len(seeds) + j)
+                for i, meth in enumerate(m.methods) for j, s in enumerate(seeds)]
+    if "mutual" in r:
+        u = r["mutual"]
+        out += [({"role": u.labels[i], "method": meth, "seed": s, **(none if meth == "baseline" else {"T": 1.0, "alpha": None}),
+                  "accuracy": float(u.acc[i, j]), "agreement": float(u.agreement[i, j])}, u, 0, i * len(seeds) + j)
+                for i, meth in enumerate(("baseline", "mutual")) for j, s in enumerate(seeds)]
+    if "ema" in r:
+        e = r["ema"]
+        out += [({"role": f"student of an EMA teacher, decay {d:g}", "method": "ema", "decay": d, "seed": s, **none,
+                  "accuracy": float(e.student_acc[i, j, -1]), "teacher_accuracy": float(e.teacher_acc[i, j, -1]),
+                  "distance": float(e.distance[i, j, -1])}, e, 0, i * len(seeds) + j)
+                for i, d in enumerate(e.decays) for j, s in enumerate(seeds)]
+        if e.baseline_acc is not None:
+            out += [({"role": "labels only", "method": "baseline", "seed": s, **none, "accuracy": float(e.baseline_acc[j])},
+                     e, 0, len(e.decays) * len(seeds) + j) for j, s in enumerate(seeds)]
+    if "born_again" in r:
+        b = r["born_again"]
+        out += [({"role": f"generation {g}", "method": "baseline" if g == 0 else "born_again", "generation": g,
+                  "seed": s + 1000 * g, **(none if g == 0 else kd), "accuracy": float(b.acc[g, j])}, b, g, j)
+                for g in range(len(b.acc)) for j, s in enumerate(seeds)]
+    return out
+
+
+def students(cfg: BeyondConfig, snap: BeyondSnapshot) -> list[dict]:
+    """One row per student of the finished topics: topic, role, method, seed, T, alpha, status, test accuracy
+    (plus peer agreement for mutual learning, and the EMA teacher's accuracy and distance for the mean teacher)."""
+    topic_of = {id(res): t for t, res in snap.results.items()}
+    rows = []
+    for row, res, run_, k in _places(cfg, snap):
+        i = sum(len(w["weight"][0]) for w in (res.weights or [])[:run_]) + k  # position in the topic's status
+        status = res.status[i] if res.status is not None else None
+        rows.append({"topic": topic_of[id(res)], "dataset": "blobs", "steps": cfg.steps, **row, "status": status})
+    return rows
+
+
+def student_weights(cfg: BeyondConfig, snap: BeyondSnapshot, i: int) -> tuple[dict, int] | None:
+    """(Population.arrays(), member) of the student in row i of students(), None when its weights are not kept."""
+    _, res, run_, k = _places(cfg, snap)[i]
+    return None if res.weights is None else (res.weights[run_], k)
+
+
+def figures(cfg: BeyondConfig, snap: BeyondSnapshot) -> dict:
+    """The page's figures of the finished topics by title, each built (kdviz.plots.beyond, as the page) when called."""
+    from kdviz.plots import beyond as plots
+
+    r, p, out = snap.results, snap.plane, {}
+    if "multi" in r:
+        out.update({"teachers disagree": lambda: plots.disagreement(p, r["multi"]),
+                    "combination rules": lambda: plots.rule_regions(p, r["multi"]),
+                    "several teachers accuracy": lambda: plots.multi_accuracy(r["multi"])})
+    if "mutual" in r:
+        out.update({"mutual learning accuracy": lambda: plots.mutual_accuracy(r["mutual"]),
+                    "mutual learning agreement": lambda: plots.mutual_agreement(r["mutual"])})
+    if "ema" in r:
+        out["ema distance"] = lambda: plots.ema_distance(r["ema"])
+        out.update({f"ema accuracy decay {d:g}": (lambda d=d: plots.ema_accuracy(r["ema"], d)) for d in r["ema"].decays})
+    if "born_again" in r:
+        out["born-again accuracy"] = lambda: plots.born_again_accuracy(r["born_again"])
+    return out
+
+
 EXPERIMENT = Experiment("beyond", "Beyond one teacher: committees, cohorts, EMA teachers, born-again generations",
-                        BeyondConfig, run)
+                        BeyondConfig, run, figures=figures, students=students, weights=student_weights)

@@ -24,6 +24,7 @@ import torch
 from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, build_data, seeds_of, teacher_config
+from kdviz.experiments import findings
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
@@ -278,4 +279,5 @@ def run(cfg: ClaimsConfig, device: str | None = None) -> Iterator:
     yield from timed(CLAIM_RUNS[cfg.claim](cfg, resolve_device(device)))
 
 
-EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run)
+EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run,
+                        figures=findings.figures, students=findings.students, verdict=findings.verdict)

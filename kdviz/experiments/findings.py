@@ -80,3 +80,27 @@ def timed(snapshots: Iterator) -> Iterator:
         if isinstance(snap, Finding):
             snap.seconds = time.perf_counter() - t0
         yield snap
+
+
+def figures(cfg, snap) -> dict:
+    """A Finding's panels by title, each drawn (kdviz.plots.teachers.panel_figure, as the page) when called."""
+    from kdviz.plots.teachers import panel_figure
+
+    if not isinstance(snap, Finding):
+        return {}
+    return {p.title: (lambda p=p: panel_figure(p)) for p in snap.panels}
+
+
+def students(cfg, snap) -> list[dict]:
+    """One row per dot of a Finding's panels (a student, or a model, at one swept value and seed): panel, series,
+    the swept value, seed, and the value plotted."""
+    if not isinstance(snap, Finding):
+        return []
+    return [{"role": f"{p.title}: {name}", "seed": s, p.x_title: x, p.y_title: float(values[s, i])}
+            for p in snap.panels for name, values in p.series.items()
+            for s in range(len(values)) for i, x in enumerate(p.x)]
+
+
+def verdict(cfg, snap) -> str:
+    """Each verdict's sentence, as the page states it."""
+    return " ".join(v.sentence for v in snap.verdicts) if isinstance(snap, Finding) else ""

@@ -5,7 +5,13 @@ PopulationRun, split into tasks of at most ``population`` students (a worker's s
 student's numbers depend only on its own settings and seed (its initial weights and batch order
 are its own), so they do not depend on how the grid was split or where a task ran. The data and
 teachers are Compare's (kdviz.experiments.compare.build_data, teacher_config): a grid cell with
-Compare's settings reproduces Compare's number for that student.
+Compare's settings reproduces Compare's number for that student. Each distinct teacher is trained
+once, in this process (one thread, as a worker trains it, so the numbers are the same), while the
+workers start, and shipped with every task: no worker trains or re-creates a teacher.
+
+Task sizes: a group's students are split into equal tasks of at most ``population``, as many as
+a multiple of the workers when the group is big enough, so that no worker idles at the end; a
+population of 64-256 students trains fastest per student on a CPU (bench/bench_grid.py).
 
 Backends: "local" runs the tasks in kdviz's job pool (worker processes on this machine); "ray"
 sends them to Ray (``address`` for a cluster, else a local Ray). Rows stream into one CSV (or
@@ -15,11 +21,14 @@ sweep resumes where it stopped (a CSV survives a kill; a Parquet file is complet
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import itertools
 import json
+import math
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -81,40 +90,100 @@ class Grid:
                                                             self.alpha, self.seeds)]
 
 
-def tasks(cells: list[Cell], population: int) -> list[list[Cell]]:
-    """Cells split into tasks: one (teacher, student) shape each, at most ``population`` students."""
+MIN_TASK = 16  # students below which a task is not split further to keep every worker busy
+
+
+def tasks(cells: list[Cell], population: int, workers: int = 1) -> list[list[Cell]]:
+    """Cells split into tasks: one (teacher, student) shape each, at most ``population`` students, in equal parts;
+    a multiple of ``workers`` parts when the group has at least MIN_TASK students per worker."""
     out = []
     for _, group in itertools.groupby(cells, key=lambda c: (c.teacher, c.student)):
         group = list(group)
-        out += [group[i:i + population] for i in range(0, len(group), population)]
+        n = math.ceil(len(group) / population)
+        if len(group) >= workers * MIN_TASK:
+            n = math.ceil(n / workers) * workers
+        size, extra = divmod(len(group), n)
+        start = 0
+        for i in range(n):
+            end = start + size + (i < extra)
+            out.append(group[start:end])
+            start = end
+    return out
+
+
+def teacher_key(cell: Cell) -> tuple:
+    """What a cell's teacher depends on: its data and its width."""
+    return cell.dataset, cell.data_seed, cell.omit, cell.teacher
+
+
+def _data(cell: Cell):
+    """Compare's settings, teacher data and student data of a cell."""
+    from kdviz.experiments import compare
+
+    cfg = compare.CompareConfig(dataset=cell.dataset, omit=cell.omit, seed=cell.data_seed)
+    return (cfg, *compare.build_data(cfg))
+
+
+@contextmanager
+def one_thread():
+    """Run the block with one torch thread, as a job worker does (so a teacher trained here is a worker's)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def shared_teachers(work: list[list[Cell]], device: str | None = None) -> dict[tuple, object]:
+    """Each distinct teacher of the tasks, trained once here (cached) on ``device``, as a CPU copy to ship with the tasks."""
+    from kdviz.experiments import compare
+    from kdviz.train import train_teacher
+
+    out = {}
+    for cells in work:
+        key = teacher_key(cells[0])
+        if key not in out:
+            cfg, ds, _ = _data(cells[0])
+            with one_thread():
+                teacher = train_teacher(ds, compare.teacher_config(cfg, parse_widths(cells[0].teacher)), device)
+            out[key] = copy.deepcopy(teacher).cpu()  # the cached one stays where it is
     return out
 
 
 # ----------------------------------------------------------------------------- one task (any process)
-def train_cells(cells: list[dict], device: str | None = None) -> list[dict]:
-    """Train one task's students as one population; a row per student (its cell, test metrics, teacher accuracy)."""
+def train_cells(cells: list[dict], device: str | None = None, teacher=None) -> list[dict]:
+    """Train one task's students as one population; a row per student (its cell, test metrics, teacher accuracy).
+
+    ``teacher``: the cells' teacher (from shared_teachers), else trained here (cached per process)."""
+    from kdviz.device import resolve_device
     from kdviz.experiments import compare
     from kdviz.train import MemberConfig, PopulationRun, train_teacher
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     first = Cell(**cells[0])
-    cfg = compare.CompareConfig(dataset=first.dataset, omit=first.omit, seed=first.data_seed)
-    ds, sds = compare.build_data(cfg)
-    teacher = train_teacher(ds, compare.teacher_config(cfg, parse_widths(first.teacher)), device)
+    cfg, ds, sds = _data(first)
+    if teacher is None:
+        teacher = train_teacher(ds, compare.teacher_config(cfg, parse_widths(first.teacher)), device)
+    else:
+        teacher = teacher.to(resolve_device(device))
     members = [MemberConfig(c["method"], T=c["T"], alpha=c["alpha"], lr=c["lr"], seed=c["seed"]) for c in cells]
     run = PopulationRun(sds, teacher, parse_widths(first.student), members, batch_size=first.batch, device=device,
                         record_every=first.steps).step(first.steps)
     final = run.evaluate("test")
     teacher_acc = float(teacher.info["test_acc"])
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.thread_time() - cpu0  # wall and this thread's CPU (it trains)
     return [{**c, **{m: float(final[m][k]) for m in METRICS if m in final}, "teacher_acc": teacher_acc,
-             "status": run.status[k], "task_seconds": round(seconds, 3), "task_students": len(cells)}
+             "status": run.status[k], "task_seconds": round(seconds, 3), "task_cpu_seconds": round(cpu, 3),
+             "task_students": len(cells)}
             for k, c in enumerate(cells)]
 
 
 def grid_task(payload: dict, emit, control) -> None:
     """Job-pool entry: train one task and emit its rows as the snapshot."""
-    emit(train_cells(payload["cells"], payload.get("device")), progress=1.0)
+    emit(train_cells(payload["cells"], payload.get("device"), payload.get("teacher")), progress=1.0)
 
 
 TASK = "kdviz.experiments.grid:grid_task"
@@ -127,7 +196,9 @@ def run_local(work: list[list[Cell]], workers: int | None = None, device: str | 
 
     pool = JobPool(workers, nice=0)  # a sweep is the foreground work here, unlike a page's jobs beside the server
     try:
-        pending = [pool.submit((TASK, {"cells": [asdict(c) for c in cells], "device": device})) for cells in work]
+        teachers = shared_teachers(work, device)  # while the workers start
+        pending = [pool.submit((TASK, {"cells": [asdict(c) for c in cells], "device": device,
+                                       "teacher": teachers[teacher_key(cells[0])]})) for cells in work]
         while pending:
             for job in [j for j in pending if j.done]:
                 pending.remove(job)
@@ -146,7 +217,8 @@ def run_ray(work: list[list[Cell]], address: str | None = None, device: str | No
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     remote = ray.remote(num_cpus=1)(train_cells)
-    pending = [remote.remote([asdict(c) for c in cells], device) for cells in work]
+    teachers = {key: ray.put(t) for key, t in shared_teachers(work, device).items()}  # stored once, read by every task
+    pending = [remote.remote([asdict(c) for c in cells], device, teachers[teacher_key(cells[0])]) for cells in work]
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])
@@ -212,7 +284,11 @@ def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, 
     sink = Sink(out)
     done = sink.done_keys()
     todo = [c for c in grid.cells() if c.key not in done]
-    work = tasks(todo, population)
+    if workers is None and backend == "local":
+        from kdviz.jobs import resolve_workers
+
+        workers = resolve_workers()
+    work = tasks(todo, population, workers or 1)
     t0, finished = time.perf_counter(), 0
     runner = run_local(work, workers, device) if backend == "local" else run_ray(work, address, device)
     try:

@@ -50,12 +50,27 @@ class Plane:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A named experiment: its settings class and its generator of snapshots."""
+    """A named experiment: its settings class, its generator of snapshots, and what its final snapshot exports.
+
+    The export hooks (kdviz.exports dispatches through them; None: the defaults for a snapshot with
+    a ``run``, a PopulationRun's RunSnapshot):
+    - figures(cfg, snap) -> {title: () -> go.Figure}: the page's figures, each built only when called;
+    - students(cfg, snap) -> [row]: one dict per trained student (what it is, its status, test metrics);
+    - weights(cfg, snap, i) -> (Population.arrays(), member) of row i, or None when that student's weights are not kept;
+    - verdict(cfg, snap) -> str: the conclusion in words, as the page states it;
+    - page_config(cfg) -> the settings of the page that shows this run (its link), when the page's
+      settings class is not ``config`` (one tab of a page of several runs).
+    """
 
     name: str  # the registry key, also the command-line subcommand
     title: str  # what it is, in a few words
     config: type  # the settings dataclass
     run: Callable[..., Iterator]  # run(cfg, **options) -> snapshots (each with a ``progress`` in [0, 1])
+    figures: Callable | None = None
+    students: Callable | None = None
+    weights: Callable | None = None
+    verdict: Callable | None = None
+    page_config: Callable | None = None
 
 
 def last(snapshots: Iterator):

@@ -19,6 +19,7 @@ import torch
 from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_data, seeds_of, students_of, teacher_config
+from kdviz.experiments import findings
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
@@ -159,4 +160,5 @@ def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
-                        WhichTeacherConfig, run)
+                        WhichTeacherConfig, run,
+                        figures=findings.figures, students=findings.students, verdict=findings.verdict)

@@ -59,6 +59,7 @@ class OmittedSnapshot:
     y_test: np.ndarray | None = None
     y_val: np.ndarray | None = None
     status: dict | None = None  # role -> per-seed status
+    weights: dict | None = None  # role -> Population.arrays() of its S students (for exports)
 
     @property
     def done(self) -> bool:
@@ -99,11 +100,12 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     def outputs(x):
         return {r: s.logits(x)[sl].cpu().numpy().astype(np.float32) for r, (s, sl) in runs.items()}
 
+    def members(arrays: dict, sl: slice) -> dict:
+        return {**arrays, "weight": [w[sl] for w in arrays["weight"]], "bias": [b[sl] for b in arrays["bias"]]}
+
     yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), outputs(ds.x_test), outputs(ds.x_val),
-                          ds.y_test.numpy(), ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()})
-
-
-EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run)
+                          ds.y_test.numpy(), ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()},
+                          {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()})
 
 
 def shift_bias(logits: np.ndarray, c: int, bias: float) -> np.ndarray:
@@ -214,3 +216,65 @@ def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
             f"look alike. Students distilled from it recognise the unseen {snap.omit} {how} ({effect.text()}, "
             f"{verdict}). Müller, Kornblith and Hinton (2019) found that label-smoothed teachers make worse students: "
             "a better teacher is not always a better teacher to distil from.")
+
+
+def _places(snap: OmittedSnapshot) -> list[tuple[str, int]]:
+    """(role, seed) of every student, in the rows' order."""
+    return [(role, k) for role in snap.roles for k in range(len(snap.test_logits[role]))]
+
+
+def students(cfg: OmittedConfig, snap: OmittedSnapshot) -> list[dict]:
+    """One row per student: role, its teacher's label smoothing, seed, T, alpha, status, test accuracy and errors
+    (all, on the omitted digit, and that digit's recall) at the unchanged bias."""
+    if not snap.done:
+        return []
+    rows = []
+    for role, k in _places(snap):
+        kd = role != "baseline"
+        e = errors(snap.test_logits[role][k:k + 1], snap.y_test, snap.omit)
+        rows.append({"role": role, "dataset": "digits", "method": "kd" if kd else "baseline",
+                     "teacher": f"label smoothing {cfg.teachers[[role_name(x) for x in cfg.teachers].index(role)]:g}"
+                     if kd else None, "seed": k, "T": cfg.T if kd else None, "alpha": cfg.alpha if kd else None,
+                     "lr": 1e-2, "steps": snap.steps, "status": snap.status[role][k],
+                     "accuracy": 1 - float(e.total[0]) / e.n, "errors": int(e.total[0]),
+                     f"errors_on_{snap.omit}": int(e.on_digit[0]), f"recall_{snap.omit}": float(e.recall[0])})
+    return rows
+
+
+def student_weights(cfg: OmittedConfig, snap: OmittedSnapshot, i: int) -> tuple[dict, int] | None:
+    """(Population.arrays(), member) of row i's student; None when the snapshot keeps no weights."""
+    if snap.weights is None:
+        return None
+    role, k = _places(snap)[i]
+    return snap.weights[role], k
+
+
+def figures(cfg: OmittedConfig, snap: OmittedSnapshot, bias: float = 0.0) -> dict:
+    """The omitted-digit tab's figure (errors against the omitted digit's bias; ``bias``: the page's slider),
+    built by kdviz.plots.dark when called; none for a run without baselines (the label-smoothing tab)."""
+    from kdviz.plots import dark
+
+    if not snap.done or "baseline" not in snap.test_logits:
+        return {}
+    return {"bias curve": lambda: dark.bias_curve(snap, bias)}
+
+
+def verdict(cfg: OmittedConfig, snap: OmittedSnapshot) -> str:
+    """The tab's sentence: the omitted-digit one, or the label-smoothing one for a run of two teachers."""
+    if not snap.done:
+        return ""
+    if "baseline" in snap.test_logits:
+        return omitted_sentence(snap, best_bias(snap.val_logits["kd"], snap.y_val, snap.omit))
+    return " ".join(smoothing_sentence(snap, e) for e in cfg.teachers if e != 0)
+
+
+def page_config(cfg: OmittedConfig):
+    """The Dark knowledge page's settings showing this run (for its link)."""
+    from kdviz.experiments.dark_knowledge.page import from_omitted
+
+    return from_omitted(cfg)
+
+
+EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run,
+                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        page_config=page_config)

@@ -23,6 +23,7 @@ TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 ALPHAS = (0.0, 0.1, 0.5, 1.0)  # weight of the hard-label term; 1.0 = labels only (no KD)
 STUDENTS = {"small": (32,), "tiny": (8,)}  # name -> hidden widths
 CHUNK = 100  # steps between progress snapshots
+SHOWN_ALPHA = 0.1  # the alpha of the page's accuracy-against-T figure and sentences
 
 _CACHE: dict = {}
 _LOCK = threading.Lock()
@@ -71,6 +72,8 @@ class SweepResult:
     teacher_acc: float
     accuracy: dict[str, np.ndarray]  # name -> (nT, nA, S)
     fidelity: dict[str, np.ndarray]  # name -> (nT, nA, S)
+    status: dict[str, list[str]] | None = None  # name -> per member (grid order, see members())
+    weights: dict[str, dict] | None = None  # name -> Population.arrays() of its population (for exports)
 
 
 @dataclass
@@ -102,11 +105,14 @@ def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
         if done < cfg.steps:
             yield SweepSnapshot(done / cfg.steps)
     result = SweepResult(np.asarray(cfg.temperatures), np.asarray(cfg.alphas),
-                         {k: list(v) for k, v in STUDENTS.items()}, cfg.steps, float(teacher.info["test_acc"]), {}, {})
+                         {k: list(v) for k, v in STUDENTS.items()}, cfg.steps, float(teacher.info["test_acc"]), {}, {},
+                         {}, {})
     for name, students in runs.items():
         ev = students.evaluate("test")
         result.accuracy[name] = ev["accuracy"].reshape(cfg.shape)
         result.fidelity[name] = ev["fidelity"].reshape(cfg.shape)
+        result.status[name] = list(students.status)
+        result.weights[name] = students.population.arrays()
     with _LOCK:
         _CACHE[cfg] = result
     yield SweepSnapshot(1.0, result)
@@ -118,9 +124,6 @@ def run_sweep(cfg: SweepConfig, device: str | None = None) -> SweepResult:
     for snap in run(cfg, device):
         pass
     return snap.result
-
-
-EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run)
 
 
 def accuracy_vs_t(result: SweepResult, student: str, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -161,3 +164,61 @@ def accuracy_curves(result: SweepResult, alpha: float) -> tuple[dict, dict]:
     curves = {n: (result.temperatures, *accuracy_vs_t(result, n, alpha)) for n in result.accuracy}
     labels_only = {n: accuracy_vs_t(result, n, 1.0)[0][0] for n in result.accuracy}
     return curves, labels_only
+
+
+def _places(result: SweepResult) -> list[tuple[str, int, int, int]]:
+    """(student size, i_T, i_alpha, seed) of every student, in the rows' (and each population's member) order."""
+    nT, nA, S = result.accuracy[next(iter(result.accuracy))].shape
+    return [(n, i, j, s) for n in result.accuracy for i in range(nT) for j in range(nA) for s in range(S)]
+
+
+def students(cfg: SweepConfig, snap: SweepSnapshot) -> list[dict]:
+    """One row per student of the sweep: size, T, alpha (1: labels only), seed, status, test accuracy and fidelity."""
+    r = snap.result
+    if r is None:
+        return []
+    return [{"student": f"{n} ({'-'.join(map(str, [64, *r.students[n], 10]))})", "dataset": "digits",
+             "method": "kd", "seed": s, "T": float(r.temperatures[i]),
+             "alpha": float(r.alphas[j]), "lr": cfg.lr, "steps": r.steps,
+             "status": r.status[n][(i * len(r.alphas) + j) * r.accuracy[n].shape[-1] + s] if r.status else None,
+             "accuracy": float(r.accuracy[n][i, j, s]), "fidelity": float(r.fidelity[n][i, j, s])}
+            for n, i, j, s in _places(r)]
+
+
+def student_weights(cfg: SweepConfig, snap: SweepSnapshot, k: int) -> tuple[dict, int] | None:
+    """(Population.arrays(), member) of row k's student; None when the result keeps no weights."""
+    r = snap.result
+    if r is None or not r.weights:
+        return None
+    n, i, j, s = _places(r)[k]
+    return r.weights[n], (i * len(r.alphas) + j) * r.accuracy[n].shape[-1] + s
+
+
+def figures(cfg: SweepConfig, snap: SweepSnapshot) -> dict:
+    """The sweep tab's figures by title, each built (as the page builds them) when called."""
+    from kdviz.plots import dark, digits
+
+    r = snap.result
+    if r is None:
+        return {}
+    return {"accuracy heatmaps": lambda: digits.sweep_heatmaps(r, "accuracy"),
+            "fidelity heatmaps": lambda: digits.sweep_heatmaps(r, "fidelity"),
+            "accuracy vs T": lambda: dark.sweep_accuracy_vs_t(r)}
+
+
+def verdict(cfg: SweepConfig, snap: SweepSnapshot) -> str:
+    """The tab's sentences: each student size's best T against T = 1 and the labels-only students."""
+    r = snap.result
+    return " ".join(best_temperature_sentence(r, n, SHOWN_ALPHA) for n in r.accuracy) if r is not None else ""
+
+
+def page_config(cfg: SweepConfig):
+    """The Dark knowledge page's settings showing this sweep (for its link)."""
+    from kdviz.experiments.dark_knowledge.page import from_sweep
+
+    return from_sweep(cfg)
+
+
+EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run,
+                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        page_config=page_config)

@@ -180,9 +180,6 @@ def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None
     yield MarketSnapshot(1.0, final, final_numbers(ds, teacher, best, outputs.test, cfg))
 
 
-EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run)
-
-
 def _scores(z: torch.Tensor, y: torch.Tensor, v: torch.Tensor) -> dict:
     """Accuracy, balanced accuracy, ECE, NLL and fidelity to the teacher of logits (N, C) or (K, N, C)."""
     out = {"accuracy": metrics.accuracy(z, y), "balanced_accuracy": metrics.balanced_accuracy(z, y),
@@ -295,3 +292,37 @@ def best_name(key: str) -> str:
     """Readable name of a model key."""
     return {"teacher": "the teacher ensemble", "kd": "the KD student", "baseline": "the baseline (the student without KD)",
             "logistic": "logistic regression"}[key]
+
+
+def figures(cfg: MarketConfig, snap: MarketSnapshot) -> dict:
+    """The page's figures of a finished run by title, each built (with kdviz.plots.market) when called."""
+    from kdviz.plots import market as market_plots
+
+    r = snap.result
+    if r is None:
+        return {}
+    return {"accuracy": lambda: market_plots.accuracy_bars(r.models),
+            "latency": lambda: market_plots.latency_chart(r.latency, r.latency_batches, r.params),
+            "calibration": lambda: market_plots.reliability_chart(r.reliability),
+            "equity": lambda: market_plots.equity_chart(r.dates, r.backtest)}
+
+
+def run_verdict(cfg: MarketConfig, snap: MarketSnapshot) -> str:
+    """The page's verdict of a finished run in one paragraph ("" before the end)."""
+    return " ".join(verdict(snap.result)) if snap.result is not None else ""
+
+
+def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
+    """One row per student (KD and baseline members alternate, one pair per seed) with its test-period metrics."""
+    from kdviz.exports import run_members
+
+    rows = run_members(cfg, snap)
+    if snap.result is not None:
+        for k, row in enumerate(rows):
+            role = "kd" if k % 2 == 0 else "baseline"
+            row.update({metric: float(np.asarray(v)[k // 2]) for metric, v in snap.result.models[role].items()})
+    return rows
+
+
+EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run,
+                        figures=figures, students=students, verdict=run_verdict)
