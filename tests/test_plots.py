@@ -112,3 +112,19 @@ def test_figure_templates_hand_out_independent_copies_and_stay_bounded():
     store.keep("b", fig)
     store.keep("c", fig)
     assert store.copy("a") is None and store.copy("c") is not None  # the least recently used went
+
+
+def test_shared_figures_build_once_per_key_and_stay_bounded():
+    store, built = PT.SharedFigures(size=2), []
+
+    def build(name):
+        def make():
+            built.append(name)
+            return name
+        return make
+
+    assert store.get("a", build("a")) == "a" and store.get("a", build("again")) == "a"
+    assert built == ["a"]
+    store.get("b", build("b"))
+    store.get("c", build("c"))
+    assert store.get("a", build("a2")) == "a2"  # "a" was the least recently used: built anew

@@ -21,7 +21,7 @@ from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
 from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
-from kdviz.plots.training import FigureSpec, FigureTemplates
+from kdviz.plots.training import FigureSpec, FigureTemplates, SharedFigures
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
 MAX_POLL_SECONDS = 3.0
@@ -32,6 +32,8 @@ SERVER_BUDGET_SECONDS = 1800.0  # estimated work in flight above which longer ru
 _WATCHERS: dict[tuple[str, str], float] = {}  # (owner, key) -> when its live view last polled
 _WATCHERS_LOCK = threading.Lock()
 TEMPLATES = FigureTemplates()  # server-wide first builds of live figures, by (figure name, template)
+STORED = "cached:"  # the id prefix of a job standing in for a stored result (ui.results.cached_job)
+STORED_FIGURES = SharedFigures()  # server-wide figures of stored results, by (job id, figure name, variant)
 
 
 class RunRefused(ValueError):
@@ -178,8 +180,11 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
     figure shows, e.g. a replay step) changed, so an unchanged redraw builds nothing. With a hashable
     ``template`` (e.g. the settings: every job with them draws the same frame), a job's first figure
     starts from a copy of the one first built for that template on this server (TEMPLATES), so the
-    frame is built once per server, not once per job.
+    frame is built once per server, not once per job. The figures of a stored result (a job id starting
+    with STORED) are built once per server and shared, read-only, by every session (STORED_FIGURES).
     """
+    if job is not None and str(job.id).startswith(STORED):  # a stored result: its figures never change
+        return STORED_FIGURES.get((job.id, name, variant), lambda: _frozen(build(None)))
     store = st.session_state.setdefault(f"_job.{key}.figures", {})
     stamp = None if job is None else (job.id, job.version, variant)
     kept = store.get(name)
@@ -187,13 +192,16 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
         return kept[1]
     same_job = kept is not None and stamp is not None and kept[0][0] == stamp[0]
     previous = kept[1] if same_job else None if template is None else TEMPLATES.copy((name, template))
-    figure = build(previous)
-    if not isinstance(figure, FigureSpec):
-        figure = FigureSpec(figure)
+    figure = _frozen(build(previous))
     if template is not None and previous is None:
         TEMPLATES.keep((name, template), figure)
     store[name] = (stamp or ("", -1, None), figure)
     return figure
+
+
+def _frozen(figure) -> FigureSpec:
+    """``figure`` as a FigureSpec (frozen once)."""
+    return figure if isinstance(figure, FigureSpec) else FigureSpec(figure)
 
 
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:

@@ -49,7 +49,7 @@ def start_warming() -> threading.Thread | None:
 def cached_job(name: str, cfg) -> SimpleNamespace:
     """A finished job standing in for the stored result of ``name`` with ``cfg`` (its id names that result,
     so figures kept for it are never shown for another)."""
-    return SimpleNamespace(id=f"cached:{cache.key(name, cfg)}", version=0, state="done", done=True, progress=1.0,
+    return SimpleNamespace(id=f"{jobs.STORED}{cache.key(name, cfg)}", version=0, state="done", done=True, progress=1.0,
                            error=None, queue_position=None, requested=None, wait_seconds=None, cost=None)
 
 

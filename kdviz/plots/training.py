@@ -103,6 +103,29 @@ class FigureTemplates:
         return FigureSpec.of_spec(copy.deepcopy(spec))
 
 
+class SharedFigures:
+    """A bounded, thread-safe store of figures shared read-only by every session (those of stored results)."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._figures: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        """The figure stored under ``key``, built by ``build()`` on the first call (the oldest goes when full)."""
+        with self._lock:
+            figure = self._figures.get(key)
+            if figure is not None:
+                self._figures.move_to_end(key)
+                return figure
+        figure = build()  # outside the lock: two first calls may both build; either result is the same
+        with self._lock:
+            self._figures[key] = figure
+            while len(self._figures) > self.size:
+                self._figures.popitem(last=False)
+        return figure
+
+
 def image_source(rgb: np.ndarray) -> str:
     """An RGB image (H, W, 3) uint8 as a PNG data URI for go.Image(source=...): a few kB to send
     instead of H * W * 3 numbers in JSON (the live redraw's main cost)."""
