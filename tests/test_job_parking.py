@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.jobs import JobPool
 from kdviz.jobs.parking import Parking, park, paused_limit, unpark
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, train_teacher
+from test_jobs import wait_for  # noqa: E402  (tests/ is on the path)
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +70,6 @@ def test_the_limit_comes_from_the_environment(monkeypatch):
         paused_limit()
 
 
-def wait_for(predicate, timeout=60.0, what="condition"):
-    """Poll ``predicate`` until true; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["thread", "process"])
 def test_a_paused_live_job_parks_on_disk_and_resumes_to_the_same_result(backend, tmp_path, monkeypatch):
@@ -90,10 +81,10 @@ def test_a_paused_live_job_parks_on_disk_and_resumes_to_the_same_result(backend,
     try:
         assert pool.wait_ready(60)
         job = pool.submit(experiment_job("live", cfg, device="cpu"), owner="me")
-        wait_for(lambda: isinstance(job.snapshot(), live.LiveSnapshot), what="the students' first snapshot")
+        wait_for(lambda: isinstance(job.snapshot(), live.LiveSnapshot), timeout=60, what="the students' first snapshot")
         job.pause()
-        wait_for(lambda: job.state == "paused", what="the pause")
-        wait_for(lambda: list(tmp_path.glob("*.safetensors")), what="the parked file")
+        wait_for(lambda: job.state == "paused", timeout=60, what="the pause")
+        wait_for(lambda: list(tmp_path.glob("*.safetensors")), timeout=60, what="the parked file")
         job.resume()
         assert job.wait(120) and job.state == "done", job.error
         assert not list(tmp_path.glob("*.safetensors"))  # reloaded, then deleted
@@ -103,11 +94,11 @@ def test_a_paused_live_job_parks_on_disk_and_resumes_to_the_same_result(backend,
             np.testing.assert_array_equal(np.asarray(got.final[metric]), np.asarray(values), err_msg=metric)
 
         stopped = pool.submit(experiment_job("live", dataclasses.replace(cfg, seed=1), device="cpu"), owner="me")
-        wait_for(lambda: isinstance(stopped.snapshot(), live.LiveSnapshot), what="the second job's students")
+        wait_for(lambda: isinstance(stopped.snapshot(), live.LiveSnapshot), timeout=60, what="the second job's students")
         stopped.pause()
-        wait_for(lambda: list(tmp_path.glob("*.safetensors")), what="the second parked file")
+        wait_for(lambda: list(tmp_path.glob("*.safetensors")), timeout=60, what="the second parked file")
         stopped.stop()
         assert stopped.wait(60) and stopped.state == "stopped"
-        wait_for(lambda: not list(tmp_path.glob("*.safetensors")), what="the stopped job's file to go")
+        wait_for(lambda: not list(tmp_path.glob("*.safetensors")), timeout=60, what="the stopped job's file to go")
     finally:
         pool.shutdown()
