@@ -57,7 +57,8 @@ def remember_frame(job, snap) -> None:
     frames = st.session_state.setdefault(FRAMES, {"job": None, "grids": {}})
     if frames["job"] is not job:
         frames.update(job=job, grids={})
-    frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
+    if snap.run.step not in frames["grids"]:  # a redraw of a snapshot already kept converts nothing
+        frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
 
 
 def draw_preview() -> None:
@@ -95,11 +96,10 @@ def draw(job, snap) -> None:
     def curves(kept=None):
         return learning_curves(*live.curves(snap.run.history), into=kept)
 
-    running = not job.done  # a running job keeps its figures and only updates their data
-    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions) if running else regions(), width="stretch",
+    # figures kept per job (built once per server for these settings) and updated only when there is news
+    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions, variant=step, template=repr(cfg)), width="stretch",
                     key="regions")
-    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves) if running else curves(), width="stretch",
-                    key="curves")
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves, template=repr(cfg)), width="stretch", key="curves")
     if snap.run.step < snap.steps:
         if job.done:
             st.info(f"Paused at {snap.run.step} of {snap.steps} steps. The verdict waits for the configured "

@@ -6,9 +6,13 @@ redraws (answering its auto-rerun timer, as a browser does) until the result sho
 times in a row; meanwhile a probe user reruns the Temperature page every second (the light
 interaction) and a new visitor opens Home every few seconds. Every loop is bounded in count and
 time; the server is stopped at the end. Reports light-interaction latency, Start-to-result times,
-runs finished/started, queue messages seen, errors, and the server's and workers' RSS and CPU.
+runs finished/started, queue messages seen, errors, the server's and workers' RSS and CPU, and the
+CPU this client itself takes from the same cores. It first waits for the server's warm-up to store
+every page's default result (as on a server started before the class). ``--largest`` adds one
+scenario: a default run's Start-to-result alone, then while another session trains the largest
+run the server accepts.
 
-    OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300]
+    OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300] [--largest]
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -61,6 +66,19 @@ def start_server(port: int, timeout: float = 60.0, root=ROOT) -> subprocess.Pope
     raise RuntimeError("the server did not answer /_stcore/health in time")
 
 
+def wait_for_warm_cache(timeout: float = 900.0) -> float:
+    """Wait until the server's warm-up stored every page's default result (as it would have long before
+    a class arrives); return the seconds waited. The bench and the server share KDVIZ_CACHE_DIR."""
+    from kdviz.experiments import cache
+    from ui.results import default_runs
+
+    wanted = [cache.cache_dir() / cache.key(name, cfg) for name, cfg in default_runs()]
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout and not all(p.exists() for p in wanted):
+        time.sleep(1.0)
+    return time.monotonic() - t0
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     """Stop the server and its workers (its whole process group)."""
     try:
@@ -80,6 +98,12 @@ def proc_stats(pid: int) -> tuple[float, float]:
     with open(f"/proc/{pid}/status") as f:
         rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
     return rss, (int(fields[11]) + int(fields[12])) / TICK
+
+
+def client_cpu() -> float:
+    """CPU seconds of this load-test process (the simulated browsers share the server's cores)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def children(pid: int) -> list[int]:
@@ -104,6 +128,7 @@ class Browser:
         self.auto: tuple[str, float] | None = None  # (fragment id, interval) of the live view's timer
         self.errors: list[str] = []
         self.charts = 0  # plotly charts drawn by the last run
+        self.query = ""  # the URL's query string (the page's settings) sent with every rerun
 
     async def connect(self) -> None:
         """Open the websocket (reconnecting to the same session if there was one)."""
@@ -115,7 +140,7 @@ class Browser:
         """One rerun (of ``page``, or the current page's ``fragment``): seconds until it finished."""
         msg = BackMsg()
         state = msg.rerun_script
-        state.query_string = ""
+        state.query_string = self.query
         if page is not None:
             state.page_name = page
             state.page_script_hash = self.pages.get(page, "")
@@ -262,6 +287,81 @@ async def visitors(url: str, stop: asyncio.Event, every: float, out: dict) -> No
         await asyncio.sleep(every)
 
 
+def largest_live_query() -> tuple[str, float]:
+    """The Live training settings of the largest run this server accepts (the widest nets, most points,
+    steps and seeds whose estimated time stays within KDVIZ_MAX_RUN_SECONDS): (URL query, estimated seconds)."""
+    from urllib.parse import urlencode
+
+    from kdviz.experiments import budget, live
+
+    limit, best = budget.max_run_seconds(), None
+    for width in (512, 384, 256, 192, 128, 96, 64, 32):
+        for teacher in ("512, 512", "256, 256", "128, 128"):
+            cfg = live.LiveConfig(n=10_000, steps=5000, seeds=5, teacher=teacher, student=f"{width}, {width}")
+            seconds = budget.estimate("live", cfg)
+            if seconds is not None and seconds <= limit and (best is None or seconds > best[0]):
+                best = seconds, cfg
+    seconds, cfg = best
+    return urlencode({"n": cfg.n, "steps": cfg.steps, "seeds": cfg.seeds, "teacher": cfg.teacher,
+                      "student": cfg.student}), seconds
+
+
+async def hog(url: str, query: str, running: asyncio.Event, stop: asyncio.Event, out: dict) -> None:
+    """Start the largest run on Live training and follow its redraws until ``stop``; then Reset it."""
+    b = Browser(url)
+    try:
+        await b.connect()
+        await b.run("", timeout=60)
+        b.query = query
+        await b.run("live", timeout=60)
+        await b.run(widgets=[b.buttons["Start"]], timeout=60)
+        for _ in range(100_000):
+            if stop.is_set():
+                break
+            if any(t.startswith("Training") for t in b.texts):
+                running.set()
+            if b.auto is None:
+                await asyncio.sleep(0.5)
+                await b.run(page=None, timeout=60)
+                continue
+            await asyncio.sleep(b.auto[1])
+            await b.run(fragment=b.auto[0], timeout=60)
+        out["hog_texts"] = [t for t in b.texts if t.startswith(("Training", "Waiting", "This run"))][:2]
+        if "Reset" in b.buttons:
+            await b.run(widgets=[b.buttons["Reset"]], timeout=60)
+    except (asyncio.TimeoutError, websockets.WebSocketException, OSError, KeyError) as exc:
+        out["errors"].append(f"largest run: {type(exc).__name__}: {exc}")
+    finally:
+        running.set()
+        await b.close()
+
+
+async def largest_vs_default(port: int, runs: int, limit: float) -> dict:
+    """A default Live run's Start-to-result alone, then while another session trains the largest run."""
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    query, seconds = largest_live_query()
+
+    def fresh() -> dict:
+        return {"started": 0, "unfinished": 0, "queue_messages": 0, "redraws": 0, "start_to_result": [],
+                "errors": [], "chart_redraw_cpu": []}
+
+    alone, beside = fresh(), fresh()
+    await trainer(url, runs, limit, alone)
+    running, stop = asyncio.Event(), asyncio.Event()
+    big = asyncio.create_task(hog(url, query, running, stop, beside))
+    await asyncio.wait_for(running.wait(), limit)
+    await trainer(url, runs, limit, beside)
+    stop.set()
+    await big
+    a, b = quantiles(alone["start_to_result"]), quantiles(beside["start_to_result"])
+    return {"scenario": "largest run beside a default run", "largest_run_query": query,
+            "largest_run_estimated_s": round(seconds, 1), "largest_run_status": beside.get("hog_texts"),
+            "default_alone_s": a, "default_beside_largest_s": b,
+            "slowdown_p50": round(b["p50"] / a["p50"], 2) if a["p50"] and b["p50"] else None,
+            "errors": len(alone["errors"]) + len(beside["errors"]),
+            "error_samples": sorted(set(alone["errors"] + beside["errors"]))[:5]}
+
+
 def quantiles(values: list[float]) -> dict:
     """p50, p95 and max in seconds (None when empty)."""
     if not values:
@@ -279,6 +379,7 @@ async def one_load(port: int, server_pid: int, users: int, runs: int, limit: flo
            "first_page": [], "errors": [], "chart_redraw_cpu": []}
     stop = asyncio.Event()
     cpu0 = {pid: proc_stats(pid)[1] for pid in [server_pid, *children(server_pid)]}
+    client0 = client_cpu()
     t0 = time.monotonic()
     side = [asyncio.create_task(probe(url, stop, out)),
             asyncio.create_task(visitors(url, stop, visit_every, out))] if side_users else []
@@ -300,7 +401,8 @@ async def one_load(port: int, server_pid: int, users: int, runs: int, limit: flo
             "server_cpu_share": round((server_cpu - cpu0.get(server_pid, 0.0)) / wall, 3),
             "server_cpu_ms_per_redraw": round(1000 * (server_cpu - cpu0.get(server_pid, 0.0)) / max(1, out["redraws"]), 1),
             "worker_rss_mb": [round(rss, 1) for _, rss, _ in workers],
-            "worker_cpu_share": [round((cpu - cpu0.get(pid, 0.0)) / wall, 3) for pid, _, cpu in workers]}
+            "worker_cpu_share": [round((cpu - cpu0.get(pid, 0.0)) / wall, 3) for pid, _, cpu in workers],
+            "load_test_client_cpu_share": round((client_cpu() - client0) / wall, 3)}
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -312,15 +414,22 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--visit-every", type=float, default=3.0, help="seconds between new visitors")
     parser.add_argument("--trainers-only", action="store_true",
                         help="no probe, no visitors; with --users 1, the server CPU of each figure redraw")
+    parser.add_argument("--largest", action="store_true",
+                        help="also: a default run's time alone and beside another session's largest allowed run")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
     args = parser.parse_args(argv)
     port = free_port()
     server = start_server(port, root=args.app_root)
     results = []
     try:
-        for users in args.users or [3]:
+        if os.environ.get("KDVIZ_WARM", "1") != "0":
+            print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
+        for users in args.users or ([] if args.largest else [3]):
             results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,
                                                 not args.trainers_only)))
+            print(json.dumps(results[-1]), flush=True)
+        if args.largest:
+            results.append(asyncio.run(largest_vs_default(port, args.runs, args.limit)))
             print(json.dumps(results[-1]), flush=True)
     finally:
         stop_server(server)

@@ -76,3 +76,55 @@ def test_limit_chart_marks_where_the_error_changes_sign():
     loss = np.array([0.5, 0.9, 1.1, 1.05])  # crosses the limit 1.0 between T = 2 and 4
     fig = PS.limit_curve(T, loss, 1.0, np.abs(loss - 1.0))
     assert any("changes sign" in (a.text or "") for a in fig.layout.annotations)
+
+
+def _regions(probs_list, into=None):
+    """Three-panel decision regions on a 4x4 grid of two classes."""
+    xs = ys = np.linspace(-1, 1, 4)
+    pts, labels = np.zeros((2, 2)), np.array([0, 1])
+    return PT.decision_boundaries([(f"panel {i}", p) for i, p in enumerate(probs_list)], xs, ys, pts, labels,
+                                  ["a", "b"], into=into)
+
+
+def test_live_update_redraws_only_the_panels_that_changed():
+    rng = np.random.default_rng(0)
+    grids = [rng.dirichlet([1, 1], size=(4, 4)) for _ in range(3)]
+    kept = PT.FigureSpec(_regions(grids))
+    _regions(grids, into=kept)  # the first update draws every panel
+    images = [kept.spec["data"][i * 3]["source"] for i in range(3)]
+    new_student = rng.dirichlet([1, 1], size=(4, 4))
+    _regions([grids[0], new_student, grids[2]], into=kept)
+    after = [kept.spec["data"][i * 3]["source"] for i in range(3)]
+    assert after[0] is images[0] and after[2] is images[2]  # unchanged panels keep their encoded image
+    assert after[1] != images[1]
+    assert after[1] == PT.image_source(PT.probability_image(new_student))
+
+
+def test_figure_templates_hand_out_independent_copies_and_stay_bounded():
+    store = PT.FigureTemplates(size=2)
+    fig = PT.FigureSpec(_regions([np.full((4, 4, 2), 0.5)] * 3))
+    store.keep("a", fig)
+    first, second = store.copy("a"), store.copy("a")
+    first.spec["layout"]["annotations"][0]["text"] = "changed"
+    assert second.spec["layout"]["annotations"][0]["text"] == "panel 0"
+    assert fig.spec["layout"]["annotations"][0]["text"] == "panel 0"
+    assert first.drawn == {} and store.copy("missing") is None
+    store.keep("b", fig)
+    store.keep("c", fig)
+    assert store.copy("a") is None and store.copy("c") is not None  # the least recently used went
+
+
+def test_shared_figures_build_once_per_key_and_stay_bounded():
+    store, built = PT.SharedFigures(size=2), []
+
+    def build(name):
+        def make():
+            built.append(name)
+            return name
+        return make
+
+    assert store.get("a", build("a")) == "a" and store.get("a", build("again")) == "a"
+    assert built == ["a"]
+    store.get("b", build("b"))
+    store.get("c", build("c"))
+    assert store.get("a", build("a2")) == "a2"  # "a" was the least recently used: built anew

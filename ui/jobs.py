@@ -21,7 +21,7 @@ from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
 from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
-from kdviz.plots.training import FigureSpec
+from kdviz.plots.training import FigureSpec, FigureTemplates, SharedFigures
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
 MAX_POLL_SECONDS = 3.0
@@ -31,6 +31,9 @@ SMALL_RUN_SECONDS = 30.0  # runs this short (every page's defaults) always queue
 SERVER_BUDGET_SECONDS = 1800.0  # estimated work in flight above which longer runs are refused
 _WATCHERS: dict[tuple[str, str], float] = {}  # (owner, key) -> when its live view last polled
 _WATCHERS_LOCK = threading.Lock()
+TEMPLATES = FigureTemplates()  # server-wide first builds of live figures, by (figure name, template)
+STORED = "cached:"  # the id prefix of a job standing in for a stored result (ui.results.cached_job)
+STORED_FIGURES = SharedFigures()  # server-wide figures of stored results, by (job id, figure name, variant)
 
 
 class RunRefused(ValueError):
@@ -168,24 +171,37 @@ def _watching(key: str, polling: bool) -> int:
         return len(_WATCHERS)
 
 
-def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any]) -> Any:
-    """The figure ``name`` of the job under ``key``, kept across redraws.
+def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any], variant: Any = None,
+                template: Any = None) -> Any:
+    """The figure ``name`` of the job under ``key``, kept across redraws and reruns.
 
     ``build(previous)`` makes it (previous is None) or updates the previous figure of the same job in
-    place (a FigureSpec); it runs only when the job has a new snapshot, so an unchanged redraw builds
-    nothing, and a built figure is frozen into a FigureSpec once.
+    place (a FigureSpec); it runs only when the job has a new snapshot or ``variant`` (what else the
+    figure shows, e.g. a replay step) changed, so an unchanged redraw builds nothing. With a hashable
+    ``template`` (e.g. the settings: every job with them draws the same frame), a job's first figure
+    starts from a copy of the one first built for that template on this server (TEMPLATES), so the
+    frame is built once per server, not once per job. The figures of a stored result (a job id starting
+    with STORED) are built once per server and shared, read-only, by every session (STORED_FIGURES).
     """
+    if job is not None and str(job.id).startswith(STORED):  # a stored result: its figures never change
+        return STORED_FIGURES.get((job.id, name, variant), lambda: _frozen(build(None)))
     store = st.session_state.setdefault(f"_job.{key}.figures", {})
-    stamp = None if job is None else (job.id, job.version)
+    stamp = None if job is None else (job.id, job.version, variant)
     kept = store.get(name)
     if kept is not None and stamp is not None and kept[0] == stamp:
         return kept[1]
     same_job = kept is not None and stamp is not None and kept[0][0] == stamp[0]
-    figure = build(kept[1] if same_job else None)
-    if not isinstance(figure, FigureSpec):
-        figure = FigureSpec(figure)
-    store[name] = (stamp or ("", -1), figure)
+    previous = kept[1] if same_job else None if template is None else TEMPLATES.copy((name, template))
+    figure = _frozen(build(previous))
+    if template is not None and previous is None:
+        TEMPLATES.keep((name, template), figure)
+    store[name] = (stamp or ("", -1, None), figure)
     return figure
+
+
+def _frozen(figure) -> FigureSpec:
+    """``figure`` as a FigureSpec (frozen once)."""
+    return figure if isinstance(figure, FigureSpec) else FigureSpec(figure)
 
 
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:

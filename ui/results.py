@@ -46,8 +46,11 @@ def start_warming() -> threading.Thread | None:
     return thread
 
 
-CACHED_JOB = SimpleNamespace(id="cached", version=0, state="done", done=True, progress=1.0, error=None,
-                             queue_position=None, requested=None, wait_seconds=None, cost=None)  # a finished job
+def cached_job(name: str, cfg) -> SimpleNamespace:
+    """A finished job standing in for the stored result of ``name`` with ``cfg`` (its id names that result,
+    so figures kept for it are never shown for another)."""
+    return SimpleNamespace(id=f"{jobs.STORED}{cache.key(name, cfg)}", version=0, state="done", done=True, progress=1.0,
+                           error=None, queue_position=None, requested=None, wait_seconds=None, cost=None)
 
 
 def show_cached(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) -> bool:
@@ -59,7 +62,7 @@ def show_cached(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) 
     if snap is None:
         return False
     st.success(CACHED_LINE, icon=":material/bolt:")
-    draw(CACHED_JOB, snap)
+    draw(cached_job(name, cfg), snap)
     return True
 
 

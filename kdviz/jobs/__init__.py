@@ -27,7 +27,8 @@ and stop also take effect. A worker that dies is replaced; only the jobs it had 
 Both speak one protocol. The pool (server side) owns the slots and sends "start", "pause", "go"
 and "stop" to a worker loop (_serve); the worker loop answers "ready", "started", "snap",
 "paused" and "end". A paused job gives its slot to the next queued job; resumed jobs queue again
-in submission order, so pausing never loses a job its place in line.
+in submission order, so pausing never loses a job its place in line. Paused jobs beyond a few per
+owner and worker park their runs' tensors on disk until they resume (kdviz.jobs.parking).
 
 Streamlit wiring (this module never imports streamlit)::
 

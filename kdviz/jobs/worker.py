@@ -11,12 +11,14 @@ import signal
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 from kdviz.device import limit_threads
+from kdviz.jobs.parking import Parking
 from kdviz.jobs.slices import SliceScheduler, slice_end
 
 STATES = ("queued", "running", "paused", "done", "stopped", "error")
@@ -95,7 +97,7 @@ class Control:
     """
 
     def __init__(self, job_id: str, outbox, emit_interval: float, slices: SliceScheduler | None = None,
-                 owner: Any = None):
+                 owner: Any = None, parking: Parking | None = None):
         self.job_id = job_id
         self.owner = owner
         self.finished = False
@@ -103,6 +105,8 @@ class Control:
         self._outbox = outbox
         self._interval = emit_interval
         self._slices = slices
+        self._parking = parking
+        self._runs: weakref.WeakSet = weakref.WeakSet()  # training runs this job stepped (what a pause may park)
         self._slice_end = float("inf") if slices is None else float("-inf")
         self._has_turn = False
         self._want = "run"  # "run" | "pause" | "stop" (stop is sticky)
@@ -121,8 +125,10 @@ class Control:
             return True
         return self._boundary()
 
-    def tick(self) -> None:
-        """Preemption point, cheap enough to call before every optimiser step: raises JobStopped once stopped."""
+    def tick(self, run: Any = None) -> None:
+        """Preemption point, cheap enough to call before every optimiser step of ``run``: raises JobStopped once stopped."""
+        if run is not None:
+            self._runs.add(run)
         if self._want == "run" and time.monotonic() < self._slice_end:
             return
         if not self._boundary():
@@ -148,9 +154,12 @@ class Control:
             self.flush()
             self._outbox.put(("paused", self.job_id))
             self.give_turn()
+            parked = self._parking.pause(self, self.owner, self._runs) if self._parking else None
             with self._cond:
                 while self._want == "pause":
                     self._cond.wait()
+            if self._parking:
+                self._parking.resume(self, self.owner, self._runs, parked, restore=self._want != "stop")
         elif self._want == "run" and self._slices is not None and self._slices.contended():
             self.give_turn()
         if self._want != "run":
@@ -238,6 +247,7 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
     """Worker loop: start job threads and route pause/go/stop to them until "shutdown"."""
     controls: dict[str, Control] = {}
     slices = SliceScheduler(slice_seconds)
+    parking = Parking()
     _warm_torch()
     outbox.put(("ready", index))
     while True:
@@ -251,7 +261,8 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
             break
         kind, job_id = msg[0], msg[1]
         if kind == "start":
-            control = controls[job_id] = Control(job_id, outbox, emit_interval, slices, msg[3] if len(msg) > 3 else None)
+            control = controls[job_id] = Control(job_id, outbox, emit_interval, slices, msg[3] if len(msg) > 3 else None,
+                                                  parking)
             control.thread = threading.Thread(target=_run_job, args=(msg[2], control), daemon=True,
                                               name=f"kdviz-{job_id}")
             control.thread.start()

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import base64
+import copy
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import plotly.graph_objects as go
@@ -48,6 +52,19 @@ class FigureSpec(go.Figure):
     def __init__(self, figure: go.Figure):
         super().__init__()
         self._spec = figure.to_dict()
+        self._drawn: dict = {}  # what the builders last drew into it (e.g. a digest per image panel)
+
+    @property
+    def drawn(self) -> dict:
+        """What the builders last drew into this figure, by part (mutable; empty for a fresh copy)."""
+        return self._drawn
+
+    @classmethod
+    def of_spec(cls, spec: dict) -> "FigureSpec":
+        """A FigureSpec holding ``spec`` (a figure's plain dict) as it is."""
+        figure = cls(go.Figure())
+        figure._spec = spec
+        return figure
 
     @property
     def spec(self) -> dict:
@@ -56,6 +73,57 @@ class FigureSpec(go.Figure):
 
     def to_dict(self) -> dict:
         return self._spec
+
+
+class FigureTemplates:
+    """A bounded, thread-safe store of built figures (FigureSpec) by key, handed out as deep copies:
+    live figures of jobs with the same settings share one first build and each job updates its own copy."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._specs: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, key, figure: FigureSpec) -> None:
+        """Store a copy of ``figure`` under ``key`` (the least recently used entry goes when full)."""
+        spec = copy.deepcopy(figure.spec)
+        with self._lock:
+            self._specs[key] = spec
+            self._specs.move_to_end(key)
+            while len(self._specs) > self.size:
+                self._specs.popitem(last=False)
+
+    def copy(self, key) -> FigureSpec | None:
+        """A fresh FigureSpec copied from the figure stored under ``key``, or None."""
+        with self._lock:
+            spec = self._specs.get(key)
+            if spec is None:
+                return None
+            self._specs.move_to_end(key)
+        return FigureSpec.of_spec(copy.deepcopy(spec))
+
+
+class SharedFigures:
+    """A bounded, thread-safe store of figures shared read-only by every session (those of stored results)."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._figures: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        """The figure stored under ``key``, built by ``build()`` on the first call (the oldest goes when full)."""
+        with self._lock:
+            figure = self._figures.get(key)
+            if figure is not None:
+                self._figures.move_to_end(key)
+                return figure
+        figure = build()  # outside the lock: two first calls may both build; either result is the same
+        with self._lock:
+            self._figures[key] = figure
+            while len(self._figures) > self.size:
+                self._figures.popitem(last=False)
+        return figure
 
 
 def image_source(rgb: np.ndarray) -> str:
@@ -82,7 +150,10 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
             len(spec["layout"].get("annotations", ())) == len(panels):
         for i, (title, probs) in enumerate(panels):
             spec["layout"]["annotations"][i]["text"] = title
-            spec["data"][i * per_panel]["source"] = image_source(probability_image(probs))
+            digest = hashlib.blake2b(np.ascontiguousarray(probs).data, digest_size=16).digest()
+            if into.drawn.get(("panel", i)) != digest:  # an unchanged panel (the teacher's) keeps its image
+                spec["data"][i * per_panel]["source"] = image_source(probability_image(probs))
+                into.drawn[("panel", i)] = digest
         return into
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)

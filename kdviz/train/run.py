@@ -44,7 +44,7 @@ warnings.filterwarnings("ignore", message="grad and param do not obey the gradie
 CHUNK_STEPS = 128  # batches of indices prepared at once
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
-STEP_HOOK = threading.local()  # .fn, if set on a thread: called before each of its optimiser steps (a job's preemption point)
+STEP_HOOK = threading.local()  # .fn, if set on a thread: called with the run before each of its optimiser steps (a job's preemption point)
 
 
 @dataclass
@@ -222,6 +222,11 @@ class PopulationRun:
             raise ValueError(f"no member of this run is trained with {method!r}")
         return b.select(ix, self._states[method])
 
+    def own_tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors only this run holds: its weights (K, P), their gradients and the Adam moments
+        (what a paused job may move to disk; kdviz.jobs.parking)."""
+        return {"weights": self._flat, "grads": self._grad, "adam_m": self._adam_m, "adam_v": self._adam_v}
+
     def method_state(self, name: str):
         """What method ``name``'s setup built for this run (e.g. the EMA teachers), or None."""
         return self._states.get(name)
@@ -233,7 +238,7 @@ class PopulationRun:
         hook = getattr(STEP_HOOK, "fn", None)
         for _ in range(n):
             if hook is not None:
-                hook()
+                hook(self)
             self._train_step()
             if self.t % self.record_every == 0:
                 self._record()
