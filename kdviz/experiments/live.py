@@ -117,6 +117,12 @@ def architecture(cfg: LiveConfig) -> str:
                      for role, widths in (("teacher", cfg.teacher), ("student", cfg.student)))
 
 
+def teacher(cfg: LiveConfig, device=None):
+    """The teacher of a config, trained on the full dataset (cached in-process and on disk: see kdviz.train.teacher)."""
+    return train_teacher(build_data(cfg)[0], TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed),
+                         device)
+
+
 @dataclass
 class Scene:
     """What stays fixed during a run: the plane, the data drawn on it and the teacher's regions."""
@@ -152,15 +158,15 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
     stop = min(int(stop_at or cfg.steps), cfg.steps)
     yield Phase("teacher", 0.0, "Training the teacher…")
     ds, student_ds = build_data(cfg)
-    teacher = train_teacher(ds, TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed), dev)
+    model = teacher(cfg, dev)
     members = [MemberConfig(method, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=cfg.seed * 100 + s)
                for s in range(cfg.seeds) for method in ROLES]
-    students = PopulationRun(student_ds, teacher, parse_widths(cfg.student), members, batch_size=cfg.batch,
+    students = PopulationRun(student_ds, model, parse_widths(cfg.student), members, batch_size=cfg.batch,
                              device=dev, record_every=chunk_size(cfg.steps))
     plane = Plane.of(ds, GRID, SHOWN_POINTS)
     extent = plane.extent
-    scene = Scene(plane, grid_predictions(teacher, *extent, resolution=GRID).probs.astype(np.float32),
-                  float(evaluate(teacher, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
+    scene = Scene(plane, grid_predictions(model, *extent, resolution=GRID).probs.astype(np.float32),
+                  float(evaluate(model, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
     while students.t < stop:
         students.step(min(chunk_size(cfg.steps), stop - students.t))
         grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
