@@ -49,17 +49,6 @@ jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, de
               step=step_further, step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
-FRAMES = "live.frames"  # {step: (KD grid, baseline grid)} of the run on the page, for the replay scrubber
-
-
-def remember_frame(job, snap) -> None:
-    """Keep each new snapshot's decision regions (float16) so the run can be replayed at a readable pace."""
-    frames = st.session_state.setdefault(FRAMES, {"job": None, "grids": {}})
-    if frames["job"] is not job:
-        frames.update(job=job, grids={})
-    frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
-
-
 def draw_preview() -> None:
     """Before a run: the data the settings describe and the two networks, at once."""
     plane = live.preview(cfg)
@@ -77,13 +66,13 @@ def draw(job, snap) -> None:
             draw_preview()
         return
     scene = snap.scene
-    remember_frame(job, snap)
-    grids = st.session_state[FRAMES]["grids"]
     step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
-    if job.done and len(grids) > 2:
-        step = st.select_slider("Replay the run: decision regions at step", options=sorted(grids), value=step,
-                                key="live.replay", help="Step through the snapshots this run drew.")
-        kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
+    replay = snap.replay if job.done else None  # a finished run, live or computed ahead, replays the same way
+    if replay is not None and len(replay.steps) > 2:
+        steps = [int(s) for s in replay.steps]
+        step = st.select_slider("Replay the run: decision regions at step", options=steps, value=steps[-1],
+                                key="live.replay", help=f"Step through {len(steps)} frames of this run.")
+        kd_grid, base_grid = replay.grids(steps.index(step))
     st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
     plane = scene.plane
 

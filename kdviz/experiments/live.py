@@ -28,6 +28,7 @@ BATCH_CHOICES = (16, 32, 64, 128, 256)
 GRID = 60  # decision-region resolution (GRID x GRID)
 SHOWN_POINTS = 600  # training points drawn on the decision regions
 ROLES = ("kd", "baseline")  # member 2s is seed s's KD student, member 2s + 1 its baseline
+MAX_REPLAY = 40  # frames kept for the replay of a finished run
 
 
 @dataclass
@@ -134,6 +135,37 @@ class Scene:
 
 
 @dataclass
+class Replay:
+    """Seed 0's decision regions after each chunk of a run, compact enough to cache (about 22 kB a frame).
+
+    A region panel draws each cell's winning class and how sure it is, so that is what is kept:
+    frame f holds the KD student's and the baseline's winner (uint8) and winning probability
+    (float16) per cell; grids(f) turns them back into probabilities that draw the same.
+    """
+
+    steps: np.ndarray  # (F,) the step of each frame, increasing
+    top: np.ndarray  # (F, 2, GRID, GRID) uint8 winning class: [:, 0] KD student, [:, 1] baseline
+    conf: np.ndarray  # (F, 2, GRID, GRID) float16 its probability
+    classes: int
+
+    @classmethod
+    def of(cls, frames: list[tuple[int, np.ndarray, np.ndarray]], classes: int, most: int = MAX_REPLAY) -> "Replay":
+        """At most ``most`` of the (step, KD probs (G, G, C), baseline probs) frames, evenly spaced, the last kept."""
+        keep = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), most)).round().astype(int))
+        grids = np.stack([np.stack(frames[i][1:]) for i in keep])  # (F, 2, G, G, C)
+        return cls(np.array([frames[i][0] for i in keep]), grids.argmax(-1).astype(np.uint8),
+                   grids.max(-1).astype(np.float16), classes)
+
+    def grids(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """(KD, baseline) probabilities (G, G, C) of frame f: the kept winner and its probability, the rest
+        shared evenly by the other classes (all a region panel shows)."""
+        conf = self.conf[f].astype(np.float32)  # (2, G, G)
+        probs = np.repeat(((1 - conf) / max(self.classes - 1, 1))[..., None], self.classes, -1)
+        np.put_along_axis(probs, self.top[f][..., None].astype(np.int64), conf[..., None], -1)
+        return probs[0], probs[1]
+
+
+@dataclass
 class LiveSnapshot:
     """The run after a chunk: its history, the first seed's decision regions, and at the end the test metrics."""
 
@@ -145,6 +177,7 @@ class LiveSnapshot:
     kd_grid: np.ndarray  # (GRID, GRID, C) seed 0's KD student
     baseline_grid: np.ndarray  # (GRID, GRID, C) seed 0's baseline
     final: dict | None = None  # evaluate() of every member on the test set, once stop_at is reached
+    replay: Replay | None = None  # the run's decision regions frame by frame, once stop_at is reached
 
 
 def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
@@ -167,13 +200,16 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
     extent = plane.extent
     scene = Scene(plane, grid_predictions(model, *extent, resolution=GRID).probs.astype(np.float32),
                   float(evaluate(model, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
+    frames = []  # (step, KD grid, baseline grid) after each chunk, for the replay
     while students.t < stop:
         students.step(min(chunk_size(cfg.steps), stop - students.t))
         grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
-        final = students.t >= stop  # the last snapshot also carries the weights (for exports)
+        kd_grid, base_grid = grids[0].astype(np.float32), grids[1].astype(np.float32)
+        frames.append((students.t, kd_grid, base_grid))
+        final = students.t >= stop  # the last snapshot also carries the weights (for exports) and the replay
         yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
-                           grids[0].astype(np.float32), grids[1].astype(np.float32),
-                           students.evaluate("test") if final else None)
+                           kd_grid, base_grid, students.evaluate("test") if final else None,
+                           Replay.of(frames, len(ds.class_names)) if final else None)
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run)
