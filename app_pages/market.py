@@ -80,7 +80,10 @@ def result(r: market.MarketResult) -> None:
     a, b = st.columns(2)
     a.plotly_chart(market_plots.latency_chart(r.latency, r.latency_batches, r.params), width="stretch", key="latency")
     b.plotly_chart(market_plots.reliability_chart(r.reliability), width="stretch", key="calibration")
-    st.plotly_chart(market_plots.equity_chart(r.dates, r.backtest), width="stretch", key="equity")
+    lines = st.multiselect("Lines on the equity chart", list(r.backtest), key="market.equity_lines",
+                           default=market_plots.equity_lines(r.backtest), max_selections=market_plots.MAX_EQUITY_LINES,
+                           format_func=market_plots.NAMES.get)
+    st.plotly_chart(market_plots.equity_chart(r.dates, r.backtest, shown=lines), width="stretch", key="equity")
     st.caption("Backtest: long at the close when a model says up, flat otherwise, paying the cost on every change; "
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 

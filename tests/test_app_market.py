@@ -27,6 +27,11 @@ def test_train_shows_the_verdict_and_four_figures(page_test):
     for word in ("accuracy", "latency", "Calibration", "not advice"):
         assert word in titles
     assert at.query_params["days"] in ("800", ["800"])
+    equity = next(f for f in figs if "not advice" in f["layout"]["title"]["text"])
+    assert len(equity["data"]) == 4  # of five backtests: a curve chart keeps to four lines
+    at.multiselect(key="market.equity_lines").set_value(["logistic", "kd"]).run()
+    equity = next(f for f in charts(at) if "not advice" in f["layout"]["title"]["text"])
+    assert [t["name"] for t in equity["data"]] == ["Logistic regression", "KD student"]
 
 
 def test_a_malformed_upload_shows_its_message(page_test):

@@ -76,3 +76,17 @@ def test_limit_chart_marks_where_the_error_changes_sign():
     loss = np.array([0.5, 0.9, 1.1, 1.05])  # crosses the limit 1.0 between T = 2 and 4
     fig = PS.limit_curve(T, loss, 1.0, np.abs(loss - 1.0))
     assert any("changes sign" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_the_equity_chart_draws_at_most_four_lines():
+    import pytest
+
+    from kdviz.plots import market as mp
+
+    bt = {k: {"equity": np.linspace(1, 2, 6)} for k in ("teacher", "kd", "baseline", "logistic", "buy_and_hold")}
+    dates = np.arange(5)
+    assert [t.name for t in mp.equity_chart(dates, bt).data] == ["KD student", "Baseline", "Teacher ensemble",
+                                                                 "Buy and hold"]
+    assert [t.name for t in mp.equity_chart(dates, bt, shown=["logistic"]).data] == ["Logistic regression"]
+    with pytest.raises(ValueError, match="at most 4 lines"):
+        mp.equity_chart(dates, bt, shown=list(bt))
