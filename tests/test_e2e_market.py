@@ -27,3 +27,16 @@ def test_a_bad_upload_names_its_problem(open_in_browser, tmp_path):
     page.get_by_text("Missing column Date and Close", exact=False).wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "market_bad_upload")
+
+
+def test_removing_an_uploaded_file_forgets_it_and_its_error(open_in_browser, tmp_path):
+    page = open_in_browser("market?source=upload", min_charts=0)
+    bad = tmp_path / "prices.csv"
+    bad.write_text("Day,Price\n2020-01-01,1\n")
+    page.locator(".st-key-market_upload input[type='file']").set_input_files(str(bad))
+    page.get_by_text("Missing column Date and Close", exact=False).wait_for(timeout=60_000)
+    page.locator(".st-key-market_upload [data-testid='stFileChipDeleteBtn']").click()
+    page.get_by_text("Upload a CSV to train on your own prices").wait_for(timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    assert page.get_by_text("Missing column Date and Close", exact=False).count() == 0
+    assert page.locator(".st-key-start").count() == 0  # nothing to train on
