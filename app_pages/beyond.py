@@ -3,7 +3,7 @@ import streamlit as st
 
 from kdviz.experiments import beyond
 from kdviz.experiments.protocol import Plane
-from kdviz.experiments.stats import paired, verdict_sentence
+from kdviz.experiments.stats import judged_sentence, paired
 from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
@@ -39,7 +39,8 @@ def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
                                         plane.class_names, height=300), width="stretch", key="rules")
     st.plotly_chart(seed_strip(m.labels, m.methods, m.acc, "student test accuracy (%)"), width="stretch",
                     key="multi_acc")
-    st.markdown(verdict_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone"))
+    st.markdown(judged_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone",
+                                m.failed))
 
 
 def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
@@ -48,7 +49,8 @@ def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
                     key="mutual_acc")
     c2.plotly_chart(seed_strip(u.labels, ["baseline", "mutual"], u.agreement, "agreement with peers (%)"),
                     width="stretch", key="mutual_agree")
-    st.markdown(verdict_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy")
+    st.markdown(judged_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy",
+                                u.failed)
                 + f" Students agree with their peers on {u.agreement[0].mean():.1%} of test points when trained "
                   f"independently and {u.agreement[1].mean():.1%} with mutual learning.")
 
@@ -66,11 +68,11 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     c2.plotly_chart(lines(e.steps, acc, "step", "test accuracy", dashes=dashes, percent=True), width="stretch",
                     key="ema_acc")
     for i, x in enumerate(e.decays):
-        st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
-                                                           "EMA teacher vs its student at the end"))
+        st.markdown(f"- decay {x}: " + judged_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
+                                                          "EMA teacher vs its student at the end", e.failed))
         if e.baseline_acc is not None:
-            st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.baseline_acc, e.teacher_acc[i, :, -1]),
-                                                               "EMA teacher vs the labels-only student"))
+            st.markdown(f"- decay {x}: " + judged_sentence(paired(e.baseline_acc, e.teacher_acc[i, :, -1]),
+                                                              "EMA teacher vs the labels-only student", e.failed))
 
 
 def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
@@ -78,7 +80,7 @@ def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
     labels = [f"gen {g}" for g in range(len(a))]
     st.plotly_chart(seed_strip(labels, ["baseline"] + ["born_again"] * (len(a) - 1), a, "test accuracy (%)"),
                     width="stretch", key="ban")
-    st.markdown(verdict_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0"))
+    st.markdown(judged_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0", b.failed))
 
 
 def draw(job, snap) -> None:
