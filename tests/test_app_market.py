@@ -84,3 +84,15 @@ def test_removing_the_file_from_the_uploader_clears_its_error(page_test):
     at.session_state["market.csv_from_uploader"] = True
     at.run()  # the uploader shows no file (AppTest's is always empty): as after the file's x is clicked
     assert not at.error and any("Upload a CSV" in i.value for i in at.info)
+
+
+def test_the_page_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path):
+    from kdviz.experiments import cache, market
+
+    monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(market, "STUDENT_LR", 1e3)
+    cache.warm([("market", market.MarketConfig(days=800, members=2, teacher="16", steps=100, seeds=2))])
+    at = page_test("app_pages/market.py", **SMALL)  # shows the stored, failed run
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "not judged" in text and "lower the learning rate" in text
