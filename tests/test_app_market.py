@@ -95,4 +95,4 @@ def test_the_page_says_not_judged_when_students_failed(page_test, monkeypatch, t
     at = page_test("app_pages/market.py", **SMALL)  # shows the stored, failed run
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "not judged" in text and "lower the learning rate" in text
+    assert "Not judged" in text and "lower the learning rate" in text

@@ -168,4 +168,4 @@ def test_students_whose_loss_explodes_are_flagged_and_not_judged(monkeypatch):
     r = last(L.run(cfg)).result
     assert len(r.failed) >= 2 and any(line.startswith("KD student, seed") for line in r.failed)
     acc_line = L.verdict(r)[0]
-    assert "not judged" in acc_line and "lower the learning rate" in acc_line and "within the seed spread" not in acc_line
+    assert "Not judged" in acc_line and "lower the learning rate" in acc_line and "within the seed spread" not in acc_line

@@ -130,9 +130,12 @@ def failed_students(names: list[str], accuracy, classes: int, loss, status=None,
     return out
 
 
-def judged_sentence(effect: PairedEffect, what: str, failed: list[str]) -> str:
-    """verdict_sentence, unless a student failed: then the numbers and why they are not judged."""
-    if not failed:
-        return verdict_sentence(effect, what)
-    return (f"{what}: {effect.text()}. Not judged: {count(len(failed), 'student')} failed ({'; '.join(failed[:3])}"
+def not_judged(failed: list[str]) -> str:
+    """The sentence that stands in for a verdict when students failed (the first three named)."""
+    return (f"Not judged: {count(len(failed), 'student')} failed ({'; '.join(failed[:3])}"
             f"{'; …' if len(failed) > 3 else ''}), so {FAILED_ADVICE}.")
+
+
+def judged_sentence(effect: PairedEffect, what: str, failed: list[str]) -> str:
+    """verdict_sentence, unless a student failed: then the numbers and not_judged."""
+    return verdict_sentence(effect, what) if not failed else f"{what}: {effect.text()}. {not_judged(failed)}"

@@ -27,7 +27,7 @@ from kdviz.data.market import build_market_dataset
 from kdviz.experiments.market.models import (EnsemblePredictor, StudentPredictor, ensemble_outputs,
                                              paired_members)
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import FAILED_ADVICE, count, failed_students, paired
+from kdviz.experiments.stats import count, failed_students, not_judged, paired
 from kdviz.market.backtest import backtest
 from kdviz.market.csv_input import parse_price_csv
 from kdviz.market.features import FeatureConfig
@@ -277,8 +277,7 @@ def verdict(result: MarketResult) -> list[str]:
     acc_line = (f"Accuracy: KD student {kd.mean():.1%}, baseline (the same student without KD) {base.mean():.1%} "
                 f"({effect.text()}, paired over {count(effect.n, 'seed')}): ")
     if result.failed:
-        acc_line += (f"not judged: {count(len(result.failed), 'student')} failed ({'; '.join(result.failed[:3])}), "
-                     f"so {FAILED_ADVICE}.")
+        acc_line += not_judged(result.failed)
     elif effect.n < 2:
         acc_line += "one seed cannot tell an effect from noise; train more seeds."
     else:
