@@ -10,19 +10,20 @@ from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
 from ui import exports, jobs, results
 from ui.controls import settings
+from ui.intro import about
 from ui.sidebar import device_name
 
 KEY = JOB = "beyond"
 st.title("Beyond one teacher")
-st.markdown(
-    "Distillation does not need exactly one fixed, bigger teacher. Here a **committee** of unequal teachers, "
-    "a **cohort** of students teaching each other, a student's own **running average** and its own **earlier "
-    "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
-    "each tab says whether the effect is larger than the seed spread.")
+intro = about("A committee, a cohort, a running average and an earlier generation each act as the teacher.",
+      "Distillation does not need exactly one fixed, bigger teacher. Here a **committee** of unequal teachers, "
+      "a **cohort** of students teaching each other, a student's own **running average** and its own **earlier "
+      "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
+      "each tab says whether the effect is larger than the seed spread.")
 
 cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
                expanded=False)
-st.caption(beyond.regime_sentence(cfg))
+intro.caption(beyond.regime_sentence(cfg))
 
 job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
@@ -85,7 +86,7 @@ def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
 
 def draw(job, snap) -> None:
     """The four tabs, filled as the topics finish."""
-    if job is not None:
+    if job is not None and (not job.done or job.state == "error"):  # a finished run's tabs speak for themselves
         jobs.show_status(job)
         st.progress(job.progress)
     tabs = st.tabs(["Several teachers", "Mutual learning", "EMA teacher", "Born-again"])

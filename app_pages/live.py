@@ -10,16 +10,17 @@ from ui import exports, jobs, results, upload
 from ui.board import post_button
 from ui.controls import settings
 from ui.exercises import unseen_class as unseen_class_exercise
+from ui.intro import about
 from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
 st.title("Live training")
-st.markdown(
-    "A **teacher** learns every class. **Students** then learn from a transfer set that may lack one "
-    "class entirely: the **KD student** also matches the teacher's soft targets at temperature $T$; the "
-    "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
-    "alone. Dark knowledge is what lets the KD student find a class it never saw.")
+about("A **teacher** learns every class; a **KD student** and the **baseline** (labels alone) learn without one of them.",
+      "A **teacher** learns every class. **Students** then learn from a transfer set that may lack one "
+      "class entirely: the **KD student** also matches the teacher's soft targets at temperature $T$; the "
+      "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
+      "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 
 bind(live.LiveConfig, KEY)
 dataset, omit = st.session_state[widget_key(KEY, "dataset")], st.session_state[widget_key(KEY, "omit")]
@@ -67,13 +68,13 @@ def draw(job, snap) -> None:
         return
     scene = snap.scene
     step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
+    figure_slot = st.container()  # the regions first, their replay control under them
     replay = snap.replay if job.done else None  # a finished run, live or computed ahead, replays the same way
     if replay is not None and len(replay.steps) > 2:
         steps = [int(s) for s in replay.steps]
         step = st.select_slider("Replay the run: decision regions at step", options=steps, value=steps[-1],
                                 key="live.replay", help=f"Step through {len(steps)} frames of this run.")
         kd_grid, base_grid = replay.grids(steps.index(step))
-    st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
     plane = scene.plane
 
     def regions(kept=None):
@@ -85,8 +86,10 @@ def draw(job, snap) -> None:
         return learning_curves(*live.curves(snap.run.history), into=kept)
 
     running = not job.done  # a running job keeps its figures and only updates their data
-    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions) if running else regions(), width="stretch",
-                    key="regions")
+    with figure_slot:
+        st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
+        st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions) if running else regions(), width="stretch",
+                        key="regions")
     st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves) if running else curves(), width="stretch",
                     key="curves")
     if snap.run.step < snap.steps:
