@@ -4,7 +4,6 @@ from pathlib import Path
 import streamlit as st
 
 from ui import links
-from ui.intro import compact_layout
 from ui.jobs import warm_pool
 from ui.messages import unknown_page_notice, warn
 from ui.results import start_warming
@@ -35,7 +34,6 @@ page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "si
 notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.values() for p in group])
 if notice:
     warn(notice, icon=":material/explore_off:")
-compact_layout()
 warm_pool()
 start_warming()
 if not links.flag("nav_hide"):
