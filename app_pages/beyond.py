@@ -3,25 +3,26 @@ import streamlit as st
 
 from kdviz.experiments import beyond
 from kdviz.experiments.protocol import Plane
-from kdviz.experiments.stats import paired, verdict_sentence
+from kdviz.experiments.stats import judged_sentence, paired
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import beyond as beyond_plots
 from ui import exports, guide, jobs, results
 from ui.controls import settings
+from ui.intro import about
 from ui.sidebar import device_name
 
 KEY = JOB = "beyond"
 st.title("Beyond one teacher")
-st.markdown(
-    "Distillation does not need exactly one fixed, bigger teacher. Here a **committee** of unequal teachers, "
-    "a **cohort** of students teaching each other, a student's own **running average** and its own **earlier "
-    "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
-    "each tab says whether the effect is larger than the seed spread.")
+intro = about("A committee, a cohort, a running average and an earlier generation each act as the teacher.",
+      "Distillation does not need exactly one fixed, bigger teacher. Here a **committee** of unequal teachers, "
+      "a **cohort** of students teaching each other, a student's own **running average** and its own **earlier "
+      "generation** each act as the teacher. All on 5 overlapping blobs, every class seen, over several seeds: "
+      "each tab says whether the effect is larger than the seed spread.")
 guide.notice("beyond")
 
 cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
                expanded=False)
-st.caption(beyond.regime_sentence(cfg))
+intro.caption(beyond.regime_sentence(cfg))
 
 job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
@@ -34,14 +35,16 @@ def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
     st.plotly_chart(beyond_plots.rule_regions(plane, m), width="stretch", key="rules")
     st.plotly_chart(beyond_plots.multi_accuracy(m), width="stretch", key="multi_acc")
-    st.markdown(verdict_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone"))
+    st.markdown(judged_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone",
+                                m.failed))
 
 
 def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(beyond_plots.mutual_accuracy(u), width="stretch", key="mutual_acc")
     c2.plotly_chart(beyond_plots.mutual_agreement(u), width="stretch", key="mutual_agree")
-    st.markdown(verdict_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy")
+    st.markdown(judged_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy",
+                                u.failed)
                 + f" Students agree with their peers on {u.agreement[0].mean():.1%} of test points when trained "
                   f"independently and {u.agreement[1].mean():.1%} with mutual learning.")
 
@@ -53,22 +56,22 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
     shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
     c2.plotly_chart(beyond_plots.ema_accuracy(e, shown), width="stretch", key="ema_acc")
     for i, x in enumerate(e.decays):
-        st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
-                                                           "EMA teacher vs its student at the end"))
+        st.markdown(f"- decay {x}: " + judged_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
+                                                          "EMA teacher vs its student at the end", e.failed))
         if e.baseline_acc is not None:
-            st.markdown(f"- decay {x}: " + verdict_sentence(paired(e.baseline_acc, e.teacher_acc[i, :, -1]),
-                                                               "EMA teacher vs the labels-only student"))
+            st.markdown(f"- decay {x}: " + judged_sentence(paired(e.baseline_acc, e.teacher_acc[i, :, -1]),
+                                                              "EMA teacher vs the labels-only student", e.failed))
 
 
 def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
     a = b.acc  # (G + 1, S)
     st.plotly_chart(beyond_plots.born_again_accuracy(b), width="stretch", key="ban")
-    st.markdown(verdict_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0"))
+    st.markdown(judged_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0", b.failed))
 
 
 def draw(job, snap) -> None:
     """The four tabs, filled as the topics finish."""
-    if job is not None:
+    if job is not None and (not job.done or job.state == "error"):  # a finished run's tabs speak for themselves
         jobs.show_status(job)
         st.progress(job.progress)
     tabs = st.tabs(["Several teachers", "Mutual learning", "EMA teacher", "Born-again"])

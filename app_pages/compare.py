@@ -9,17 +9,18 @@ from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
 from ui import exercises, exports, guide, jobs, results, upload
 from ui.controls import settings
+from ui.intro import about
 from ui.sidebar import device_name
 
 KEY = JOB = "compare"
 st.title("Compare paradigms")
-st.markdown(
-    "Each KD paradigm hands the student a different kind of knowledge: the teacher's output distribution "
-    "(KD, DKD, several teachers), its hidden representations (FitNets, attention), the geometry of a batch "
-    "(RKD, similarity), peers (mutual learning), an earlier self (born-again) or a running average of itself "
-    "(mean teacher). Here every method trains the **same students** (same initial weights and batch order per "
-    "seed) as **one population**, beside the **baseline** trained on labels alone, so a difference can be "
-    "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
+about("Every KD paradigm trains the same students, beside the **baseline** (labels alone), over several seeds.",
+      "Each KD paradigm hands the student a different kind of knowledge: the teacher's output distribution "
+      "(KD, DKD, several teachers), its hidden representations (FitNets, attention), the geometry of a batch "
+      "(RKD, similarity), peers (mutual learning), an earlier self (born-again) or a running average of itself "
+      "(mean teacher). Here every method trains the **same students** (same initial weights and batch order per "
+      "seed) as **one population**, beside the **baseline** trained on labels alone, so a difference can be "
+      "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 guide.notice("compare")
 
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],

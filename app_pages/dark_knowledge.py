@@ -9,28 +9,31 @@ from kdviz.plots import dark as dark_plots
 from kdviz.plots import digits as digit_plots
 from ui import exercises, exports, guide, jobs, results
 from ui.controls import control, controls
+from ui.intro import about
 from ui.sidebar import device_name
 from ui.state import bind, collect
 
 KEY, TEACHERS = "dark", "dark.teachers"
 st.title("Dark knowledge")
-st.markdown("A teacher (64-256-256-10, dropout 0.5) trained on scikit-learn's 8x8 handwritten digits gives, "
-            "for each image, probabilities for *every* digit. The small ones, which digits this image resembles, "
-            "are Hinton's **dark knowledge**. A second teacher, identical but trained with **label smoothing** "
-            "(targets 0.91 on the true digit and 0.01 on each other digit), is shown beside it.")
+about("A digits teacher's probabilities for *every* digit: the small ones are Hinton's **dark knowledge**.",
+      "A teacher (64-256-256-10, dropout 0.5) trained on scikit-learn's 8x8 handwritten digits gives, "
+      "for each image, probabilities for *every* digit. The small ones, which digits this image resembles, "
+      "are Hinton's **dark knowledge**. A second teacher, identical but trained with **label smoothing** "
+      "(targets 0.91 on the true digit and 0.01 on each other digit), is shown beside it.\n\n"
+      "Two temperatures on this page: the one below only changes what the first three tabs **show** (the soft "
+      "targets at T); the students of the Omitted digit and Label-smoothed tabs **train** at their own "
+      "distillation temperature, set in the Omitted digit tab.")
 guide.notice("dark_knowledge")
 
 bind(dark.DarkConfig, KEY)
 control(dark.DarkConfig, KEY, "T")
-st.caption("Two temperatures on this page: this one only changes what the first three tabs **show** (the soft "
-           "targets at T); the students of the Omitted digit and Label-smoothed tabs **train** at their own "
-           "distillation temperature, set in the Omitted digit tab.")
 tabs = st.tabs(["Soft targets", "Class similarity", "What T reveals", "Omitted digit", "Label-smoothed teacher",
                 "T x alpha sweep"])
 with tabs[0]:
-    control(dark.DarkConfig, KEY, "image")
-    log_scale = st.toggle("Log scale for probabilities", value=True, key="dark.log_probs",
-                          help="On a log axis the wrong digits' probabilities at T = 1 stay visible.")
+    pick, scale = st.columns([1, 1], vertical_alignment="bottom")  # one row: the figure stays on a projector's screen
+    control(dark.DarkConfig, KEY, "image", pick)
+    log_scale = scale.toggle("Log scale for probabilities", value=True, key="dark.log_probs",
+                             help="On a log axis the wrong digits' probabilities at T = 1 stay visible.")
 with tabs[3]:
     c1, c2, c3 = st.columns(3)
     controls(dark.DarkConfig, KEY, ("omit", "seeds"), c1)

@@ -9,6 +9,7 @@ from kdviz.misstatements import check_all, to_rows
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
 from ui import exercises, guide
+from kdviz.torchdistill_check import scale_jump, sentence as torchdistill_sentence
 from ui.controls import controls
 from ui.messages import stop_with_error
 from ui.state import bind, collect
@@ -63,6 +64,7 @@ st.subheader("Common misstatements, checked on your logits")
 st.caption("Each claim's prediction beside what torch computes for the logits above (`kdviz.misstatements`).")
 rows = pd.DataFrame(to_rows(check_all(z, v, cfg.T)))
 st.table(rows[["claim", "verdict", "correct form"]].set_index("claim"))
+st.markdown(torchdistill_sentence(scale_jump(z, v, cfg.T)))
 with st.expander("The numbers behind each verdict"):
     st.dataframe(rows, hide_index=True, width="stretch", key="myths")
 exercises.gradients(sweep, analytic, high_t_gradient_norm(z, v), cfg.T)

@@ -9,16 +9,17 @@ from kdviz.plots.training import decision_boundaries, learning_curves
 from ui import exercises, exports, guide, jobs, results, upload
 from ui.board import post_button
 from ui.controls import settings
+from ui.intro import about
 from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
 st.title("Live training")
-st.markdown(
-    "A **teacher** learns every class. **Students** then learn from a transfer set that may lack one "
-    "class entirely: the **KD student** also matches the teacher's soft targets at temperature $T$; the "
-    "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
-    "alone. Dark knowledge is what lets the KD student find a class it never saw.")
+about("A **teacher** learns every class; a **KD student** and the **baseline** (labels alone) learn without one of them.",
+      "A **teacher** learns every class. **Students** then learn from a transfer set that may lack one "
+      "class entirely: the **KD student** also matches the teacher's soft targets at temperature $T$; the "
+      "**baseline** is the same network, from the same initial weights and batch order, trained on labels "
+      "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 guide.notice("live")
 
 bind(live.LiveConfig, KEY)
@@ -49,18 +50,6 @@ jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, de
               step=step_further, step_help=f"Train {live.chunk_size(cfg.steps)} more steps, then stop (runs are deterministic).")
 
 
-FRAMES = "live.frames"  # {step: (KD grid, baseline grid)} of the run on the page, for the replay scrubber
-
-
-def remember_frame(job, snap) -> None:
-    """Keep each new snapshot's decision regions (float16) so the run can be replayed at a readable pace."""
-    frames = st.session_state.setdefault(FRAMES, {"job": None, "grids": {}})
-    if frames["job"] is not job:
-        frames.update(job=job, grids={})
-    if snap.run.step not in frames["grids"]:  # a redraw of a snapshot already kept converts nothing
-        frames["grids"][snap.run.step] = (snap.kd_grid.astype(np.float16), snap.baseline_grid.astype(np.float16))
-
-
 def draw_preview() -> None:
     """Before a run: the data the settings describe and the two networks, at once."""
     plane = live.preview(cfg)
@@ -78,14 +67,14 @@ def draw(job, snap) -> None:
             draw_preview()
         return
     scene = snap.scene
-    remember_frame(job, snap)
-    grids = st.session_state[FRAMES]["grids"]
     step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
-    if job.done and len(grids) > 2:
-        step = st.select_slider("Replay the run: decision regions at step", options=sorted(grids), value=step,
-                                key="live.replay", help="Step through the snapshots this run drew.")
-        kd_grid, base_grid = (g.astype(np.float32) for g in grids[step])
-    st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
+    figure_slot = st.container()  # the regions first, their replay control under them
+    replay = snap.replay if job.done else None  # a finished run, live or computed ahead, replays the same way
+    if replay is not None and len(replay.steps) > 2:
+        steps = [int(s) for s in replay.steps]
+        step = st.select_slider("Replay the run: decision regions at step", options=steps, value=steps[-1],
+                                key="live.replay", help=f"Step through {len(steps)} frames of this run.")
+        kd_grid, base_grid = replay.grids(steps.index(step))
     plane = scene.plane
 
     def regions(kept=None):
@@ -97,8 +86,10 @@ def draw(job, snap) -> None:
         return learning_curves(*live.curves(snap.run.history), into=kept)
 
     # figures kept per job (built once per server for these settings) and updated only when there is news
-    st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions, variant=step, template=repr(cfg)), width="stretch",
-                    key="regions")
+    with figure_slot:
+        st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
+        st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions, variant=step, template=repr(cfg)),
+                        width="stretch", key="regions")
     st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves, template=repr(cfg)), width="stretch", key="curves")
     if snap.run.step < snap.steps:
         if job.done:

@@ -8,6 +8,7 @@ from kdviz.plots import market as market_plots
 from kdviz.plots.training import learning_curves
 from ui import exports, guide, jobs, results
 from ui.controls import settings
+from ui.intro import about
 from ui.messages import stop_with_error
 from ui.sidebar import device_name
 
@@ -15,15 +16,16 @@ KEY, JOB, TRANSFER = "market", "market", "market_transfer"
 UPLOAD_STATE = "market.csv_bytes"  # uploaded bytes (tests put a file's bytes here: AppTest has no file uploader)
 FROM_WIDGET = "market.csv_from_uploader"  # set while the bytes come from the uploader, so removing the file drops them
 st.title("Market: a low-latency student")
-st.markdown(
-    "A **teacher ensemble** (several MLPs, probabilities averaged) predicts whether the market closes higher "
-    "tomorrow from past-only features. A **tiny student** learns from the ensemble's averaged probabilities "
-    "(KD); the **baseline**, the same student without KD, learns from the labels alone. Every model is checkpointed on a "
-    "validation period and judged on a later test period, beside the **majority class** and **logistic "
-    "regression**. The real indexes are hard: in our runs no model beats the majority class on the S&P 500 "
-    "or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.")
+about("A **teacher ensemble** predicting tomorrow's direction, distilled into a **tiny student**, beside the "
+      "**baseline**, the **majority class** and **logistic regression**. Not investment advice.",
+      "A **teacher ensemble** (several MLPs, probabilities averaged) predicts whether the market closes higher "
+      "tomorrow from past-only features. A **tiny student** learns from the ensemble's averaged probabilities "
+      "(KD); the **baseline**, the same student without KD, learns from the labels alone. Every model is "
+      "checkpointed on a validation period and judged on a later test period, beside the **majority class** and "
+      "**logistic regression**. The real indexes are hard: in our runs no model beats the majority class on the "
+      "S&P 500 or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.\n\n"
+      "Nothing on this page is investment advice: the backtest is an illustration of the models' signals.")
 guide.notice("market")
-st.caption("Nothing on this page is investment advice: the backtest is an illustration of the models' signals.")
 
 cfg = settings(market.MarketConfig, KEY, [("source", "signal", "days"), ("horizon", "lags", "trend", "volatility", "volume"),
                                           ("members", "teacher", "student", "steps"),
@@ -71,17 +73,20 @@ def draw(job, snap) -> None:
 def result(r: market.MarketResult) -> None:
     """The final numbers in words and figures (every sentence computed from r)."""
     st.subheader("Result")
+    st.plotly_chart(market_plots.accuracy_bars(r.models), width="stretch", key="accuracy")  # the main figure first
     for line in market.verdict(r):
         st.markdown(f"- {line}")
     if r.ceiling:
         st.caption(f"The synthetic market's best possible next-day accuracy is {r.ceiling:.1%}.")
     st.caption(f"Test period {r.period[0]} to {r.period[1]}: {r.n_test} days, "
                f"{r.test_up_share:.0%} of them up; {r.n_train} training days.")
-    st.plotly_chart(market_plots.accuracy_bars(r.models), width="stretch", key="accuracy")
     a, b = st.columns(2)
     a.plotly_chart(market_plots.latency_chart(r.latency, r.latency_batches, r.params), width="stretch", key="latency")
     b.plotly_chart(market_plots.reliability_chart(r.reliability), width="stretch", key="calibration")
-    st.plotly_chart(market_plots.equity_chart(r.dates, r.backtest), width="stretch", key="equity")
+    lines = st.multiselect("Lines on the equity chart", list(r.backtest), key="market.equity_lines",
+                           default=market_plots.equity_lines(r.backtest), max_selections=market_plots.MAX_EQUITY_LINES,
+                           format_func=market_plots.NAMES.get)
+    st.plotly_chart(market_plots.equity_chart(r.dates, r.backtest, shown=lines), width="stretch", key="equity")
     st.caption("Backtest: long at the close when a model says up, flat otherwise, paying the cost on every change; "
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 

@@ -27,6 +27,11 @@ def test_train_shows_the_verdict_and_four_figures(page_test):
     for word in ("accuracy", "latency", "Calibration", "not advice"):
         assert word in titles
     assert at.query_params["days"] in ("800", ["800"])
+    equity = next(f for f in figs if "not advice" in f["layout"]["title"]["text"])
+    assert len(equity["data"]) == 4  # of five backtests: a curve chart keeps to four lines
+    at.multiselect(key="market.equity_lines").set_value(["logistic", "kd"]).run()
+    equity = next(f for f in charts(at) if "not advice" in f["layout"]["title"]["text"])
+    assert [t["name"] for t in equity["data"]] == ["Logistic regression", "KD student"]
 
 
 def test_a_malformed_upload_shows_its_message(page_test):
@@ -58,3 +63,36 @@ def test_transfer_runs_and_draws_its_curve(page_test):
     assert not at.exception
     assert any("Cross-market" in f["layout"]["title"]["text"] for f in charts(at))
     assert any("majority class" in m.value and "month" not in m.value for m in at.markdown)
+
+
+def test_switching_the_source_away_and_back_forgets_the_uploaded_file(page_test):
+    at = page_test("app_pages/market.py", source="upload")
+    at.session_state["market.csv_bytes"] = b"Day,Price\n2020-01-01,1\n"
+    at.session_state["market.csv_from_uploader"] = True  # as the uploader leaves it while it shows the file
+    at.selectbox(key="market.source").set_value("synthetic").run()  # the uploader is gone: nothing read
+    assert not at.exception and not at.error
+    at.selectbox(key="market.source").set_value("upload").run()  # a fresh, empty uploader
+    assert not at.exception and not at.error  # the old file's error is gone with it
+    assert any("Upload a CSV" in i.value for i in at.info)
+    assert "market.csv_bytes" not in at.session_state
+    assert [b for b in at.button if b.key == "start"] == []  # nothing to train on
+
+
+def test_removing_the_file_from_the_uploader_clears_its_error(page_test):
+    at = page_test("app_pages/market.py", source="upload")
+    at.session_state["market.csv_bytes"] = b"Day,Price\n2020-01-01,1\n"
+    at.session_state["market.csv_from_uploader"] = True
+    at.run()  # the uploader shows no file (AppTest's is always empty): as after the file's x is clicked
+    assert not at.error and any("Upload a CSV" in i.value for i in at.info)
+
+
+def test_the_page_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path):
+    from kdviz.experiments import cache, market
+
+    monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(market, "STUDENT_LR", 1e3)
+    cache.warm([("market", market.MarketConfig(days=800, members=2, teacher="16", steps=100, seeds=2))])
+    at = page_test("app_pages/market.py", **SMALL)  # shows the stored, failed run
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Not judged" in text and "lower the learning rate" in text

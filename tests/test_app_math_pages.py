@@ -118,3 +118,13 @@ def test_gradients_page_rejects_mismatched_logits(page_test):
     at = page_test("app_pages/gradients.py", student="1, 2, 3", teacher="1, 2")
     assert not at.exception
     assert "same number of classes" in plain(at.error[0])
+
+
+def test_gradients_page_notes_torchdistills_alpha_zero_slip_with_computed_numbers(page_test):
+    from kdviz.torchdistill_check import scale_jump
+
+    at = page_test("app_pages/gradients.py", student="1, 0, -1", teacher="0, 1, 2", T="8")
+    j = scale_jump([1.0, 0.0, -1.0], [0.0, 1.0, 2.0], 8.0)
+    note = [m.value for m in at.markdown if "torchdistill 1.1.5" in m.value]
+    assert len(note) == 1 and f"{j.jump:.4g} times" in note[0] and f"{j.at_zero:.4g}" in note[0]
+    assert 60 < j.jump < 65  # about T^2 = 64

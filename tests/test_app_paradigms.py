@@ -74,3 +74,17 @@ def test_compare_page_trains_on_an_uploaded_csv_and_offers_exports(monkeypatch, 
     labels = [b.label for b in at.get("download_button")]
     assert "Numbers (CSV)" in labels and "Best student (member" in " ".join(labels)
     csv_data.remove(name)
+
+
+def test_beyond_page_says_not_judged_when_students_failed(monkeypatch, tmp_path):
+    from kdviz.experiments import beyond, cache
+
+    monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(beyond, "STUDENT_LR", 1e3)
+    cfg = beyond.BeyondConfig(steps=60, seeds=2, generations=1)
+    cache.warm([("beyond", cfg)])  # the failed run, as the page shows a stored result
+    at = _open("beyond.py", steps="60", seeds="2", generations="1")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert text.count("Not judged") >= 4 and "lower the learning rate" in text  # one per tab at least
+    assert "within the seed spread" not in text

@@ -19,11 +19,26 @@ def test_train_draws_the_result(open_in_browser):
     screenshot(page, "market")
 
 
-def test_a_bad_upload_names_its_problem(open_in_browser, tmp_path):
+def upload_bad_prices(open_in_browser, folder):
+    """The Market page with a CSV lacking Date and Close uploaded, once its message shows."""
     page = open_in_browser("market?source=upload", min_charts=0)
-    bad = tmp_path / "prices.csv"
+    bad = folder / "prices.csv"
     bad.write_text("Day,Price\n2020-01-01,1\n")
     page.locator(".st-key-market_upload input[type='file']").set_input_files(str(bad))
     page.get_by_text("Missing column Date and Close", exact=False).wait_for(timeout=60_000)
+    return page
+
+
+def test_a_bad_upload_names_its_problem(open_in_browser, tmp_path):
+    page = upload_bad_prices(open_in_browser, tmp_path)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "market_bad_upload")
+
+
+def test_removing_an_uploaded_file_forgets_it_and_its_error(open_in_browser, tmp_path):
+    page = upload_bad_prices(open_in_browser, tmp_path)
+    page.locator(".st-key-market_upload [data-testid='stFileChipDeleteBtn']").click()
+    page.get_by_text("Upload a CSV to train on your own prices").wait_for(timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    assert page.get_by_text("Missing column Date and Close", exact=False).count() == 0
+    assert page.locator(".st-key-start").count() == 0  # nothing to train on

@@ -13,6 +13,7 @@ from tests.conftest import ARTIFACTS, screenshot, streamlit_server
 pytestmark = pytest.mark.browser
 
 SIZES = [(1400, 1000), (1024, 768), (390, 844)]
+PROJECTOR = (1024, 768)
 PAGES = [("", 0, None), ("temperature", 3, None), ("gradients", 3, None), ("live", 2, "Computed ahead"),
          ("dark_knowledge", 2, None), ("compare", 2, "Computed ahead"), ("beyond", 2, "Computed ahead"),
          ("market", 2, "Computed ahead")]
@@ -54,6 +55,9 @@ def test_every_page_shows_its_result_on_first_load(warmed_server, browser, width
             page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
             page.wait_for_timeout(800)  # let Plotly finish laying out
             screenshot(page, f"walk-{path or 'home'}-{width}x{height}")  # what the first screen shows
+            if charts and (width, height) == PROJECTOR:  # the main figure starts on the first screen
+                top = page.evaluate("document.querySelector('.js-plotly-plot').getBoundingClientRect().top")
+                assert top < height - 150, f"{path}: the main figure starts at {top:.0f} px, below the fold"
             tall = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
             page.set_viewport_size({"width": width, "height": min(int(tall), 7000)})
             page.wait_for_timeout(800)

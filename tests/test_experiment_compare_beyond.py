@@ -81,3 +81,16 @@ def test_agreement_and_verdict_by_hand():
     np.testing.assert_allclose(beyond.agreement(z), [0.75, 0.75, 0.5])
     assert "within the seed spread" in verdict_sentence(paired([.5, .6], [.6, .5]), "x")
     assert "same sign" in verdict_sentence(paired([.5, .6], [.61, .7]), "x")
+
+
+def test_beyond_flags_students_that_did_not_learn_instead_of_judging_them(monkeypatch):
+    from kdviz.experiments.protocol import last
+
+    cfg = beyond.BeyondConfig(steps=60, seeds=2, generations=1)
+    fine = last(beyond.run(cfg)).results
+    assert all(r.failed == [] for r in fine.values())
+    monkeypatch.setattr(beyond, "STUDENT_LR", 1e3)  # a huge learning rate: the loss explodes or sits at chance
+    broken = last(beyond.run(cfg)).results
+    for topic, r in broken.items():
+        assert r.failed, topic
+        assert all(": " in line and "seed" in line for line in r.failed)

@@ -66,3 +66,29 @@ def test_the_dataset_choices_and_class_counts_come_from_the_registry():
 
     assert live.LiveConfig.__dataclass_fields__["dataset"].metadata["choices"] == tuple(names("toy"))
     assert spec("spiral").classes == 3 and spec("blobs").classes == 5 and spec("digits").two_d is False
+
+
+def test_the_final_snapshot_carries_a_bounded_compact_replay_that_draws_the_same():
+    import pickle
+
+    from kdviz.experiments.protocol import last
+    from kdviz.plots.training import probability_image
+
+    cfg = live.LiveConfig(n=400, steps=2000, seeds=1)
+    frames = []
+    for snap in live.run(cfg):
+        if isinstance(snap, live.LiveSnapshot):
+            frames.append((snap.run.step, snap.kd_grid, snap.baseline_grid))
+            assert (snap.replay is None) == (snap.final is None)  # only the last snapshot carries it
+    replay = snap.replay
+    assert len(frames) == 40 and len(replay.steps) == live.MAX_REPLAY and replay.steps[-1] == 2000
+    assert replay.top.dtype == np.uint8 and replay.conf.dtype == np.float16
+    for f, step in enumerate(replay.steps):
+        kd, base = replay.grids(f)
+        _, kd_true, base_true = next(fr for fr in frames if fr[0] == step)
+        for got, true in ((kd, kd_true), (base, base_true)):
+            assert np.allclose(got.sum(-1), 1, atol=1e-3)
+            assert np.abs(probability_image(got).astype(int) - probability_image(true).astype(int)).max() <= 1
+    assert len(pickle.dumps(replay)) < 1_000_000
+    short = last(live.run(cfg, stop_at=50))  # one chunk of Step: one frame, nothing to scrub
+    assert list(short.replay.steps) == [50]

@@ -157,3 +157,15 @@ def test_transfer_task_gives_one_row_per_history_length():
     assert [r.months for r in rows] == [1, 6] and snap.progress == 1.0
     assert rows[0].kd.shape == (2,) and 0.3 < rows[0].majority < 0.7
     assert len(X.verdict(rows)) == 3 and X.verdict(rows)[0].startswith("1 month (")
+
+
+def test_students_whose_loss_explodes_are_flagged_and_not_judged(monkeypatch):
+    from kdviz.experiments.protocol import last
+
+    cfg = L.MarketConfig(**SMALL)
+    assert last(L.run(cfg)).result.failed == []
+    monkeypatch.setattr(L, "STUDENT_LR", 1e3)  # a huge learning rate
+    r = last(L.run(cfg)).result
+    assert len(r.failed) >= 2 and any(line.startswith("KD student, seed") for line in r.failed)
+    acc_line = L.verdict(r)[0]
+    assert "Not judged" in acc_line and "lower the learning rate" in acc_line and "within the seed spread" not in acc_line

@@ -128,3 +128,17 @@ def test_shared_figures_build_once_per_key_and_stay_bounded():
     store.get("b", build("b"))
     store.get("c", build("c"))
     assert store.get("a", build("a2")) == "a2"  # "a" was the least recently used: built anew
+
+
+def test_the_equity_chart_draws_at_most_four_lines():
+    import pytest
+
+    from kdviz.plots import market as mp
+
+    bt = {k: {"equity": np.linspace(1, 2, 6)} for k in ("teacher", "kd", "baseline", "logistic", "buy_and_hold")}
+    dates = np.arange(5)
+    assert [t.name for t in mp.equity_chart(dates, bt).data] == ["KD student", "Baseline", "Teacher ensemble",
+                                                                 "Buy and hold"]
+    assert [t.name for t in mp.equity_chart(dates, bt, shown=["logistic"]).data] == ["Logistic regression"]
+    with pytest.raises(ValueError, match="at most 4 lines"):
+        mp.equity_chart(dates, bt, shown=list(bt))

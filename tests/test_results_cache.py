@@ -48,3 +48,22 @@ def test_results_of_a_run_are_labelled_stale_after_a_setting_changes(empty_cache
     at.select_slider(key="live.T").set_value(8.0).run()
     stale = [w.value for w in at.warning if "Stale" in w.value]
     assert len(stale) == 1 and "Temperature T" in stale[0]
+
+
+def test_a_stored_live_result_replays_like_a_session_run(empty_cache, page_test):
+    cfg = LiveConfig(n=400, steps=200, seeds=1)
+    cache.warm([("live", cfg)])
+    replay = cache.load("live", cfg).replay
+    assert list(replay.steps) == list(range(10, 201, 10)) and replay.top.shape[:2] == (20, 2)
+    at = page_test("app_pages/live.py", n="400", steps="200", seeds="1")
+    assert any("Computed ahead" in s.value for s in at.success)
+    slider = at.select_slider(key="live.replay")
+    assert slider.value == 200 and list(slider.options) == [str(s) for s in replay.steps]
+
+    def kd_image():
+        return [t for t in charts(at)[0]["data"] if t["type"] == "image"][1]["source"]  # teacher, KD, baseline
+
+    last = kd_image()
+    slider.set_value(10).run()
+    assert not at.exception and kd_image() != last
+    assert any("Decision regions at step 10 of 200" in c.value for c in at.caption)

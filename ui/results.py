@@ -8,6 +8,7 @@ after a run, the run's results stay on the page, dimmed and labelled stale.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 from types import SimpleNamespace
@@ -18,6 +19,8 @@ import streamlit as st
 from kdviz.experiments import cache
 from ui import jobs
 
+log = logging.getLogger(__name__)
+WARM_NICE = 10  # the warm-up thread yields the cores to page runs and to the workers' live jobs
 CACHED_LINE = ("Computed ahead for these settings on this server (the final result, shown at once); press **Start** "
                "to watch it train live.")
 STALE_CSS = "<style>[class*='st-key-stale_'] {opacity: 0.4; filter: grayscale(0.6);}</style>"
@@ -36,12 +39,28 @@ def default_runs() -> list[tuple[str, Any]]:
             *(("claims", claims.ClaimsConfig(claim=c)) for c in claims.CLAIMS)]
 
 
+def warm_all() -> None:
+    """The warm-up: first the Live defaults' teacher (Start's first frame waits for it in whichever worker
+    runs the job; the disk store shares it), then every page's default results. At a lower priority
+    where the system allows it; never raises."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICE)  # Linux: this thread only
+    except (AttributeError, OSError):
+        pass
+    from kdviz.experiments import live
+    try:
+        live.teacher(live.LiveConfig(), "cpu")
+    except Exception:  # noqa: BLE001 - logged; Start then trains the teacher itself
+        log.exception("warming the Live teacher failed")
+    cache.warm(default_runs())
+
+
 @st.cache_resource(show_spinner=False)
 def start_warming() -> threading.Thread | None:
     """Once per server: compute the defaults' results in a background thread (KDVIZ_WARM=0 turns it off)."""
     if os.environ.get("KDVIZ_WARM", "1") == "0":
         return None
-    thread = threading.Thread(target=cache.warm, args=(default_runs(),), name="kdviz-warm", daemon=True)
+    thread = threading.Thread(target=warm_all, name="kdviz-warm", daemon=True)
     thread.start()
     return thread
 

@@ -11,6 +11,8 @@ from kdviz.device import available_devices
 NARROW_SCREEN_CSS = ("<style>.katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}"
                      "[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}"
                      "@media (max-width: 640px) {.katex-display {font-size: 0.9em;}}"
+                     # a projector (768 px high): a smaller title, so the page's main figure starts on screen
+                     "@media (max-height: 820px) {[data-testid='stMainBlockContainer'] h1 {font-size: 2.1rem; padding-top: 0;}}"
                      # a column holding a button is as wide as its label: Start, Pause, Step, Reset stay readable
                      "[data-testid='stColumn']:has(> div .stButton) {min-width: fit-content !important;"
                      " flex: 0 0 auto !important; width: auto !important;}</style>")

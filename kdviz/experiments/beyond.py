@@ -21,6 +21,7 @@ from kdviz.data import make_dataset
 from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Plane
+from kdviz.experiments.stats import failed_students
 from kdviz.paradigms.mean_teacher import ema_decay
 from kdviz.paradigms.multi_teacher import RULES, combine_teachers
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, grid_predictions, plane_extent, train_teacher
@@ -35,6 +36,7 @@ REGIMES = ("own", "plain")  # each method's own regime, or clean labels with eve
 WEAK_TEACHERS = ((2,), (2,), (2,))  # the own regime's committee: weak, each trained on its own third of the data
 NOISE, LABELS_PER_CLASS = 0.3, 10  # the own regime's label noise (mutual, born-again) and labels (mean teacher)
 EMA_NOISE = 0.3  # the own regime's input noise (std, standardised units) on the mean teacher's view
+STUDENT_LR = 1e-2  # Adam learning rate of every student on the page
 
 
 @dataclass
@@ -106,6 +108,7 @@ class MultiResult:
     frac_disagree: float  # share of the plane where any two teachers disagree
     status: list[str] | None = None  # per student (roles x S, role-major): "ok" or how it diverged
     weights: list[dict] | None = None  # [Population.arrays()] of the students, in the same order
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (stats.failed_students)
 
 
 @dataclass
@@ -117,6 +120,7 @@ class MutualResult:
     labels: list[str]
     status: list[str] | None = None  # per student (2 x S)
     weights: list[dict] | None = None  # [Population.arrays()] in the same order
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn
 
 
 @dataclass
@@ -132,6 +136,7 @@ class EmaResult:
     baseline_acc: np.ndarray | None = None  # (S,) the same students trained on the labelled points alone
     status: list[str] | None = None  # per student: the D x S EMA students, then the S labels-only ones
     weights: list[dict] | None = None  # [Population.arrays()] in the same order
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn
 
 
 @dataclass
@@ -141,6 +146,7 @@ class BornAgainResult:
     acc: np.ndarray  # (G + 1, S)
     status: list[str] | None = None  # per student, generation-major
     weights: list[dict] | None = None  # one Population.arrays() per generation (S members each)
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn
 
 
 @dataclass
@@ -150,6 +156,16 @@ class BeyondSnapshot:
     progress: float
     plane: Plane
     results: dict = field(default_factory=dict)  # topic -> its result dataclass, as they finish
+
+
+def failures(students: PopulationRun, labels: list[str], accuracy, classes: int) -> list[str]:
+    """The students of a run that diverged or did not learn, named "label, seed k" (labels: one per member)."""
+    return failed_students(labels, accuracy, classes, students.history["hard_loss"], students.status)
+
+
+def seed_labels(roles: list[str], seeds: int) -> list[str]:
+    """One label per member of roles x seeds, role-major: "kd, seed 0", "kd, seed 1", ..."""
+    return [f"{role}, seed {k}" for role in roles for k in range(seeds)]
 
 
 def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
@@ -164,17 +180,19 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     rule_grids = {r: mix.log_probs.exp().view(GRID, GRID, -1).numpy() for r, mix in rules.items()}
     dominant = rules["confidence"].dominant.view(GRID, GRID).numpy()
     methods = [("baseline", {}), ("kd", {})] + [("multi_teacher", {"rule": r}) for r in RULES]
-    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
+    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
     students = PopulationRun(ds, teachers[0], STUDENT, members, device=device, teachers=teachers,
                              record_every=cfg.steps)
     students.step(cfg.steps)
-    acc = students.evaluate("test")["accuracy"].reshape(len(methods), cfg.seeds)
+    flat = students.evaluate("test")["accuracy"]  # (M * S,)
+    acc = flat.reshape(len(methods), cfg.seeds)
     test_acc = [float(t.info["test_acc"]) for t in teachers]
+    labels = (["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
+              + [f"multi: {r}" for r in RULES])
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
-                       ["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
-                       + [f"multi: {r}" for r in RULES], [m for m, _ in methods],
-                       acc, float((disagree > 0).mean()), list(students.status), [students.population.arrays()])
+                       labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), list(students.status),
+                       [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds), flat, ds.n_classes))
 
 
 def agreement(z: np.ndarray) -> np.ndarray:
@@ -187,12 +205,14 @@ def agreement(z: np.ndarray) -> np.ndarray:
 
 def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     """A cohort trained with mutual learning against the same students trained independently (paired seeds)."""
-    members = [MemberConfig(m, T=1.0, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
+    members = [MemberConfig(m, T=1.0, lr=STUDENT_LR, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps).step(cfg.steps)
-    acc = students.evaluate("test")["accuracy"].reshape(2, cfg.seeds)
+    flat = students.evaluate("test")["accuracy"]
+    acc = flat.reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
-    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), ["independent", "mutual learning"],
-                        list(students.status), [students.population.arrays()])
+    labels = ["independent", "mutual learning"]
+    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, list(students.status),
+                        [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds), flat, ds.n_classes))
 
 
 def _weights(params) -> torch.Tensor:
@@ -203,10 +223,10 @@ def _weights(params) -> torch.Tensor:
 def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
     noise = EMA_NOISE if cfg.regime == "own" else 0.0  # the teacher's view of the inputs is noised in its own regime
-    members = [MemberConfig("ema", seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
+    members = [MemberConfig("ema", lr=STUDENT_LR, seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
                for d in DECAYS for s in seeds_of(cfg)]
     n = len(members)  # the EMA students; the labels-only students follow
-    members += [MemberConfig("baseline", seed=s) for s in seeds_of(cfg)]
+    members += [MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)
     per = max(1, cfg.steps // chunks)
     steps, stud, teach, dist = [], [], [], []
@@ -226,9 +246,10 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     def shape(a):
         return np.stack([v[:n] for v in a], -1).reshape(k, cfg.seeds, -1)  # (D, S, R): the EMA students
 
+    labels = seed_labels([f"student, decay {d:g}" for d in DECAYS] + ["labels alone"], cfg.seeds)
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
                      [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], list(students.status),
-                     [students.population.arrays()])
+                     [students.population.arrays()], failures(students, labels, stud[-1], ds.n_classes))
 
 
 def ema_lag(steps: int, decay: float) -> float:
@@ -261,18 +282,20 @@ def ema_lag_sentence(decays, lags, steps: int) -> str:
 def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     """Generation 0 on labels; generation g distils from generation g-1 (same seed, same architecture)."""
     seeds = seeds_of(cfg)
-    gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", seed=s) for s in seeds], device=device,
-                        record_every=cfg.steps).step(cfg.steps)
+    gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in seeds],
+                        device=device, record_every=cfg.steps).step(cfg.steps)
     accs, status, weights = [gen.evaluate("test")["accuracy"]], list(gen.status), [gen.population.arrays()]
+    failed = failures(gen, seed_labels(["generation 0"], len(seeds)), accs[0], ds.n_classes)
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
-        members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, seed=s + 1000 * g) for s in seeds]
+        members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s + 1000 * g) for s in seeds]
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
                             record_every=cfg.steps).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])
         status += gen.status
         weights.append(gen.population.arrays())
-    return BornAgainResult(np.stack(accs), status, weights)
+        failed += failures(gen, seed_labels([f"generation {g}"], len(seeds)), accs[-1], ds.n_classes)
+    return BornAgainResult(np.stack(accs), status, weights, failed)
 
 
 TOPIC_RUNS = {"multi": multi_teacher, "mutual": mutual, "ema": ema, "born_again": born_again}

@@ -2,9 +2,8 @@
 
 An entry is keyed by the experiment's name, its settings and a hash of the kdviz source code, so
 a change to the code (or to any setting) never shows an old result, and a server restart does
-not recompute. Only runs whose options are all listed in KEYLESS (the device) are cached: a run
-on uploaded prices is never stored. Files are written atomically (a temporary file, then a
-rename), so several server processes may share one directory.
+not recompute (kdviz.storage holds the folder and the code version). Only runs whose options
+are all listed in KEYLESS (the device) are cached: a run on uploaded prices is never stored.
 """
 from __future__ import annotations
 
@@ -12,34 +11,14 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import pickle
-import tempfile
-from functools import lru_cache
-from pathlib import Path
 
 from kdviz.experiments import experiment
 from kdviz.experiments.protocol import last
+from kdviz.storage import cache_dir, code_version, write_atomically
 
 KEYLESS = ("device",)  # options that do not change what a run computes (beyond rounding)
-SOURCE = Path(__file__).resolve().parents[1]  # the kdviz package
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """Where results are stored: $KDVIZ_CACHE_DIR, else ~/.cache/kdviz/results."""
-    return Path(os.environ.get("KDVIZ_CACHE_DIR") or Path.home() / ".cache" / "kdviz" / "results")
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """A hash of every kdviz source file that can change a snapshot (all but the figure builders in
-    kdviz/plots, which only draw snapshots): part of every key."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in SOURCE.rglob("*.py") if "plots" not in p.relative_to(SOURCE).parts):
-        h.update(str(path.relative_to(SOURCE)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def cacheable(**options) -> bool:
@@ -66,12 +45,7 @@ def load(name: str, cfg):
 
 def store(name: str, cfg, snapshot) -> None:
     """Write ``snapshot`` as the result of ``name`` with ``cfg`` (atomically)."""
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, folder / key(name, cfg))
+    write_atomically(cache_dir() / key(name, cfg), lambda f: pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def compute(name: str, cfg, **options):

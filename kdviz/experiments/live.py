@@ -28,6 +28,7 @@ BATCH_CHOICES = (16, 32, 64, 128, 256)
 GRID = 60  # decision-region resolution (GRID x GRID)
 SHOWN_POINTS = 600  # training points drawn on the decision regions
 ROLES = ("kd", "baseline")  # member 2s is seed s's KD student, member 2s + 1 its baseline
+MAX_REPLAY = 40  # frames kept for the replay of a finished run
 
 
 @dataclass
@@ -117,6 +118,12 @@ def architecture(cfg: LiveConfig) -> str:
                      for role, widths in (("teacher", cfg.teacher), ("student", cfg.student)))
 
 
+def teacher(cfg: LiveConfig, device=None):
+    """The teacher of a config, trained on the full dataset (cached in-process and on disk: see kdviz.train.teacher)."""
+    return train_teacher(build_data(cfg)[0], TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed),
+                         device)
+
+
 @dataclass
 class Scene:
     """What stays fixed during a run: the plane, the data drawn on it and the teacher's regions."""
@@ -125,6 +132,37 @@ class Scene:
     teacher_grid: np.ndarray  # (GRID, GRID, C) teacher probabilities
     teacher_test_acc: float
     device: str
+
+
+@dataclass
+class Replay:
+    """Seed 0's decision regions after each chunk of a run, compact enough to cache (about 22 kB a frame).
+
+    A region panel draws each cell's winning class and how sure it is, so that is what is kept:
+    frame f holds the KD student's and the baseline's winner (uint8) and winning probability
+    (float16) per cell; grids(f) turns them back into probabilities that draw the same.
+    """
+
+    steps: np.ndarray  # (F,) the step of each frame, increasing
+    top: np.ndarray  # (F, 2, GRID, GRID) uint8 winning class: [:, 0] KD student, [:, 1] baseline
+    conf: np.ndarray  # (F, 2, GRID, GRID) float16 its probability
+    classes: int
+
+    @classmethod
+    def of(cls, frames: list[tuple[int, np.ndarray, np.ndarray]], classes: int, most: int = MAX_REPLAY) -> "Replay":
+        """At most ``most`` of the (step, KD probs (G, G, C), baseline probs) frames, evenly spaced, the last kept."""
+        keep = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), most)).round().astype(int))
+        grids = np.stack([np.stack(frames[i][1:]) for i in keep])  # (F, 2, G, G, C)
+        return cls(np.array([frames[i][0] for i in keep]), grids.argmax(-1).astype(np.uint8),
+                   grids.max(-1).astype(np.float16), classes)
+
+    def grids(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """(KD, baseline) probabilities (G, G, C) of frame f: the kept winner and its probability, the rest
+        shared evenly by the other classes (all a region panel shows)."""
+        conf = self.conf[f].astype(np.float32)  # (2, G, G)
+        probs = np.repeat(((1 - conf) / max(self.classes - 1, 1))[..., None], self.classes, -1)
+        np.put_along_axis(probs, self.top[f][..., None].astype(np.int64), conf[..., None], -1)
+        return probs[0], probs[1]
 
 
 @dataclass
@@ -139,6 +177,7 @@ class LiveSnapshot:
     kd_grid: np.ndarray  # (GRID, GRID, C) seed 0's KD student
     baseline_grid: np.ndarray  # (GRID, GRID, C) seed 0's baseline
     final: dict | None = None  # evaluate() of every member on the test set, once stop_at is reached
+    replay: Replay | None = None  # the run's decision regions frame by frame, once stop_at is reached
 
 
 def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
@@ -152,22 +191,25 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
     stop = min(int(stop_at or cfg.steps), cfg.steps)
     yield Phase("teacher", 0.0, "Training the teacher…")
     ds, student_ds = build_data(cfg)
-    teacher = train_teacher(ds, TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed), dev)
+    model = teacher(cfg, dev)
     members = [MemberConfig(method, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=cfg.seed * 100 + s)
                for s in range(cfg.seeds) for method in ROLES]
-    students = PopulationRun(student_ds, teacher, parse_widths(cfg.student), members, batch_size=cfg.batch,
+    students = PopulationRun(student_ds, model, parse_widths(cfg.student), members, batch_size=cfg.batch,
                              device=dev, record_every=chunk_size(cfg.steps))
     plane = Plane.of(ds, GRID, SHOWN_POINTS)
     extent = plane.extent
-    scene = Scene(plane, grid_predictions(teacher, *extent, resolution=GRID).probs.astype(np.float32),
-                  float(evaluate(teacher, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
+    scene = Scene(plane, grid_predictions(model, *extent, resolution=GRID).probs.astype(np.float32),
+                  float(evaluate(model, ds.x_test.to(dev), ds.y_test.to(dev))["accuracy"]), str(dev))
+    frames = []  # (step, KD grid, baseline grid) after each chunk, for the replay
     while students.t < stop:
         students.step(min(chunk_size(cfg.steps), stop - students.t))
         grids = grid_predictions(students.population, *extent, resolution=GRID).probs  # (K, H, W, C)
-        final = students.t >= stop  # the last snapshot also carries the weights (for exports)
+        kd_grid, base_grid = grids[0].astype(np.float32), grids[1].astype(np.float32)
+        frames.append((students.t, kd_grid, base_grid))
+        final = students.t >= stop  # the last snapshot also carries the weights (for exports) and the replay
         yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
-                           grids[0].astype(np.float32), grids[1].astype(np.float32),
-                           students.evaluate("test") if final else None)
+                           kd_grid, base_grid, students.evaluate("test") if final else None,
+                           Replay.of(frames, len(ds.class_names)) if final else None)
 
 
 def _role(i: int) -> str:

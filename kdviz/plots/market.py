@@ -69,11 +69,29 @@ def latency_chart(latency: dict[str, list[float]], batches: list[int], params: d
     return layout(fig, "Inference latency, measured now on this server", height=height, barmode="group")
 
 
-def equity_chart(dates: np.ndarray, backtests: dict[str, dict], height: int = 380) -> go.Figure:
-    """Equity curves (start = 1) of each model's long/flat signal and of buy-and-hold over the test period."""
+MAX_EQUITY_LINES = 4  # a curve chart stays readable with at most four lines
+EQUITY_LINES = ("kd", "baseline", "teacher", "buy_and_hold")  # shown unless the page asks for others
+
+
+def equity_lines(backtests: dict[str, dict], shown=None) -> list[str]:
+    """The backtests an equity chart draws: ``shown`` (at most MAX_EQUITY_LINES of them), else the default
+    EQUITY_LINES that are present; ValueError for more, or for a name without a backtest."""
+    names = [n for n in EQUITY_LINES if n in backtests] if shown is None else list(shown)
+    if len(names) > MAX_EQUITY_LINES:
+        raise ValueError(f"an equity chart draws at most {MAX_EQUITY_LINES} lines, got {len(names)}: choose fewer")
+    missing = [n for n in names if n not in backtests]
+    if missing:
+        raise ValueError(f"no backtest for {', '.join(missing)}")
+    return names
+
+
+def equity_chart(dates: np.ndarray, backtests: dict[str, dict], height: int = 380, shown=None) -> go.Figure:
+    """Equity curves (start = 1) of the long/flat signals of the ``shown`` models (equity_lines: at most four)
+    and of buy-and-hold over the test period."""
     fig = go.Figure()
     x = np.asarray(dates)
-    for name, bt in backtests.items():
+    for name in equity_lines(backtests, shown):
+        bt = backtests[name]
         eq = bt["equity"][1:]  # (N,) value after each day's return
         fig.add_trace(go.Scatter(x=x, y=eq, mode="lines", name=NAMES[name],
                                  line=dict(color=COLOURS[name], width=2.5 if name in ("kd", "teacher") else 1.5,

@@ -15,6 +15,7 @@ from kdviz.train.outputs import TeacherOutputs, model_logits, teacher_outputs
 from kdviz.train.protocol import METHODS, Batch, Grad, Method, hard_loss, lookup, register_method
 from kdviz.train.history import HISTORY_KEYS
 from kdviz.train.run import PopulationRun, RunSnapshot
+from kdviz.train import teacher_store  # noqa: F401  (teachers on disk)
 from kdviz.train.teacher import (TEACHER_CACHE_SIZE, Checkpoints, clear_teacher_cache, dataset_key, train_checkpointed,
                                  train_ensemble, train_teacher)
 
@@ -22,5 +23,5 @@ __all__ = [
     "Batch", "Checkpoints", "Grad", "GridPredictions", "HISTORY_KEYS", "IndexStream", "METHODS", "MemberConfig", "Method",
     "PopulationRun", "RunSnapshot", "TEACHER_CACHE_SIZE", "TeacherConfig", "TeacherOutputs", "clear_teacher_cache",
     "dataset_key", "evaluate", "grid_predictions", "hard_loss", "lookup", "model_logits", "plane_extent",
-    "register_method", "teacher_outputs", "train_checkpointed", "train_ensemble", "train_teacher",
+    "register_method", "teacher_outputs", "teacher_store", "train_checkpointed", "train_ensemble", "train_teacher",
 ]

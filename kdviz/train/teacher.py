@@ -5,7 +5,7 @@ and keeps, for each member, the weights of the chunk with the best validation sc
 accuracy, then lower NLL; ties keep the earlier checkpoint), stopping once every member has
 stalled for ``patience`` checks. train_teacher (one MLP) and train_ensemble (a Population of MLPs with
 consecutive seeds) run it from a TeacherConfig and cache the result in-process by (data
-content, config, device).
+content, config, device), and on disk for the registered datasets (teacher_store).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from kdviz.device import resolve_device
 from kdviz.models import MLP, Population
 from kdviz.train.configs import MemberConfig, TeacherConfig
 from kdviz.train.outputs import model_logits
+from kdviz.train import teacher_store
 from kdviz.train.run import PopulationRun
 
 
@@ -136,14 +137,19 @@ TEACHER_CACHE_SIZE = 16
 
 
 def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[Population], torch.nn.Module]):
-    """The model ``make(_fit(...))`` for this data, config and device, from the cache when it is there."""
+    """The model ``make(_fit(...))`` for this data, config and device, from the cache when it is there:
+    in this process, else on disk (teacher_store, registered datasets only), else trained now."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     key = (kind, dataset_key(ds), cfg, str(dev))
     with _TEACHERS_LOCK:
         if key in _TEACHERS:
             _TEACHERS.move_to_end(key)
             return _TEACHERS[key]
-    model = make(_fit(ds, cfg, dev))
+    model = teacher_store.load(key, dev) if teacher_store.storable(ds) else None
+    if model is None:
+        model = make(_fit(ds, cfg, dev))
+        if teacher_store.storable(ds):
+            teacher_store.store(key, model)
     with _TEACHERS_LOCK:
         _TEACHERS[key] = model
         while len(_TEACHERS) > TEACHER_CACHE_SIZE:
@@ -183,6 +189,6 @@ def train_ensemble(ds: Dataset, cfg: TeacherConfig, device=None) -> Population:
 
 
 def clear_teacher_cache() -> None:
-    """Forget every cached teacher."""
+    """Forget every teacher cached in this process (the disk store keeps its own, keyed by the code version)."""
     with _TEACHERS_LOCK:
         _TEACHERS.clear()

@@ -9,7 +9,7 @@ after shift_bias) and choose it on validation (best_bias) without retraining.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,13 +17,14 @@ from kdviz.config import setting
 from kdviz.data.transforms import omit_class
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import PairedEffect, count, mean_std, paired
+from kdviz.experiments.stats import PairedEffect, count, failed_students, mean_std, not_judged, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import MemberConfig, PopulationRun
 
 PAPER = {"errors": 206, "errors_on_digit": 133, "digit_count": 1010, "bias": 3.5, "errors_after": 109,
          "errors_on_digit_after": 14, "test_count": 10_000}  # Hinton et al. 2015, MNIST, digit 3 omitted
 STUDENT = (32,)  # the students' hidden widths
+STUDENT_LR = 1e-2  # the students' Adam learning rate
 BIAS_GRID = np.round(np.arange(-2.0, 10.0001, 0.25), 2)  # biases tried by best_bias
 
 
@@ -60,6 +61,7 @@ class OmittedSnapshot:
     y_val: np.ndarray | None = None
     status: dict | None = None  # role -> per-seed status
     weights: dict | None = None  # role -> Population.arrays() of its S students (for exports)
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (stats.failed_students)
 
     @property
     def done(self) -> bool:
@@ -79,8 +81,8 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     runs = {}  # role -> (run, member slice)
     for i, eps in enumerate(cfg.teachers):
         yield Phase("teachers", 0.0, f"Training teacher {i + 1}…")
-        kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=1e-2, seed=s) for s in range(cfg.seeds)]
-        base = ([MemberConfig("baseline", lr=1e-2, seed=s) for s in range(cfg.seeds)]
+        kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s) for s in range(cfg.seeds)]
+        base = ([MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in range(cfg.seeds)]
                 if cfg.baseline and i == 0 else [])
         students = PopulationRun(transfer, teacher_for(ds, eps, device), STUDENT, kd + base, device=device,
                                  record_every=chunk_size(cfg.steps))
@@ -103,9 +105,14 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     def members(arrays: dict, sl: slice) -> dict:
         return {**arrays, "weight": [w[sl] for w in arrays["weight"]], "bias": [b[sl] for b in arrays["bias"]]}
 
-    yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), outputs(ds.x_test), outputs(ds.x_val),
-                          ds.y_test.numpy(), ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()},
-                          {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()})
+    test = outputs(ds.x_test)
+    y = ds.y_test.numpy()
+    failed = [line for r, (s, sl) in runs.items()
+              for line in failed_students([f"{r}, seed {k}" for k in range(cfg.seeds)], (test[r].argmax(-1) == y).mean(-1),
+                                          ds.n_classes, s.history["hard_loss"][sl], s.status[sl])]
+    yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), test, outputs(ds.x_val),
+                          y, ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()},
+                          {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()}, failed)
 
 
 def shift_bias(logits: np.ndarray, c: int, bias: float) -> np.ndarray:
@@ -184,7 +191,10 @@ def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
 
 
 def omitted_sentence(snap: OmittedSnapshot, chosen: float) -> str:
-    """What the baseline and the KD students make of the digit they never saw, before and after the chosen bias."""
+    """What the baseline and the KD students make of the digit they never saw, before and after the chosen bias
+    (stats.not_judged instead, when a student failed)."""
+    if snap.failed:
+        return not_judged(snap.failed)
     c, y = snap.omit, snap.y_test
     base = errors(snap.test_logits["baseline"], y, c)
     kd, raised = errors(snap.test_logits["kd"], y, c), errors(snap.test_logits["kd"], y, c, chosen)
@@ -206,7 +216,10 @@ def smoothing_rows(snap: OmittedSnapshot, eps: float, names: tuple[str, str]) ->
 
 
 def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
-    """How often the smoothed teacher's students recognise the unseen digit against the normal teacher's, in words."""
+    """How often the smoothed teacher's students recognise the unseen digit against the normal teacher's, in words
+    (stats.not_judged instead, when a student failed)."""
+    if snap.failed:
+        return not_judged(snap.failed)
     effect = smoothing_effect(snap, eps)
     how = (f"{abs(effect.mean) * 100:.0f} points {'less' if effect.mean < 0 else 'more'} often"
            if effect.mean else "exactly as often")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from kdviz.data.market import build_market_dataset
 from kdviz.experiments.market.models import (EnsemblePredictor, StudentPredictor, ensemble_outputs,
                                              paired_members)
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import count, paired
+from kdviz.experiments.stats import count, failed_students, not_judged, paired
 from kdviz.market.backtest import backtest
 from kdviz.market.csv_input import parse_price_csv
 from kdviz.market.features import FeatureConfig
@@ -146,6 +146,7 @@ class MarketResult:
     test_up_share: float
     ceiling: float | None  # the synthetic market's best possible accuracy (horizon 1)
     period: tuple[str, str]  # first and last test day
+    failed: list[str] = field(default_factory=list)  # students that diverged or whose loss exploded (student_failures)
 
 
 @dataclass
@@ -177,7 +178,20 @@ def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None
     best = checkpoints.best()
     final = students.snapshot()
     final.weights = best.arrays()  # the checkpointed students the numbers describe (for exports)
-    yield MarketSnapshot(1.0, final, final_numbers(ds, teacher, best, outputs.test, cfg))
+    result = final_numbers(ds, teacher, best, outputs.test, cfg)
+    result.failed = student_failures(result, final)
+    yield MarketSnapshot(1.0, final, result)
+
+
+def student_failures(result: "MarketResult", run: RunSnapshot) -> list[str]:
+    """The paired students that diverged or whose training loss exploded (stats.failed_students). Accuracy
+    at chance is no failure here: on a real market it is what good models reach."""
+    kd, base = result.models["kd"]["accuracy"], result.models["baseline"]["accuracy"]
+    acc = np.empty(len(kd) + len(base))
+    acc[0::2], acc[1::2] = kd, base  # members interleave: KD student, then its baseline, per seed
+    names = [f"{'KD student' if i % 2 == 0 else 'baseline'}, seed {i // 2}" for i in range(len(acc))]
+    return failed_students(names, acc, len(result.class_names), run.history["hard_loss"], run.status,
+                           chance_check=False)
 
 
 def _scores(z: torch.Tensor, y: torch.Tensor, v: torch.Tensor) -> dict:
@@ -259,7 +273,9 @@ def verdict(result: MarketResult) -> list[str]:
     effect = paired(base, kd)
     acc_line = (f"Accuracy: KD student {kd.mean():.1%}, baseline (the same student without KD) {base.mean():.1%} "
                 f"({effect.text()}, paired over {count(effect.n, 'seed')}): ")
-    if effect.n < 2:
+    if result.failed:
+        acc_line += not_judged(result.failed)
+    elif effect.n < 2:
         acc_line += "one seed cannot tell an effect from noise; train more seeds."
     else:
         acc_line += (f"a clear difference, beyond the seed spread and the noise of {result.n_test} test days."

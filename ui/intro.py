@@ -1,0 +1,15 @@
+"""A page's opening kept short, so its main figure shows on a projector (1024x768) without scrolling:
+one lead sentence on the page, the rest of the explanation in an "About this page" expander.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+
+def about(lead: str, more: str):
+    """The page's lead sentence, then ``more`` (Markdown) in a collapsed "About this page" expander, which is
+    returned so the page can add what depends on its settings."""
+    st.markdown(lead)
+    box = st.expander("About this page", icon=":material/info:")
+    box.markdown(more)
+    return box
