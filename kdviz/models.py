@@ -228,18 +228,20 @@ class Population(nn.Module):
         """The device holding the weights."""
         return self.weight[0].device
 
-    def forward_fm(self, x_fm: torch.Tensor, taps: bool = False, generator: torch.Generator | None = None
-                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward_fm(self, x_fm: torch.Tensor, taps: bool = False, generator: torch.Generator | None = None,
+                   rows: slice | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The forward pass on feature-major input x_fm (K, D, B) -> logits (K, C, B), taps {"h1": (K, H1, B)}.
 
         Feature-major is several times faster on the CPU for narrow layers: softmax over a contiguous
         class dimension of 2-10 entries and the small batched matmuls of backpropagation both hit
         fast kernels. ``generator`` (optional) draws dropout masks reproducibly in training mode.
+        ``rows``: only the members in that slice (x_fm then has their K' batches).
         """
         act, out, h = IN_PLACE.get(self.activation, ACTIVATIONS[self.activation]), {}, x_fm
         last = len(self.weight) - 1
+        rows = slice(None) if rows is None else rows
         for i, (w, b) in enumerate(zip(self.weight, self.bias)):
-            h = torch.baddbmm(b, w.contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
+            h = torch.baddbmm(b[rows], w[rows].contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
             if i < last:
                 h = act(h)
                 if taps:
