@@ -192,6 +192,17 @@ class Population(nn.Module):
                 self.bias.append(nn.Parameter(torch.stack([m.layers[i].bias.detach()[:, None] for m in models]).to(device)))
 
     @property
+    def layer_params(self) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+        """(weights, biases) as tuples of the Parameter objects, made once: indexing an nn.ParameterList runs
+        Python code per element, which a training step of a small model notices."""
+        cached = self.__dict__.get("_layer_params")  # (weight list, bias list, their sizes, the tuples)
+        if cached is None or cached[0] is not self.weight or cached[1] is not self.bias or \
+                cached[2] != (len(self.weight), len(self.bias)):
+            cached = self.__dict__["_layer_params"] = (self.weight, self.bias, (len(self.weight), len(self.bias)),
+                                                       (tuple(self.weight), tuple(self.bias)))
+        return cached[3]
+
+    @property
     def W(self) -> list[torch.Tensor]:
         """Weights as (K, in, out) views, one per layer: x @ W[l] + b[l] is layer l of every member."""
         return [w.transpose(1, 2) for w in self.weight]
@@ -238,9 +249,10 @@ class Population(nn.Module):
         ``rows``: only the members in that slice (x_fm then has their K' batches).
         """
         act, out, h = IN_PLACE.get(self.activation, ACTIVATIONS[self.activation]), {}, x_fm
-        last = len(self.weight) - 1
+        weights, biases = self.layer_params
+        last = len(weights) - 1
         rows = slice(None) if rows is None else rows
-        for i, (w, b) in enumerate(zip(self.weight, self.bias)):
+        for i, (w, b) in enumerate(zip(weights, biases)):
             h = torch.baddbmm(b[rows], w[rows].contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
             if i < last:
                 h = act(h)
@@ -265,9 +277,10 @@ class Population(nn.Module):
         """forward_fm without autograd, keeping what backward_fm needs: (logits (K, C, B), cache)."""
         self._check_manual()
         act, h, inputs = IN_PLACE[self.activation], x_fm, []
-        weights = [w.contiguous() for w in self.weight]  # no copy unless the weights are strided views
+        params, biases = self.layer_params
+        weights = [w.contiguous() for w in params]  # no copy unless the weights are strided views
         last = len(weights) - 1
-        for i, (w, b) in enumerate(zip(weights, self.bias)):
+        for i, (w, b) in enumerate(zip(weights, biases)):
             inputs.append(h)
             h = torch.baddbmm(b, w, h)  # (K, out, B)
             if i < last:
@@ -292,9 +305,10 @@ class Population(nn.Module):
         """
         self._check_manual()
         inputs, weights = cache
+        params, biases = self.layer_params
         act_grad, g, taps = ACTIVATION_GRADS[self.activation], grad, taps or {}
         for i in range(len(weights) - 1, -1, -1):
-            w, b = self.weight[i], self.bias[i]
+            w, b = params[i], biases[i]
             for p in (w, b):
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)

@@ -42,7 +42,8 @@ def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor) -> t
     """Gradient through u = x / max(||x||, eps) along the last dimension, from d/du ``g``: (g - u <u, g>) / ||x||
     where ||x|| > eps, g / eps elsewhere (F.normalize's derivative). unit: u; norm: ||x|| (..., 1) unclamped."""
     live = (norm > 1e-12).to(g.dtype)
-    return (g - unit * ((unit * g).sum(-1, keepdim=True) * live)).div_(norm.clamp_min(1e-12))
+    proj = torch.linalg.vecdot(unit, g).unsqueeze(-1).mul_(live)  # (..., 1) <u, g> where ||x|| > eps
+    return torch.addcmul(g, unit, proj, value=-1.0).div_(norm.clamp_min(1e-12))
 
 
 def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,7 +58,7 @@ def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=
     norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
     unit = gram.div_(norm.clamp_min(1e-12))
     diff = unit - sim_t
-    term = (diff * diff).sum((-2, -1)) / (b * b)
+    term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)
     g = unit_rows_grad(diff.mul_(w * (2.0 / (b * b))), unit, norm)  # (K', B, B) w d/dG
     return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
 
