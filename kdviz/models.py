@@ -178,6 +178,7 @@ class Population(nn.Module):
                                        for i in range(len(sizes) - 1))  # weight[l]: (K, out, in)
         self.bias = nn.ParameterList(nn.Parameter(torch.stack([m[i][1] for m in layers])[..., None].to(device))
                                      for i in range(len(sizes) - 1))  # bias[l]: (K, out, 1)
+        self._keep_layer_params()
         self.seeds = seeds
 
     def _stack(self, models: Sequence[MLP], device) -> None:
@@ -190,17 +191,17 @@ class Population(nn.Module):
             for i in range(len(first.layers)):
                 self.weight.append(nn.Parameter(torch.stack([m.layers[i].weight.detach() for m in models]).to(device)))
                 self.bias.append(nn.Parameter(torch.stack([m.layers[i].bias.detach()[:, None] for m in models]).to(device)))
+        self._keep_layer_params()
 
     @property
     def layer_params(self) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
-        """(weights, biases) as tuples of the Parameter objects, made once: indexing an nn.ParameterList runs
-        Python code per element, which a training step of a small model notices."""
-        cached = self.__dict__.get("_layer_params")  # (weight list, bias list, their sizes, the tuples)
-        if cached is None or cached[0] is not self.weight or cached[1] is not self.bias or \
-                cached[2] != (len(self.weight), len(self.bias)):
-            cached = self.__dict__["_layer_params"] = (self.weight, self.bias, (len(self.weight), len(self.bias)),
-                                                       (tuple(self.weight), tuple(self.bias)))
-        return cached[3]
+        """(weights, biases) as tuples of the Parameter objects, made with the lists: indexing an nn.ParameterList
+        runs Python code per element, which a training step of a small model notices."""
+        return self.__dict__["_layer_params"]
+
+    def _keep_layer_params(self) -> None:
+        """Remember the layer parameters as tuples (see layer_params); called whenever the lists are built."""
+        self.__dict__["_layer_params"] = (tuple(self.weight), tuple(self.bias))
 
     @property
     def W(self) -> list[torch.Tensor]:
