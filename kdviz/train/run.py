@@ -6,6 +6,8 @@ What makes it fast, by design:
 - every parameter and gradient is a view into one (K, P) buffer, so Adam, the per-member
   gradient norm and the divergence mask are a handful of tensor ops whatever the depth;
 - with analytic method gradients the step skips autograd (Population.backward_fm);
+- method groups of consecutive members get views of the step's tensors (Batch.slice), one hard-label
+  gradient computed for all members, and write their gradients side by side into one buffer;
 - nothing syncs with the device during a step; metrics are recorded every ``record_every`` steps.
 A member whose loss or gradient becomes NaN/inf is frozen (its update is skipped from that step
 on) and reported in ``status``; the others keep training.
