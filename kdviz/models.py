@@ -178,6 +178,7 @@ class Population(nn.Module):
                                        for i in range(len(sizes) - 1))  # weight[l]: (K, out, in)
         self.bias = nn.ParameterList(nn.Parameter(torch.stack([m[i][1] for m in layers])[..., None].to(device))
                                      for i in range(len(sizes) - 1))  # bias[l]: (K, out, 1)
+        self._keep_layer_params()
         self.seeds = seeds
 
     def _stack(self, models: Sequence[MLP], device) -> None:
@@ -190,6 +191,17 @@ class Population(nn.Module):
             for i in range(len(first.layers)):
                 self.weight.append(nn.Parameter(torch.stack([m.layers[i].weight.detach() for m in models]).to(device)))
                 self.bias.append(nn.Parameter(torch.stack([m.layers[i].bias.detach()[:, None] for m in models]).to(device)))
+        self._keep_layer_params()
+
+    @property
+    def layer_params(self) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+        """(weights, biases) as tuples of the Parameter objects, made with the lists: indexing an nn.ParameterList
+        runs Python code per element, which a training step of a small model notices."""
+        return self.__dict__["_layer_params"]
+
+    def _keep_layer_params(self) -> None:
+        """Remember the layer parameters as tuples (see layer_params); called whenever the lists are built."""
+        self.__dict__["_layer_params"] = (tuple(self.weight), tuple(self.bias))
 
     @property
     def W(self) -> list[torch.Tensor]:
@@ -228,18 +240,21 @@ class Population(nn.Module):
         """The device holding the weights."""
         return self.weight[0].device
 
-    def forward_fm(self, x_fm: torch.Tensor, taps: bool = False, generator: torch.Generator | None = None
-                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward_fm(self, x_fm: torch.Tensor, taps: bool = False, generator: torch.Generator | None = None,
+                   rows: slice | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The forward pass on feature-major input x_fm (K, D, B) -> logits (K, C, B), taps {"h1": (K, H1, B)}.
 
         Feature-major is several times faster on the CPU for narrow layers: softmax over a contiguous
         class dimension of 2-10 entries and the small batched matmuls of backpropagation both hit
         fast kernels. ``generator`` (optional) draws dropout masks reproducibly in training mode.
+        ``rows``: only the members in that slice (x_fm then has their K' batches).
         """
         act, out, h = IN_PLACE.get(self.activation, ACTIVATIONS[self.activation]), {}, x_fm
-        last = len(self.weight) - 1
-        for i, (w, b) in enumerate(zip(self.weight, self.bias)):
-            h = torch.baddbmm(b, w.contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
+        weights, biases = self.layer_params
+        last = len(weights) - 1
+        rows = slice(None) if rows is None else rows
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = torch.baddbmm(b[rows], w[rows].contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
             if i < last:
                 h = act(h)
                 if taps:
@@ -263,9 +278,10 @@ class Population(nn.Module):
         """forward_fm without autograd, keeping what backward_fm needs: (logits (K, C, B), cache)."""
         self._check_manual()
         act, h, inputs = IN_PLACE[self.activation], x_fm, []
-        weights = [w.contiguous() for w in self.weight]  # no copy unless the weights are strided views
+        params, biases = self.layer_params
+        weights = [w.contiguous() for w in params]  # no copy unless the weights are strided views
         last = len(weights) - 1
-        for i, (w, b) in enumerate(zip(weights, self.bias)):
+        for i, (w, b) in enumerate(zip(weights, biases)):
             inputs.append(h)
             h = torch.baddbmm(b, w, h)  # (K, out, B)
             if i < last:
@@ -290,9 +306,10 @@ class Population(nn.Module):
         """
         self._check_manual()
         inputs, weights = cache
+        params, biases = self.layer_params
         act_grad, g, taps = ACTIVATION_GRADS[self.activation], grad, taps or {}
         for i in range(len(weights) - 1, -1, -1):
-            w, b = self.weight[i], self.bias[i]
+            w, b = params[i], biases[i]
             for p in (w, b):
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)

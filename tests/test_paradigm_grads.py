@@ -151,6 +151,26 @@ def test_member_of_a_mixed_population_equals_the_member_alone(setup):
             torch.testing.assert_close(a[2 * i:2 * i + 2], b, rtol=1e-4, atol=1e-5, msg=m)
 
 
+def test_consecutive_method_groups_share_one_pass_and_train_as_interleaved_ones(setup):
+    """Members listed method by method are handed out as views sharing one hard-label gradient; the same members
+    interleaved go through the gather path; every member ends with the same weights either way."""
+    members = [MemberConfig(m, T=2.0, alpha=0.3, seed=10 * i + s) for i, m in enumerate(ALL) for s in (0, 1)]
+    order = [2 * i for i in range(len(ALL))] + [2 * i + 1 for i in range(len(ALL))]  # one of each, then again
+    grouped = _run(setup, members, record_every=100)
+    mixed = _run(setup, [members[k] for k in order], record_every=100)
+    assert grouped._spans is not None and mixed._spans is None
+    b = grouped.preview()
+    slices = [b.slice(lo, hi) for lo, hi in grouped._spans]
+    with torch.no_grad():
+        first, second = (METHODS["baseline"].grad(g) for g in slices[:2])
+    assert first.logits.data_ptr() == b._hard_all.logits.data_ptr()  # the run's buffer, rows 0-1
+    assert second.loss.data_ptr() == b._hard_all.loss[2:].data_ptr()  # computed once, shared
+    grouped.step(30)
+    mixed.step(30)
+    for a, c in zip(grouped.population.parameters(), mixed.population.parameters()):
+        torch.testing.assert_close(a[order], c, rtol=1e-5, atol=1e-6)
+
+
 def test_runs_are_deterministic_with_a_seed(setup):
     members = [MemberConfig(m, T=2.0, alpha=0.3, seed=s) for m in ALL for s in (3, 4)]
     a, b = (_run(setup, members, record_every=10).step(40) for _ in range(2))

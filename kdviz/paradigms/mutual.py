@@ -64,6 +64,8 @@ def peer_logits_fm(b: Batch) -> torch.Tensor:
     """Every member of the batch run on every member's batch, without grad: (K'_j, C, K'_k, B), class-major."""
     k, d, n = b.x_fm.shape
     x = b.x_fm.transpose(0, 1).reshape(d, k * n)  # (D, K' B): every member's batch side by side
+    if b.span is not None:  # consecutive members of the run: only they are run
+        return b.peers.forward_fm(x.expand(k, -1, -1), rows=slice(*b.span))[0].view(k, -1, k, n)
     z_all = b.peers.forward_fm(x.expand(b.peers.n_members, -1, -1))[0]  # (K, C, K' B) every member of the run
     return z_all.index_select(0, b.members).view(k, -1, k, n)
 

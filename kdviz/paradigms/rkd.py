@@ -111,11 +111,12 @@ def rkd_distance_loss(e_s, e_t) -> torch.Tensor:
 
 def triplet_entries(triplets: torch.Tensor, batch: int) -> torch.Tensor:
     """Positions in the flattened (K, B, B) squared distances of the pairs (j, i), (j, k), (i, k) of triplets
-    (K, S, 3) = (i, j, k): (3, K S) int64."""
-    k = triplets.shape[0]
+    (K, S, 3) = (i, j, k): (3, K S) int64; a leading dimension (e.g. steps) gives (..., 3, K S)."""
+    k = triplets.shape[-3]
     offset = torch.arange(0, k * batch * batch, batch * batch, device=triplets.device).view(k, 1)
-    i, j, kk = triplets.unbind(-1)  # (K, S) each
-    return torch.stack([j * batch + i, j * batch + kk, i * batch + kk]).add_(offset).view(3, -1)
+    i, j, kk = triplets.unbind(-1)  # (..., K, S) each
+    out = torch.stack([j * batch + i, j * batch + kk, i * batch + kk], -3).add_(offset)  # (..., 3, K, S)
+    return out.flatten(-2)
 
 
 def triplet_cosines(sq: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -227,7 +228,7 @@ class Triplets:
             draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
                                    (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
             self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
-            self._entries = torch.stack([triplet_entries(t, self.batch) for t in self._table])  # (CHUNK, 3, K' S)
+            self._entries = triplet_entries(self._table, self.batch)  # (CHUNK, 3, K' S), all steps at once
         return self._table[step % TRIPLET_CHUNK]
 
 
@@ -236,57 +237,79 @@ def _huber_grad(diff: torch.Tensor) -> torch.Tensor:
     return diff.clamp(-1.0, 1.0)
 
 
-def _huber_sum(diff: torch.Tensor, dims) -> torch.Tensor:
-    """sum of Huber(diff) (threshold 1) over ``dims``."""
-    return F.smooth_l1_loss(diff, torch.zeros_like(diff), reduction="none", beta=1.0).sum(dims)
+def _huber_and_grad(diff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Huber(diff), Huber'(diff)) elementwise, threshold 1: with c = clamp(x, -1, 1), Huber(x) = c (x - c / 2)
+    (0.5 x^2 inside, |x| - 0.5 outside, as F.smooth_l1_loss with beta 1). ``diff`` is overwritten."""
+    c = _huber_grad(diff)
+    return diff.sub_(c, alpha=0.5).mul_(c), c
 
 
-def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_distance_loss (K',) and its gradient with respect to the student's squared distances sq_s (K', B, B).
+@functools.lru_cache(maxsize=16)
+def _distance_masks(b: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, B) constants of the distance term: 0.5 off the diagonal (0 on it), and the identity."""
+    off = _off_diagonal_float(b, device, dtype)
+    return off * 0.5, 1.0 - off
 
-    psi = d / mu, d = sqrt(sq): d/dpsi = Huber'(psi_s - psi_t) / (B (B-1)) = G; d/dd = G / mu - <G, d> /
-    (mu^2 B (B-1)) off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above its floor.
+
+def _psi(sq: torch.Tensor, off: torch.Tensor, pairs: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """psi = d / max(mu, EPS) with d = sqrt(max(sq, EPS)) off the diagonal (0 on it), mu the mean of d over pairs:
+    (psi, d, 1 / max(mu, EPS)), (K', B, B) and (K', 1, 1)."""
+    d = sq.clamp_min(EPS).sqrt_().mul_(off)
+    inv = d.sum((-2, -1), keepdim=True).div_(pairs).clamp_min_(EPS).reciprocal_()
+    return d * inv, d, inv
+
+
+def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, scale=1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_distance_loss (K',) and ``scale`` (a number or (K', 1, 1)) times its gradient with respect to the
+    student's squared distances sq_s (K', B, B).
+
+    psi = d / mu, d = sqrt(sq): with G = Huber'(psi_s - psi_t), d/dd = (G - <G, psi_s> / (B (B-1))) / (mu B (B-1))
+    off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above its floor.
     """
     b = sq_s.shape[-1]
     pairs = b * (b - 1)
     off = _off_diagonal_float(b, sq_s.device, sq_s.dtype)
-
-    def psi(sq):
-        d = sq.clamp_min(EPS).sqrt().mul_(off)  # (K', B, B), 0 on the diagonal
-        mu = d.sum((-2, -1), keepdim=True) / pairs  # (K', 1, 1)
-        return d / mu.clamp_min(EPS), d, mu
-
-    p_s, d, mu = psi(sq_s)
-    diff = p_s - psi(sq_t)[0]
-    gp = _huber_grad(diff).div_(pairs)
-    gd = (gp - (gp * d).sum((-2, -1), keepdim=True) / (mu * pairs)).div_(mu).mul_(off)
-    return _huber_sum(diff, (-2, -1)) / pairs, gd.div_(2 * d + (1 - off)).mul_((sq_s > EPS).to(sq_s.dtype))
+    half_off, eye = _distance_masks(b, sq_s.device, sq_s.dtype)
+    p_s, d, inv = _psi(sq_s, off, pairs)
+    h, g = _huber_and_grad(p_s - _psi(sq_t, off, pairs)[0])
+    loss = h.sum((-2, -1)) / pairs
+    m = g.sub_((g * p_s).sum((-2, -1), keepdim=True).div_(pairs)).mul_(inv * (scale / pairs))  # d/dd, scaled
+    return loss, m.div_(d.add_(eye)).mul_((sq_s > EPS) * half_off)
 
 
-def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_angle_loss on triplets (K',) and its gradient with respect to sq_s (K', B, B); entries (3, K' S): the
-    triplets' triplet_entries.
+def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, entries: torch.Tensor, scale=1.0,
+                    out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_angle_loss on triplets (K',) and ``scale`` (a number or (K', 1, 1)) times its gradient with respect to
+    sq_s (K', B, B), added into ``out`` when given; entries (3, K' S): the triplets' triplet_entries.
 
     cos = (a + b - c) / (2 r), r = sqrt(a b): d cos/da = 1/(2r) - cos/(2a) (0 for the floor's part below EPS),
     the same in b, and d cos/dc = -1/(2r); times G = Huber'(cos_s - cos_t) / S, added at each pair.
     """
+    k = sq_s.shape[0]
     cos, a, b, r = triplet_cosines(sq_s, entries)
-    diff = cos - triplet_cosines(sq_t, entries)[0]  # (K', S)
-    g = _huber_grad(diff).div_(diff.shape[-1])  # (K', S)
+    h, g = _huber_and_grad(cos - triplet_cosines(sq_t, entries)[0])  # (K', S)
+    n = h.shape[-1]
+    g = g.mul_(scale.view(k, 1) / n if isinstance(scale, torch.Tensor) else scale / n)
     half = g / (2 * r)
-    parts = (half - (g * cos / (2 * a.clamp_min(EPS))) * (a > EPS), half - (g * cos / (2 * b.clamp_min(EPS))) * (b > EPS),
-             -half)
-    out = torch.zeros_like(sq_s)
-    flat = out.view(-1)
-    for e, part in zip(entries, parts):
-        flat.index_add_(0, e, part.reshape(-1))
-    return _huber_sum(diff, -1) / diff.shape[-1], out
+    ab = torch.stack([a, b])  # (2, K', S)
+    parts = torch.cat([half - (g * cos * 0.5) / ab.clamp_min(EPS) * (ab > EPS), -half.unsqueeze(0)])  # (3, K', S)
+    out = torch.zeros_like(sq_s) if out is None else out
+    out.view(-1).index_add_(0, entries.reshape(-1), parts.view(-1))
+    return h.sum(-1) / n, out
 
 
 def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     """d/de (K, B, D) from d/dsq = m (K, B, B), sq_ij = ||e_i - e_j||^2: 2 (rowsum S) e - 2 S e, S = m + m^T."""
     sym = m + m.transpose(-1, -2)
     return 2 * (sym.sum(-1, keepdim=True) * e - sym @ e)
+
+
+def _squared_distances_fm(h_fm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """squared_distances from feature-major features (K', D, B): (sq (K', B, B), the centred features (K', D, B))."""
+    c = h_fm - h_fm.mean(-1, keepdim=True)
+    g = torch.bmm(c.transpose(1, 2), c)  # (K', B, B)
+    n = torch.diagonal(g, dim1=-2, dim2=-1)  # (K', B) squared norms, the same products as g's (duplicates: sq = 0)
+    return (n.unsqueeze(-1) + n.unsqueeze(-2)).sub_(g, alpha=2.0), c
 
 
 def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -309,27 +332,30 @@ def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tenso
     return term, gv.sum(-3) - gv.sum(-2)
 
 
-def rkd_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and its gradient d/dh_s (K', B, Hs).
+def rkd_term_grad(h_fm: torch.Tensor, h_t: torch.Tensor, b: Batch, w) -> tuple[torch.Tensor, torch.Tensor]:
+    """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and w times its gradient d/dh_fm
+    (K', Hs, B), feature-major (h_fm: the student's (K', Hs, B); h_t: the teacher's (K', B, Ht); w (K', 1, 1)).
 
-    Both terms are functions of the squared distances, so their gradients meet there and go back to
-    h_s through one product with the embedding (through_squared_distances); the exact angle term
-    (option triplets = 0) adds its own.
+    Both terms are functions of the squared distances, so their gradients meet there (the angle's added
+    into the distance's) and go back to h through one product: d/dh^T = 2 (h^T rowsum(S) - h^T S),
+    S = M + M^T; the exact angle term (option triplets = 0) adds its own.
     """
-    sq_s, sq_t = squared_distances(h_s), squared_distances(h_t)  # (K', B, B)
-    dist, m = distance_term_grad(sq_s, sq_t)
+    sq_s, c = _squared_distances_fm(h_fm)
+    sq_t = _squared_distances_fm(h_t.transpose(1, 2))[0]  # (K', B, B)
+    dist, m = distance_term_grad(sq_s, sq_t, w * W_DISTANCE)
     entries = b.state.entries_at(b.step) if b is not None else None
     if entries is None:
-        angle, g_exact = exact_angle_term_grad(h_s, h_t)
-        return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE), h_s).add_(
-            g_exact, alpha=W_ANGLE)
-    angle, m_angle = angle_term_grad(sq_s, sq_t, entries)
-    return W_DISTANCE * dist + W_ANGLE * angle, through_squared_distances(m.mul_(W_DISTANCE).add_(m_angle, alpha=W_ANGLE),
-                                                                          h_s)
+        angle, g_exact = exact_angle_term_grad(h_fm.transpose(1, 2), h_t)
+        g_exact = g_exact.transpose(1, 2).mul_(w * W_ANGLE)
+    else:
+        angle = angle_term_grad(sq_s, sq_t, entries, w * W_ANGLE, out=m)[0]
+    sym = m + m.transpose(-1, -2)
+    g = torch.baddbmm(c * sym.sum(1, keepdim=True), c, sym, beta=2.0, alpha=-2.0)  # (K', Hs, B)
+    return W_DISTANCE * dist + W_ANGLE * angle, g if entries is not None else g.add_(g_exact)
 
 
 @register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,
-                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT))
+                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT, weighted=True))
 def rkd_method(b: Batch) -> torch.Tensor:
     """rkd_objective between the last hidden layers of student and teacher on the batch's triplets (option "weight")."""
     return rkd_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), b.option("weight", WEIGHT),

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair
-from kdviz.paradigms.taps import layer_objective, on_last_layers, on_last_layers_grad
-from kdviz.train.protocol import register_method
+from kdviz.paradigms.taps import last_teacher_tap, layer_objective, on_last_layers, on_last_layers_grad
+from kdviz.train.protocol import Batch, register_method
 
 WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
 TRANSFERS = "Which samples the teacher finds similar: the row-normalised Gram matrix of a batch's activations."
@@ -42,30 +42,38 @@ def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor) -> t
     """Gradient through u = x / max(||x||, eps) along the last dimension, from d/du ``g``: (g - u <u, g>) / ||x||
     where ||x|| > eps, g / eps elsewhere (F.normalize's derivative). unit: u; norm: ||x|| (..., 1) unclamped."""
     live = (norm > 1e-12).to(g.dtype)
-    return (g - unit * ((unit * g).sum(-1, keepdim=True) * live)).div_(norm.clamp_min(1e-12))
+    proj = torch.linalg.vecdot(unit, g).unsqueeze(-1).mul_(live)  # (..., 1) <u, g> where ||x|| > eps
+    return torch.addcmul(g, unit, proj, value=-1.0).div_(norm.clamp_min(1e-12))
 
 
-def similarity_term_grad(h_s: torch.Tensor, h_t: torch.Tensor, batch=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """similarity_loss (K',) and its gradient d/dh_s (K', B, Hs) in closed form.
+def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """similarity_loss (K',) and w times its gradient d/dh (K', Hs, B), feature-major, in closed form.
 
+    h_fm: the student's features (K', Hs, B); sim_t: the teacher's similarity_matrix (K', B, B).
     G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2, back through the row normalisation
-    (unit_rows_grad), then d/dh = (dG + dG^T) h.
+    (unit_rows_grad), then d/dh^T = h^T (dG + dG^T).
     """
-    b = h_s.shape[-2]
-    gram = h_s @ h_s.transpose(-1, -2)  # (K', B, B)
+    b = h_fm.shape[-1]
+    gram = torch.bmm(h_fm.transpose(1, 2), h_fm)  # (K', B, B)
     norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
-    unit = gram / norm.clamp_min(1e-12)
-    diff = unit - similarity_matrix(h_t)
-    term = (diff * diff).sum((-2, -1)) / (b * b)
-    g = unit_rows_grad(diff.mul_(2.0 / (b * b)), unit, norm)  # (K', B, B) d/dG
-    return term, (g + g.transpose(-1, -2)) @ h_s
+    unit = gram.div_(norm.clamp_min(1e-12))
+    diff = unit - sim_t
+    term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)
+    g = unit_rows_grad(diff.mul_(w * (2.0 / (b * b))), unit, norm)  # (K', B, B) w d/dG
+    return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
+
+
+def teacher_similarity(b: Batch) -> torch.Tensor:
+    """The teacher's similarity_matrix on each member's batch (K', B, B)."""
+    return similarity_matrix(last_teacher_tap(b))
 
 
 similarity_objective = layer_objective(similarity_loss, WEIGHT)
 
 
 similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True,
-                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT))(
+                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT, teacher_similarity,
+                                                             weighted=True))(
     on_last_layers(similarity_objective, WEIGHT))
 
 

@@ -59,21 +59,30 @@ def last_teacher_tap(b: Batch) -> torch.Tensor:
 
 
 def on_last_layers_grad(term_grad: Callable, default_weight: float,
-                        teacher: Callable[[Batch], torch.Tensor] = last_teacher_tap) -> Callable[[Batch], Grad]:
+                        teacher: Callable[[Batch], torch.Tensor] = last_teacher_tap,
+                        weighted: bool = False) -> Callable[[Batch], Grad]:
     """The analytic twin of on_last_layers: CE(p, y) + weight * term and their gradients.
 
     term_grad(h_s (K', B, Hs), teacher(batch), batch) -> (term (K',), d sum(term) / d h_s (K', B, Hs)),
     where teacher(batch) is the teacher's side of the term (by default its last hidden layer
     (K', B, Ht)) and the batch serves terms that need its state or step. The hidden-layer
-    gradient goes to the engine as the tap's (class-major (K', Hs, B)), the cross-entropy's to the logits."""
+    gradient goes to the engine as the tap's (class-major (K', Hs, B)), the cross-entropy's to the logits.
+
+    ``weighted``: term_grad(h_fm (K', Hs, B), teacher(batch), batch, w (K', 1, 1)) works on the feature-major
+    layout and returns w * d sum(term) / d h_fm (K', Hs, B) (the weight folded into its own products)."""
 
     def grad(b: Batch) -> Grad:
         name = last_name(b.taps_fm)
         w = b.option("weight", default_weight)  # (K',)
-        term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), teacher(b), b)
+        if weighted:
+            term, g_fm = term_grad(b.taps_fm[name], teacher(b), b, w.view(-1, 1, 1))
+        else:
+            term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), teacher(b), b)
+            g_fm = g_h.mul_(w.view(-1, 1, 1)).transpose(1, 2)
         hard, g, _ = hard_grad(b)
-        return Grad(hard + w * term, g, {name: g_h.mul_(w.view(-1, 1, 1)).transpose(1, 2)})
+        return Grad(hard + w * term, g, {name: g_fm})
 
     grad.__doc__ = f"The analytic gradient of the method built from {term_grad.__name__} (see on_last_layers_grad)."
     grad.__name__ = term_grad.__name__.replace("_term_grad", "_grad")
     return grad
+

@@ -103,7 +103,12 @@ class Batch:
         self.member_seeds = member_seeds  # each member's seed
         self.state = state  # what the method's setup built for this run
         self.option_table = option_table  # (key, default) -> (K,) that option of every member of the run, on device
+        self.span: tuple[int, int] | None = None  # (start, stop) when the members are positions start..stop-1 of the run
+        self.parent: Batch | None = None  # the run's whole batch this one is a contiguous slice of (see slice)
+        self.hard: Grad | None = None  # this slice's share of the parent's hard_grad, once a method asked for it
         self._labels = None
+        self._mask = None
+        self._hard_all: Grad | None = None
 
     @property
     def labels(self) -> torch.Tensor:
@@ -115,7 +120,9 @@ class Batch:
     @property
     def mask(self) -> torch.Tensor | None:
         """(K', B) bool, True where labelled; None when the training set has no unlabelled point."""
-        return (self.labels >= 0) if self.tables.has_unlabelled else None
+        if self._mask is None and self.tables.has_unlabelled:
+            self._mask = self.labels >= 0
+        return self._mask
 
     @property
     def x(self) -> torch.Tensor:
@@ -153,12 +160,16 @@ class Batch:
 
         From the run's option table when there is one (made once per run, so a step creates nothing on the host)."""
         if self.option_table is not None:
-            return self.option_table(key, default).index_select(0, self.members).to(self.logits_fm.dtype)
+            table = self.option_table(key, default)
+            table = table[self.span[0]:self.span[1]] if self.span is not None else table.index_select(0, self.members)
+            return table if table.dtype == self.logits_fm.dtype else table.to(self.logits_fm.dtype)
         vals = [float(o.get(key, default)) for o in self.options]
         return torch.tensor(vals, dtype=self.logits_fm.dtype, device=self.logits_fm.device)
 
     def gather_members(self, table: torch.Tensor) -> torch.Tensor:
         """Rows of a per-member, per-point table (K, ..., N) for this batch: (K', ..., B)."""
+        if self.span is not None and self.span[1] - self.span[0] < table.shape[0]:
+            table = table[self.span[0]:self.span[1]]  # a contiguous slice of the run's members: its rows
         if len(self.members) == table.shape[0]:  # every member: a plain gather (cheaper than advanced indexing)
             ix = self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1)
             return table.gather(-1, ix.expand(*table.shape[:-1], -1))
@@ -167,6 +178,38 @@ class Batch:
         lead = torch.arange(0, inner, n, device=table.device).view(*table.shape[1:-1], 1)  # (..., 1) row starts
         base = self.members.view(-1, *([1] * (table.dim() - 1))) * inner + lead
         return table.reshape(-1).take(base + self.idx.view(self.idx.shape[0], *([1] * (table.dim() - 2)), -1))
+
+    def slice(self, start: int, stop: int, state: Any = None, consts: MemberConsts | None = None) -> "Batch":
+        """The same batch restricted to the members at positions start..stop-1 (views, no copies), with ``state``.
+
+        The slice shares this batch's hard-label gradient: the first hard_grad of any slice computes
+        it once for every member (one set of tensor ops for the run, not one per method group), and
+        each slice gets views of its rows (``hard``), which a method may update in place."""
+        cut = (lambda t: t[start:stop])
+        taps = None if self.taps_fm is None else {k: cut(v) for k, v in self.taps_fm.items()}
+        out = Batch(idx=cut(self.idx), members=cut(self.members), x_fm=cut(self.x_fm), logits_fm=cut(self.logits_fm),
+                    taps_fm=taps, tables=self.tables,
+                    consts=self.consts.select(torch.arange(start, stop, device=self.idx.device)) if consts is None
+                    else consts, options=self.options[start:stop], step=self.step, peers=self.peers,
+                    member_seeds=self.member_seeds[start:stop], state=state, option_table=self.option_table)
+        base = 0 if self.span is None else self.span[0]
+        out.span, out.parent = (base + start, base + stop), self
+        out._labels = cut(self.labels)  # gathered once for all slices
+        return out
+
+    def shared_hard(self) -> Grad | None:
+        """This slice's rows of hard_grad on the parent batch (computed once for all members), or None without
+        a parent. The same Grad object on every call (``hard``)."""
+        if self.parent is None:
+            return None
+        if self.hard is None:
+            p = self.parent
+            if p._hard_all is None:
+                p._hard_all = _hard_grad(p)
+            lo = self.span[0] - (0 if p.span is None else p.span[0])
+            hi = lo + len(self.members)
+            self.hard = Grad(p._hard_all.loss[lo:hi], p._hard_all.logits[lo:hi])
+        return self.hard
 
     def select(self, ix: torch.Tensor, state: Any = None, rows: list[int] | None = None,
                consts: MemberConsts | None = None) -> "Batch":
@@ -250,8 +293,16 @@ def hard_loss(b: Batch) -> torch.Tensor:
 def hard_grad(b: Batch) -> Grad:
     """hard_loss and its gradient d sum(loss) / d logits_fm = (p - onehot(y)) * w, w = 1/n on labelled points.
 
-    The analytic twin of hard_loss (tested against autograd).
+    The analytic twin of hard_loss (tested against autograd). On a slice of a run's batch (Batch.slice)
+    it is computed once for all the run's members and the slice gets its rows (views it may update in
+    place: the engine's gradient buffer).
     """
+    shared = b.shared_hard()
+    return shared if shared is not None else _hard_grad(b)
+
+
+def _hard_grad(b: Batch) -> Grad:
+    """hard_grad computed on the batch's own members."""
     lp = F.log_softmax(b.logits_fm, 1)  # (K', C, B)
     g = lp.exp()
     y = b.labels.unsqueeze(1)  # (K', 1, B)
@@ -260,7 +311,7 @@ def hard_grad(b: Batch) -> Grad:
         loss = -lp.gather(1, y).mean((1, 2))
         g.scatter_add_(1, y, minus_one.expand_as(y))  # p - onehot(y)
         return Grad(loss, g.div_(y.shape[-1]))
-    mask = b.mask
+    mask = b.mask.to(lp.dtype)
     w = mask / mask.sum(-1, keepdim=True).clamp_min(1)  # (K', B) 1/n on labelled points, 0 elsewhere
     y = y.clamp_min(0)
     loss = -(lp.gather(1, y).squeeze(1) * w).sum(-1)

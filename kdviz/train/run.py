@@ -6,6 +6,8 @@ What makes it fast, by design:
 - every parameter and gradient is a view into one (K, P) buffer, so Adam, the per-member
   gradient norm and the divergence mask are a handful of tensor ops whatever the depth;
 - with analytic method gradients the step skips autograd (Population.backward_fm);
+- method groups of consecutive members get views of the step's tensors (Batch.slice), one hard-label
+  gradient computed for all members, and write their gradients side by side into one buffer;
 - nothing syncs with the device during a step; metrics are recorded every ``record_every`` steps.
 A member whose loss or gradient becomes NaN/inf is frozen (its update is skipped from that step
 on) and reported in ``status``; the others keep training.
@@ -199,6 +201,13 @@ class PopulationRun:
         self._groups = [(name, torch.tensor(ix, device=dev)) for name, ix in groups.items()]
         self._group_rows = list(groups.values())  # the same positions as Python lists
         self._group_consts = [self.consts.select(ix) for _, ix in self._groups]  # each group's MemberConsts
+        # groups that are runs of consecutive members, in order (methods listed one after another, as pages
+        # build them), are handed out as views and their results written side by side: no gathers, no scatter
+        spans, start = [], 0
+        for rows in self._group_rows:
+            spans.append((start, start + len(rows)))
+            start = spans[-1][1] if rows == list(range(start, start + len(rows))) else -1
+        self._spans = spans if start == len(self.members) else None
         self._all = torch.arange(len(self.members), device=dev)
         order = torch.cat([ix for _, ix in self._groups])
         self._inverse = torch.empty_like(order)
@@ -248,10 +257,11 @@ class PopulationRun:
 
     def _next_indices(self) -> torch.Tensor:
         """This step's (K, B) training indices."""
-        if self._chunk is None or self._pos == self._chunk.shape[1]:
-            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).to(self.device), 0  # (K, S, B)
+        if self._chunk is None or self._pos == self._chunk.shape[0]:
+            # step-major (S, K, B), so each step's (K, B) indices are contiguous (their views need no copies)
+            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).transpose(0, 1).contiguous().to(self.device), 0
         self._pos += 1
-        return self._chunk[:, self._pos - 1]
+        return self._chunk[self._pos - 1]
 
     def _inputs(self, idx: torch.Tensor) -> torch.Tensor:
         """This step's inputs, feature-major and contiguous (K, D, B) (the fast operand layout for bmm)."""
@@ -279,12 +289,18 @@ class PopulationRun:
             name = self._groups[0][0]
             b.state = self._states[name]
             return [fn(lookup(name), b)]
+        if self._spans is not None:
+            self._slices = [b.slice(lo, hi, self._states[name], consts)
+                            for (name, _), (lo, hi), consts in zip(self._groups, self._spans, self._group_consts)]
+            return [fn(lookup(name), g) for (name, _), g in zip(self._groups, self._slices)]
         return [fn(lookup(name), b.select(ix, self._states[name], rows, consts))
                 for (name, ix), rows, consts in zip(self._groups, self._group_rows, self._group_consts)]
 
     def _ungroup(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Per-group results (K', ...) back in member order (K, ...)."""
-        return parts[0] if len(parts) == 1 else torch.cat(parts)[self._inverse]
+        if len(parts) == 1:
+            return parts[0]
+        return torch.cat(parts) if self._spans is not None else torch.cat(parts)[self._inverse]
 
     def _train_step(self) -> None:
         """One optimiser step of every member (analytic gradients when possible, else autograd)."""
@@ -315,16 +331,38 @@ class PopulationRun:
         x_fm = self._inputs(idx)  # (K, D, B)
         z, cache = self.population.forward_cache(x_fm)
         taps = self.population.cached_taps(cache) if self._need_taps else None
-        parts = self._per_group(self._make_batch(idx, x_fm, z, taps), lambda m, g: m.grad(g))
-        loss, grad = self._ungroup([p.loss for p in parts]), self._ungroup([p.logits for p in parts])
+        b = self._make_batch(idx, x_fm, z, taps)
+        parts = self._per_group(b, lambda m, g: m.grad(g))
+        loss = self._ungroup([p.loss for p in parts])
+        grad = self._gather_logit_grads(b, parts)
         self.population.backward_fm(cache, grad, self._ungroup_taps(parts, taps))  # writes into the (K, P) buffer
         self._adam(loss)
+
+    def _gather_logit_grads(self, b: Batch, parts: list) -> torch.Tensor:
+        """The groups' logit gradients (K, C, B) in member order. Where the groups shared the hard-label
+        gradient, its buffer is the result: groups that updated their rows in place are already there."""
+        full = b._hard_all
+        if full is None or len(parts) == 1:
+            return self._ungroup([p.logits for p in parts])
+        for p, (lo, hi), group in zip(parts, self._spans, self._slices):
+            if group.hard is None or p.logits is not group.hard.logits:
+                full.logits[lo:hi].copy_(p.logits)
+        return full.logits
 
     def _ungroup_taps(self, parts: list, taps: dict | None) -> dict[str, torch.Tensor] | None:
         """The groups' tap gradients {"h1": (K, H1, B), ...} in member order (zeros for groups without one)."""
         names = sorted({n for p in parts if p.taps for n in p.taps})
         if not names:
             return None
+        if self._spans is not None and len(parts) > 1:
+            out = {}
+            for n in names:
+                g = taps[n].new_zeros(taps[n].shape)  # (K, H, B)
+                for p, (lo, hi) in zip(parts, self._spans):
+                    if p.taps and n in p.taps:
+                        g[lo:hi].copy_(p.taps[n])
+                out[n] = g
+            return out
         zero = (lambda n, ix: taps[n].new_zeros(len(ix), *taps[n].shape[1:]))
         return {n: self._ungroup([p.taps[n] if p.taps and n in p.taps else zero(n, ix)
                                   for p, (_, ix) in zip(parts, self._groups)]) for n in names}
