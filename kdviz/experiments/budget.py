@@ -96,6 +96,13 @@ def _dark_sweep(cfg) -> list[Loop]:
     return [Loop(mlp_params(DIGITS_IN, h, DIGITS_OUT), BATCH, cfg.steps, cells) for h in ((32,), (8,))]
 
 
+def _dark_knowledge(cfg) -> list[Loop]:
+    """The whole Dark knowledge page (the command line's dark-knowledge): each of its tabs' runs in turn."""
+    from kdviz.experiments.dark_knowledge.page import PARTS, part_run
+
+    return [loop for name in PARTS for exp, sub in [part_run(cfg, name)] for loop in LOOPS[exp.name](sub)]
+
+
 def _market(cfg) -> list[Loop]:
     student = mlp_params(MARKET_IN, widths(cfg.student), MARKET_OUT)
     return [Loop(mlp_params(MARKET_IN, widths(cfg.teacher), MARKET_OUT), BATCH, TEACHER_STEPS, cfg.members),
@@ -129,7 +136,7 @@ def _claims(cfg) -> list[Loop]:
 
 
 LOOPS: dict[str, Callable] = {"live": _live, "compare": _compare, "beyond": _beyond, "dark_teachers": _dark_teachers,
-                              "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep, "market": _market,
+                              "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep, "dark_knowledge": _dark_knowledge, "market": _market,
                               "market_transfer": _market_transfer, "which_teacher": _which_teacher,
                               "claims": _claims}
 
