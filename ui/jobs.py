@@ -141,7 +141,8 @@ def header(job: Job | None, snap: Any, idle: str) -> Any:
     if job is None:
         st.info(idle)
         return None
-    show_status(job)
+    if not str(job.id).startswith(STORED):  # a stored result says so itself (ui.results): no "Finished."
+        show_status(job)
     if not job.done:
         st.progress(job.progress)
     if snap is None or isinstance(snap, Phase):

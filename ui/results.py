@@ -21,8 +21,7 @@ from ui import jobs
 
 log = logging.getLogger(__name__)
 WARM_NICE = 10  # the warm-up thread yields the cores to page runs and to the workers' live jobs
-CACHED_LINE = ("Computed ahead for these settings on this server (the final result, shown at once); press **Start** "
-               "to watch it train live.")
+CACHED_LINE = "Computed ahead for these settings on this server; **Start** trains it live."
 STALE_CSS = "<style>[class*='st-key-stale_'] {opacity: 0.4; filter: grayscale(0.6);}</style>"
 
 
