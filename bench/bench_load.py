@@ -362,6 +362,16 @@ async def largest_vs_default(port: int, runs: int, limit: float) -> dict:
             "error_samples": sorted(set(alone["errors"] + beside["errors"]))[:5]}
 
 
+async def first_visit(port: int) -> None:
+    """Open Home once (the first script run of a server starts its pool and its warm-up)."""
+    b = Browser(f"ws://127.0.0.1:{port}/_stcore/stream")
+    try:
+        await b.connect()
+        await b.run("", timeout=120)
+    finally:
+        await b.close()
+
+
 def quantiles(values: list[float]) -> dict:
     """p50, p95 and max in seconds (None when empty)."""
     if not values:
@@ -423,6 +433,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = []
     try:
         if os.environ.get("KDVIZ_WARM", "1") != "0":
+            asyncio.run(first_visit(port))  # the server starts its warm-up on its first script run
             print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
         for users in args.users or ([] if args.largest else [3]):
             results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,
