@@ -43,31 +43,35 @@ def draw(job, snap) -> None:
         panels += [(NOTES[m].name, g) for m, g in zip(scene.methods, snap.grids)]
         for row in range(0, len(panels), 4):
             plane = scene.plane
-            st.plotly_chart(decision_boundaries(panels[row:row + 4], *plane.axes, plane.points, plane.labels,
-                                                plane.class_names, height=300, omit=cfg.omit), width="stretch",
-                            key=f"regions{row}")
+            st.plotly_chart(jobs.kept_figure(JOB, f"regions{row}", job, lambda kept, part=panels[row:row + 4]:
+                                             decision_boundaries(part, *plane.axes, plane.points, plane.labels,
+                                                                 plane.class_names, height=300, omit=cfg.omit,
+                                                                 into=kept), variant=cfg.omit),
+                            width="stretch", key=f"regions{row}")
     steps, acc = compare.curves(snap, "test_acc")
     _, fid = compare.curves(snap, "fidelity")
     methods = list(acc)
     shown = st.multiselect("Curves shown (at most 4, so the lines stay readable)", methods, default=methods[:4],
                            max_selections=4, format_func=lambda m: NOTES[m].name, key="compare.curves_shown")
     acc, fid = ({m: series[m] for m in shown} for series in (acc, fid))
-    st.plotly_chart(method_curves(steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}),
-                    width="stretch", key="curves")
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda _: method_curves(
+        steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}), variant=tuple(shown)),
+        width="stretch", key="curves")
     if snap.final is not None:
-        final_results(snap)
+        final_results(job, snap)
         exports.menu("compare", cfg, snap, KEY)
 
 
-def final_results(snap) -> None:
+def final_results(job, snap) -> None:
     """The results table over seeds, the honest takeaway, and per-seed accuracies."""
     rows = compare.summarise(snap, cfg.omit)
     st.subheader(f"Results over {snap.scene.seeds} seeds")
     st.markdown(f"Teacher: {snap.scene.teacher_test_acc:.1%} test accuracy. **{compare.takeaway(rows)}** "
                 "A verdict of *better* needs every seed to agree and a mean gain larger than its seed spread.")
     st.dataframe(compare.table(rows), hide_index=True, width="stretch", key="table")
-    st.plotly_chart(seed_strip([r.name for r in rows], [r.method for r in rows], np.stack([r.acc for r in rows]),
-                               "test accuracy (%)"), width="stretch", key="seeds")
+    st.plotly_chart(jobs.kept_figure(JOB, "seeds", job, lambda _: seed_strip(
+        [r.name for r in rows], [r.method for r in rows], np.stack([r.acc for r in rows]), "test accuracy (%)"),
+        variant=cfg.omit), width="stretch", key="seeds")
     st.caption(f"Training time: {snap.train_s:.1f} s for the whole population on {snap.scene.device}; "
                "ms / step is each method's students trained alone (a short separate timing).")
     for r in rows:
