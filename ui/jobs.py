@@ -141,7 +141,7 @@ def header(job: Job | None, snap: Any, idle: str) -> Any:
     if job is None:
         st.info(idle)
         return None
-    if not str(job.id).startswith(STORED):  # a stored result says so itself (ui.results): no "Finished."
+    if not stored(job):  # a stored result says so itself (ui.results): no "Finished."
         show_status(job)
     if not job.done:
         st.progress(job.progress)
@@ -184,7 +184,7 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
     frame is built once per server, not once per job. The figures of a stored result (a job id starting
     with STORED) are built once per server and shared, read-only, by every session (STORED_FIGURES).
     """
-    if job is not None and str(job.id).startswith(STORED):  # a stored result: its figures never change
+    if stored(job):  # a stored result: its figures never change
         return STORED_FIGURES.get((job.id, name, variant), lambda: _frozen(build(None)))
     store = st.session_state.setdefault(f"_job.{key}.figures", {})
     stamp = None if job is None else (job.id, job.version, variant)
@@ -198,6 +198,11 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
         TEMPLATES.keep((name, template), figure)
     store[name] = (stamp or ("", -1, None), figure)
     return figure
+
+
+def stored(job: Job | None) -> bool:
+    """Whether ``job`` stands in for a stored result (ui.results.cached_job) rather than a run."""
+    return job is not None and str(job.id).startswith(STORED)
 
 
 def _frozen(figure) -> FigureSpec:

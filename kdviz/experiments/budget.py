@@ -136,7 +136,8 @@ def _claims(cfg) -> list[Loop]:
 
 
 LOOPS: dict[str, Callable] = {"live": _live, "compare": _compare, "beyond": _beyond, "dark_teachers": _dark_teachers,
-                              "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep, "dark_knowledge": _dark_knowledge, "market": _market,
+                              "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep,
+                              "dark_knowledge": _dark_knowledge, "market": _market,
                               "market_transfer": _market_transfer, "which_teacher": _which_teacher,
                               "claims": _claims}
 

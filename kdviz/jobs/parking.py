@@ -39,20 +39,25 @@ def paused_limit() -> int:
 
 
 def own_tensors(runs) -> dict[str, torch.Tensor]:
-    """Every run's own tensors by a stable name ("<run>.<name>"), distinct storages only."""
+    """Every run's own tensors by a stable name ("<run>.<name>"), whatever their storage holds now
+    (a parked tensor holds zero bytes)."""
+    return {f"{i}.{name}": t for i, run in enumerate(runs) for name, t in run.own_tensors().items()}
+
+
+def held_tensors(runs) -> dict[str, torch.Tensor]:
+    """The runs' own tensors that hold memory, one per storage."""
     out, seen = {}, set()
-    for i, run in enumerate(runs):
-        for name, tensor in run.own_tensors().items():
-            storage = tensor.untyped_storage().data_ptr()
-            if storage not in seen and tensor.untyped_storage().nbytes():
-                seen.add(storage)
-                out[f"{i}.{name}"] = tensor
+    for name, tensor in own_tensors(runs).items():
+        storage = tensor.untyped_storage()
+        if storage.nbytes() and storage.data_ptr() not in seen:
+            seen.add(storage.data_ptr())
+            out[name] = tensor
     return out
 
 
 def park(runs, folder: Path | None = None) -> Path | None:
     """Write the runs' own tensors to a new safetensors file and free their storage; return the file (None if nothing held)."""
-    tensors = own_tensors(runs)
+    tensors = held_tensors(runs)
     if not tensors:
         return None
     folder = folder or checkpoint_dir()
@@ -66,17 +71,12 @@ def park(runs, folder: Path | None = None) -> Path | None:
 
 def unpark(runs, path: Path) -> None:
     """Give the runs' tensors their storage back, fill it from ``path`` and delete the file."""
-    tensors = own_tensors_by_name(runs)
+    tensors = own_tensors(runs)
     for name, data in load_file(str(path)).items():
         tensor = tensors[name]
         tensor.untyped_storage().resize_(data.numel() * data.element_size())
         tensor.copy_(data.to(tensor.device))
     discard(path)
-
-
-def own_tensors_by_name(runs) -> dict[str, torch.Tensor]:
-    """The runs' own tensors by name, whatever their storage holds now (parked tensors hold zero bytes)."""
-    return {f"{i}.{name}": t for i, run in enumerate(runs) for name, t in run.own_tensors().items()}
 
 
 def discard(path: Path | None) -> None:

@@ -75,54 +75,57 @@ class FigureSpec(go.Figure):
         return self._spec
 
 
-class FigureTemplates:
-    """A bounded, thread-safe store of built figures (FigureSpec) by key, handed out as deep copies:
-    live figures of jobs with the same settings share one first build and each job updates its own copy."""
+class FigureCache:
+    """A bounded, thread-safe map of figures by key; the least recently used entry goes when it is full."""
 
     def __init__(self, size: int = 64):
         self.size = size
-        self._specs: OrderedDict = OrderedDict()
+        self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def keep(self, key, figure: FigureSpec) -> None:
-        """Store a copy of ``figure`` under ``key`` (the least recently used entry goes when full)."""
-        spec = copy.deepcopy(figure.spec)
+    def _get(self, key):
+        """The entry under ``key`` (None if absent), marked as just used."""
         with self._lock:
-            self._specs[key] = spec
-            self._specs.move_to_end(key)
-            while len(self._specs) > self.size:
-                self._specs.popitem(last=False)
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def _put(self, key, value) -> None:
+        """Store ``value`` under ``key``, dropping the least recently used entries beyond ``size``."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class FigureTemplates(FigureCache):
+    """Built figures handed out as deep copies: live figures of jobs with the same settings share one
+    first build and each job updates its own copy."""
+
+    def keep(self, key, figure: FigureSpec) -> None:
+        """Store a copy of ``figure`` under ``key``."""
+        self._put(key, copy.deepcopy(figure.spec))
 
     def copy(self, key) -> FigureSpec | None:
         """A fresh FigureSpec copied from the figure stored under ``key``, or None."""
-        with self._lock:
-            spec = self._specs.get(key)
-            if spec is None:
-                return None
-            self._specs.move_to_end(key)
-        return FigureSpec.of_spec(copy.deepcopy(spec))
+        spec = self._get(key)
+        return None if spec is None else FigureSpec.of_spec(copy.deepcopy(spec))
 
 
-class SharedFigures:
-    """A bounded, thread-safe store of figures shared read-only by every session (those of stored results)."""
+class SharedFigures(FigureCache):
+    """Figures shared read-only by every session (those of stored results)."""
 
     def __init__(self, size: int = 256):
-        self.size = size
-        self._figures: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, key, build):
-        """The figure stored under ``key``, built by ``build()`` on the first call (the oldest goes when full)."""
-        with self._lock:
-            figure = self._figures.get(key)
-            if figure is not None:
-                self._figures.move_to_end(key)
-                return figure
-        figure = build()  # outside the lock: two first calls may both build; either result is the same
-        with self._lock:
-            self._figures[key] = figure
-            while len(self._figures) > self.size:
-                self._figures.popitem(last=False)
+        """The figure stored under ``key``, built by ``build()`` on the first call."""
+        figure = self._get(key)
+        if figure is None:  # built outside the lock: two first calls may both build; either result is the same
+            figure = build()
+            self._put(key, figure)
         return figure
 
 
