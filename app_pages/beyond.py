@@ -27,34 +27,34 @@ intro.caption(beyond.regime_sentence(cfg))
 job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
 
-def tab_multi(plane: Plane, m: beyond.MultiResult) -> None:
+def tab_multi(job, plane: Plane, m: beyond.MultiResult) -> None:
     st.markdown(f"Three teachers of widths {', '.join('-'.join(map(str, h)) for h in beyond.TEACHER_WIDTHS)} "
                 f"(test accuracy {', '.join(f'{a:.0%}' for a in m.teacher_acc)}) disagree on "
                 f"**{m.frac_disagree:.0%}** of the plane (darker blue: more of the teacher pairs disagree).")
-    st.plotly_chart(beyond_plots.disagreement(plane, m), width="stretch", key="disagree")
+    jobs.chart(JOB, "disagree", job, lambda: beyond_plots.disagreement(plane, m))
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
-    st.plotly_chart(beyond_plots.rule_regions(plane, m), width="stretch", key="rules")
-    st.plotly_chart(beyond_plots.multi_accuracy(m), width="stretch", key="multi_acc")
+    jobs.chart(JOB, "rules", job, lambda: beyond_plots.rule_regions(plane, m))
+    jobs.chart(JOB, "multi_acc", job, lambda: beyond_plots.multi_accuracy(m))
     st.markdown(judged_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone",
                                 m.failed))
 
 
-def tab_mutual(plane: Plane, u: beyond.MutualResult) -> None:
+def tab_mutual(job, plane: Plane, u: beyond.MutualResult) -> None:
     c1, c2 = st.columns(2)
-    c1.plotly_chart(beyond_plots.mutual_accuracy(u), width="stretch", key="mutual_acc")
-    c2.plotly_chart(beyond_plots.mutual_agreement(u), width="stretch", key="mutual_agree")
+    jobs.chart(JOB, "mutual_acc", job, lambda: beyond_plots.mutual_accuracy(u), where=c1)
+    jobs.chart(JOB, "mutual_agree", job, lambda: beyond_plots.mutual_agreement(u), where=c2)
     st.markdown(judged_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy",
                                 u.failed)
                 + f" Students agree with their peers on {u.agreement[0].mean():.1%} of test points when trained "
                   f"independently and {u.agreement[1].mean():.1%} with mutual learning.")
 
 
-def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
+def tab_ema(job, plane: Plane, e: beyond.EmaResult) -> None:
     st.markdown(beyond.ema_lag_sentence(e.decays, e.lag_steps, int(e.steps[-1])))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(beyond_plots.ema_distance(e), width="stretch", key="ema_lag")
+    jobs.chart(JOB, "ema_lag", job, lambda: beyond_plots.ema_distance(e), where=c1)
     shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
-    c2.plotly_chart(beyond_plots.ema_accuracy(e, shown), width="stretch", key="ema_acc")
+    jobs.chart(JOB, "ema_acc", job, lambda: beyond_plots.ema_accuracy(e, shown), variant=shown, where=c2)
     for i, x in enumerate(e.decays):
         st.markdown(f"- decay {x}: " + judged_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
                                                           "EMA teacher vs its student at the end", e.failed))
@@ -63,9 +63,9 @@ def tab_ema(plane: Plane, e: beyond.EmaResult) -> None:
                                                               "EMA teacher vs the labels-only student", e.failed))
 
 
-def tab_born_again(plane: Plane, b: beyond.BornAgainResult) -> None:
+def tab_born_again(job, plane: Plane, b: beyond.BornAgainResult) -> None:
     a = b.acc  # (G + 1, S)
-    st.plotly_chart(beyond_plots.born_again_accuracy(b), width="stretch", key="ban")
+    jobs.chart(JOB, "ban", job, lambda: beyond_plots.born_again_accuracy(b))
     st.markdown(judged_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0", b.failed))
 
 
@@ -78,7 +78,7 @@ def draw(job, snap) -> None:
     for tab, topic, fn in zip(tabs, beyond.TOPICS, (tab_multi, tab_mutual, tab_ema, tab_born_again)):
         with tab:
             if isinstance(snap, beyond.BeyondSnapshot) and topic in snap.results:
-                fn(snap.plane, snap.results[topic])
+                fn(job, snap.plane, snap.results[topic])
             else:
                 st.info("Press **Start**: the four topics train in turn (~10 s)." if job is None else "Training…")
     exports.menu("beyond", cfg, snap, KEY)

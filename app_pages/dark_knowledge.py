@@ -1,4 +1,7 @@
 """Dark knowledge on real data: what a digits teacher's soft targets say, and what a student learns from them."""
+import hashlib
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +11,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import dark as dark_plots
 from kdviz.plots import digits as digit_plots
 from ui import exercises, exports, guide, jobs, results
+from ui.figures import shared
 from ui.controls import control, controls
 from ui.intro import about
 from ui.sidebar import device_name
@@ -54,13 +58,23 @@ if not teacher_job.wait(30 if teacher_job.state == "running" else 0) or teacher_
 snap = teacher_job.snapshot()
 logits, labels, eps = snap.logits, snap.labels, snap.eps
 NAMES = dark.teachers.names(snap)
+TEACHERS_ID = (hashlib.blake2b(np.ascontiguousarray(logits).tobytes(), digest_size=12).hexdigest(), eps)  # shared figures' key
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def teacher_profiles(_snap, teachers: tuple) -> dict:
+    """Both teachers' KD-loss split over temperatures (dark_plots.profiles), once per server for ``teachers``."""
+    return dark_plots.profiles(_snap)
+
 
 with tabs[0]:
     i, y = cfg.image, int(labels[cfg.image])
     p_t, p_1 = soft_targets.soft_targets(logits[0, i], cfg.T), soft_targets.soft_targets(logits[0, i], 1.0)
     left, right = st.columns([1, 2])
-    left.plotly_chart(dark_plots.test_image(snap, i), width="stretch", key="image_fig")
-    right.plotly_chart(dark_plots.soft_target_bars(snap, i, cfg.T, log=log_scale), width="stretch", key="bars")
+    left.plotly_chart(shared("dark.image", (TEACHERS_ID, i), lambda: dark_plots.test_image(snap, i)), width="stretch",
+                      key="image_fig")
+    right.plotly_chart(shared("dark.bars", (TEACHERS_ID, i, cfg.T, log_scale), lambda: dark_plots.soft_target_bars(
+        snap, i, cfg.T, log=log_scale)), width="stretch", key="bars")
     st.markdown(soft_targets.guesses_sentence(p_t, p_1, y, cfg.T))
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_targets")
 
@@ -68,7 +82,8 @@ with tabs[1]:
     sims = [soft_targets.similarity(logits[k], labels, cfg.T) for k in (0, 1)]
     st.markdown(f"Row *c* is the teacher's **average soft target at T = {cfg.T:g}** over the test images of digit *c* "
                 "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
-    st.plotly_chart(dark_plots.similarity(snap, cfg.T, NAMES), width="stretch", key="sim")
+    st.plotly_chart(shared("dark.sim", (TEACHERS_ID, cfg.T), lambda: dark_plots.similarity(snap, cfg.T, NAMES)),
+                    width="stretch", key="sim")
     cols = st.columns(2)
     for col, name, sim in zip(cols, NAMES, sims):
         col.markdown(soft_targets.alike_sentence(name, sim))
@@ -77,12 +92,13 @@ with tabs[1]:
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_similarity")
 
 with tabs[2]:
-    prof = dark_plots.profiles(snap)
+    prof = teacher_profiles(snap, TEACHERS_ID)
     st.markdown("Against a student that knows nothing (uniform output), the KD loss $KL(q^T\\|p^T)$ splits exactly "
                 "into a **target part** (TCKD: how sure the teacher is of the true digit) and a **non-target part** "
                 "$(1-q_t)\\,$NCKD (how the teacher spreads the rest over the wrong digits), computed by "
                 "`kdviz.softening.dkd_split`; averaged over the test images.")
-    st.plotly_chart(dark_plots.profile(snap, cfg.T), width="stretch", key="profile")
+    st.plotly_chart(shared("dark.profile", (TEACHERS_ID, cfg.T), lambda: dark_plots.profile(snap, cfg.T)),
+                    width="stretch", key="profile")
     st.markdown(soft_targets.profile_sentence(prof["normal"], prof["smoothed"]))
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_profile")
 
@@ -94,7 +110,7 @@ def draw_omitted(job, snap) -> None:
         return
     chosen = omitted.best_bias(snap.val_logits["kd"], snap.y_val, snap.omit)
     st.dataframe(pd.DataFrame(omitted.comparison_rows(snap, cfg.bias, chosen)), hide_index=True, width="stretch")
-    st.plotly_chart(dark_plots.bias_curve(snap, cfg.bias), width="stretch", key="bias_fig")
+    jobs.chart("dark.omit", "bias_fig", job, lambda: dark_plots.bias_curve(snap, cfg.bias), variant=cfg.bias)
     st.markdown(omitted.omitted_sentence(snap, chosen))
     exports.menu("dark_knowledge", cfg, dark.page.part("omitted", snap), "dark_omit")
 
@@ -115,9 +131,10 @@ def draw_sweep(job, snap) -> None:
     if snap is None or snap.result is None:
         return
     r = snap.result
-    st.plotly_chart(digit_plots.sweep_heatmaps(r, "accuracy"), width="stretch", key="sweep_acc")
-    st.plotly_chart(digit_plots.sweep_heatmaps(r, "fidelity"), width="stretch", key="sweep_fid")
-    st.plotly_chart(dark_plots.sweep_accuracy_vs_t(r), width="stretch", key="sweep_t")
+    for name, build in (("sweep_acc", lambda: digit_plots.sweep_heatmaps(r, "accuracy")),
+                        ("sweep_fid", lambda: digit_plots.sweep_heatmaps(r, "fidelity")),
+                        ("sweep_t", lambda: dark_plots.sweep_accuracy_vs_t(r))):
+        jobs.chart("dark.sweep", name, job, build)
     for n in r.accuracy:
         st.markdown(sweep.best_temperature_sentence(r, n, sweep.SHOWN_ALPHA))
     exports.menu("dark_knowledge", cfg, dark.page.part("sweep", snap), "dark_sweep")

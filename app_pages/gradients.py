@@ -9,6 +9,7 @@ from kdviz.misstatements import check_all, to_rows
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
 from ui import exercises, guide
+from ui.figures import shared
 from kdviz.torchdistill_check import scale_jump, sentence as torchdistill_sentence
 from ui.controls import controls
 from ui.messages import stop_with_error
@@ -39,11 +40,13 @@ analytic = softening.soft_gradient(z, v, cfg.T).numpy()
 oracle = autograd_soft_gradient(z, v, cfg.T)
 sweep = gradient_sweep(z, v)
 left, right = st.columns(2)
-left.plotly_chart(softening_plots.gradient_bars(analytic, oracle, cfg.T), width="stretch", key="grad_bars")
+shows = (tuple(z), tuple(v), cfg.T)  # what every figure here is drawn from
+left.plotly_chart(shared("gradients.bars", shows, lambda: softening_plots.gradient_bars(analytic, oracle, cfg.T)),
+                  width="stretch", key="grad_bars")
 left.caption(f"Largest difference between analytic and autograd: **{abs(analytic - oracle).max():.2e}** "
              "(float64 rounding).")
-right.plotly_chart(softening_plots.gradient_norm_curve(sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T), width="stretch",
-                   key="grad_norm")
+right.plotly_chart(shared("gradients.norm", shows, lambda: softening_plots.gradient_norm_curve(
+    sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T)), width="stretch", key="grad_norm")
 right.caption("Once $T$ is much larger than the logits' spread (here "
               f"{logit_spread(z, v):.3g}), the soft gradient without $T^2$ shrinks like $1/T^2$ and the hard labels "
               "take over, while with $T^2$ its norm tends to $\\lVert \\tilde z - \\tilde v\\rVert / N$ = "
@@ -53,8 +56,8 @@ right.caption("Once $T$ is much larger than the logits' spread (here "
 st.subheader("High temperature: KD becomes logit matching")
 st.latex(r"T^2\,\mathrm{KL}(q^T\Vert p^T)\;\xrightarrow{T\to\infty}\;\frac{1}{2N}\,\lVert \tilde z-\tilde v\rVert^2")
 st.latex(r"\tilde z = z-\bar z,\quad \tilde v = v-\bar v")
-st.plotly_chart(softening_plots.limit_curve(sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error), width="stretch",
-                key="limit")
+st.plotly_chart(shared("gradients.limit", shows[:2], lambda: softening_plots.limit_curve(
+    sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error)), width="stretch", key="limit")
 at = {t: float(softening.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
 st.caption(f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[1000.0]:.2%} at T = 1000. "
            "It needs T much larger than the logits' spread; the logits must be centred "

@@ -64,16 +64,16 @@ def draw(job, snap) -> None:
         return
     if snap.result is None:
         steps, series = live.curves(snap.run.history)
-        st.plotly_chart(learning_curves(steps, series), width="stretch", key="curves")
+        jobs.chart(JOB, "curves", job, lambda: learning_curves(steps, series))
         return
-    result(snap.result)
+    result(job, snap.result)
     exports.menu("market", cfg, snap, KEY)
 
 
-def result(r: market.MarketResult) -> None:
+def result(job, r: market.MarketResult) -> None:
     """The final numbers in words and figures (every sentence computed from r)."""
     st.subheader("Result")
-    st.plotly_chart(market_plots.accuracy_bars(r.models), width="stretch", key="accuracy")  # the main figure first
+    jobs.chart(JOB, "accuracy", job, lambda: market_plots.accuracy_bars(r.models))  # the main figure first
     for line in market.verdict(r):
         st.markdown(f"- {line}")
     if r.ceiling:
@@ -81,12 +81,13 @@ def result(r: market.MarketResult) -> None:
     st.caption(f"Test period {r.period[0]} to {r.period[1]}: {r.n_test} days, "
                f"{r.test_up_share:.0%} of them up; {r.n_train} training days.")
     a, b = st.columns(2)
-    a.plotly_chart(market_plots.latency_chart(r.latency, r.latency_batches, r.params), width="stretch", key="latency")
-    b.plotly_chart(market_plots.reliability_chart(r.reliability), width="stretch", key="calibration")
+    jobs.chart(JOB, "latency", job, lambda: market_plots.latency_chart(r.latency, r.latency_batches, r.params), where=a)
+    jobs.chart(JOB, "calibration", job, lambda: market_plots.reliability_chart(r.reliability), where=b)
     lines = st.multiselect("Lines on the equity chart", list(r.backtest), key="market.equity_lines",
                            default=market_plots.equity_lines(r.backtest), max_selections=market_plots.MAX_EQUITY_LINES,
                            format_func=market_plots.NAMES.get)
-    st.plotly_chart(market_plots.equity_chart(r.dates, r.backtest, shown=lines), width="stretch", key="equity")
+    jobs.chart(JOB, "equity", job, lambda: market_plots.equity_chart(r.dates, r.backtest, shown=lines),
+               variant=tuple(lines))
     st.caption("Backtest: long at the close when a model says up, flat otherwise, paying the cost on every change; "
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 
@@ -115,7 +116,7 @@ def draw_transfer(job, snap) -> None:
     if snap is None:
         return
     if snap.rows:
-        st.plotly_chart(market_plots.transfer_chart(snap.rows), width="stretch", key="transfer")
+        jobs.chart(TRANSFER, "transfer", job, lambda: market_plots.transfer_chart(snap.rows))
     if job.state == "done" and snap.rows:
         for line in transfer.verdict(snap.rows):
             st.markdown(f"- {line}")

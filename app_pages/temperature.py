@@ -7,6 +7,7 @@ from kdviz.experiments.temperature import CUSTOM, LOGIT_PRESETS, TemperatureConf
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import ranking_never_changes, temperature_sweep
 from ui import exercises, guide
+from ui.figures import shared
 from ui.controls import control
 from ui.messages import stop_with_error
 from ui.state import bind, collect, set_fields, widget_key
@@ -48,13 +49,16 @@ if cfg.label >= len(z):
 
 sweep = temperature_sweep(z)
 p_t, p_1 = softening.softmax_t(z, cfg.T).numpy(), softening.softmax_t(z, 1.0).numpy()
+shows = (tuple(z), cfg.T)  # what every figure here is drawn from (the bars also show the label and scale)
 with right:
-    st.plotly_chart(softening_plots.softmax_bars(p_t, p_1, cfg.label, cfg.T, log=log_scale), width="stretch", key="bars")
+    st.plotly_chart(shared("temperature.bars", (*shows, cfg.label, log_scale), lambda: softening_plots.softmax_bars(
+        p_t, p_1, cfg.label, cfg.T, log=log_scale)), width="stretch", key="bars")
 
 a, b = st.columns(2)
-a.plotly_chart(softening_plots.entropy_curve(sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(softening.entropy(z, cfg.T))),
-               width="stretch", key="entropy")
-b.plotly_chart(softening_plots.probs_vs_temperature(sweep.T, sweep.probs, cfg.T), width="stretch", key="probs")
+a.plotly_chart(shared("temperature.entropy", shows, lambda: softening_plots.entropy_curve(
+    sweep.T, sweep.entropy, sweep.max_entropy, cfg.T, float(softening.entropy(z, cfg.T)))), width="stretch", key="entropy")
+b.plotly_chart(shared("temperature.probs", shows, lambda: softening_plots.probs_vs_temperature(sweep.T, sweep.probs, cfg.T)),
+               width="stretch", key="probs")
 
 cold, hot = softening.zero_temperature_limit(z).numpy(), sweep.probs[-1]
 shared = [i for i, x in enumerate(cold) if x > 0]

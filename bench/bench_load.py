@@ -10,9 +10,10 @@ runs finished/started, queue messages seen, errors, the server's and workers' RS
 CPU this client itself takes from the same cores. It first waits for the server's warm-up to store
 every page's default result (as on a server started before the class). ``--largest`` adds one
 scenario: a default run's Start-to-result alone, then while another session trains the largest
-run the server accepts.
+run the server accepts. ``--steady`` adds the server's CPU per live redraw in the steady state of
+one long run alone (the redraw cost a workshop pays per watching user).
 
-    OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300] [--largest]
+    OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300] [--largest] [--steady]
 """
 from __future__ import annotations
 
@@ -306,26 +307,47 @@ def largest_live_query() -> tuple[str, float]:
                       "student": cfg.student}), seconds
 
 
+async def follow(b: Browser, until, on_redraw=None) -> None:
+    """Answer the live view's redraw timer (a full rerun while it has none) until ``until()`` holds;
+    ``on_redraw(cpu_fn)`` is awaited around each fragment redraw when given (bounded: 100,000 rounds)."""
+    for _ in range(100_000):
+        if until():
+            return
+        if b.auto is None:
+            await asyncio.sleep(0.5)
+            await b.run(page=None, timeout=60)
+            continue
+        fragment, interval = b.auto
+        await asyncio.sleep(interval)
+        if on_redraw is None:
+            await b.run(fragment=fragment, timeout=60)
+        else:
+            await on_redraw(lambda: b.run(fragment=fragment, timeout=60))
+
+
+async def start_live(url: str, query: str) -> Browser:
+    """A session that opened Live training with the settings ``query`` and pressed Start."""
+    b = Browser(url)
+    await b.connect()
+    await b.run("", timeout=60)
+    b.query = query
+    await b.run("live", timeout=60)
+    await b.run(widgets=[b.buttons["Start"]], timeout=60)
+    return b
+
+
 async def hog(url: str, query: str, running: asyncio.Event, stop: asyncio.Event, out: dict) -> None:
     """Start the largest run on Live training and follow its redraws until ``stop``; then Reset it."""
-    b = Browser(url)
+    b = None
     try:
-        await b.connect()
-        await b.run("", timeout=60)
-        b.query = query
-        await b.run("live", timeout=60)
-        await b.run(widgets=[b.buttons["Start"]], timeout=60)
-        for _ in range(100_000):
-            if stop.is_set():
-                break
+        b = await start_live(url, query)
+
+        def until() -> bool:
             if any(t.startswith("Training") for t in b.texts):
                 running.set()
-            if b.auto is None:
-                await asyncio.sleep(0.5)
-                await b.run(page=None, timeout=60)
-                continue
-            await asyncio.sleep(b.auto[1])
-            await b.run(fragment=b.auto[0], timeout=60)
+            return stop.is_set()
+
+        await follow(b, until)
         out["hog_texts"] = [t for t in b.texts if t.startswith(("Training", "Waiting", "This run"))][:2]
         if "Reset" in b.buttons:
             await b.run(widgets=[b.buttons["Reset"]], timeout=60)
@@ -333,7 +355,41 @@ async def hog(url: str, query: str, running: asyncio.Event, stop: asyncio.Event,
         out["errors"].append(f"largest run: {type(exc).__name__}: {exc}")
     finally:
         running.set()
+        if b is not None:
+            await b.close()
+
+
+async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip: int = 3) -> dict:
+    """The server's CPU per live redraw while one long run (the largest accepted) trains, alone: the
+    steady state, after its first ``skip`` redraws (which build the figures). Stops after ``seconds``."""
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    query, _ = largest_live_query()
+    b = await start_live(url, query)
+    cpu, wall, ends, t0 = [], [], [], time.monotonic()
+
+    async def timed(redraw) -> None:
+        c0, w0 = proc_stats(server_pid)[1], time.monotonic()
+        await redraw()
+        if b.charts and any(t.startswith("Training") for t in b.texts):
+            cpu.append(proc_stats(server_pid)[1] - c0)
+            wall.append(time.monotonic() - w0)
+            ends.append(time.monotonic())
+
+    try:
+        await follow(b, lambda: time.monotonic() - t0 > seconds, timed)
+        if "Reset" in b.buttons:
+            await b.run(widgets=[b.buttons["Reset"]], timeout=60)
+    finally:
         await b.close()
+    steady_cpu, steady_wall, steady_ends = cpu[skip:], wall[skip:], ends[skip:]
+    n = max(1, len(steady_cpu))
+    span = steady_ends[-1] - steady_ends[0] if len(steady_ends) > 1 else None
+    return {"scenario": "steady live redraws of one long run, alone", "query": query, "seconds": seconds,
+            "figure_redraws": len(cpu),
+            "redraws_per_s": round((len(steady_ends) - 1) / span, 2) if span else None,
+            "server_cpu_ms_per_redraw": round(1000 * sum(steady_cpu) / n, 1),
+            "wall_ms_per_redraw": round(1000 * sum(steady_wall) / n, 1),
+            "note": f"the first {skip} redraws (figure builds) left out; CPU from /proc in clock ticks, averaged"}
 
 
 async def largest_vs_default(port: int, runs: int, limit: float) -> dict:
@@ -426,6 +482,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="no probe, no visitors; with --users 1, the server CPU of each figure redraw")
     parser.add_argument("--largest", action="store_true",
                         help="also: a default run's time alone and beside another session's largest allowed run")
+    parser.add_argument("--steady", action="store_true",
+                        help="also: the server CPU per live redraw while one long run trains alone (30 s)")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
     args = parser.parse_args(argv)
     port = free_port()
@@ -435,7 +493,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if os.environ.get("KDVIZ_WARM", "1") != "0":
             asyncio.run(first_visit(port))  # the server starts its warm-up on its first script run
             print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
-        for users in args.users or ([] if args.largest else [3]):
+        if args.steady:
+            results.append(asyncio.run(steady_redraws(port, server.pid)))
+            print(json.dumps(results[-1]), flush=True)
+        for users in args.users or ([] if args.largest or args.steady else [3]):
             results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,
                                                 not args.trainers_only)))
             print(json.dumps(results[-1]), flush=True)

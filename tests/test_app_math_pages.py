@@ -38,6 +38,25 @@ def test_changing_t_changes_the_figure_and_the_url(page_test):
     assert "20" in str(at.query_params["T"])
 
 
+def test_a_second_session_gets_the_first_sessions_figures_without_building_them(page_test, monkeypatch):
+    import plotly.graph_objects as go
+
+    from kdviz.plots import softening as softening_plots
+
+    logits = "2.7, 1.3, -0.4"  # settings no other test draws
+    at = page_test("app_pages/temperature.py")
+    at.text_input(key="temp.logits").set_value(logits).run()
+    built = []
+    for name in ("softmax_bars", "entropy_curve", "probs_vs_temperature"):
+        monkeypatch.setattr(softening_plots, name, lambda *a, _n=name, **k: built.append(_n) or go.Figure())
+    second = page_test("app_pages/temperature.py")
+    second.text_input(key="temp.logits").set_value(logits).run()
+    assert not second.exception and built == []  # every figure came from the server's shared ones
+    assert charts(second) == charts(at) and len(charts(at)) == 3
+    second.select_slider(key="temp.T").set_value(8.0).run()  # new settings: built again (here by the stand-ins)
+    assert not second.exception and sorted(built) == ["entropy_curve", "probs_vs_temperature", "softmax_bars"]
+
+
 def test_default_logits_are_said_to_keep_their_ranking(page_test):
     at = page_test("app_pages/temperature.py")
     text = " ".join(m.value for m in at.markdown)

@@ -21,7 +21,8 @@ from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
 from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
-from kdviz.plots.training import FigureSpec, FigureTemplates, SharedFigures
+from kdviz.plots.training import FigureTemplates
+from ui.figures import frozen, shared
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
 MAX_POLL_SECONDS = 3.0
@@ -33,7 +34,6 @@ _WATCHERS: dict[tuple[str, str], float] = {}  # (owner, key) -> when its live vi
 _WATCHERS_LOCK = threading.Lock()
 TEMPLATES = FigureTemplates()  # server-wide first builds of live figures, by (figure name, template)
 STORED = "cached:"  # the id prefix of a job standing in for a stored result (ui.results.cached_job)
-STORED_FIGURES = SharedFigures()  # server-wide figures of stored results, by (job id, figure name, variant)
 
 
 class RunRefused(ValueError):
@@ -182,10 +182,10 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
     ``template`` (e.g. the settings: every job with them draws the same frame), a job's first figure
     starts from a copy of the one first built for that template on this server (TEMPLATES), so the
     frame is built once per server, not once per job. The figures of a stored result (a job id starting
-    with STORED) are built once per server and shared, read-only, by every session (STORED_FIGURES).
+    with STORED) are built once per server and shared, read-only, by every session (ui.figures.shared).
     """
     if stored(job):  # a stored result: its figures never change
-        return STORED_FIGURES.get((job.id, name, variant), lambda: _frozen(build(None)))
+        return shared(name, (job.id, variant), lambda: build(None))
     store = st.session_state.setdefault(f"_job.{key}.figures", {})
     stamp = None if job is None else (job.id, job.version, variant)
     kept = store.get(name)
@@ -193,21 +193,22 @@ def kept_figure(key: str, name: str, job: Job | None, build: Callable[[Any], Any
         return kept[1]
     same_job = kept is not None and stamp is not None and kept[0][0] == stamp[0]
     previous = kept[1] if same_job else None if template is None else TEMPLATES.copy((name, template))
-    figure = _frozen(build(previous))
+    figure = frozen(build(previous))
     if template is not None and previous is None:
         TEMPLATES.keep((name, template), figure)
     store[name] = (stamp or ("", -1, None), figure)
     return figure
 
 
+def chart(key: str, name: str, job: Job | None, build: Callable[[], Any], variant: Any = None, where: Any = st) -> None:
+    """The job's figure ``name`` at full width in ``where`` (st or a column), with ``name`` as its element key:
+    kept_figure, so ``build()`` runs only when the job has something new to show or ``variant`` changed."""
+    where.plotly_chart(kept_figure(key, name, job, lambda _: build(), variant), width="stretch", key=name)
+
+
 def stored(job: Job | None) -> bool:
     """Whether ``job`` stands in for a stored result (ui.results.cached_job) rather than a run."""
     return job is not None and str(job.id).startswith(STORED)
-
-
-def _frozen(figure) -> FigureSpec:
-    """``figure`` as a FigureSpec (frozen once)."""
-    return figure if isinstance(figure, FigureSpec) else FigureSpec(figure)
 
 
 def live_view(key: str, draw: Callable[[Job | None, Any], None]) -> None:
