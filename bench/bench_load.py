@@ -359,11 +359,14 @@ async def hog(url: str, query: str, running: asyncio.Event, stop: asyncio.Event,
             await b.close()
 
 
-async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip: int = 3) -> dict:
-    """The server's CPU per live redraw while one long run (the largest accepted) trains, alone: the
-    steady state, after its first ``skip`` redraws (which build the figures). Stops after ``seconds``."""
+STEADY_QUERY = "n=10000&steps=5000&seeds=5&student=256%2C+256"  # a long Live run whose teacher trains in seconds
+
+
+async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip: int = 3,
+                         query: str = STEADY_QUERY) -> dict:
+    """The server's CPU per live redraw while one long run trains, alone: the steady state, after its
+    first ``skip`` redraws (which build the figures). Stops after ``seconds``."""
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
-    query, _ = largest_live_query()
     b = await start_live(url, query)
     cpu, wall, ends, t0 = [], [], [], time.monotonic()
 
@@ -483,7 +486,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--largest", action="store_true",
                         help="also: a default run's time alone and beside another session's largest allowed run")
     parser.add_argument("--steady", action="store_true",
-                        help="also: the server CPU per live redraw while one long run trains alone (30 s)")
+                        help="also: the server CPU per live redraw while one long run trains alone")
+    parser.add_argument("--steady-seconds", type=float, default=30.0, help="how long --steady follows the run")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
     args = parser.parse_args(argv)
     port = free_port()
@@ -494,7 +498,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             asyncio.run(first_visit(port))  # the server starts its warm-up on its first script run
             print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
         if args.steady:
-            results.append(asyncio.run(steady_redraws(port, server.pid)))
+            results.append(asyncio.run(steady_redraws(port, server.pid, args.steady_seconds)))
             print(json.dumps(results[-1]), flush=True)
         for users in args.users or ([] if args.largest or args.steady else [3]):
             results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,

@@ -27,6 +27,12 @@ def test_three_trainers_all_finish_with_no_error():
     assert result["redraws"] > 0 and len(result["worker_rss_mb"]) >= 1
 
 
+def test_the_steady_redraw_scenario_measures_a_long_run_and_resets_it():
+    (result,) = off_loop(bench_load.main, ["--steady", "--steady-seconds", "8"])
+    assert result["figure_redraws"] >= 4 and result["server_cpu_ms_per_redraw"] >= 0
+    assert "steps=5000" in result["query"] and result["redraws_per_s"] > 0
+
+
 @pytest.fixture
 def server():
     port = bench_load.free_port()
