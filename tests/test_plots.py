@@ -142,3 +142,19 @@ def test_the_equity_chart_draws_at_most_four_lines():
     assert [t.name for t in mp.equity_chart(dates, bt, shown=["logistic"]).data] == ["Logistic regression"]
     with pytest.raises(ValueError, match="at most 4 lines"):
         mp.equity_chart(dates, bt, shown=list(bt))
+
+
+def test_long_titles_keep_their_detail_on_a_second_line_so_a_phone_shows_them_whole():
+    from kdviz.plots.style import two_line_title
+    from kdviz.plots.training import panel_title
+
+    assert two_line_title("Calibration on the test period (marker size: days in the bin)") == \
+        "Calibration on the test period<br><sup>(marker size: days in the bin)</sup>"  # the first mark wins
+    assert two_line_title("Test-period accuracy: dots per seed, lines at the means, axis zoomed") == \
+        "Test-period accuracy<br><sup>dots per seed, lines at the means, axis zoomed</sup>"
+    assert two_line_title("Inference latency, measured now on this server") == \
+        "Inference latency, measured now on this server"  # no mark: kept whole
+    assert two_line_title("Short: kept") == "Short: kept"
+    assert panel_title("KD student, step 300 of 1000", 3) == "KD student<br>step 300 of 1000"
+    assert panel_title("Teacher (82%)", 4) == "Teacher<br>(82%)"
+    assert panel_title("Teacher (82%)", 2) == "Teacher (82%)"  # two panels have the room

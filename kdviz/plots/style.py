@@ -21,11 +21,33 @@ ROLE_COLOURS = {"teacher": TEACHER, "kd": STUDENT, "student": STUDENT, "baseline
 ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student", "baseline": "Baseline"}
 
 
+SHORT_TITLE = 45  # characters a title keeps on one line (a phone's width); longer ones put their detail below
+
+
+def split_title(title: str, marks: tuple[str, ...] = (": ", " (")) -> tuple[str, str] | None:
+    """``title`` cut at the first of ``marks``: (head, rest), the rest keeping an opening parenthesis; None
+    when no mark follows some text."""
+    found = [(title.find(m), m) for m in marks if title.find(m) > 0]
+    if not found:
+        return None
+    at, mark = min(found)
+    return title[:at], title[at + len(mark) - mark.endswith("("):]
+
+
+def two_line_title(title: str) -> str:
+    """A long title split at its first ": " or " (" into the title and a smaller line of detail below it, so it
+    stays whole on a narrow screen (Plotly does not wrap titles); a short one, or one without either, as it is."""
+    parts = split_title(title) if len(title) > SHORT_TITLE else None
+    return title if parts is None else f"{parts[0]}<br><sup>{parts[1]}</sup>"
+
+
 def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) -> go.Figure:
     """Apply the house layout (white template, compact margins, legend on top) and return fig."""
+    text = two_line_title(title) if title else None
+    top = 50 if not title else 100 if "<br>" in text else 85  # the mode bar sits above any panel title
     fig.update_layout(
-        template="plotly_white", height=height, margin=dict(l=55, r=20, t=85 if title else 50, b=45),  # the mode bar sits above any panel title
-        title=dict(text=title, x=0.01, y=0.97, yref="container", yanchor="top", font=dict(size=15)) if title else None,
+        template="plotly_white", height=height, margin=dict(l=55, r=20, t=top, b=45),
+        title=dict(text=text, x=0.01, y=0.97, yref="container", yanchor="top", font=dict(size=15)) if title else None,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0), **kw,
     )
     return fig

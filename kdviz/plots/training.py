@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below
+from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below, split_title
 
 METRIC_TITLES = {
     "hard_loss": "hard loss (CE)",
@@ -152,13 +152,13 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
     if spec is not None and len(spec["data"]) == per_panel * len(panels) and \
             len(spec["layout"].get("annotations", ())) == len(panels):
         for i, (title, probs) in enumerate(panels):
-            spec["layout"]["annotations"][i]["text"] = title
+            spec["layout"]["annotations"][i]["text"] = panel_title(title, len(panels))
             digest = hashlib.blake2b(np.ascontiguousarray(probs).data, digest_size=16).digest()
             if into.drawn.get(("panel", i)) != digest:  # an unchanged panel (the teacher's) keeps its image
                 spec["data"][i * per_panel]["source"] = image_source(probability_image(probs))
                 into.drawn[("panel", i)] = digest
         return into
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[panel_title(t, len(panels)) for t, _ in panels],
                         horizontal_spacing=0.03, shared_yaxes=True)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
     for col, (_, probs) in enumerate(panels, start=1):
@@ -176,7 +176,17 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
                 row=1, col=col)
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
-    return legend_below(layout(fig, None, height=height))
+    fig = legend_below(layout(fig, None, height=height))
+    if len(panels) > 2:
+        fig.update_layout(margin=dict(t=70))  # two-line panel titles
+    return fig
+
+
+def panel_title(title: str, panels: int) -> str:
+    """A panel's title; beside two or more others, split into two lines at its first ", " or " (" so that
+    neighbouring titles do not run into each other on a narrow screen."""
+    parts = split_title(title, (", ", " (")) if panels > 2 else None
+    return title if parts is None else f"{parts[0]}<br>{parts[1]}"
 
 
 def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
