@@ -13,17 +13,21 @@ import torch.nn.functional as F
 
 from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
 
-MAX_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
+MAX_TABLE = 1 << 22  # K * C * N up to which KD targets are tabulated per member
 
 
 class KDTables:
-    """Per-member KD targets on every training point, made once, for runs with small tables.
+    """Per-member KD targets on every training point, made once (runs whose tables fit MAX_TABLE).
 
-    The KD loss of a member is sum_{c,b} A[c, b] log p[c, b] + Q[c, b] log p^T[c, b] + H[b] with
-    A = -alpha onehot(y) / n (n = labelled points in the batch), Q = -(1 - alpha) T^2 q^T / B and
-    H = (1 - alpha) T^2 sum_c q^T log q^T / B: the same value and gradient as
-    alpha CE + (1 - alpha) T^2 KL(q^T||p^T), in fewer tensor operations (per-op overhead dominates
-    small models). Tables are (K, C, N) over every member of the run (rows are picked by position).
+    With A = -alpha onehot(y) / n (n = labelled points in the batch), Q = -(1 - alpha) T^2 q^T / B and
+    H = (1 - alpha) T^2 sum_c q^T log q^T / B, the KD loss of a member is
+    sum_{c,b} A log p + Q log p^T + H: alpha CE + (1 - alpha) T^2 KL(q^T||p^T), in fewer tensor
+    operations (per-op overhead dominates small models). When every point is labelled (n = B), the
+    run keeps only G = A + Q / T and H, rows of one (K, C + 1, N) table gathered once per step:
+    since sum_c A = -alpha / B and sum_c Q = -(1 - alpha) T^2 / B, log p = z - lse(z) gives
+    loss = sum_{c,b} G z + alpha/B sum_b lse(z) + (1 - alpha) T^2/B sum_b lse(z/T) + sum_b H and
+    d loss / dz = G + alpha/B p + (1 - alpha) T/B p^T. Otherwise A, Q (K, C, N) and H (K, N) are kept.
+    Rows are picked by member position.
     """
 
     def __init__(self, run):
@@ -37,33 +41,40 @@ class KDTables:
         y = tables.y_train
         onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
-        self.A = (-alpha * onehot / (1 if self.per_batch else b)).contiguous()  # (K, C, N)
-        self.Q = (-sw * q / b).contiguous()  # (K, C, N)
-        self.H = (sw.view(k, 1) * (q * logq).sum(1) / b).contiguous()  # (K, N)
+        self.A = -alpha * onehot / (1 if self.per_batch else b)  # (K, C, N)
+        self.Q = -sw * q / b  # (K, C, N)
+        self.H = sw.view(k, 1) * (q * logq).sum(1) / b  # (K, N)
+        if not self.per_batch:  # one table [G; H]: (K, C + 1, N)
+            self.GH = torch.cat([self.A + self.Q / consts.T, self.H.unsqueeze(1)], 1)
+            self.A = self.Q = self.H = None
 
     def loss(self, b: Batch) -> torch.Tensor:
         """The KD loss of every member of batch ``b``: (K',)."""
+        if not self.per_batch:
+            return self.grad(b).loss
         z = b.logits_fm  # (K', C, B)
-        hard = (b.gather_members(self.A) * F.log_softmax(z, 1)).sum((1, 2))
-        if self.per_batch:
-            hard = hard / b.mask.sum(-1).clamp_min(1)
+        hard = (b.gather_members(self.A) * F.log_softmax(z, 1)).sum((1, 2)) / b.mask.sum(-1).clamp_min(1)
         soft = (b.gather_members(self.Q) * F.log_softmax(z / b.T, 1)).sum((1, 2))
         return hard + soft + b.gather_members(self.H).sum(-1)
 
     def grad(self, b: Batch) -> Grad:
-        """The loss and its gradient: sum_c A = -alpha/B and sum_c Q = -(1 - alpha) T^2 / B per point, so
-        d/dz = A - p sum_c A + (Q - p^T sum_c Q) / T (hard part divided by the batch's labelled count)."""
-        z, c = b.logits_fm, b.consts
-        a, q = b.gather_members(self.A), b.gather_members(self.Q)  # (K', C, B)
-        lp, lpt = F.log_softmax(z, 1), F.log_softmax(z / b.T, 1)
-        hard = (a * lp).sum((1, 2))
-        loss = (q * lpt).sum((1, 2)) + b.gather_members(self.H).sum(-1)
-        g = torch.addcmul(q, lpt.exp(), c.sw_b).div_(b.T)  # soft part, (K', C, B)
+        """The loss and its gradient: d/dz = A - p sum_c A + (Q - p^T sum_c Q) / T (the hard part divided by
+        the batch's labelled count), i.e. G + alpha/B p + (1 - alpha) T/B p^T when every point is labelled."""
+        z, c = b.logits_fm, b.consts  # (K', C, B)
+        zt = z / b.T
+        lp, lpt = F.log_softmax(z, 1), F.log_softmax(zt, 1)
         if self.per_batch:
+            a, q = b.gather_members(self.A), b.gather_members(self.Q)  # (K', C, B)
             n = b.mask.sum(-1).clamp_min(1)  # (K',)
-            g.add_((a - lp.exp() * a.sum(1, keepdim=True)).div_(n.view(-1, 1, 1)))
-            return Grad(loss + hard / n, g)
-        return Grad(loss + hard, g.add_(a).addcmul_(lp.exp(), c.alpha_b))
+            loss = (q * lpt).sum((1, 2)) + b.gather_members(self.H).sum(-1) + (a * lp).sum((1, 2)) / n
+            g = torch.addcmul(q, lpt.exp(), c.sw_b).div_(b.T)  # soft part, (K', C, B)
+            return Grad(loss, g.add_((a - lp.exp() * a.sum(1, keepdim=True)).div_(n.view(-1, 1, 1))))
+        gh = b.gather_members(self.GH)  # (K', C + 1, B)
+        G = gh[:, :-1]  # (K', C, B)
+        g = torch.addcmul(G, lp.exp(), c.alpha_b).addcmul_(lpt.exp(), c.sw_tb)
+        terms = G * z  # (K', C, B); its first row also gathers the per-point terms H, lse(z), lse(z/T)
+        terms[:, :1].add_(gh[:, -1:]).addcmul_(z[:, :1] - lp[:, :1], c.alpha_b).addcmul_(zt[:, :1] - lpt[:, :1], c.sw_b)
+        return Grad(terms.sum((1, 2)), g)
 
 
 def kd_setup(run, members: torch.Tensor) -> KDTables | None:
