@@ -257,11 +257,10 @@ class PopulationRun:
 
     def _next_indices(self) -> torch.Tensor:
         """This step's (K, B) training indices."""
-        if self._chunk is None or self._pos == self._chunk.shape[0]:
-            # step-major (S, K, B), so each step's (K, B) indices are contiguous (their views need no copies)
-            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).transpose(0, 1).contiguous().to(self.device), 0
+        if self._chunk is None or self._pos == self._chunk.shape[1]:
+            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).to(self.device), 0  # (K, S, B)
         self._pos += 1
-        return self._chunk[self._pos - 1]
+        return self._chunk[:, self._pos - 1].contiguous()  # one small copy: cheaper than transposing the chunk
 
     def _inputs(self, idx: torch.Tensor) -> torch.Tensor:
         """This step's inputs, feature-major and contiguous (K, D, B) (the fast operand layout for bmm)."""
