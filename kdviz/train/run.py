@@ -391,14 +391,17 @@ class PopulationRun:
 
     # ---- outputs and records
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points."""
+        """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points.
+
+        A transposed view of class-major (K, C, N) storage, the layout kdviz.metrics computes on fastest."""
         pop, x = self.population, x.to(self.device)
         width = max(pop.sizes)
         chunk = max(1, EVAL_ELEMENTS // (pop.n_members * width))
         pop.eval()
         try:
             with torch.no_grad():
-                return torch.cat([pop(x[i:i + chunk]) for i in range(0, len(x), chunk)], 1)
+                parts = [pop(x[i:i + chunk]).transpose(1, 2) for i in range(0, len(x), chunk)]  # (K, C, n) each
+                return (parts[0] if len(parts) == 1 else torch.cat(parts, 2)).transpose(1, 2)  # class-major storage
         finally:
             pop.train()
 
