@@ -120,16 +120,20 @@ class MLP(nn.Module):
         return self.forward_taps(x)[0]
 
 
+KAIMING_GAIN = nn.init.calculate_gain("leaky_relu", math.sqrt(5))  # the gain of nn.Linear's weight init
+
+
 def _linear_init(sizes: Sequence[int], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The weights nn.Linear layers of ``sizes`` get under torch.manual_seed(seed), drawn from a private
-    generator (the same draws in the same order as nn.Linear.reset_parameters, without building modules)."""
+    generator: the same draws in the same order as nn.Linear.reset_parameters (kaiming_uniform_ with
+    a = sqrt(5), then the bias), with nn.init's bounds computed the same way but without its per-call
+    overhead (a population of 128 members draws 512 tensors)."""
     gen, out = torch.Generator().manual_seed(int(seed)), []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        w, b = torch.empty(fan_out, fan_in), torch.empty(fan_out)
-        nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=gen)
+        w_bound = math.sqrt(3.0) * (KAIMING_GAIN / math.sqrt(fan_in))  # as nn.init.kaiming_uniform_ computes it
+        w = torch.empty(fan_out, fan_in).uniform_(-w_bound, w_bound, generator=gen)
         bound = 1 / math.sqrt(fan_in)
-        nn.init.uniform_(b, -bound, bound, generator=gen)
-        out.append((w, b))
+        out.append((w, torch.empty(fan_out).uniform_(-bound, bound, generator=gen)))
     return out
 
 
