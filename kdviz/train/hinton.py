@@ -36,17 +36,20 @@ class KDTables:
         alpha = consts.alpha.view(k, 1, 1)
         sw = consts.soft_weight.view(k, 1, 1)
         b = run.batch_size
-        logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / consts.T, 1)  # (K, C, N)
-        q = logq.exp()
+        temps, which = torch.unique(consts.T.view(-1), return_inverse=True)  # (J,) distinct temperatures, (K,)
+        logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / temps.view(-1, 1, 1), 1)  # (J, C, N), once per T
+        q, q_logq = logq.exp(), (logq.exp() * logq).sum(1)  # (J, C, N), (J, N)
+        q, q_logq = q.index_select(0, which), q_logq.index_select(0, which)  # each member's: (K, C, N), (K, N)
         y = tables.y_train
         onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
-        self.A = -alpha * onehot / (1 if self.per_batch else b)  # (K, C, N)
-        self.Q = -sw * q / b  # (K, C, N)
-        self.H = sw.view(k, 1) * (q * logq).sum(1) / b  # (K, N)
-        if not self.per_batch:  # one table [G; H]: (K, C + 1, N)
-            self.GH = torch.cat([self.A + self.Q / consts.T, self.H.unsqueeze(1)], 1)
-            self.A = self.Q = self.H = None
+        self.H = sw.view(k, 1) * q_logq / b  # (K, N)
+        if self.per_batch:
+            self.A = -alpha * onehot  # (K, C, N)
+            self.Q = -sw * q / b  # (K, C, N)
+        else:  # one table [G; H]: (K, C + 1, N), G = A + Q / T
+            self.GH = torch.cat([(onehot * consts.alpha_b).add_(q.mul_(consts.sw_tb)).neg_(), self.H.unsqueeze(1)], 1)
+            self.H = None
 
     def loss(self, b: Batch) -> torch.Tensor:
         """The KD loss of every member of batch ``b``: (K',)."""
