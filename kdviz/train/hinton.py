@@ -13,21 +13,24 @@ import torch.nn.functional as F
 
 from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
 
-MAX_TABLE = 1 << 22  # K * C * N up to which KD targets are tabulated per member
+MAX_TABLE = 1 << 22  # K * C * N up to which KD targets are tabulated (0: never; the loss then softens the teacher per batch)
+MEMBER_TABLE = 1 << 16  # K * C * N up to which the tables are per member; beyond, labelled runs use per-temperature rows
 
 
 class KDTables:
-    """Per-member KD targets on every training point, made once (runs whose tables fit MAX_TABLE).
+    """KD targets on every training point, made once (runs whose K C N fits MAX_TABLE).
 
     With A = -alpha onehot(y) / n (n = labelled points in the batch), Q = -(1 - alpha) T^2 q^T / B and
     H = (1 - alpha) T^2 sum_c q^T log q^T / B, the KD loss of a member is
     sum_{c,b} A log p + Q log p^T + H: alpha CE + (1 - alpha) T^2 KL(q^T||p^T), in fewer tensor
-    operations (per-op overhead dominates small models). When every point is labelled (n = B), the
-    run keeps only G = A + Q / T and H, rows of one (K, C + 1, N) table gathered once per step:
-    since sum_c A = -alpha / B and sum_c Q = -(1 - alpha) T^2 / B, log p = z - lse(z) gives
-    loss = sum_{c,b} G z + alpha/B sum_b lse(z) + (1 - alpha) T^2/B sum_b lse(z/T) + sum_b H and
-    d loss / dz = G + alpha/B p + (1 - alpha) T/B p^T. Otherwise A, Q (K, C, N) and H (K, N) are kept.
-    Rows are picked by member position.
+    operations (per-op overhead dominates small models). When every point is labelled (n = B), only
+    G = A + Q / T and H are needed: since sum_c A = -alpha / B and sum_c Q = -(1 - alpha) T^2 / B,
+    log p = z - lse(z) gives loss = sum_{c,b} G z + alpha/B sum_b lse(z) + (1 - alpha) T^2/B sum_b lse(z/T)
+    + sum_b H and d loss / dz = G + alpha/B p + (1 - alpha) T/B p^T. Small runs keep them per member,
+    one (K, C + 1, N) table gathered once per step; larger ones keep [onehot(y), q^T, sum_c q^T log q^T]
+    once per distinct temperature, as rows (J N, 2C + 1) that stay in the cache (a 128-member T x alpha
+    grid has 8 temperatures), and form G and H per step. With unlabelled points A, Q (K, C, N) and
+    H (K, N) are kept per member. Rows are picked by member position.
     """
 
     def __init__(self, run):
@@ -38,18 +41,33 @@ class KDTables:
         b = run.batch_size
         temps, which = torch.unique(consts.T.view(-1), return_inverse=True)  # (J,) distinct temperatures, (K,)
         logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / temps.view(-1, 1, 1), 1)  # (J, C, N), once per T
-        q, q_logq = logq.exp(), (logq.exp() * logq).sum(1)  # (J, C, N), (J, N)
-        q, q_logq = q.index_select(0, which), q_logq.index_select(0, which)  # each member's: (K, C, N), (K, N)
+        q, q_logq = logq.exp(), (logq.exp() * logq).sum(1, keepdim=True)  # (J, C, N), (J, 1, N)
         y = tables.y_train
         onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
-        self.H = sw.view(k, 1) * q_logq / b  # (K, N)
+        self.GH = self.rows = None
+        c, n = onehot.shape
+        if not self.per_batch and k * c * n > MEMBER_TABLE:  # rows (J N, 2C + 1): point n at temperature j is row j N + n
+            self.rows = torch.cat([onehot.expand(len(temps), c, n), q, q_logq], 1).transpose(1, 2).reshape(-1, 2 * c + 1)
+            self.rows = self.rows.contiguous()
+            self.row_start = (which * n).view(k, 1)  # (K, 1) each member's first row
+            return
+        q, self.H = q.index_select(0, which), sw.view(k, 1) * q_logq.index_select(0, which).squeeze(1) / b  # (K, C, N), (K, N)
         if self.per_batch:
             self.A = -alpha * onehot  # (K, C, N)
             self.Q = -sw * q / b  # (K, C, N)
         else:  # one table [G; H]: (K, C + 1, N), G = A + Q / T
             self.GH = torch.cat([(onehot * consts.alpha_b).add_(q.mul_(consts.sw_tb)).neg_(), self.H.unsqueeze(1)], 1)
-            self.H = None
+
+    def _targets(self, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """G (K', C, B) and H (K', 1, B) of the batch's members on their points (every point labelled)."""
+        if self.GH is not None:
+            gh = b.gather_members(self.GH)  # (K', C + 1, B)
+            return gh[:, :-1], gh[:, -1:]
+        start = b.member_rows(self.row_start)  # (K', 1)
+        t = self.rows.index_select(0, (b.idx + start).view(-1)).view(*b.idx.shape, -1).transpose(1, 2).contiguous()
+        c, k = b.consts, t.shape[1] // 2  # t (K', 2C + 1, B): onehot(y), q^T, sum_c q^T log q^T
+        return torch.mul(t[:, :k], c.alpha_b).addcmul_(t[:, k:-1], c.sw_tb).neg_(), t[:, -1:] * c.sw_b
 
     def loss(self, b: Batch) -> torch.Tensor:
         """The KD loss of every member of batch ``b``: (K',)."""
@@ -72,18 +90,18 @@ class KDTables:
             loss = (q * lpt).sum((1, 2)) + b.gather_members(self.H).sum(-1) + (a * lp).sum((1, 2)) / n
             g = torch.addcmul(q, lpt.exp(), c.sw_b).div_(b.T)  # soft part, (K', C, B)
             return Grad(loss, g.add_((a - lp.exp() * a.sum(1, keepdim=True)).div_(n.view(-1, 1, 1))))
-        gh = b.gather_members(self.GH)  # (K', C + 1, B)
-        G = gh[:, :-1]  # (K', C, B)
+        G, H = self._targets(b)  # (K', C, B), (K', 1, B)
         g = torch.addcmul(G, lp.exp(), c.alpha_b).addcmul_(lpt.exp(), c.sw_tb)
         terms = G * z  # (K', C, B); its first row also gathers the per-point terms H, lse(z), lse(z/T)
-        terms[:, :1].add_(gh[:, -1:]).addcmul_(z[:, :1] - lp[:, :1], c.alpha_b).addcmul_(zt[:, :1] - lpt[:, :1], c.sw_b)
+        terms[:, :1].add_(H).addcmul_(z[:, :1] - lp[:, :1], c.alpha_b).addcmul_(zt[:, :1] - lpt[:, :1], c.sw_b)
         return Grad(terms.sum((1, 2)), g)
 
 
 def kd_setup(run, members: torch.Tensor) -> KDTables | None:
-    """KD's per-run state: the target tables when they are small (K C N <= MAX_TABLE), else None."""
-    k, c, n = len(run.members), run.ds.n_classes, len(run.ds.y_train)
-    return KDTables(run) if k * c * n <= MAX_TABLE else None
+    """KD's per-run state: the target tables when K C N <= MAX_TABLE (and, with unlabelled points, <= MEMBER_TABLE),
+    else None."""
+    size = len(run.members) * run.ds.n_classes * len(run.ds.y_train)
+    return KDTables(run) if size <= min(MAX_TABLE, MEMBER_TABLE if run.tables.has_unlabelled else MAX_TABLE) else None
 
 
 def baseline_grad(b: Batch) -> Grad:
