@@ -13,12 +13,12 @@ import torch.nn.functional as F
 
 from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
 
-MAX_TABLE = 1 << 22  # K * C * N up to which KD targets are tabulated (0: never; the loss then softens the teacher per batch)
-MEMBER_TABLE = 1 << 16  # K * C * N up to which the tables are per member; beyond, labelled runs use per-temperature rows
+MEMBER_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
+MAX_TABLE = 1 << 22  # J * C * N up to which labelled runs beyond MEMBER_TABLE keep rows per temperature (0: no tables)
 
 
 class KDTables:
-    """KD targets on every training point, made once (runs whose K C N fits MAX_TABLE).
+    """KD targets on every training point, made once (see kd_setup for which runs keep which form).
 
     With A = -alpha onehot(y) / n (n = labelled points in the batch), Q = -(1 - alpha) T^2 q^T / B and
     H = (1 - alpha) T^2 sum_c q^T log q^T / B, the KD loss of a member is
@@ -33,7 +33,8 @@ class KDTables:
     H (K, N) are kept per member. Rows are picked by member position.
     """
 
-    def __init__(self, run):
+    def __init__(self, run, rows: bool):
+        """rows: keep per-temperature rows (labelled data only) instead of per-member tables."""
         tables, consts = run.tables, run.consts
         k = len(run.members)
         alpha = consts.alpha.view(k, 1, 1)
@@ -47,12 +48,12 @@ class KDTables:
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
         self.GH = self.rows = None
         c, n = onehot.shape
-        if not self.per_batch and k * c * n > MEMBER_TABLE:  # rows (J N, 2C + 1): point n at temperature j is row j N + n
-            self.rows = torch.cat([onehot.expand(len(temps), c, n), q, q_logq], 1).transpose(1, 2).reshape(-1, 2 * c + 1)
-            self.rows = self.rows.contiguous()
+        if rows:  # (J N, 2C + 1): point n at temperature j is row j N + n
+            self.rows = torch.cat([onehot.expand(len(temps), c, n), q, q_logq], 1).transpose(1, 2).contiguous().view(-1, 2 * c + 1)
             self.row_start = (which * n).view(k, 1)  # (K, 1) each member's first row
             return
-        q, self.H = q.index_select(0, which), sw.view(k, 1) * q_logq.index_select(0, which).squeeze(1) / b  # (K, C, N), (K, N)
+        q = q.index_select(0, which)  # (K, C, N) each member's
+        self.H = sw.view(k, 1) * q_logq.index_select(0, which).squeeze(1) / b  # (K, N)
         if self.per_batch:
             self.A = -alpha * onehot  # (K, C, N)
             self.Q = -sw * q / b  # (K, C, N)
@@ -98,10 +99,15 @@ class KDTables:
 
 
 def kd_setup(run, members: torch.Tensor) -> KDTables | None:
-    """KD's per-run state: the target tables when K C N <= MAX_TABLE (and, with unlabelled points, <= MEMBER_TABLE),
-    else None."""
-    size = len(run.members) * run.ds.n_classes * len(run.ds.y_train)
-    return KDTables(run) if size <= min(MAX_TABLE, MEMBER_TABLE if run.tables.has_unlabelled else MAX_TABLE) else None
+    """KD's per-run state (KDTables): per-member tables when K C N <= MEMBER_TABLE, else, on labelled data,
+    per-temperature rows when J C N <= MAX_TABLE (J distinct temperatures); None otherwise or when MAX_TABLE is 0."""
+    cn = run.ds.n_classes * len(run.ds.y_train)
+    if not MAX_TABLE:
+        return None
+    if len(run.members) * cn <= MEMBER_TABLE:
+        return KDTables(run, rows=False)
+    temps = len(torch.unique(run.consts.T))
+    return KDTables(run, rows=True) if not run.tables.has_unlabelled and temps * cn <= MAX_TABLE else None
 
 
 def baseline_grad(b: Batch) -> Grad:
