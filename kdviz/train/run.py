@@ -263,9 +263,10 @@ class PopulationRun:
         return self._chunk[:, self._pos - 1].contiguous()  # one small copy: cheaper than transposing the chunk
 
     def _inputs(self, idx: torch.Tensor) -> torch.Tensor:
-        """This step's inputs, feature-major and contiguous (K, D, B) (the fast operand layout for bmm)."""
+        """This step's inputs, feature-major (K, D, B): a view of (D, K, B) storage, which the batched
+        matmuls read as fast as a contiguous copy (each member's rows are contiguous)."""
         k, b = idx.shape
-        return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1).contiguous()
+        return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1)
 
     def _make_batch(self, idx: torch.Tensor, x_fm: torch.Tensor, z: torch.Tensor, taps) -> Batch:
         """The Batch of every member for this step."""
