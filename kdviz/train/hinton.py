@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
 
 MEMBER_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
-MAX_TABLE = 1 << 22  # J * C * N up to which labelled runs beyond MEMBER_TABLE keep rows per temperature (0: no tables)
+MAX_TABLE = 1 << 22  # J * C * N up to which labelled runs beyond MEMBER_TABLE keep one per temperature (0: no tables)
 
 
 class KDTables:
@@ -28,13 +28,13 @@ class KDTables:
     log p = z - lse(z) gives loss = sum_{c,b} G z + alpha/B sum_b lse(z) + (1 - alpha) T^2/B sum_b lse(z/T)
     + sum_b H and d loss / dz = G + alpha/B p + (1 - alpha) T/B p^T. Small runs keep them per member,
     one (K, C + 1, N) table gathered once per step; larger ones keep [onehot(y), q^T, sum_c q^T log q^T]
-    once per distinct temperature, as rows (J N, 2C + 1) that stay in the cache (a 128-member T x alpha
+    once per distinct temperature, a (2C + 1, J N) table that stays in the cache (a 128-member T x alpha
     grid has 8 temperatures), and form G and H per step. With unlabelled points A, Q (K, C, N) and
     H (K, N) are kept per member. Rows are picked by member position.
     """
 
-    def __init__(self, run, rows: bool):
-        """rows: keep per-temperature rows (labelled data only) instead of per-member tables."""
+    def __init__(self, run, per_temperature: bool):
+        """per_temperature: keep the per-temperature table (labelled data only) instead of per-member ones."""
         tables, consts = run.tables, run.consts
         k = len(run.members)
         alpha = consts.alpha.view(k, 1, 1)
@@ -46,11 +46,12 @@ class KDTables:
         y = tables.y_train
         onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
-        self.GH = self.rows = None
+        self.GH = self.per_temperature = None
         c, n = onehot.shape
-        if rows:  # (J N, 2C + 1): point n at temperature j is row j N + n
-            self.rows = torch.cat([onehot.expand(len(temps), c, n), q, q_logq], 1).transpose(1, 2).contiguous().view(-1, 2 * c + 1)
-            self.row_start = (which * n).view(k, 1)  # (K, 1) each member's first row
+        if per_temperature:  # (2C + 1, J N): column j N + n is point n at temperature j
+            table = torch.cat([onehot.expand(len(temps), c, n), q, q_logq], 1)  # (J, 2C + 1, N)
+            self.per_temperature = table.transpose(0, 1).reshape(2 * c + 1, -1).contiguous()
+            self.column_start = (which * n).view(k, 1)  # (K, 1) each member's first column
             return
         q = q.index_select(0, which)  # (K, C, N) each member's
         self.H = sw.view(k, 1) * q_logq.index_select(0, which).squeeze(1) / b  # (K, N)
@@ -65,10 +66,11 @@ class KDTables:
         if self.GH is not None:
             gh = b.gather_members(self.GH)  # (K', C + 1, B)
             return gh[:, :-1], gh[:, -1:]
-        start = b.member_rows(self.row_start)  # (K', 1)
-        t = self.rows.index_select(0, (b.idx + start).view(-1)).view(*b.idx.shape, -1).transpose(1, 2).contiguous()
-        c, k = b.consts, t.shape[1] // 2  # t (K', 2C + 1, B): onehot(y), q^T, sum_c q^T log q^T
-        return torch.mul(t[:, :k], c.alpha_b).addcmul_(t[:, k:-1], c.sw_tb).neg_(), t[:, -1:] * c.sw_b
+        start = b.member_rows(self.column_start)  # (K', 1)
+        t = self.per_temperature.index_select(1, (b.idx + start).view(-1)).view(-1, *b.idx.shape).transpose(0, 1)
+        c, k = b.consts, t.shape[1] // 2  # t (K', 2C + 1, B), a view: onehot(y), q^T, sum_c q^T log q^T
+        G = torch.mul(t[:, :k], c.alpha_b, out=b.logits_fm.new_empty(b.logits_fm.shape))  # written contiguous
+        return G.addcmul_(t[:, k:-1], c.sw_tb).neg_(), t[:, -1:] * c.sw_b
 
     def loss(self, b: Batch) -> torch.Tensor:
         """The KD loss of every member of batch ``b``: (K',)."""
@@ -100,14 +102,14 @@ class KDTables:
 
 def kd_setup(run, members: torch.Tensor) -> KDTables | None:
     """KD's per-run state (KDTables): per-member tables when K C N <= MEMBER_TABLE, else, on labelled data,
-    per-temperature rows when J C N <= MAX_TABLE (J distinct temperatures); None otherwise or when MAX_TABLE is 0."""
+    a per-temperature table when J C N <= MAX_TABLE (J distinct temperatures); None otherwise or when MAX_TABLE is 0."""
     cn = run.ds.n_classes * len(run.ds.y_train)
     if not MAX_TABLE:
         return None
     if len(run.members) * cn <= MEMBER_TABLE:
-        return KDTables(run, rows=False)
+        return KDTables(run, per_temperature=False)
     temps = len(torch.unique(run.consts.T))
-    return KDTables(run, rows=True) if not run.tables.has_unlabelled and temps * cn <= MAX_TABLE else None
+    return KDTables(run, per_temperature=True) if not run.tables.has_unlabelled and temps * cn <= MAX_TABLE else None
 
 
 def baseline_grad(b: Batch) -> Grad:
