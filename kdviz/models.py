@@ -18,9 +18,9 @@ import torch.nn.functional as F
 
 ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "gelu": F.gelu}
 IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_}  # safe on a fresh matmul output (saves a buffer)
-# derivative of each activation from its OUTPUT a, applied to an incoming gradient g (for Population.backward_fm)
-ACTIVATION_GRADS = {"relu": lambda g, a: torch.ops.aten.threshold_backward(g, a, 0.0),
-                    "tanh": lambda g, a: g * (1.0 - a * a)}
+# derivative of each activation from its OUTPUT a, applied in place to an incoming gradient g (Population.backward_fm)
+ACTIVATION_GRADS = {"relu": lambda g, a: torch.ops.aten.threshold_backward.grad_input(g, a, 0.0, grad_input=g),
+                    "tanh": lambda g, a: g.mul_(1.0 - a * a)}
 MAX_PARAMS = 5_000_000  # per model (member): beyond this a page would stall a shared 2-core server
 MAX_POPULATION_PARAMS = 50_000_000  # all members together
 
