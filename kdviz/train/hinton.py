@@ -2,9 +2,10 @@
 
 "baseline": CE(softmax(z), y) on the labelled points. "kd": alpha CE + (1 - alpha) T^2
 KL(q^T || p^T) (kdviz.softening.kd_loss, batch mean). Both give their gradient with respect to
-the logits in closed form, so a run of these two never calls autograd. For small runs the KD
-targets of every member on every training point are tabulated once (KDTables): the loss is then
-two weighted sums of log-probabilities, fewer tensor operations for the same value and gradient.
+the logits in closed form, so a run of these two never calls autograd. The KD targets on every
+training point are tabulated once (KDTables: per member for small runs, per temperature for large
+labelled ones): the loss is then a few weighted sums, fewer tensor operations for the same value
+and gradient; beyond the tables' limits the teacher is softened on each batch.
 """
 from __future__ import annotations
 
