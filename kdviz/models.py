@@ -146,6 +146,16 @@ def _write(dest: torch.Tensor, op, *args) -> None:
         dest.copy_(op(*args))
 
 
+def _shared_input_layer(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Layer w (K, out, in), b (K, out, 1) of every member on one input x (in, B): (K, out, B).
+
+    One matmul of the stacked weights with the bias as the weight of a row of ones: cheaper than
+    baddbmm over a broadcast input, which first copies the broadcast bias into its output."""
+    k, out, d = w.shape
+    xa = torch.cat([x, x.new_ones(1, x.shape[1])])  # (in + 1, B)
+    return torch.mm(torch.cat([w, b], 2).view(k * out, d + 1), xa).view(k, out, -1)
+
+
 def _dropout(h: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
     """Inverted dropout; with a generator the mask is reproducible (F.dropout uses the global RNG)."""
     if generator is None:
@@ -258,7 +268,11 @@ class Population(nn.Module):
         last = len(weights) - 1
         rows = slice(None) if rows is None else rows
         for i, (w, b) in enumerate(zip(weights, biases)):
-            h = torch.baddbmm(b[rows], w[rows].contiguous(), h)  # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
+            if i == 0 and h.stride(0) == 0 and h.shape[0] > 1:  # one input shared by every member (evaluation)
+                h = _shared_input_layer(w[rows], b[rows], h[0])
+            else:
+                # (K, out, 1) + (K, out, in) @ (K, in, B); strided batches are slow
+                h = torch.baddbmm(b[rows], w[rows].contiguous(), h)
             if i < last:
                 h = act(h)
                 if taps:
