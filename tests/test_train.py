@@ -90,14 +90,19 @@ def test_index_stream_is_each_members_own_shuffles_whatever_the_chunks():
     assert torch.equal(got[1].flatten(), torch.cat([torch.randperm(30, generator=g) for _ in range(2)])[:32])
 
 
-@pytest.mark.parametrize("tables", [True, False], ids=["tables", "on-the-fly"])
+@pytest.mark.parametrize("tables", ["members", "temperature-table", "on-the-fly"])
 @pytest.mark.parametrize("unlabelled", [False, True], ids=["labelled", "with-unlabelled"])
 def test_losses_and_analytic_gradients_match_softening_and_autograd(ds, teacher, tables, unlabelled, monkeypatch):
-    monkeypatch.setattr("kdviz.train.hinton.MAX_TABLE", 1 << 16 if tables else 0)
+    monkeypatch.setattr("kdviz.train.hinton.MAX_TABLE", 0 if tables == "on-the-fly" else 1 << 22)
+    monkeypatch.setattr("kdviz.train.hinton.MEMBER_TABLE", 0 if tables == "temperature-table" else 1 << 16)
     data = with_unlabelled(ds) if unlabelled else ds
-    members = kd_members() + [MemberConfig("baseline", seed=9)]
+    # KD members around a baseline (a group of non-consecutive members), two of them at one temperature
+    members = kd_members() + [MemberConfig("baseline", seed=9), MemberConfig("kd", T=4.0, alpha=0.3, seed=10)]
     run = PopulationRun(data, teacher, [8], members, record_every=100)
-    assert (run.method_state("kd") is not None) == tables
+    state = run.method_state("kd")
+    # the per-temperature table serves labelled data only; unlabelled data beyond MEMBER_TABLE softens per batch
+    assert (state is not None) == (tables == "members" or (tables == "temperature-table" and not unlabelled))
+    assert state is None or (state.per_temperature is not None) == (tables == "temperature-table")
     for name in ("kd", "baseline"):
         b = run.preview(name)
         z = b.logits_fm.detach().clone().requires_grad_(True)
@@ -144,8 +149,11 @@ def test_same_config_same_numbers(ds, teacher, device, path):
     assert torch.equal(runs[0]._flat, runs[1]._flat)
 
 
+@pytest.mark.parametrize("per_temperature", [False, True], ids=["member-tables", "temperature-table"])
 @pytest.mark.parametrize("device", DEVICES)
-def test_member_of_a_population_equals_the_member_trained_alone(ds, teacher, device, path):
+def test_member_of_a_population_equals_the_member_trained_alone(ds, teacher, device, path, per_temperature, monkeypatch):
+    if per_temperature:  # the population's KD targets come from the per-temperature table, a member alone's from its own
+        monkeypatch.setattr("kdviz.train.hinton.MEMBER_TABLE", ds.n_classes * len(ds.y_train))
     members = kd_members(("kd", "baseline"))
     together = PopulationRun(ds, teacher, [8], members, device=device, record_every=25).step(50)
     for k in (1, 2):

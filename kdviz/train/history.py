@@ -39,14 +39,17 @@ class History:
         pos = torch.full((len(all_idx),), -1, dtype=torch.long)
         pos[rec] = torch.arange(len(rec))
         self.ds, self.T = ds, T
-        self._lab_pos, self._all_pos = pos[rec_lab].to(dev), pos[rec_all].to(dev)
+        # positions of each subset among the evaluated points; None where a subset is all of them, in order
+        self._lab_pos, self._all_pos = (None if len(ix) == len(rec) else pos[ix].to(dev) for ix in (rec_lab, rec_all))
         self._y = y[rec_lab.to(dev)]  # (n_lab,)
         self._n_train = len(rec)
         self.inputs = torch.cat([ds.x_train[rec.to(dev)], ds.x_test])  # (n_rec + N_test, D): what each record reads
-        self._teacher_test = self._logq = None
+        self._teacher_test = self._q = None
         if teacher is not None:
             rec_v = teacher.train.t()[:, rec_all.to(dev)]  # (C, n_all)
-            self._logq = F.log_softmax(rec_v.unsqueeze(0) / T, 1)  # (K, C, n_all) the teacher at each member's T
+            logq = F.log_softmax(rec_v.unsqueeze(0) / T, 1)  # (K, C, n_all) the teacher at each member's T
+            # KL(q || p) = sum q log q - sum q log p: the teacher's part is fixed, made once
+            self._q, self._q_logq = logq.exp(), kl_fm(logq, torch.zeros_like(logq))  # (K, C, n_all), (K,)
             self._teacher_test = metrics.Outputs(teacher.test)  # its predictions are computed once
         self._rows: dict[str, list] = {key: [] for key in (*HISTORY_KEYS, "test_recall")}
         self._steps: list[int] = []
@@ -61,13 +64,13 @@ class History:
         z_tr = z[:, :self._n_train]
         te = metrics.Outputs(z[:, self._n_train:])
         if len(self._y):
-            tr = metrics.Outputs(z_tr.index_select(1, self._lab_pos))
+            tr = metrics.Outputs(self._subset(z_tr, self._lab_pos))
             hard, train_acc = metrics.nll(tr, self._y), metrics.accuracy(tr, self._y)
         else:
             hard = train_acc = nan
-        if self._logq is not None:
-            logp = F.log_softmax(z_tr.index_select(1, self._all_pos).transpose(1, 2) / self.T, 1)  # (K, C, n)
-            soft = self.T.view(-1) ** 2 * kl_fm(self._logq, logp)
+        if self._q is not None:
+            logp = F.log_softmax(self._subset(z_tr, self._all_pos).transpose(1, 2) / self.T, 1)  # (K, C, n)
+            soft = self.T.view(-1) ** 2 * (self._q_logq - (self._q * logp).sum(1).mean(-1))  # T^2 KL(q^T || p^T)
             fid, kl = metrics.fidelity(te, self._teacher_test), metrics.kl_to_teacher(te, self._teacher_test)
         else:
             soft = fid = kl = nan
@@ -75,6 +78,11 @@ class History:
                            metrics.nll(te, ds.y_test), metrics.ece(te, ds.y_test), fid, kl, grad_norm])
         recall = metrics.recall_per_class(te, ds.y_test)  # (K, C)
         return row.cpu().numpy(), recall.cpu().numpy()
+
+    @staticmethod
+    def _subset(z: torch.Tensor, pos: torch.Tensor | None) -> torch.Tensor:
+        """The evaluated training points at positions ``pos`` (K, n, C) of z (K, n_rec, C); all of them for None."""
+        return z if pos is None else z.index_select(1, pos)
 
     def append(self, step: int, row: np.ndarray, recall: np.ndarray) -> None:
         """Keep one record taken after ``step`` optimiser steps."""

@@ -160,11 +160,14 @@ class Batch:
 
         From the run's option table when there is one (made once per run, so a step creates nothing on the host)."""
         if self.option_table is not None:
-            table = self.option_table(key, default)
-            table = table[self.span[0]:self.span[1]] if self.span is not None else table.index_select(0, self.members)
+            table = self.member_rows(self.option_table(key, default))
             return table if table.dtype == self.logits_fm.dtype else table.to(self.logits_fm.dtype)
         vals = [float(o.get(key, default)) for o in self.options]
         return torch.tensor(vals, dtype=self.logits_fm.dtype, device=self.logits_fm.device)
+
+    def member_rows(self, table: torch.Tensor) -> torch.Tensor:
+        """The rows of a per-member tensor of the run (K, ...) for this batch's members: (K', ...)."""
+        return table[self.span[0]:self.span[1]] if self.span is not None else table.index_select(0, self.members)
 
     def gather_members(self, table: torch.Tensor) -> torch.Tensor:
         """Rows of a per-member, per-point table (K, ..., N) for this batch: (K', ..., B)."""

@@ -257,16 +257,16 @@ class PopulationRun:
 
     def _next_indices(self) -> torch.Tensor:
         """This step's (K, B) training indices."""
-        if self._chunk is None or self._pos == self._chunk.shape[0]:
-            # step-major (S, K, B), so each step's (K, B) indices are contiguous (their views need no copies)
-            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).transpose(0, 1).contiguous().to(self.device), 0
+        if self._chunk is None or self._pos == self._chunk.shape[1]:
+            self._chunk, self._pos = self._stream.next(CHUNK_STEPS).to(self.device), 0  # (K, S, B)
         self._pos += 1
-        return self._chunk[self._pos - 1]
+        return self._chunk[:, self._pos - 1].contiguous()  # one small copy: cheaper than transposing the chunk
 
     def _inputs(self, idx: torch.Tensor) -> torch.Tensor:
-        """This step's inputs, feature-major and contiguous (K, D, B) (the fast operand layout for bmm)."""
+        """This step's inputs, feature-major (K, D, B): a view of (D, K, B) storage, which the batched
+        matmuls read as fast as a contiguous copy (each member's rows are contiguous)."""
         k, b = idx.shape
-        return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1).contiguous()
+        return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1)
 
     def _make_batch(self, idx: torch.Tensor, x_fm: torch.Tensor, z: torch.Tensor, taps) -> Batch:
         """The Batch of every member for this step."""
@@ -392,14 +392,17 @@ class PopulationRun:
 
     # ---- outputs and records
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points."""
+        """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points.
+
+        A transposed view of class-major (K, C, N) storage, the layout kdviz.metrics computes on fastest."""
         pop, x = self.population, x.to(self.device)
         width = max(pop.sizes)
         chunk = max(1, EVAL_ELEMENTS // (pop.n_members * width))
         pop.eval()
         try:
             with torch.no_grad():
-                return torch.cat([pop(x[i:i + chunk]) for i in range(0, len(x), chunk)], 1)
+                parts = [pop(x[i:i + chunk]).transpose(1, 2) for i in range(0, len(x), chunk)]  # (K, C, n) each
+                return (parts[0] if len(parts) == 1 else torch.cat(parts, 2)).transpose(1, 2)  # class-major storage
         finally:
             pop.train()
 
