@@ -276,9 +276,10 @@ def distance_term_grad(sq: torch.Tensor, scale=1.0) -> tuple[torch.Tensor, torch
     d = sq.clamp_min(EPS).sqrt_().mul_(_off_diagonal_float(b, sq.device, sq.dtype))  # (2, K', B, B)
     mu = d.sum((-2, -1), keepdim=True).div_(pairs).clamp_min_(EPS)  # (2, K', 1, 1)
     psi = d.div_(mu)
-    h, g = _huber_and_grad(psi[0] - psi[1])  # (K', B, B)
-    loss = h.sum((-2, -1)) / pairs
-    dot = torch.bmm(g.view(k, 1, -1), psi[0].view(k, -1, 1))  # (K', 1, 1) <G, psi_s>
+    diff = psi[0] - psi[1]  # (K', B, B)
+    g = _huber_grad(diff)
+    loss = torch.linalg.vecdot(g.view(k, -1), diff.sub_(g, alpha=0.5).view(k, -1)).div_(pairs)  # Huber = G (x - G/2)
+    dot = torch.linalg.vecdot(g.view(k, -1), psi[0].view(k, -1)).view(k, 1, 1)  # <G, psi_s>
     m = g.sub_(dot, alpha=1.0 / pairs).mul_(mu[0].reciprocal().mul_(scale * (0.5 / pairs)))  # d/dd / 2, scaled
     return loss, m.mul_(_live_reciprocal(sq[0], 0.5))
 
