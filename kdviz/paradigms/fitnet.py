@@ -142,8 +142,7 @@ def fitnet_grad(b: Batch) -> Grad:
     diff = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight).sub_(last_teacher_tap(b))  # (K', B, Ht) r - t
     k, n, ht = diff.shape
     w = b.option("weight", WEIGHT)  # (K',)
-    flat = diff.view(k, -1)
-    hint = torch.linalg.vecdot(flat, flat)  # (K',) B Ht mean((r - t)^2)
+    hint = torch.linalg.vector_norm(diff, dim=(1, 2)).square_()  # (K',) B Ht mean((r - t)^2), no temporary
     g_r = diff.mul_(w.mul(2.0 / (n * ht)).view(-1, 1, 1))  # (K', B, Ht)
     torch.bmm(h_fm, g_r, out=reg.weight.grad)  # (K', Hs, Ht), into the regressors' (strided) gradient buffer
     torch.sum(g_r, 1, keepdim=True, out=reg.bias.grad)  # (K', 1, Ht)

@@ -55,13 +55,12 @@ def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=
     (K', 1, 1). G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2, back through the row normalisation
     (unit_rows_grad, the weight in its per-row factor), then d/dh^T = h^T (dG + dG^T).
     """
-    k, b = h_fm.shape[0], h_fm.shape[-1]
+    b = h_fm.shape[-1]
     gram = torch.bmm(h_fm.transpose(1, 2), h_fm)  # (K', B, B)
     norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
     unit = gram.div_(norm.clamp_min(1e-12))  # the student's similarity_matrix
     diff = unit - sim_t
-    flat = diff.view(k, -1)
-    term = torch.linalg.vecdot(flat, flat).div_(b * b)  # (K',)
+    term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)  # (K',)
     g = unit_rows_grad(diff, unit, norm, w * (2.0 / (b * b)))  # (K', B, B) w d/dG
     return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
 
