@@ -295,30 +295,25 @@ def angle_term_grad(sq: torch.Tensor, entries: torch.Tensor, scale=1.0,
     """
     k = sq.shape[1]
     cos, abc, r = triplet_cosines(sq, entries)  # (2, K', S), (2, 3, K', S), (2, K', S)
-    h, g = _huber_and_grad(cos[0] - cos[1])  # (K', S)
+    cos_s, cos_t = cos.unbind(0)
+    h, g = _huber_and_grad(cos_s - cos_t)  # (K', S)
     n = h.shape[-1]
     half = g.mul_(scale.view(k, 1) * (0.5 / n) if isinstance(scale, torch.Tensor) else scale * 0.5 / n)  # G / 2
     u = half / r[0]  # (K', S) G / (2r)
     ab = abc[0, :2]  # (2, K', S) the student's a and b
-    parts = torch.addcmul(u, half * cos[0], _live_reciprocal(ab, 1.0), value=-1.0)  # (2, K', S) G (1/(2r) - cos/(2a))
+    parts = torch.addcmul(u, half.mul_(cos_s), _live_reciprocal(ab, 1.0), value=-1.0)  # (2, K', S) G (1/(2r) - cos/(2a))
     out = torch.zeros_like(sq[0]) if out is None else out
     flat = out.view(-1)
-    flat.index_add_(0, entries[:2].reshape(-1), parts.view(-1))
-    flat.index_add_(0, entries[2], u.view(-1), alpha=-1.0)
-    return h.sum(-1) / n, out
+    e_ab, e_c = entries.split([2, 1])
+    flat.index_add_(0, e_ab.view(-1), parts.view(-1))
+    flat.index_add_(0, e_c.view(-1), u.view(-1), alpha=-1.0)
+    return h.mean(-1), out
 
 
 def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     """d/de (K, B, D) from d/dsq = m (K, B, B), sq_ij = ||e_i - e_j||^2: 2 (rowsum S) e - 2 S e, S = m + m^T."""
     sym = m + m.transpose(-1, -2)
     return 2 * (sym.sum(-1, keepdim=True) * e - sym @ e)
-
-
-def _gram_squared_distances(g: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """Squared distances from a Gram matrix g (K', B, B) into ``out``: n_i + n_j - 2 g_ij with n = diag(g) (the same
-    products as g's, so duplicate points get exactly 0)."""
-    n = torch.diagonal(g, dim1=-2, dim2=-1)  # (K', B) squared norms
-    return torch.add(n.unsqueeze(-1), n.unsqueeze(-2), out=out).sub_(g, alpha=2.0)
 
 
 def teacher_features(b: Batch) -> torch.Tensor:
@@ -333,11 +328,12 @@ def batch_squared_distances(h_fm: torch.Tensor, t: torch.Tensor) -> tuple[torch.
     (teacher_features, centred already), stacked: (2, K', B, B); and the student's centred features (K', Hs, B)
     (centring keeps the cancellation in the distances and in their gradient small)."""
     k, _, n = h_fm.shape
-    sq = torch.empty(2, k, n, n, dtype=h_fm.dtype, device=h_fm.device)
+    g = torch.empty(2, k, n, n, dtype=h_fm.dtype, device=h_fm.device)  # the Gram matrices
     c = h_fm - h_fm.mean(-1, keepdim=True)  # (K', Hs, B)
-    _gram_squared_distances(torch.bmm(c.transpose(1, 2), c), sq[0])
-    _gram_squared_distances(torch.bmm(t, t.transpose(1, 2)), sq[1])
-    return sq, c
+    torch.bmm(c.transpose(1, 2), c, out=g[0])
+    torch.bmm(t, t.transpose(1, 2), out=g[1])
+    norms = torch.diagonal(g, dim1=-2, dim2=-1)  # (2, K', B), the same products as g's: duplicates get exactly 0
+    return (norms.unsqueeze(-1) + norms.unsqueeze(-2)).sub_(g, alpha=2.0), c  # n_i + n_j - 2 g_ij
 
 
 def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
