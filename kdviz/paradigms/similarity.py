@@ -48,18 +48,22 @@ def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor, scal
     return torch.addcmul(g, unit, proj, value=-1.0).mul_(row)
 
 
-def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def similarity_term_grad(h_fm: torch.Tensor, teacher: tuple[torch.Tensor, torch.Tensor], batch=None,
+                         w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """similarity_loss (K',) and w times its gradient d/dh (K', Hs, B), feature-major, in closed form.
 
-    h_fm: the student's features (K', Hs, B); sim_t: the teacher's similarity_matrix (K', B, B); w a number or
-    (K', 1, 1). G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2, back through the row normalisation
-    (unit_rows_grad, the weight in its per-row factor), then d/dh^T = h^T (dG + dG^T).
+    h_fm: the student's features (K', Hs, B); teacher: the teacher's Gram matrix h_t h_t^T (K', B, B) and the
+    reciprocals of its clamped row norms (K', B, 1) (teacher_gram; their product is its similarity_matrix, formed
+    inside the difference); w a number or (K', 1, 1). G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2,
+    back through the row normalisation (unit_rows_grad, the weight in its per-row factor), then
+    d/dh^T = h^T (dG + dG^T).
     """
+    gram_t, inv_t = teacher
     b = h_fm.shape[-1]
     gram = torch.bmm(h_fm.transpose(1, 2), h_fm)  # (K', B, B)
     norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
     unit = gram.div_(norm.clamp_min(1e-12))  # the student's similarity_matrix
-    diff = unit - sim_t
+    diff = torch.addcmul(unit, gram_t, inv_t, value=-1.0)  # G~_s - G~_t
     term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)  # (K',)
     g = unit_rows_grad(diff, unit, norm, w * (2.0 / (b * b)))  # (K', B, B) w d/dG
     return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
@@ -80,17 +84,19 @@ class TeacherUnits:
         return self._table
 
 
-def teacher_similarity(b: Batch) -> torch.Tensor:
-    """The teacher's similarity_matrix on each member's batch (K', B, B), from its live units (TeacherUnits)."""
-    table = b.state.table(last_tap(b.tables.teacher_taps))  # (N, Ht')
-    return similarity_matrix(table.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1))
+def teacher_gram(b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's Gram matrix h_t h_t^T on each member's batch (K', B, B), from its live units (TeacherUnits),
+    and 1 / max(||row||, eps) (K', B, 1): similarity_matrix's normalisation, applied by similarity_term_grad."""
+    t = b.state.table(last_tap(b.tables.teacher_taps)).index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+    gram = torch.bmm(t, t.transpose(1, 2))  # (K', B, B)
+    return gram, torch.linalg.vector_norm(gram, dim=-1, keepdim=True).clamp_min_(1e-12).reciprocal_()
 
 
 similarity_objective = layer_objective(similarity_loss, WEIGHT)
 
 
 similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True, setup=TeacherUnits,
-                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT, teacher_similarity,
+                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT, teacher_gram,
                                                              weighted=True))(
     on_last_layers(similarity_objective, WEIGHT))
 
