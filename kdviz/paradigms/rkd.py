@@ -301,7 +301,7 @@ def angle_term_grad(sq: torch.Tensor, entries: torch.Tensor, scale=1.0,
     half = g.mul_(scale.view(k, 1) * (0.5 / n) if isinstance(scale, torch.Tensor) else scale * 0.5 / n)  # G / 2
     u = half / r[0]  # (K', S) G / (2r)
     ab = abc[0, :2]  # (2, K', S) the student's a and b
-    parts = torch.addcmul(u, half.mul_(cos_s), _live_reciprocal(ab, 1.0), value=-1.0)  # (2, K', S) G (1/(2r) - cos/(2a))
+    parts = torch.addcmul(u, half.mul_(cos_s), _live_reciprocal(ab, 1.0), value=-1.0)  # (2, K', S) G d cos/da, /db
     out = torch.zeros_like(sq[0]) if out is None else out
     flat = out.view(-1)
     e_ab, e_c = entries.split([2, 1])
@@ -375,8 +375,8 @@ def rkd_term_grad(h_fm: torch.Tensor, t: torch.Tensor, b: Batch, w) -> tuple[tor
         angle = angle_term_grad(sq, entries, w * W_ANGLE, out=m)[0]
     sym = m + m.transpose(-1, -2)
     g = torch.baddbmm(c * sym.sum(1, keepdim=True), c, sym, beta=2.0, alpha=-2.0)  # (K', Hs, B)
-    return torch.add(dist, angle, alpha=W_ANGLE / W_DISTANCE).mul_(W_DISTANCE), \
-        g if entries is not None else g.add_(g_exact)
+    term = torch.add(dist, angle, alpha=W_ANGLE / W_DISTANCE).mul_(W_DISTANCE)  # W_D dist + W_A angle
+    return term, g if entries is not None else g.add_(g_exact)
 
 
 @register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,
