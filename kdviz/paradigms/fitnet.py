@@ -144,8 +144,8 @@ def fitnet_grad(b: Batch) -> Grad:
     w = b.option("weight", WEIGHT)  # (K',)
     hint = torch.linalg.vector_norm(diff, dim=(1, 2)).square_()  # (K',) B Ht mean((r - t)^2), no temporary
     g_r = diff.mul_(w.mul(2.0 / (n * ht)).view(-1, 1, 1))  # (K', B, Ht)
-    torch.bmm(h_fm, g_r, out=reg.weight.grad)  # (K', Hs, Ht), into the regressors' (strided) gradient buffer
-    torch.sum(g_r, 1, keepdim=True, out=reg.bias.grad)  # (K', 1, Ht)
+    reg.weight.grad.copy_(torch.bmm(h_fm, g_r))  # (K', Hs, Ht), into the regressors' (strided) gradient buffer
+    reg.bias.grad.copy_(g_r.sum(1, keepdim=True))  # (K', 1, Ht)
     hard, g, _ = hard_grad(b)
     return Grad(torch.addcmul(hard, w, hint, value=1.0 / (n * ht)), g,
                 {name: torch.bmm(reg.weight, g_r.transpose(1, 2))})  # tap grad (K', Hs, B)
