@@ -203,8 +203,8 @@ def test_rkd_triplet_estimator_is_unbiased_for_the_exact_angle_loss_and_gradient
     losses, grads = [], []
     for d in range(draws):
         entries = rkd.triplet_entries(tri[d], 7)
-        sq_s, sq_t = rkd.squared_distances(s), rkd.squared_distances(t)
-        value, m = rkd.angle_term_grad(sq_s, sq_t, entries)
+        sq = torch.stack([rkd.squared_distances(s), rkd.squared_distances(t)])  # (2, K, B, B) student, teacher
+        value, m = rkd.angle_term_grad(sq, entries)
         losses.append(value)
         grads.append(rkd.through_squared_distances(m, s))
     losses, grads = torch.stack(losses), torch.stack(grads)

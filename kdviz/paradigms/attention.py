@@ -96,10 +96,10 @@ def attention_term_grad(h_s: torch.Tensor, a_t: torch.Tensor, batch=None) -> tup
     diff = a - a_t
     b = s.shape[-2]
     term = (diff * diff).sum(-1).mean(-1)  # (K',)
-    g = unit_rows_grad(diff.mul_(2.0 / b), a, norm)  # (K', B, W) d/de
+    g = unit_rows_grad(diff, a, norm, 4.0 / b)  # (K', B, W) 2 d/de (the square's 2 folded in)
     if pool is not None:
         g = g @ pool.transpose(0, 1)  # (K', B, Hs)
-    return term, g.mul_(s).mul_(2.0)
+    return term, g.mul_(s)
 
 
 attention_objective = layer_objective(attention_loss, WEIGHT)

@@ -63,17 +63,17 @@ def dkd_grad(b: Batch) -> Grad:
     lp_t, lq_t = lp.gather(1, y), lq.gather(1, y)  # (K', 1, B)
     lp_rest = torch.logsumexp(lp.masked_fill(target, -math.inf), 1, keepdim=True)  # log(1 - p_t)
     lq_rest = torch.logsumexp(lq.masked_fill(target, -math.inf), 1, keepdim=True)
-    tckd = (lq_t.exp() * (lq_t - lp_t) + lq_rest.exp() * (lq_rest - lp_rest)).mean((1, 2))  # (K',)
+    q_t = lq_t.exp()  # (K', 1, B)
+    tckd = (q_t * (lq_t - lp_t) + lq_rest.exp() * (lq_rest - lp_rest)).mean((1, 2))  # (K',)
     lqh, lph = lq - lq_rest, lp - lp_rest  # log q^, log p^ (K', C, B)
     qh, ph = lqh.exp().masked_fill_(target, 0.0), lph.exp().masked_fill_(target, 0.0)
     nckd = (qh * (lqh - lph)).sum(1).mean(-1)  # (K',)
     alpha, beta = b.option("dkd_alpha", ALPHA), b.option("beta", BETA)  # (K',)
     hard, g, _ = hard_grad(b)
-    dt = lp_t.exp() - lq_t.exp()  # (K', 1, B) p_t - q_t
-    a3, b3 = alpha.view(-1, 1, 1), beta.view(-1, 1, 1)
-    term = (ph - qh).mul_(b3).add_((hot - ph).mul_(dt * a3))  # (K', C, B) d/d(z/T) of alpha TCKD + beta NCKD
-    g.add_(term.mul_(T / lp.shape[-1]))
-    return Grad(hard + T.view(-1) ** 2 * (alpha * tckd + beta * nckd), g)
+    tb = T / lp.shape[-1]  # (K', 1, 1) T / B
+    g.addcmul_(ph - qh, beta.view(-1, 1, 1) * tb)  # beta d NCKD / d(z/T), times T / B
+    g.addcmul_(hot - ph, lp_t.exp().sub_(q_t).mul_(alpha.view(-1, 1, 1) * tb))  # alpha d TCKD: (p_t - q_t)
+    return Grad(torch.addcmul(hard, T.view(-1).square(), torch.addcmul(alpha * tckd, beta, nckd)), g)
 
 
 @register_method("dkd", teacher=True, unlabelled=False, grad=dkd_grad)

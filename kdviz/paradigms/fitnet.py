@@ -106,7 +106,7 @@ class Regressors:
 
     Weights and gradients are views into one (K', P) buffer each, stepped by protocol.adam_update at
     each member's learning rate (the engine's own update, a handful of tensor ops). The gradients
-    arrive from autograd (accumulated) or from fitnet_grad (written); step() clears them.
+    arrive from autograd (accumulated, after fitnet_method's clear()) or from fitnet_grad (written).
     """
 
     def __init__(self, run, members: torch.Tensor):
@@ -120,14 +120,18 @@ class Regressors:
         self._t = 0
 
     def step(self, run, members: torch.Tensor) -> None:
-        """Step the regressors with the gradients the population's backward pass left on them, then clear those."""
+        """Step the regressors with the gradients this step left on them (fitnet_grad writes them; on the autograd
+        path fitnet_method clears them before they accumulate)."""
         self._t += 1
         adam_update(self._flat, self._grad, self._m, self._v, self._t, self._lr)
+
+    def clear(self) -> None:
+        """Zero the regressors' gradients (before an autograd backward accumulates into them)."""
         self._grad.zero_()
 
 
 def fitnet_grad(b: Batch) -> Grad:
-    """fitnet_method's value and gradients in closed form; the regressor's are left on its .grad for after_step.
+    """fitnet_method's value and gradients in closed form; the regressor's are written on its .grad for after_step.
 
     With r = h W + c (K', B, Ht), the hint w mean((r - t)^2) has d/dr = G = 2 w (r - t) / (B Ht), so
     d/dh = G W^T, d/dW = h^T G, d/dc = sum_b G (the regressor's Adam steps them in after_step).
@@ -135,23 +139,23 @@ def fitnet_grad(b: Batch) -> Grad:
     reg = b.state.regressor
     name = last_name(b.taps_fm)
     h_fm = b.taps_fm[name]  # (K', Hs, B)
-    t = last_teacher_tap(b)  # (K', B, Ht)
-    r = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight)  # (K', B, Ht)
-    diff = r.sub_(t)
+    diff = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight).sub_(last_teacher_tap(b))  # (K', B, Ht) r - t
+    k, n, ht = diff.shape
     w = b.option("weight", WEIGHT)  # (K',)
-    n, ht = diff.shape[1], diff.shape[2]
-    hint = (diff * diff).mean((1, 2))  # (K',)
-    g_r = diff.mul_(w.view(-1, 1, 1) * (2.0 / (n * ht)))  # (K', B, Ht)
+    hint = torch.linalg.vector_norm(diff, dim=(1, 2)).square_()  # (K',) B Ht mean((r - t)^2), no temporary
+    g_r = diff.mul_(w.mul(2.0 / (n * ht)).view(-1, 1, 1))  # (K', B, Ht)
     reg.weight.grad.copy_(torch.bmm(h_fm, g_r))  # (K', Hs, Ht), into the regressors' (strided) gradient buffer
     reg.bias.grad.copy_(g_r.sum(1, keepdim=True))  # (K', 1, Ht)
     hard, g, _ = hard_grad(b)
-    return Grad(hard + w * hint, g, {name: torch.bmm(reg.weight, g_r.transpose(1, 2))})  # tap grad (K', Hs, B)
+    return Grad(torch.addcmul(hard, w, hint, value=1.0 / (n * ht)), g,
+                {name: torch.bmm(reg.weight, g_r.transpose(1, 2))})  # tap grad (K', Hs, B)
 
 
 @register_method("fitnet", teacher=True, unlabelled=False, taps=True, setup=Regressors, grad=fitnet_grad,
                  after_step=lambda state, run, members: state.step(run, members))
 def fitnet_method(b: Batch) -> torch.Tensor:
     """fitnet_objective between the regressed last student layer and the teacher's last layer (option "weight")."""
+    b.state.clear()
     reg = b.state.regressor
     return fitnet_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), reg.weight, reg.bias,
                             b.option("weight", WEIGHT), b.mask)

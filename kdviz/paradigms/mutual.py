@@ -84,8 +84,9 @@ def mutual_grad(b: Batch) -> Grad:
     rbar = torch.einsum("jckb,jk->kcb", q, peers / n_peers)  # (K, C, B) mean of the peers' targets
     w = b.option("weight", WEIGHT)  # (K,)
     hard, g, _ = hard_grad(b)
-    g.add_((logp.exp() - rbar).mul_(w.view(-1, 1, 1) * T / logp.shape[-1]))
-    return Grad(hard + w * T.view(-1) ** 2 * mimic, g)
+    wt = w.view(-1, 1, 1) * T  # (K, 1, 1) w T
+    g.addcmul_(logp.exp().sub_(rbar), wt, value=1.0 / logp.shape[-1])
+    return Grad(torch.addcmul(hard, wt.view(-1) * T.view(-1), mimic), g)
 
 
 @register_method("mutual", teacher=False, unlabelled=False, setup=cohorts, grad=mutual_grad)

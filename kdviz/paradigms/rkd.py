@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair, member_param
-from kdviz.paradigms.taps import last_tap, on_last_layers_grad
+from kdviz.paradigms.taps import last_tap, last_teacher_tap, on_last_layers_grad
 from kdviz.train.protocol import Batch, labelled_ce, register_method
 
 WEIGHT = 1.0  # default weight of the RKD term (its distance and angle parts carry 25 and 50)
@@ -119,16 +119,18 @@ def triplet_entries(triplets: torch.Tensor, batch: int) -> torch.Tensor:
     return out.flatten(-2)
 
 
-def triplet_cosines(sq: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """cos of the angle at e_j of triplets (i, j, k) from the squared distances sq (K, B, B), by the law of cosines:
-    cos = (a + b - c) / (2 sqrt(a b)) with a = |e_i - e_j|^2, b = |e_k - e_j|^2 (each floored at EPS under the
-    root, as the directions of rkd_angles are), c = |e_i - e_k|^2; entries from triplet_entries (3, K S).
-    Returns cos (K, S) and a, b, r = sqrt(a b) (floored, (K, S)) for the gradient."""
-    k = sq.shape[0]
-    flat = sq.reshape(-1)
-    a, b, c = (flat.take(e).view(k, -1) for e in entries)
-    r = (a.clamp_min(EPS) * b.clamp_min(EPS)).sqrt()
-    return (a + b - c) / (2 * r), a, b, r
+def triplet_cosines(sq: torch.Tensor, entries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """cos of the angle at e_j of triplets (i, j, k) by the law of cosines, from squared distances sq (..., K, B, B)
+    (e.g. the student's and the teacher's stacked): cos = (a + b - c) / (2 sqrt(a b)) with a = |e_i - e_j|^2,
+    b = |e_k - e_j|^2 (each floored at EPS under the root, as the directions of rkd_angles are),
+    c = |e_i - e_k|^2; entries from triplet_entries (3, K S). Returns cos (..., K, S), the gathered
+    (a, b, c) (..., 3, K, S) and r = sqrt(a b) (floored, (..., K, S)) for the gradient."""
+    lead, k = sq.shape[:-3], sq.shape[-3]
+    abc = sq.reshape(*lead, -1).index_select(-1, entries.view(-1)).view(*lead, 3, k, -1)  # (..., 3, K, S)
+    ab = abc.narrow(-3, 0, 2).clamp_min(EPS)
+    r = ab.select(-3, 0).mul(ab.select(-3, 1)).sqrt_()
+    num = abc.select(-3, 0) + abc.select(-3, 1) - abc.select(-3, 2)  # a + b - c
+    return torch.div(num, r).mul_(0.5), abc, r
 
 
 def rkd_angle_loss(e_s, e_t, triplets: torch.Tensor | None = None) -> torch.Tensor:
@@ -177,21 +179,31 @@ def rkd_objective(z, labels, h_s, h_t, weight=WEIGHT, mask=None, triplets: torch
     return labelled_ce(z, labels, mask) + weight * rkd_loss(h_s, h_t, triplets=triplets)
 
 
-def draw_triplets(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """Ordered triplets (i, j, k) of distinct positions in a batch, uniform over all B (B-1) (B-2): (*shape, 3).
+def triplet_draws(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Raw draws (i, j', k') for distinct_triplets: i ~ U{0..B-1}, j' ~ U{0..B-2}, k' ~ U{0..B-3}, drawn in
+    that order from ``generator``: (*shape, 3) int64 on the CPU."""
+    return torch.stack([torch.randint(batch - n, shape, generator=generator) for n in range(3)], -1)
 
-    i ~ U{0..B-1}; j ~ U over the B - 1 others; k ~ U over the B - 2 left (each drawn from the
-    smaller range and shifted past the excluded positions), so every distinct triplet has
-    probability 1 / (B (B-1) (B-2)). On the CPU (every device gets the same draws).
-    """
-    i = torch.randint(batch, shape, generator=generator)
-    j = torch.randint(batch - 1, shape, generator=generator)
+
+def distinct_triplets(draws: torch.Tensor, batch: int) -> torch.Tensor:
+    """Ordered triplets (i, j, k) of distinct positions from triplet_draws (..., 3), in place: j' shifted past i,
+    k' past min(i, j) and max(i, j). A bijection from the draws, so uniform draws give every distinct triplet
+    probability 1 / (B (B-1) (B-2))."""
+    i, j, k = draws.unbind(-1)
     j += j >= i
-    k = torch.randint(batch - 2, shape, generator=generator)
     lo, hi = torch.minimum(i, j), torch.maximum(i, j)
     k += k >= lo
     k += k >= hi
-    return torch.stack([i, j, k], -1)
+    return draws
+
+
+def draw_triplets(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Ordered triplets (i, j, k) of distinct positions in a batch, uniform over all B (B-1) (B-2): (*shape, 3).
+
+    i ~ U{0..B-1}; j ~ U over the B - 1 others; k ~ U over the B - 2 left (triplet_draws, then
+    distinct_triplets). On the CPU (every device gets the same draws).
+    """
+    return distinct_triplets(triplet_draws(generator, batch, shape), batch)
 
 
 class Triplets:
@@ -225,9 +237,10 @@ class Triplets:
             raise ValueError(f"the RKD angle term needs a batch of at least 3 samples, got {self.batch}")
         chunk = step // TRIPLET_CHUNK
         if chunk != self._chunk:  # a tuple of ints hashes the same in every process (no salt)
-            draws = [draw_triplets(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
+            draws = [triplet_draws(torch.Generator().manual_seed(hash((seed, chunk)) & (2 ** 62 - 1)), self.batch,
                                    (TRIPLET_CHUNK, self.count)) for seed in self.seeds]
-            self._table, self._chunk = torch.stack(draws, 1).to(self.device), chunk  # (CHUNK, K', S, 3)
+            table = distinct_triplets(torch.stack(draws, 1), self.batch)  # (CHUNK, K', S, 3), all members at once
+            self._table, self._chunk = table.to(self.device), chunk
             self._entries = triplet_entries(self._table, self.batch)  # (CHUNK, 3, K' S), all steps at once
         return self._table[step % TRIPLET_CHUNK]
 
@@ -244,58 +257,57 @@ def _huber_and_grad(diff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return diff.sub_(c, alpha=0.5).mul_(c), c
 
 
-@functools.lru_cache(maxsize=16)
-def _distance_masks(b: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, B) constants of the distance term: 0.5 off the diagonal (0 on it), and the identity."""
-    off = _off_diagonal_float(b, device, dtype)
-    return off * 0.5, 1.0 - off
+def _live_reciprocal(sq: torch.Tensor, power: float) -> torch.Tensor:
+    """sq^-power where sq > EPS, 0 elsewhere (where the floor holds a value constant): sq to +inf, then the power."""
+    live = F.threshold(sq, EPS, float("inf"))
+    return live.rsqrt_() if power == 0.5 else live.reciprocal_()
 
 
-def _psi(sq: torch.Tensor, off: torch.Tensor, pairs: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """psi = d / max(mu, EPS) with d = sqrt(max(sq, EPS)) off the diagonal (0 on it), mu the mean of d over pairs:
-    (psi, d, 1 / max(mu, EPS)), (K', B, B) and (K', 1, 1)."""
-    d = sq.clamp_min(EPS).sqrt_().mul_(off)
-    inv = d.sum((-2, -1), keepdim=True).div_(pairs).clamp_min_(EPS).reciprocal_()
-    return d * inv, d, inv
-
-
-def distance_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, scale=1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def distance_term_grad(sq: torch.Tensor, scale=1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """rkd_distance_loss (K',) and ``scale`` (a number or (K', 1, 1)) times its gradient with respect to the
-    student's squared distances sq_s (K', B, B).
+    student's squared distances, from sq (2, K', B, B): the student's squared distances, then the teacher's.
 
-    psi = d / mu, d = sqrt(sq): with G = Huber'(psi_s - psi_t), d/dd = (G - <G, psi_s> / (B (B-1))) / (mu B (B-1))
-    off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above its floor.
+    psi = d / mu, d = sqrt(max(sq, EPS)) off the diagonal: with G = Huber'(psi_s - psi_t),
+    d/dd = (G - <G, psi_s> / (B (B-1))) / (mu B (B-1)) off the diagonal; d/dsq = (d/dd) / (2 d) where sq is above
+    its floor (0 elsewhere, the diagonal included: its sq is 0).
     """
-    b = sq_s.shape[-1]
+    k, b = sq.shape[1], sq.shape[-1]
     pairs = b * (b - 1)
-    off = _off_diagonal_float(b, sq_s.device, sq_s.dtype)
-    half_off, eye = _distance_masks(b, sq_s.device, sq_s.dtype)
-    p_s, d, inv = _psi(sq_s, off, pairs)
-    h, g = _huber_and_grad(p_s - _psi(sq_t, off, pairs)[0])
-    loss = h.sum((-2, -1)) / pairs
-    m = g.sub_((g * p_s).sum((-2, -1), keepdim=True).div_(pairs)).mul_(inv * (scale / pairs))  # d/dd, scaled
-    return loss, m.div_(d.add_(eye)).mul_((sq_s > EPS) * half_off)
+    d = sq.clamp_min(EPS).sqrt_().mul_(_off_diagonal_float(b, sq.device, sq.dtype))  # (2, K', B, B)
+    mu = d.sum((-2, -1), keepdim=True).div_(pairs).clamp_min_(EPS)  # (2, K', 1, 1)
+    psi = d.div_(mu)
+    diff = psi[0] - psi[1]  # (K', B, B)
+    g = _huber_grad(diff)
+    loss = torch.linalg.vecdot(g.view(k, -1), diff.sub_(g, alpha=0.5).view(k, -1)).div_(pairs)  # Huber = G (x - G/2)
+    dot = torch.linalg.vecdot(g.view(k, -1), psi[0].view(k, -1)).view(k, 1, 1)  # <G, psi_s>
+    m = g.sub_(dot, alpha=1.0 / pairs).mul_(mu[0].reciprocal().mul_(scale * (0.5 / pairs)))  # d/dd / 2, scaled
+    return loss, m.mul_(_live_reciprocal(sq[0], 0.5))
 
 
-def angle_term_grad(sq_s: torch.Tensor, sq_t: torch.Tensor, entries: torch.Tensor, scale=1.0,
+def angle_term_grad(sq: torch.Tensor, entries: torch.Tensor, scale=1.0,
                     out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """rkd_angle_loss on triplets (K',) and ``scale`` (a number or (K', 1, 1)) times its gradient with respect to
-    sq_s (K', B, B), added into ``out`` when given; entries (3, K' S): the triplets' triplet_entries.
+    the student's squared distances (K', B, B), added into ``out`` when given; sq (2, K', B, B): the student's
+    squared distances, then the teacher's; entries (3, K' S): the triplets' triplet_entries.
 
     cos = (a + b - c) / (2 r), r = sqrt(a b): d cos/da = 1/(2r) - cos/(2a) (0 for the floor's part below EPS),
     the same in b, and d cos/dc = -1/(2r); times G = Huber'(cos_s - cos_t) / S, added at each pair.
     """
-    k = sq_s.shape[0]
-    cos, a, b, r = triplet_cosines(sq_s, entries)
-    h, g = _huber_and_grad(cos - triplet_cosines(sq_t, entries)[0])  # (K', S)
+    k = sq.shape[1]
+    cos, abc, r = triplet_cosines(sq, entries)  # (2, K', S), (2, 3, K', S), (2, K', S)
+    cos_s, cos_t = cos.unbind(0)
+    h, g = _huber_and_grad(cos_s - cos_t)  # (K', S)
     n = h.shape[-1]
-    g = g.mul_(scale.view(k, 1) / n if isinstance(scale, torch.Tensor) else scale / n)
-    half = g / (2 * r)
-    ab = torch.stack([a, b])  # (2, K', S)
-    parts = torch.cat([half - (g * cos * 0.5) / ab.clamp_min(EPS) * (ab > EPS), -half.unsqueeze(0)])  # (3, K', S)
-    out = torch.zeros_like(sq_s) if out is None else out
-    out.view(-1).index_add_(0, entries.reshape(-1), parts.view(-1))
-    return h.sum(-1) / n, out
+    half = g.mul_(scale.view(k, 1) * (0.5 / n) if isinstance(scale, torch.Tensor) else scale * 0.5 / n)  # G / 2
+    u = half / r[0]  # (K', S) G / (2r)
+    ab = abc[0, :2]  # (2, K', S) the student's a and b
+    parts = torch.addcmul(u, half.mul_(cos_s), _live_reciprocal(ab, 1.0), value=-1.0)  # (2, K', S) G d cos/da, /db
+    out = torch.zeros_like(sq[0]) if out is None else out
+    flat = out.view(-1)
+    e_ab, e_c = entries.split([2, 1])
+    flat.index_add_(0, e_ab.view(-1), parts.view(-1))
+    flat.index_add_(0, e_c.view(-1), u.view(-1), alpha=-1.0)
+    return h.mean(-1), out
 
 
 def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
@@ -304,12 +316,24 @@ def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     return 2 * (sym.sum(-1, keepdim=True) * e - sym @ e)
 
 
-def _squared_distances_fm(h_fm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """squared_distances from feature-major features (K', D, B): (sq (K', B, B), the centred features (K', D, B))."""
-    c = h_fm - h_fm.mean(-1, keepdim=True)
-    g = torch.bmm(c.transpose(1, 2), c)  # (K', B, B)
-    n = torch.diagonal(g, dim1=-2, dim2=-1)  # (K', B) squared norms, the same products as g's (duplicates: sq = 0)
-    return (n.unsqueeze(-1) + n.unsqueeze(-2)).sub_(g, alpha=2.0), c
+def teacher_features(b: Batch) -> torch.Tensor:
+    """The teacher's last hidden layer on each member's batch, centred on the batch's mean: (K', B, Ht) (the
+    centring and the Gram products of squared_distances, so the engine's teacher distances are rkd_loss's)."""
+    t = last_teacher_tap(b)
+    return t - t.mean(1, keepdim=True)
+
+
+def batch_squared_distances(h_fm: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The squared distances of the student's features h_fm (K', Hs, B) and of the teacher's t (K', B, Ht)
+    (teacher_features, centred already), stacked: (2, K', B, B); and the student's centred features (K', Hs, B)
+    (centring keeps the cancellation in the distances and in their gradient small)."""
+    k, _, n = h_fm.shape
+    g = torch.empty(2, k, n, n, dtype=h_fm.dtype, device=h_fm.device)  # the Gram matrices
+    c = h_fm - h_fm.mean(-1, keepdim=True)  # (K', Hs, B)
+    torch.bmm(c.transpose(1, 2), c, out=g[0])
+    torch.bmm(t, t.transpose(1, 2), out=g[1])
+    norms = torch.diagonal(g, dim1=-2, dim2=-1)  # (2, K', B), the same products as g's: duplicates get exactly 0
+    return (norms.unsqueeze(-1) + norms.unsqueeze(-2)).sub_(g, alpha=2.0), c  # n_i + n_j - 2 g_ij
 
 
 def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -332,30 +356,31 @@ def exact_angle_term_grad(s: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tenso
     return term, gv.sum(-3) - gv.sum(-2)
 
 
-def rkd_term_grad(h_fm: torch.Tensor, h_t: torch.Tensor, b: Batch, w) -> tuple[torch.Tensor, torch.Tensor]:
+def rkd_term_grad(h_fm: torch.Tensor, t: torch.Tensor, b: Batch, w) -> tuple[torch.Tensor, torch.Tensor]:
     """rkd_loss at Park et al.'s weights, with the batch's sampled triplets, and w times its gradient d/dh_fm
-    (K', Hs, B), feature-major (h_fm: the student's (K', Hs, B); h_t: the teacher's (K', B, Ht); w (K', 1, 1)).
+    (K', Hs, B), feature-major (h_fm: the student's (K', Hs, B); t: the teacher's teacher_features (K', B, Ht);
+    w (K', 1, 1)).
 
     Both terms are functions of the squared distances, so their gradients meet there (the angle's added
-    into the distance's) and go back to h through one product: d/dh^T = 2 (h^T rowsum(S) - h^T S),
+    into the distance's) and go back to h through one product: d/dh^T = 2 (c^T rowsum(S) - c^T S) (c: h centred),
     S = M + M^T; the exact angle term (option triplets = 0) adds its own.
     """
-    sq_s, c = _squared_distances_fm(h_fm)
-    sq_t = _squared_distances_fm(h_t.transpose(1, 2))[0]  # (K', B, B)
-    dist, m = distance_term_grad(sq_s, sq_t, w * W_DISTANCE)
-    entries = b.state.entries_at(b.step) if b is not None else None
+    sq, c = batch_squared_distances(h_fm, t)  # (2, K', B, B), (K', Hs, B)
+    dist, m = distance_term_grad(sq, w * W_DISTANCE)
+    entries = b.state.entries_at(b.step)
     if entries is None:
-        angle, g_exact = exact_angle_term_grad(h_fm.transpose(1, 2), h_t)
+        angle, g_exact = exact_angle_term_grad(h_fm.transpose(1, 2), t)
         g_exact = g_exact.transpose(1, 2).mul_(w * W_ANGLE)
     else:
-        angle = angle_term_grad(sq_s, sq_t, entries, w * W_ANGLE, out=m)[0]
+        angle = angle_term_grad(sq, entries, w * W_ANGLE, out=m)[0]
     sym = m + m.transpose(-1, -2)
     g = torch.baddbmm(c * sym.sum(1, keepdim=True), c, sym, beta=2.0, alpha=-2.0)  # (K', Hs, B)
-    return W_DISTANCE * dist + W_ANGLE * angle, g if entries is not None else g.add_(g_exact)
+    term = torch.add(dist, angle, alpha=W_ANGLE / W_DISTANCE).mul_(W_DISTANCE)  # W_D dist + W_A angle
+    return term, g if entries is not None else g.add_(g_exact)
 
 
 @register_method("rkd", teacher=True, unlabelled=False, taps=True, setup=Triplets,
-                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT, weighted=True))
+                 grad=on_last_layers_grad(rkd_term_grad, WEIGHT, teacher_features, weighted=True))
 def rkd_method(b: Batch) -> torch.Tensor:
     """rkd_objective between the last hidden layers of student and teacher on the batch's triplets (option "weight")."""
     return rkd_objective(b.logits, b.labels, last_tap(b.taps), last_tap(b.teacher_taps), b.option("weight", WEIGHT),

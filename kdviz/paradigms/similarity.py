@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair
-from kdviz.paradigms.taps import last_teacher_tap, layer_objective, on_last_layers, on_last_layers_grad
+from kdviz.paradigms.taps import last_tap, layer_objective, on_last_layers, on_last_layers_grad
 from kdviz.train.protocol import Batch, register_method
 
 WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
@@ -38,41 +38,65 @@ def similarity_loss(h_s, h_t) -> torch.Tensor:
     return (diff * diff).sum((-2, -1)) / (b * b)
 
 
-def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
-    """Gradient through u = x / max(||x||, eps) along the last dimension, from d/du ``g``: (g - u <u, g>) / ||x||
-    where ||x|| > eps, g / eps elsewhere (F.normalize's derivative). unit: u; norm: ||x|| (..., 1) unclamped."""
+def unit_rows_grad(g: torch.Tensor, unit: torch.Tensor, norm: torch.Tensor, scale=1.0) -> torch.Tensor:
+    """Gradient through u = x / max(||x||, eps) along the last dimension, from d/du ``g``, times ``scale`` (a number
+    or a tensor broadcasting to norm's shape): (g - u <u, g>) / ||x|| where ||x|| > eps, g / eps elsewhere
+    (F.normalize's derivative). unit: u; norm: ||x|| (..., 1) unclamped. The scale joins the per-row factor."""
     live = (norm > 1e-12).to(g.dtype)
     proj = torch.linalg.vecdot(unit, g).unsqueeze(-1).mul_(live)  # (..., 1) <u, g> where ||x|| > eps
-    return torch.addcmul(g, unit, proj, value=-1.0).div_(norm.clamp_min(1e-12))
+    row = torch.reciprocal(norm.clamp_min(1e-12)).mul_(scale)  # (..., 1) scale / max(||x||, eps)
+    return torch.addcmul(g, unit, proj, value=-1.0).mul_(row)
 
 
-def similarity_term_grad(h_fm: torch.Tensor, sim_t: torch.Tensor, batch=None, w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def similarity_term_grad(h_fm: torch.Tensor, teacher: tuple[torch.Tensor, torch.Tensor], batch=None,
+                         w=1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """similarity_loss (K',) and w times its gradient d/dh (K', Hs, B), feature-major, in closed form.
 
-    h_fm: the student's features (K', Hs, B); sim_t: the teacher's similarity_matrix (K', B, B).
-    G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2, back through the row normalisation
-    (unit_rows_grad), then d/dh^T = h^T (dG + dG^T).
+    h_fm: the student's features (K', Hs, B); teacher: the teacher's Gram matrix h_t h_t^T (K', B, B) and the
+    reciprocals of its clamped row norms (K', B, 1) (teacher_gram; their product is its similarity_matrix, formed
+    inside the difference); w a number or (K', 1, 1). G = h h^T, G~ = rownorm(G): d/dG~ = 2 (G~_s - G~_t) / B^2,
+    back through the row normalisation (unit_rows_grad, the weight in its per-row factor), then
+    d/dh^T = h^T (dG + dG^T).
     """
+    gram_t, inv_t = teacher
     b = h_fm.shape[-1]
     gram = torch.bmm(h_fm.transpose(1, 2), h_fm)  # (K', B, B)
     norm = torch.linalg.vector_norm(gram, dim=-1, keepdim=True)  # (K', B, 1)
-    unit = gram.div_(norm.clamp_min(1e-12))
-    diff = unit - sim_t
-    term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)
-    g = unit_rows_grad(diff.mul_(w * (2.0 / (b * b))), unit, norm)  # (K', B, B) w d/dG
+    unit = gram.div_(norm.clamp_min(1e-12))  # the student's similarity_matrix
+    diff = torch.addcmul(unit, gram_t, inv_t, value=-1.0)  # G~_s - G~_t
+    term = torch.linalg.vector_norm(diff, dim=(-2, -1)).square_().div_(b * b)  # (K',)
+    g = unit_rows_grad(diff, unit, norm, w * (2.0 / (b * b)))  # (K', B, B) w d/dG
     return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
 
 
-def teacher_similarity(b: Batch) -> torch.Tensor:
-    """The teacher's similarity_matrix on each member's batch (K', B, B)."""
-    return similarity_matrix(last_teacher_tap(b))
+class TeacherUnits:
+    """Per-run state of similarity members: the teacher's last hidden layer on the training set without the units
+    that are zero on every point (dead ReLUs add nothing to h h^T), made from the first batch's tables and kept
+    while they are: (N, Ht') contiguous, a smaller gather and Gram product each step."""
+
+    def __init__(self, run=None, members=None):
+        self._source, self._table = None, None
+
+    def table(self, source: torch.Tensor) -> torch.Tensor:
+        """``source`` (N, Ht) without its all-zero columns: (N, Ht'), made once per source."""
+        if source is not self._source:
+            self._source, self._table = source, source[:, source.ne(0).any(0)].contiguous()
+        return self._table
+
+
+def teacher_gram(b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's Gram matrix h_t h_t^T on each member's batch (K', B, B), from its live units (TeacherUnits),
+    and 1 / max(||row||, eps) (K', B, 1): similarity_matrix's normalisation, applied by similarity_term_grad."""
+    t = b.state.table(last_tap(b.tables.teacher_taps)).index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+    gram = torch.bmm(t, t.transpose(1, 2))  # (K', B, B)
+    return gram, torch.linalg.vector_norm(gram, dim=-1, keepdim=True).clamp_min_(1e-12).reciprocal_()
 
 
 similarity_objective = layer_objective(similarity_loss, WEIGHT)
 
 
-similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True,
-                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT, teacher_similarity,
+similarity_method = register_method("similarity", teacher=True, unlabelled=False, taps=True, setup=TeacherUnits,
+                                    grad=on_last_layers_grad(similarity_term_grad, WEIGHT, teacher_gram,
                                                              weighted=True))(
     on_last_layers(similarity_objective, WEIGHT))
 

@@ -80,7 +80,7 @@ def on_last_layers_grad(term_grad: Callable, default_weight: float,
             term, g_h = term_grad(b.taps_fm[name].transpose(1, 2), teacher(b), b)
             g_fm = g_h.mul_(w.view(-1, 1, 1)).transpose(1, 2)
         hard, g, _ = hard_grad(b)
-        return Grad(hard + w * term, g, {name: g_fm})
+        return Grad(torch.addcmul(hard, w, term), g, {name: g_fm})
 
     grad.__doc__ = f"The analytic gradient of the method built from {term_grad.__name__} (see on_last_layers_grad)."
     grad.__name__ = term_grad.__name__.replace("_term_grad", "_grad")
