@@ -30,6 +30,14 @@ def test_a_lesson_walks_from_home_to_its_last_step_in_presenter_mode(browser, ap
             # the presenter's type size (the page may still be rerunning after writing its settings to the URL)
             page.wait_for_function("parseFloat(getComputedStyle(document.documentElement).fontSize) === 20",
                                    timeout=20_000)
+            overlap = page.evaluate("""() => {  // how far any block's text in the step's box runs into the next one's
+                const texts = [...document.querySelectorAll('.st-key-lesson > [data-testid="stElementContainer"]')]
+                    .map(b => [...b.querySelectorAll('p, a')].map(e => e.getBoundingClientRect()))
+                    .filter(rects => rects.length);
+                return Math.max(0, ...texts.slice(0, -1).map((rects, j) => Math.max(...rects.map(r => r.bottom))
+                    - Math.min(...texts[j + 1].map(r => r.top))));
+            }""")
+            assert overlap <= 1, f"step {i + 1}: its text runs {overlap:.0f} px into the line below"
             screenshot(page, f"lesson-{name}-{i + 1}")
             if i + 1 < len(lesson.steps):
                 page.get_by_role("link", name=f"Next: {lesson.steps[i + 1].title}").click()
