@@ -42,7 +42,7 @@ def _batch64(run: PopulationRun, method: str, adversarial: bool) -> Batch:
     t = b.tables
     tables = Tables(t.y_train, t.has_unlabelled, _double(t.teacher_fm), _double(t.teacher_train),
                     None if t.teacher_taps is None else {k: _double(v) for k, v in t.teacher_taps.items()},
-                    _double(t.minus_one))
+                    _double(t.minus_one), _double(t.neg_onehot_b), t.onehot_batch)
     rows = b.members.tolist()
     consts = MemberConsts.make([run.members[i].T for i in rows], [run.members[i].alpha for i in rows], run.batch_size,
                                "cpu", torch.float64)

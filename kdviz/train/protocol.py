@@ -36,6 +36,8 @@ class Tables:
     teacher_train: torch.Tensor | None  # (N, C) the same logits, sample-major
     teacher_taps: Mapping[str, torch.Tensor] | None  # {"h1": (N, Ht1), ...} teacher hidden activations
     minus_one: torch.Tensor  # (1, 1, 1) the constant -1, for in-place one-hot subtraction
+    neg_onehot_b: torch.Tensor | None = None  # (C, N) -onehot(y) / B, class-major: the hard gradient's label term
+    onehot_batch: int = 0  # the batch size B that neg_onehot_b is divided by
 
 
 @dataclass(frozen=True)
@@ -305,8 +307,16 @@ def hard_grad(b: Batch) -> Grad:
 
 
 def _hard_grad(b: Batch) -> Grad:
-    """hard_grad computed on the batch's own members."""
+    """hard_grad computed on the batch's own members.
+
+    Every point labelled, with the run's table O = -onehot(y) / B (C, N): g = p / B + O and
+    loss = sum_{c,b} O log p, one gather of O in place of a label gather, a gather and a scatter."""
     lp = F.log_softmax(b.logits_fm, 1)  # (K', C, B)
+    table = b.tables.neg_onehot_b
+    k, n = b.idx.shape
+    if b.mask is None and table is not None and n == b.tables.onehot_batch:
+        o = table.index_select(1, b.idx.reshape(-1)).view(-1, k, n).transpose(0, 1)  # (K', C, B) a view
+        return Grad((o * lp).sum((1, 2)), torch.add(o, lp.exp(), alpha=1.0 / n))
     g = lp.exp()
     y = b.labels.unsqueeze(1)  # (K', 1, B)
     minus_one = b.tables.minus_one

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from kdviz import metrics
 from kdviz.data.registry import Dataset
@@ -136,9 +137,12 @@ class PopulationRun:
         self._xt = self.ds.x_train.t().contiguous()  # (D, N): inputs gathered class-major with index_select (fast)
         t = self.teacher
         teacher_fm = None if t is None else t.train.t().contiguous()  # (C, N) teacher logits, class-major
-        self.tables = Tables(self.ds.y_train, has_unlabelled, teacher_fm, None if t is None else t.train,
+        y = self.ds.y_train
+        onehot = F.one_hot(y.clamp_min(0), self.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
+        self.tables = Tables(y, has_unlabelled, teacher_fm, None if t is None else t.train,
                              None if t is None else t.train_taps,
-                             torch.full((1, 1, 1), -1.0, dtype=torch.float32, device=self.device))
+                             torch.full((1, 1, 1), -1.0, dtype=torch.float32, device=self.device),
+                             onehot.div_(-self.batch_size).contiguous(), self.batch_size)
 
     def _setup_teacher(self, teacher, specs) -> None:
         """The teacher's logits (and taps) on train and test, computed once and checked against the data."""
