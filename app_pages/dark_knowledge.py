@@ -135,6 +135,9 @@ def draw_sweep(job, snap) -> None:
                         ("sweep_fid", lambda: digit_plots.sweep_heatmaps(r, "fidelity")),
                         ("sweep_t", lambda: dark_plots.sweep_accuracy_vs_t(r))):
         jobs.chart("dark.sweep", name, job, build)
+    diverged = sweep.diverged_sentence(r)
+    if diverged:
+        st.warning(diverged)
     for n in r.accuracy:
         st.markdown(sweep.best_temperature_sentence(r, n, sweep.SHOWN_ALPHA))
     exports.menu("dark_knowledge", cfg, dark.page.part("sweep", snap), "dark_sweep")

@@ -144,3 +144,17 @@ def test_omitted_digit_students_that_did_not_learn_are_flagged_not_judged(omitte
     assert len(snap.failed) >= 4 and any(line.startswith("baseline, seed") for line in snap.failed)
     for sentence in (O.omitted_sentence(snap, 0.0), O.smoothing_sentence(snap, 0.1)):
         assert sentence.startswith("Not judged:") and "lower the learning rate" in sentence
+
+
+def test_the_sweep_names_the_students_that_diverged():
+    from kdviz.experiments.dark_knowledge.sweep import SweepResult, diverged_sentence
+
+    acc = {n: np.full((2, 2, 2), 0.9) for n in ("small", "tiny")}  # (nT, nA, S)
+    ok = {n: ["ok"] * 8 for n in acc}
+    result = SweepResult(np.array([1.0, 4.0]), np.array([0.1, 1.0]), {"small": [32], "tiny": [8]}, 100, 0.95,
+                         acc, acc, ok)
+    assert diverged_sentence(result) is None
+    result.status["tiny"][5] = "diverged at step 7: loss became nan"  # member 5: T = 4, alpha = 0.1, seed 1
+    text = diverged_sentence(result)
+    assert text.startswith("1 student of 16 diverged") and "tiny at T = 4, alpha = 0.1, seed 1" in text
+    assert "loss became nan" in text and "not as the effect of T and alpha" in text

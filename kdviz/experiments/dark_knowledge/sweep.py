@@ -16,7 +16,7 @@ import numpy as np
 from kdviz.config import setting
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import paired
+from kdviz.experiments.stats import count, paired
 from kdviz.train import MemberConfig, PopulationRun
 
 TEMPERATURES = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
@@ -157,6 +157,20 @@ def best_temperature_sentence(result: SweepResult, student: str, alpha: float) -
             f"({b['acc_t1']:.1%} ± {b['std_t1']:.1%}) and the baseline, labels only ({b['baseline']:.1%}): "
             + ("a gap larger than the seed spread." if b["clear"]
                else "the gap is within the seed spread, so no clear preference for a temperature here."))
+
+
+def diverged_sentence(result: SweepResult) -> str | None:
+    """Which students of the sweep diverged (the engine froze them where their loss or gradient stopped being
+    finite), the first three named; None when every student trained to the end."""
+    status = [x for n in result.accuracy for x in (result.status or {}).get(n, [])]
+    bad = [(n, result.temperatures[i], result.alphas[j], s, why)
+           for (n, i, j, s), why in zip(_places(result), status) if why != "ok"]
+    if not bad:
+        return None
+    named = "; ".join(f"{n} at T = {T:g}, alpha = {a:g}, seed {s} ({why})" for n, T, a, s, why in bad[:3])
+    return (f"{count(len(bad), 'student')} of {len(status)} diverged and stopped training: {named}"
+            f"{'; …' if len(bad) > 3 else ''}. Their cells show the accuracy they had when they stopped: read them "
+            "as failed runs, not as the effect of T and alpha.")
 
 
 def accuracy_curves(result: SweepResult, alpha: float) -> tuple[dict, dict]:
