@@ -1,7 +1,4 @@
 """Dark knowledge on real data: what a digits teacher's soft targets say, and what a student learns from them."""
-import hashlib
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +7,7 @@ from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots import dark as dark_plots
 from kdviz.plots import digits as digit_plots
+from kdviz.plots.training import array_digest
 from ui import exercises, exports, guide, jobs, results
 from ui.figures import shared
 from ui.controls import control, controls
@@ -58,7 +56,7 @@ if not teacher_job.wait(30 if teacher_job.state == "running" else 0) or teacher_
 snap = teacher_job.snapshot()
 logits, labels, eps = snap.logits, snap.labels, snap.eps
 NAMES = dark.teachers.names(snap)
-TEACHERS_ID = (hashlib.blake2b(np.ascontiguousarray(logits).tobytes(), digest_size=12).hexdigest(), eps)  # shared figures' key
+TEACHERS_ID = (array_digest(logits), eps)  # what the teachers' shared figures are keyed by
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -97,7 +95,7 @@ with tabs[2]:
                 "into a **target part** (TCKD: how sure the teacher is of the true digit) and a **non-target part** "
                 "$(1-q_t)\\,$NCKD (how the teacher spreads the rest over the wrong digits), computed by "
                 "`kdviz.softening.dkd_split`; averaged over the test images.")
-    st.plotly_chart(shared("dark.profile", (TEACHERS_ID, cfg.T), lambda: dark_plots.profile(snap, cfg.T)),
+    st.plotly_chart(shared("dark.profile", (TEACHERS_ID, cfg.T), lambda: dark_plots.profile(snap, cfg.T, prof)),
                     width="stretch", key="profile")
     st.markdown(soft_targets.profile_sentence(prof["normal"], prof["smoothed"]))
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_profile")

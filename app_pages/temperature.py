@@ -61,13 +61,13 @@ b.plotly_chart(shared("temperature.probs", shows, lambda: softening_plots.probs_
                width="stretch", key="probs")
 
 cold, hot = softening.zero_temperature_limit(z).numpy(), sweep.probs[-1]
-shared = [i for i, x in enumerate(cold) if x > 0]
+tied = [i for i, x in enumerate(cold) if x > 0]  # the classes that share the mass at T -> 0
 ranks_fixed = ranking_never_changes(z, sweep.T)
 st.subheader("What the figures show")
 st.markdown(
     "- **T → 0**: all mass goes to the largest logit"
-    + (f"; here classes {', '.join(map(str, shared))} tie and **share it equally** ({cold[shared[0]]:.2f} each)."
-       if len(shared) > 1 else f" (class {shared[0]}): the softmax becomes the one-hot argmax.")
+    + (f"; here classes {', '.join(map(str, tied))} tie and **share it equally** ({cold[tied[0]]:.2f} each)."
+       if len(tied) > 1 else f" (class {tied[0]}): the softmax becomes the one-hot argmax.")
     + f"\n- **T = 1** is the model's own prediction; deploy the student at T = 1."
     f"\n- **T → ∞**: every class tends to 1/N = {1 / len(z):.3f} (at T = 10,000 the largest is {hot.max():.4f}), "
     f"entropy tends to log N = {sweep.max_entropy:.3f} nats."

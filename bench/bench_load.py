@@ -308,8 +308,8 @@ def largest_live_query() -> tuple[str, float]:
 
 
 async def follow(b: Browser, until, on_redraw=None) -> None:
-    """Answer the live view's redraw timer (a full rerun while it has none) until ``until()`` holds;
-    ``on_redraw(cpu_fn)`` is awaited around each fragment redraw when given (bounded: 100,000 rounds)."""
+    """Answer the live view's redraw timer (a full rerun while it has none) until ``until()`` holds; with
+    ``on_redraw``, each fragment redraw is ``await on_redraw(redraw)``, redraw() running it (bounded: 100,000 rounds)."""
     for _ in range(100_000):
         if until():
             return

@@ -35,9 +35,9 @@ def profiles(snap) -> dict:
             "smoothed": soft_targets.temperature_profile(snap.logits[1], snap.labels)}
 
 
-def profile(snap, T: float) -> go.Figure:
-    """The profiles figure, with the current T marked."""
-    return digits.profile_curves(profiles(snap), T)
+def profile(snap, T: float, split: dict | None = None) -> go.Figure:
+    """The profiles figure, with the current T marked; ``split``: profiles(snap) when the caller has it."""
+    return digits.profile_curves(profiles(snap) if split is None else split, T)
 
 
 def bias_curve(snap, bias: float) -> go.Figure:

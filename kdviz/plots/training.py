@@ -129,6 +129,11 @@ class SharedFigures(FigureCache):
         return figure
 
 
+def array_digest(a: np.ndarray) -> bytes:
+    """A short digest of an array's values: equal arrays give equal digests (what a drawn figure shows)."""
+    return hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest()
+
+
 def image_source(rgb: np.ndarray) -> str:
     """An RGB image (H, W, 3) uint8 as a PNG data URI for go.Image(source=...): a few kB to send
     instead of H * W * 3 numbers in JSON (the live redraw's main cost)."""
@@ -153,7 +158,7 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
             len(spec["layout"].get("annotations", ())) == len(panels):
         for i, (title, probs) in enumerate(panels):
             spec["layout"]["annotations"][i]["text"] = panel_title(title, len(panels))
-            digest = hashlib.blake2b(np.ascontiguousarray(probs).data, digest_size=16).digest()
+            digest = array_digest(probs)
             if into.drawn.get(("panel", i)) != digest:  # an unchanged panel (the teacher's) keeps its image
                 spec["data"][i * per_panel]["source"] = image_source(probability_image(probs))
                 into.drawn[("panel", i)] = digest

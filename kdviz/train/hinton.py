@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from kdviz.train.protocol import Batch, Grad, hard_grad, hard_loss, register_method, soft_toward, soft_toward_grad
+from kdviz.train.protocol import (Batch, Grad, hard_grad, hard_loss, onehot_fm, register_method, soft_toward,
+                                  soft_toward_grad)
 
 MEMBER_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
 MAX_TABLE = 1 << 22  # J * C * N up to which labelled runs beyond MEMBER_TABLE keep one per temperature (0: no tables)
@@ -44,8 +45,7 @@ class KDTables:
         temps, which = torch.unique(consts.T.view(-1), return_inverse=True)  # (J,) distinct temperatures, (K,)
         logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / temps.view(-1, 1, 1), 1)  # (J, C, N), once per T
         q, q_logq = logq.exp(), (logq.exp() * logq).sum(1, keepdim=True)  # (J, C, N), (J, 1, N)
-        y = tables.y_train
-        onehot = F.one_hot(y.clamp_min(0), run.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
+        onehot = onehot_fm(tables.y_train, run.ds.n_classes)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
         self.GH = self.per_temperature = None
         c, n = onehot.shape

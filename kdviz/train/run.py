@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from kdviz import metrics
 from kdviz.data.registry import Dataset
@@ -38,7 +37,7 @@ from kdviz.train.evaluate import evaluate
 from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
 from kdviz.train.protocol import (ADAM_BETAS, ADAM_EPS, Batch, MemberConsts, Tables,  # noqa: F401  (Adam's constants,
-                                  adam_update, flatten_parameters, lookup)  # re-exported where they were)
+                                  adam_update, flatten_parameters, lookup, onehot_fm)  # re-exported where they were)
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.
@@ -138,11 +137,10 @@ class PopulationRun:
         t = self.teacher
         teacher_fm = None if t is None else t.train.t().contiguous()  # (C, N) teacher logits, class-major
         y = self.ds.y_train
-        onehot = F.one_hot(y.clamp_min(0), self.ds.n_classes).t().float() * (y >= 0)  # (C, N), zero if unlabelled
         self.tables = Tables(y, has_unlabelled, teacher_fm, None if t is None else t.train,
                              None if t is None else t.train_taps,
                              torch.full((1, 1, 1), -1.0, dtype=torch.float32, device=self.device),
-                             onehot.div_(-self.batch_size).contiguous(), self.batch_size)
+                             onehot_fm(y, self.ds.n_classes).div_(-self.batch_size), self.batch_size)
 
     def _setup_teacher(self, teacher, specs) -> None:
         """The teacher's logits (and taps) on train and test, computed once and checked against the data."""
