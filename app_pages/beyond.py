@@ -20,7 +20,7 @@ intro = about("A committee, a cohort, a running average and an earlier generatio
       "each tab says whether the effect is larger than the seed spread.")
 guide.notice("beyond")
 
-cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha")],
+cfg = settings(beyond.BeyondConfig, KEY, [("regime", "steps", "seeds"), ("generations", "seed"), ("T", "alpha", "lr")],
                expanded=False)
 intro.caption(beyond.regime_sentence(cfg))
 

@@ -23,7 +23,7 @@ about("Every KD paradigm trains the same students, beside the **baseline** (labe
       "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 guide.notice("compare")
 
-cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "seed"), ("T", "alpha", "steps", "seeds")],
+cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])
 cfg = upload.dataset(cfg, KEY)  # your own CSV replaces the dataset when one is uploaded
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")

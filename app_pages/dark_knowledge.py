@@ -40,7 +40,7 @@ with tabs[3]:
     c1, c2, c3 = st.columns(3)
     controls(dark.DarkConfig, KEY, ("omit", "seeds"), c1)
     controls(dark.DarkConfig, KEY, ("kd_T", "alpha"), c2)
-    controls(dark.DarkConfig, KEY, ("steps", "bias"), c3)
+    controls(dark.DarkConfig, KEY, ("steps", "lr", "bias"), c3)
 with tabs[5]:
     c1, c2 = st.columns(2)
     control(dark.DarkConfig, KEY, "sweep_steps", c1)

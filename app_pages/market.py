@@ -28,7 +28,7 @@ about("A **teacher ensemble** predicting tomorrow's direction, distilled into a 
 guide.notice("market")
 
 cfg = settings(market.MarketConfig, KEY, [("source", "signal", "days"), ("horizon", "lags", "trend", "volatility", "volume"),
-                                          ("members", "teacher", "student", "steps"),
+                                          ("members", "teacher", "student", "steps", "lr"),
                                           ("T", "alpha", "seeds", "cost_bps", "seed")],
                expanded=False, validate=market.validate)
 

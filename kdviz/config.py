@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 C = TypeVar("C")
 MAX_LIST = 64  # items a list setting may hold
+LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1)  # the students' learning rates a page offers
 
 
 def setting(default: Any, label: str, *, lo=None, hi=None, step=None, choices=None,
@@ -24,6 +25,11 @@ def setting(default: Any, label: str, *, lo=None, hi=None, step=None, choices=No
     meta = {"label": label, **{k: v for k, v in (("lo", lo), ("hi", hi), ("step", step), ("choices", choices),
                                                  ("parse", parse), ("help", help)) if v is not None}, **extra}
     return dataclasses.field(default=default, metadata=meta)
+
+
+def learning_rate(default: float = 0.01) -> Any:
+    """The students' Adam learning rate as a setting, one of LR_CHOICES: the same control on every training page."""
+    return setting(default, "Learning rate", choices=LR_CHOICES, help="the students' Adam learning rate")
 
 
 def fields(cls) -> dict[str, dataclasses.Field]:

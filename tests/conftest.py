@@ -44,6 +44,16 @@ def page_test():
     return open_page
 
 
+@pytest.fixture
+def diverging(monkeypatch):
+    """diverging(module): every student ``module`` builds trains at a learning rate of 1000, above any a page
+    offers (its loss explodes or sits at chance): how a test makes the failed run a page must show as not judged."""
+    def patch(module) -> None:
+        real = module.MemberConfig
+        monkeypatch.setattr(module, "MemberConfig", lambda *a, **k: real(*a, **{**k, "lr": 1e3}))
+    return patch
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

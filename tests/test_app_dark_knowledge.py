@@ -63,12 +63,12 @@ def test_bad_link_values_fall_back_with_a_notice(page_test):
     assert len(at.warning) >= 2
 
 
-def test_the_omitted_digit_section_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path):
+def test_the_omitted_digit_section_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path, diverging):
     from kdviz.experiments import cache, dark_knowledge
     from kdviz.experiments.dark_knowledge import omitted
 
     monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(omitted, "STUDENT_LR", 1e3)
+    diverging(omitted)
     cache.warm([("dark_omitted", dark_knowledge.omitted_config(dark_knowledge.DarkConfig(steps=100)))])
     at = page_test("app_pages/dark_knowledge.py", steps="100")
     assert not at.exception

@@ -113,3 +113,13 @@ def test_every_lesson_step_opens_without_a_notice(page_test, lesson, index):
     assert link_notices(at) == [], url
     for key, value in the.steps[index].settings.items():  # the step's settings are what the page shows
         assert at.query_params[key] == value, (url, key)
+
+
+@pytest.mark.parametrize("page, key", [("compare", "compare"), ("beyond", "beyond"), ("market", "market"),
+                                       ("dark_knowledge", "dark")])
+def test_each_training_page_offers_the_students_learning_rate_and_a_link_sets_it(page_test, page, key):
+    """The pages that say "lower the learning rate" when students fail have the control to do it."""
+    at = page_test(f"app_pages/{page}.py", lr="0.003")
+    assert not at.exception and link_notices(at) == []
+    slider = at.select_slider(key=f"{key}.lr")
+    assert slider.label == "Learning rate" and slider.value == 0.003 and at.query_params["lr"] == "0.003"

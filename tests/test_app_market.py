@@ -86,11 +86,13 @@ def test_removing_the_file_from_the_uploader_clears_its_error(page_test):
     assert not at.error and any("Upload a CSV" in i.value for i in at.info)
 
 
-def test_the_page_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path):
+def test_the_page_says_not_judged_when_students_failed(page_test, monkeypatch, tmp_path, diverging):
     from kdviz.experiments import cache, market
 
     monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(market, "STUDENT_LR", 1e3)
+    from kdviz.experiments.market import models
+
+    diverging(models)
     cache.warm([("market", market.MarketConfig(days=800, members=2, teacher="16", steps=100, seeds=2))])
     at = page_test("app_pages/market.py", **SMALL)  # shows the stored, failed run
     assert not at.exception

@@ -76,11 +76,11 @@ def test_compare_page_trains_on_an_uploaded_csv_and_offers_exports(monkeypatch, 
     csv_data.remove(name)
 
 
-def test_beyond_page_says_not_judged_when_students_failed(monkeypatch, tmp_path):
+def test_beyond_page_says_not_judged_when_students_failed(monkeypatch, tmp_path, diverging):
     from kdviz.experiments import beyond, cache
 
     monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(beyond, "STUDENT_LR", 1e3)
+    diverging(beyond)
     cfg = beyond.BeyondConfig(steps=60, seeds=2, generations=1)
     cache.warm([("beyond", cfg)])  # the failed run, as the page shows a stored result
     at = _open("beyond.py", steps="60", seeds="2", generations="1")

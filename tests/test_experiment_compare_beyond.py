@@ -1,4 +1,6 @@
 """Compare paradigms and Beyond one teacher: configs, runs and summaries, without Streamlit."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -49,6 +51,11 @@ def test_compare_run_trains_every_method_and_reports_them():
     assert NOTES["ema"].function_name == "kdviz.paradigms.mean_teacher.mean_teacher_objective"
 
 
+def test_the_compare_learning_rate_is_every_students_own():
+    run, _, _ = compare.build_run(compare.CompareConfig(methods="kd,dkd", steps=60, seeds=2, lr=0.003), "cpu")
+    assert [m.lr for m in run.members] == [0.003] * 6  # baseline, kd and dkd students, 2 seeds each
+
+
 def test_a_stopped_compare_run_trains_nothing_more():
     snaps = compare.run(compare.CompareConfig(methods="kd", steps=60, seeds=2))
     first = next(snaps)  # the teachers' phase: nothing trained yet
@@ -83,14 +90,13 @@ def test_agreement_and_verdict_by_hand():
     assert "same sign" in verdict_sentence(paired([.5, .6], [.61, .7]), "x")
 
 
-def test_beyond_flags_students_that_did_not_learn_instead_of_judging_them(monkeypatch):
+def test_beyond_flags_students_that_did_not_learn_instead_of_judging_them():
     from kdviz.experiments.protocol import last
 
     cfg = beyond.BeyondConfig(steps=60, seeds=2, generations=1)
     fine = last(beyond.run(cfg)).results
     assert all(r.failed == [] for r in fine.values())
-    monkeypatch.setattr(beyond, "STUDENT_LR", 1e3)  # a huge learning rate: the loss explodes or sits at chance
-    broken = last(beyond.run(cfg)).results
+    broken = last(beyond.run(dataclasses.replace(cfg, lr=1e3))).results  # the loss explodes or sits at chance
     for topic, r in broken.items():
         assert r.failed, topic
         assert all(": " in line and "seed" in line for line in r.failed)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from kdviz import metrics
-from kdviz.config import setting
+from kdviz.config import learning_rate, setting
 from kdviz.data import make_dataset
 from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
@@ -36,7 +36,6 @@ REGIMES = ("own", "plain")  # each method's own regime, or clean labels with eve
 WEAK_TEACHERS = ((2,), (2,), (2,))  # the own regime's committee: weak, each trained on its own third of the data
 NOISE, LABELS_PER_CLASS = 0.3, 10  # the own regime's label noise (mutual, born-again) and labels (mean teacher)
 EMA_NOISE = 0.3  # the own regime's input noise (std, standardised units) on the mean teacher's view
-STUDENT_LR = 1e-2  # Adam learning rate of every student on the page
 
 
 @dataclass
@@ -49,6 +48,7 @@ class BeyondConfig:
     T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
     seed: int = setting(0, "Data seed", lo=0, hi=9999)
+    lr: float = learning_rate()
     regime: str = setting("own", "Regime", choices=REGIMES,
                           help="own: each method where it was made to help; plain: clean labels, every class seen")
 
@@ -180,7 +180,7 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     rule_grids = {r: mix.log_probs.exp().view(GRID, GRID, -1).numpy() for r, mix in rules.items()}
     dominant = rules["confidence"].dominant.view(GRID, GRID).numpy()
     methods = [("baseline", {}), ("kd", {})] + [("multi_teacher", {"rule": r}) for r in RULES]
-    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
+    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
     students = PopulationRun(ds, teachers[0], STUDENT, members, device=device, teachers=teachers,
                              record_every=cfg.steps)
     students.step(cfg.steps)
@@ -205,7 +205,7 @@ def agreement(z: np.ndarray) -> np.ndarray:
 
 def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     """A cohort trained with mutual learning against the same students trained independently (paired seeds)."""
-    members = [MemberConfig(m, T=1.0, lr=STUDENT_LR, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
+    members = [MemberConfig(m, T=1.0, lr=cfg.lr, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps).step(cfg.steps)
     flat = students.evaluate("test")["accuracy"]
     acc = flat.reshape(2, cfg.seeds)
@@ -223,10 +223,10 @@ def _weights(params) -> torch.Tensor:
 def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
     noise = EMA_NOISE if cfg.regime == "own" else 0.0  # the teacher's view of the inputs is noised in its own regime
-    members = [MemberConfig("ema", lr=STUDENT_LR, seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
+    members = [MemberConfig("ema", lr=cfg.lr, seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
                for d in DECAYS for s in seeds_of(cfg)]
     n = len(members)  # the EMA students; the labels-only students follow
-    members += [MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in seeds_of(cfg)]
+    members += [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds_of(cfg)]
     students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)
     per = max(1, cfg.steps // chunks)
     steps, stud, teach, dist = [], [], [], []
@@ -282,13 +282,13 @@ def ema_lag_sentence(decays, lags, steps: int) -> str:
 def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     """Generation 0 on labels; generation g distils from generation g-1 (same seed, same architecture)."""
     seeds = seeds_of(cfg)
-    gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in seeds],
+    gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds],
                         device=device, record_every=cfg.steps).step(cfg.steps)
     accs, status, weights = [gen.evaluate("test")["accuracy"]], list(gen.status), [gen.population.arrays()]
     failed = failures(gen, seed_labels(["generation 0"], len(seeds)), accs[0], ds.n_classes)
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
-        members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s + 1000 * g) for s in seeds]
+        members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s + 1000 * g) for s in seeds]
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
                             record_every=cfg.steps).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kdviz.config import parse_list, setting
+from kdviz.config import learning_rate, parse_list, setting
 from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
@@ -55,6 +55,7 @@ class CompareConfig:
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
     steps: int = setting(1000, "Steps", lo=50, hi=3000, step=50)
     seeds: int = setting(3, "Seeds per method", lo=2, hi=5, help="students per method (mutual learning needs 2)")
+    lr: float = learning_rate()
     seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
 
 
@@ -112,10 +113,10 @@ def build_run(cfg: CompareConfig, device=None, record_every: int | None = None):
         committee = [teacher, *(train_teacher(ds, teacher_config(cfg, h, cfg.seed + 1 + i), dev)
                                 for i, h in enumerate(COMMITTEE))]
     seeds = seeds_of(cfg)
-    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=sd) for m in methods for sd in seeds]
+    members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=sd) for m in methods for sd in seeds]
     targets = {}
     if "born_again" in methods:  # generation 0: the same students trained on labels alone
-        gen0 = PopulationRun(sds, None, STUDENT, [MemberConfig("baseline", seed=sd) for sd in seeds],
+        gen0 = PopulationRun(sds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=sd) for sd in seeds],
                              device=dev, record_every=cfg.steps).step(cfg.steps)
         z0 = gen0.logits(gen0.ds.x_train)  # (S, N, C)
         first = methods.index("born_again") * cfg.seeds

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kdviz.config import canonical_widths, parse_widths, setting
+from kdviz.config import canonical_widths, learning_rate, parse_widths, setting
 from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
@@ -23,7 +23,6 @@ from kdviz.sweeps import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
 
-LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1)
 BATCH_CHOICES = (16, 32, 64, 128, 256)
 GRID = 60  # decision-region resolution (GRID x GRID)
 SHOWN_POINTS = 600  # training points drawn on the decision regions
@@ -45,7 +44,7 @@ class LiveConfig:
     omit: int = setting(3, "Class the students never see (-1: none)", lo=-1, hi=9)
     T: float = setting(4.0, "Temperature T", choices=T_CHOICES)
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
-    lr: float = setting(0.01, "Learning rate", choices=LR_CHOICES)
+    lr: float = learning_rate()
     batch: int = setting(64, "Batch size", choices=BATCH_CHOICES)
     steps: int = setting(1000, "Steps", lo=50, hi=5000, step=50)
     seeds: int = setting(3, "Seeds (paired students)", lo=1, hi=5)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kdviz.config import setting
+from kdviz.config import learning_rate, setting
 from kdviz.data.transforms import omit_class
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
@@ -24,7 +24,6 @@ from kdviz.train import MemberConfig, PopulationRun
 PAPER = {"errors": 206, "errors_on_digit": 133, "digit_count": 1010, "bias": 3.5, "errors_after": 109,
          "errors_on_digit_after": 14, "test_count": 10_000}  # Hinton et al. 2015, MNIST, digit 3 omitted
 STUDENT = (32,)  # the students' hidden widths
-STUDENT_LR = 1e-2  # the students' Adam learning rate
 BIAS_GRID = np.round(np.arange(-2.0, 10.0001, 0.25), 2)  # biases tried by best_bias
 
 
@@ -39,6 +38,7 @@ class OmittedConfig:
     seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
     teachers: tuple[float, ...] = (0.0,)  # label smoothing of each teacher whose KD students are trained
     baseline: bool = True  # also train the students on labels alone
+    lr: float = learning_rate()
 
 
 def role_name(eps: float) -> str:
@@ -81,8 +81,8 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     runs = {}  # role -> (run, member slice)
     for i, eps in enumerate(cfg.teachers):
         yield Phase("teachers", 0.0, f"Training teacher {i + 1}…")
-        kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=STUDENT_LR, seed=s) for s in range(cfg.seeds)]
-        base = ([MemberConfig("baseline", lr=STUDENT_LR, seed=s) for s in range(cfg.seeds)]
+        kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
+        base = ([MemberConfig("baseline", lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
                 if cfg.baseline and i == 0 else [])
         students = PopulationRun(transfer, teacher_for(ds, eps, device), STUDENT, kd + base, device=device,
                                  record_every=chunk_size(cfg.steps))
@@ -248,7 +248,7 @@ def students(cfg: OmittedConfig, snap: OmittedSnapshot) -> list[dict]:
         rows.append({"role": role, "dataset": "digits", "method": "kd" if kd else "baseline",
                      "teacher": f"label smoothing {cfg.teachers[[role_name(x) for x in cfg.teachers].index(role)]:g}"
                      if kd else None, "seed": k, "T": cfg.T if kd else None, "alpha": cfg.alpha if kd else None,
-                     "lr": 1e-2, "steps": snap.steps, "status": snap.status[role][k],
+                     "lr": cfg.lr, "steps": snap.steps, "status": snap.status[role][k],
                      "accuracy": 1 - float(e.total[0]) / e.n, "errors": int(e.total[0]),
                      f"errors_on_{snap.omit}": int(e.on_digit[0]), f"recall_{snap.omit}": float(e.recall[0])})
     return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kdviz.config import setting
+from kdviz.config import learning_rate, setting
 from kdviz.experiments.dark_knowledge import omitted, sweep, teachers
 from kdviz.experiments.dark_knowledge.omitted import OmittedConfig
 from kdviz.experiments.dark_knowledge.sweep import SweepConfig
@@ -33,6 +33,7 @@ class DarkConfig:
     alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
     steps: int = setting(2000, "Training steps", lo=50, hi=5000, step=50)
     seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
+    lr: float = learning_rate()
     bias: float = setting(0.0, "Bias added to the omitted digit's logit", lo=-2.0, hi=10.0, step=0.25)
     sweep_steps: int = setting(1000, "Steps per student", lo=50, hi=3000, step=50)
     sweep_seeds: int = setting(3, "Seeds per cell", lo=1, hi=5)
@@ -41,7 +42,7 @@ class DarkConfig:
 def omitted_config(cfg: DarkConfig, teachers_eps: tuple[float, ...] = (0.0,), baseline: bool = True) -> OmittedConfig:
     """The omitted-digit run the page's settings describe, distilled from teachers of these label smoothings."""
     return OmittedConfig(cfg.omit, cfg.kd_T, cfg.alpha, cfg.steps, cfg.seeds, tuple(float(e) for e in teachers_eps),
-                         baseline)
+                         baseline, cfg.lr)
 
 
 def sweep_config(cfg: DarkConfig) -> SweepConfig:
@@ -51,7 +52,7 @@ def sweep_config(cfg: DarkConfig) -> SweepConfig:
 
 def from_omitted(cfg: OmittedConfig) -> DarkConfig:
     """The page's settings that show an omitted-digit run (the page's defaults elsewhere)."""
-    return DarkConfig(omit=cfg.omit, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds)
+    return DarkConfig(omit=cfg.omit, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds, lr=cfg.lr)
 
 
 def from_sweep(cfg: SweepConfig) -> DarkConfig:

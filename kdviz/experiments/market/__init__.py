@@ -21,7 +21,7 @@ import torch
 
 from kdviz import metrics
 from kdviz.baselines import logistic_baseline, majority_baseline
-from kdviz.config import canonical_widths, parse_widths, setting
+from kdviz.config import canonical_widths, learning_rate, parse_widths, setting
 from kdviz.data import make_dataset
 from kdviz.data.market import build_market_dataset
 from kdviz.experiments.market.models import (EnsemblePredictor, StudentPredictor, ensemble_outputs,
@@ -40,7 +40,6 @@ from kdviz.train import Checkpoints, PopulationRun, RunSnapshot, TeacherConfig, 
 SOURCES = {"synthetic": "Synthetic market", "sp500": "S&P 500 (1999-2018)", "nasdaq": "NASDAQ (1999-2018)",
            "upload": "Uploaded CSV"}
 TEACHER_STEPS, TEACHER_LR, TEACHER_DROPOUT, TEACHER_WD = 1000, 1e-3, 0.3, 1e-3
-STUDENT_LR = 1e-2
 LATENCY_BATCHES = (1, 1024)
 
 
@@ -63,6 +62,7 @@ class MarketConfig:
     T: float = setting(2.0, "Temperature T", choices=T_CHOICES)
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
     steps: int = setting(1000, "Student steps", lo=100, hi=5000, step=100)
+    lr: float = learning_rate()
     seeds: int = setting(3, "Seeds (paired students)", lo=1, hi=5)
     cost_bps: float = setting(2.0, "Cost per trade (basis points)", lo=0.0, hi=50.0, step=0.5, widget="number")
     seed: int = setting(0, "Seed", lo=0, hi=9999)
@@ -167,7 +167,7 @@ def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None
     outputs = ensemble_outputs(teacher, ds)
     chunk = chunk_size(cfg.steps)
     students = PopulationRun(ds, outputs, parse_widths(cfg.student),
-                             paired_members(cfg.seeds, cfg.T, cfg.alpha, STUDENT_LR, cfg.seed), device=device,
+                             paired_members(cfg.seeds, cfg.T, cfg.alpha, cfg.lr, cfg.seed), device=device,
                              record_every=chunk)
     checkpoints = Checkpoints(students, (ds.x_val, ds.y_val) if ds.x_val is not None else None)
     while students.t < cfg.steps:
