@@ -33,4 +33,4 @@ INTROS = {
 for tab, claim in zip(st.tabs(list(TABS.values())), TABS):
     with tab:
         st.markdown(INTROS[claim])
-        finding_tab("claims", claims.ClaimsConfig, "claim", claim, COLUMNS, "Press **Start**: the defaults take ~10 s.")
+        finding_tab("claims", claims.ClaimsConfig, claim, COLUMNS, "Press **Start**: the defaults take ~10 s.")

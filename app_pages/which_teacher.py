@@ -27,5 +27,5 @@ for tab, part in zip(st.tabs(list(TABS.values())), TABS):
     with tab:
         st.markdown(INTROS[part])
         columns = COLUMNS + [("teacher_steps",)] if part == "early_stop" else COLUMNS
-        finding_tab("which_teacher", which_teacher.WhichTeacherConfig, "part", part, columns,
+        finding_tab("which_teacher", which_teacher.WhichTeacherConfig, part, columns,
                     "Press **Start**: the defaults take ~10 s.")

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import numpy as np
 import torch
 
-from kdviz.config import to_query
+from kdviz.config import query_key, to_query
 from kdviz.data import spec
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.models import MLP
@@ -39,8 +39,10 @@ from kdviz.models import MLP
 PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_knowledge": "dark_knowledge",
          "dark_teachers": "dark_knowledge",
          "dark_omitted": "dark_knowledge", "dark_sweep": "dark_knowledge", "market": "market",
-         "market_transfer": "market"}  # experiment -> the page's URL path
+         "market_transfer": "market", "which_teacher": "which_teacher", "claims": "claims"}  # experiment -> the page's URL path
 QUERY_PREFIX = {"market_transfer": "tr"}  # experiments whose page prefixes their URL parameters
+TAB_FIELD = {"which_teacher": "part", "claims": "claim"}  # experiments whose page has one tab per value of this
+# field, each tab's settings in the URL prefixed with that value ("capacity.steps=300")
 ARRAY_LIMIT = 4096  # arrays with more entries (decision grids, weights) stay out of the JSON results
 CHROMIUM = os.environ.get("KDVIZ_CHROMIUM", "/usr/bin/chromium")
 
@@ -154,7 +156,12 @@ def config_url(name: str, cfg, base: str = "") -> str:
     """The page link that opens these settings ("<base>/compare?dataset=blobs&…")."""
     to_page = _experiment(name).page_config
     shown = to_page(cfg) if to_page is not None else cfg
-    return f"{base}/{PAGES.get(name, name)}?{urlencode(to_query(shown, QUERY_PREFIX.get(name, '')))}"
+    tab = TAB_FIELD.get(name)
+    prefix = getattr(shown, tab) if tab else QUERY_PREFIX.get(name, "")
+    query = to_query(shown, prefix)
+    if tab:
+        del query[query_key(prefix, tab)]  # the tab is chosen on the page; its settings carry its name
+    return f"{base}/{PAGES.get(name, name)}?{urlencode(query)}"
 
 
 # ----------------------------------------------------------------------------- figures

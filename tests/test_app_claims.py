@@ -1,4 +1,6 @@
 """AppTest of the Which teacher? and Claims on trial pages: tabs, a run with small settings, its verdicts and figures."""
+import urllib.parse
+
 import pytest
 
 from tests.conftest import charts, plain
@@ -25,6 +27,24 @@ def test_a_tab_trains_and_shows_its_verdicts_beside_the_source(page_test, page, 
     assert any(t.startswith("**Here**") and "over 2 seeds" in t for t in text)
     assert any("The source found" in t for t in text)
     assert any(v in t for t in text for v in ("confirmed here", "not seen here", "reversed here"))
+    link = [c.value for c in at.code if c.value.startswith(f"/{page}?")]  # the export menu's page link, this tab's
+    assert link and f"{part}.steps=60" in link[0] and f"{part}.seeds=2" in link[0]
+    labels = [b.label for b in at.get("download_button")]
+    assert "Numbers (CSV)" in labels and "Config (page link)" in labels and any(x.endswith("(PNG)") for x in labels)
+
+
+def test_an_exported_link_opens_its_tab_with_the_settings_it_was_run_with(page_test):
+    from kdviz import exports
+    from kdviz.experiments import which_teacher
+
+    link = exports.config_url("which_teacher", which_teacher.WhichTeacherConfig(part="assistant", steps=300, seeds=2))
+    path, query = link.split("?")
+    params = dict(urllib.parse.parse_qsl(query))
+    assert path == "/which_teacher" and "assistant.part" not in params and "steps" not in params
+    at = page_test("app_pages/which_teacher.py", **params)
+    assert not at.exception and not at.warning
+    assert at.session_state["which_teacher_assistant.steps"] == 300 and at.session_state["which_teacher_assistant.seeds"] == 2
+    assert at.session_state["which_teacher_capacity.steps"] != 300  # the other tabs keep their own defaults
 
 
 def test_bad_settings_in_the_link_are_explained(page_test):

@@ -6,9 +6,10 @@ import dataclasses
 import streamlit as st
 
 from kdviz.experiments.findings import Finding
+from kdviz.exports import TAB_FIELD
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.teachers import panel_figure
-from ui import jobs, results
+from ui import exports, jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
 
@@ -16,14 +17,15 @@ VERDICT_ICONS = {"confirmed here": ":material/check_circle:", "not seen here": "
                  "reversed here": ":material/cancel:"}
 
 
-def finding_tab(name: str, config: type, field: str, value: str, columns, idle: str) -> None:
-    """Settings (``columns`` of field names; ``field`` fixed to ``value``), controls and the live Finding of one tab.
+def finding_tab(name: str, config: type, value: str, columns, idle: str) -> None:
+    """Settings (``columns`` of field names; the experiment's tab field, kdviz.exports.TAB_FIELD, fixed to ``value``),
+    controls, the live Finding of one tab and, once finished, its export menu.
 
     Widget, job and URL keys are prefixed with ``value`` so tabs of one page keep their own settings and runs.
     """
     key = f"{name}_{value}"
     cfg = settings(config, key, columns, expanded=jobs.current(key) is None, query_prefix=value, title="Settings")
-    cfg = dataclasses.replace(cfg, **{field: value})
+    cfg = dataclasses.replace(cfg, **{TAB_FIELD[name]: value})
     jobs.controls(key, results.task(key, cfg, lambda: experiment_job(name, cfg, device=device_name())),
                   prefix=f"{value}_")
 
@@ -31,6 +33,7 @@ def finding_tab(name: str, config: type, field: str, value: str, columns, idle: 
         snap = jobs.header(job, snap, idle)
         if isinstance(snap, Finding):
             show(snap, key)
+            exports.menu(name, cfg, snap, key)
 
     results.view(key, name, cfg, draw)
 
