@@ -387,7 +387,8 @@ class Population(nn.Module):
     def from_arrays(cls, state: dict, device: torch.device | str | None = None) -> "Population":
         """Rebuild a population from ``arrays()`` output."""
         k = len(state["weight"][0])
-        pop = cls(state["sizes"], [0] * k, state["activation"], state["dropout"], device=device)
+        dtype = torch.as_tensor(state["weight"][0]).dtype  # the arrays' own precision (float32 or float64)
+        pop = cls(state["sizes"], [0] * k, state["activation"], state["dropout"], device=device).to(dtype)
         with torch.no_grad():
             for p, a in zip([*pop.weight, *pop.bias], [*state["weight"], *state["bias"]]):
                 p.copy_(torch.as_tensor(a))

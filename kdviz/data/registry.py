@@ -63,9 +63,10 @@ class Dataset:
         """Number of classes C."""
         return len(self.class_names)
 
-    def to(self, device: torch.device | str) -> "Dataset":
-        """Return a copy with every tensor moved to ``device``."""
-        moved = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> "Dataset":
+        """Return a copy with every tensor moved to ``device`` (and the floating ones cast to ``dtype`` if given)."""
+        cast = (lambda v: v.to(device, dtype) if dtype is not None and v.is_floating_point() else v.to(device))
+        moved = {k: (cast(v) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
         return Dataset(**moved)
 
 

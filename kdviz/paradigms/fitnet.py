@@ -29,7 +29,8 @@ class HintRegressor(nn.Module):
     ``seeds`` an int gives one regressor: weight (Hs, Ht), bias (Ht,). A sequence of K seeds gives
     a stacked population: weight (K, Hs, Ht), bias (K, 1, Ht), member k drawn from its own seed
     (so member k is the same whatever K is). Initialised like nn.Linear: U(-1/sqrt(Hs), 1/sqrt(Hs))
-    for weights and bias, drawn on the CPU so every device gets the same numbers. Trained with the
+    for weights and bias, drawn in float32 on the CPU so every device and precision starts from the same
+    numbers (then cast to ``dtype``, by default torch's default dtype). Trained with the
     student (FitNets stage 1); forward(h) applies hint_regress.
     """
 
@@ -48,13 +49,13 @@ class HintRegressor(nn.Module):
         ws, bs = [], []
         for s in seed_list:
             g = torch.Generator().manual_seed(s)
-            ws.append(torch.empty(hs, ht, dtype=dtype).uniform_(-bound, bound, generator=g))
-            bs.append(torch.empty(1, ht, dtype=dtype).uniform_(-bound, bound, generator=g))
+            ws.append(torch.empty(hs, ht).uniform_(-bound, bound, generator=g))
+            bs.append(torch.empty(1, ht).uniform_(-bound, bound, generator=g))
         weight, bias = torch.stack(ws), torch.stack(bs)  # (K, Hs, Ht), (K, 1, Ht)
         if single:
             weight, bias = weight[0], bias[0, 0]  # (Hs, Ht), (Ht,)
-        self.weight = nn.Parameter(weight.to(device))
-        self.bias = nn.Parameter(bias.to(device))
+        self.weight = nn.Parameter(weight.to(device, dtype))
+        self.bias = nn.Parameter(bias.to(device, dtype))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """Map student features (B, Hs) / (K, B, Hs) to the teacher width: (B, Ht) / (K, B, Ht)."""
@@ -113,7 +114,8 @@ class Regressors:
         hs = run.hidden[-1]
         ht = last_tap(run.teacher.train_taps).shape[-1]
         rows = members.tolist()
-        self.regressor = HintRegressor(hs, ht, [run.members[i].seed for i in rows], device=run.device)  # (K', Hs, Ht)
+        self.regressor = HintRegressor(hs, ht, [run.members[i].seed for i in rows], device=run.device,
+                                       dtype=run.dtype)  # (K', Hs, Ht)
         self._flat, self._grad = flatten_parameters(list(self.regressor.parameters()), len(rows))  # (K', P)
         self._m, self._v = torch.zeros_like(self._flat), torch.zeros_like(self._flat)
         self._lr = torch.tensor([[run.members[i].lr] for i in rows], dtype=self._flat.dtype, device=run.device)

@@ -144,7 +144,7 @@ class Teachers:
         self.teachers = pop  # member i is the EMA teacher of the method's i-th member
         ix = members.tolist()
         self.decay = torch.tensor([float(run.members[i].options.get("decay", DECAY)) for i in ix],
-                                  device=run.device)  # (K',) each member's option "decay"
+                                  dtype=run.dtype, device=run.device)  # (K',) each member's option "decay"
         self.noise = [float(run.members[i].options.get("noise", 0.0)) for i in ix]  # input noise std per member
         self._noisy = any(self.noise)
         self._gens = [torch.Generator().manual_seed(run.members[i].seed + NOISE_SEED) for i in ix]

@@ -28,7 +28,7 @@ def targets_table(run, members, make) -> torch.Tensor:
     """Per-member target log-probabilities on every training point (K, C, N): row i is make(i) (C, N) for the
     method's members, zeros for the others (rows are picked by member position)."""
     mine = set(members.tolist())
-    zero = torch.zeros(run.ds.n_classes, len(run.ds.y_train), device=run.device)
+    zero = torch.zeros(run.ds.n_classes, len(run.ds.y_train), dtype=run.dtype, device=run.device)
     return torch.stack([make(i) if i in mine else zero for i in range(len(run.members))])  # (K, C, N)
 
 

@@ -45,7 +45,7 @@ class KDTables:
         temps, which = torch.unique(consts.T.view(-1), return_inverse=True)  # (J,) distinct temperatures, (K,)
         logq = F.log_softmax(tables.teacher_fm.unsqueeze(0) / temps.view(-1, 1, 1), 1)  # (J, C, N), once per T
         q, q_logq = logq.exp(), (logq.exp() * logq).sum(1, keepdim=True)  # (J, C, N), (J, 1, N)
-        onehot = onehot_fm(tables.y_train, run.ds.n_classes)  # (C, N), zero if unlabelled
+        onehot = onehot_fm(tables.y_train, run.ds.n_classes, run.dtype)  # (C, N), zero if unlabelled
         self.per_batch = tables.has_unlabelled  # divide the hard term by the labelled count of each batch
         self.GH = self.per_temperature = None
         c, n = onehot.shape

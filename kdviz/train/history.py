@@ -60,7 +60,7 @@ class History:
         """One record from every member's logits z (K, n_rec + N_test, C) on ``inputs`` and the mean training
         loss and gradient norm (K,) since the previous record: (metrics (len(HISTORY_KEYS), K), recall (K, C))."""
         ds, k = self.ds, z.shape[0]
-        nan = torch.full((k,), math.nan, device=z.device)
+        nan = torch.full((k,), math.nan, dtype=z.dtype, device=z.device)
         z_tr = z[:, :self._n_train]
         te = metrics.Outputs(z[:, self._n_train:])
         if len(self._y):

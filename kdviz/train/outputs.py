@@ -47,6 +47,7 @@ def teacher_outputs(teacher: nn.Module, ds: Dataset, device=None, taps: bool = T
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
     if next(teacher.parameters()).device != dev:
         teacher = copy.deepcopy(teacher).to(dev)  # never move a shared (cached) teacher in place
-    zt, tt = model_logits(teacher, ds.x_train.to(dev), taps=True)
-    zs, ts = model_logits(teacher, ds.x_test.to(dev), taps=True)
+    dtype = next(teacher.parameters()).dtype  # the teacher's own precision, whatever the data's
+    zt, tt = model_logits(teacher, ds.x_train.to(dev, dtype), taps=True)
+    zs, ts = model_logits(teacher, ds.x_test.to(dev, dtype), taps=True)
     return TeacherOutputs(zt, zs, tt if taps else None, ts if taps else None)

@@ -306,9 +306,9 @@ def hard_grad(b: Batch) -> Grad:
     return shared if shared is not None else _hard_grad(b)
 
 
-def onehot_fm(y: torch.Tensor, classes: int) -> torch.Tensor:
-    """Labels y (N,) as a class-major one-hot table (C, N) float32; an unlabelled point (y = -1) is all zeros."""
-    return F.one_hot(y.clamp_min(0), classes).t().float() * (y >= 0)
+def onehot_fm(y: torch.Tensor, classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Labels y (N,) as a class-major one-hot table (C, N) of ``dtype``; an unlabelled point (y = -1) is all zeros."""
+    return F.one_hot(y.clamp_min(0), classes).t().to(dtype) * (y >= 0)
 
 
 def _hard_grad(b: Batch) -> Grad:

@@ -70,6 +70,8 @@ class PopulationRun:
     members. targets: {member position: (N, C) train logits} of an earlier generation, for
     "born_again" members. record_every: steps between history records (also recorded at step 0
     and at the end of each step() call). dropout, weight_decay, activation: shared by all members.
+    dtype: float32 (the default) or float64, for every weight, gradient and table of the run (float64
+    lets tests compare long trajectories without float32 rounding compounding).
 
     Call step(n) to train; read history (dict of NumPy arrays (K, R)), status and snapshot();
     logits(x) and evaluate(split) give every member's outputs and metrics.
@@ -77,25 +79,28 @@ class PopulationRun:
 
     def __init__(self, ds: Dataset, teacher, hidden, members, *, teachers=None, targets=None, batch_size: int = 64,
                  device=None, activation: str = "relu", record_every: int = 50, dropout: float = 0.0,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, dtype: torch.dtype = torch.float32):
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"a run trains in float32 or float64, got {dtype}")
+        self.dtype = dtype
         self.members = [m if isinstance(m, MemberConfig) else MemberConfig(**m) for m in members]
         if not self.members:
             raise ValueError("a run needs at least one member")
         self.batch_size = whole(batch_size, "batch size", 1, 100_000)
         self.record_every = whole(record_every, "record interval", 1)
         self.weight_decay = non_negative(weight_decay, "weight decay")
-        self.ds = ds.to(self.device)
+        self.ds = ds.to(self.device, dtype)
         if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
             raise ValueError(f"hidden sizes must be a list of widths, e.g. [16], got {hidden!r}")
         self.hidden = tuple(whole(h, "hidden width", 1) for h in hidden)
         k, dev = len(self.members), self.device
         self.population = Population((ds.n_features, *self.hidden, ds.n_classes), [m.seed for m in self.members],
-                                     activation, dropout, device=dev)
+                                     activation, dropout, device=dev).to(dtype)
         self._flatten()
-        f32 = dict(dtype=torch.float32, device=dev)
+        f32 = dict(dtype=dtype, device=dev)  # the run's float type (float32 unless asked)
         self.consts = MemberConsts.make([m.T for m in self.members], [m.alpha for m in self.members],
-                                        self.batch_size, dev)
+                                        self.batch_size, dev, dtype)
         self._lr = torch.tensor([m.lr for m in self.members], **f32).view(k, 1)  # (K, 1)
         self._options = [dict(m.options) for m in self.members]
         self._option_tables: dict[tuple[str, float], torch.Tensor] = {}
@@ -139,8 +144,8 @@ class PopulationRun:
         y = self.ds.y_train
         self.tables = Tables(y, has_unlabelled, teacher_fm, None if t is None else t.train,
                              None if t is None else t.train_taps,
-                             torch.full((1, 1, 1), -1.0, dtype=torch.float32, device=self.device),
-                             onehot_fm(y, self.ds.n_classes).div_(-self.batch_size), self.batch_size)
+                             torch.full((1, 1, 1), -1.0, dtype=self.dtype, device=self.device),
+                             onehot_fm(y, self.ds.n_classes, self.dtype).div_(-self.batch_size), self.batch_size)
 
     def _setup_teacher(self, teacher, specs) -> None:
         """The teacher's logits (and taps) on train and test, computed once and checked against the data."""
@@ -160,8 +165,9 @@ class PopulationRun:
                              f"the data: expected ({len(ds.x_train)}, {c})/({len(ds.x_test)}, {c})")
         if self._need_taps and teacher.train_taps is None:
             raise ValueError("a method here needs the teacher's hidden activations; pass the teacher model")
-        move = (lambda d: None if d is None else {k: v.to(self.device).float() for k, v in d.items()})
-        self.teacher = TeacherOutputs(teacher.train.to(self.device).float(), teacher.test.to(self.device).float(),
+        cast = (lambda v: v.to(self.device, self.dtype))
+        move = (lambda d: None if d is None else {k: cast(v) for k, v in d.items()})
+        self.teacher = TeacherOutputs(cast(teacher.train), cast(teacher.test),
                                       move(teacher.train_taps), move(teacher.test_taps))  # a copy: callers' stay
 
     def _setup_targets(self, teachers, targets) -> None:
@@ -172,8 +178,8 @@ class PopulationRun:
         for v in [*logits, *(targets or {}).values()]:
             if tuple(v.shape) != (n, c):
                 raise ValueError(f"target logits have shape {tuple(v.shape)}; expected ({n}, {c}) for this data")
-        self.teacher_set = torch.stack([v.to(self.device).float() for v in logits]) if logits else None  # (M, N, C)
-        self.targets = {int(k): v.to(self.device).float() for k, v in (targets or {}).items()}  # k -> (N, C)
+        self.teacher_set = torch.stack([v.to(self.device, self.dtype) for v in logits]) if logits else None  # (M, N, C)
+        self.targets = {int(k): v.to(self.device, self.dtype) for k, v in (targets or {}).items()}  # k -> (N, C)
 
     def _setup_pools(self, specs) -> bool:
         """Which training points each member draws: labelled ones for hard-label methods, all for the rest.
@@ -277,10 +283,10 @@ class PopulationRun:
                      member_seeds=self._seeds, option_table=self._option_table)
 
     def _option_table(self, key: str, default: float) -> torch.Tensor:
-        """Option ``key`` of every member (K,) float32 on the run's device, made on first use."""
+        """Option ``key`` of every member (K,) in the run's dtype on its device, made on first use."""
         table = self._option_tables.get((key, default))
         if table is None:
-            table = torch.tensor([float(o.get(key, default)) for o in self._options], dtype=torch.float32,
+            table = torch.tensor([float(o.get(key, default)) for o in self._options], dtype=self.dtype,
                                  device=self.device)
             self._option_tables[(key, default)] = table
         return table
@@ -397,7 +403,7 @@ class PopulationRun:
         """Logits (K, N, C) of every member on x (N, D), in eval mode, without grad, in chunks of points.
 
         A transposed view of class-major (K, C, N) storage, the layout kdviz.metrics computes on fastest."""
-        pop, x = self.population, x.to(self.device)
+        pop, x = self.population, x.to(self.device, self.dtype)
         width = max(pop.sizes)
         chunk = max(1, EVAL_ELEMENTS // (pop.n_members * width))
         pop.eval()
@@ -410,7 +416,7 @@ class PopulationRun:
 
     def _record(self) -> None:
         """Evaluate every member and append one history record (one device sync; see kdviz.train.history)."""
-        nan = torch.full((len(self.members),), math.nan, device=self.device)
+        nan = torch.full((len(self.members),), math.nan, dtype=self.dtype, device=self.device)
         since = max(self._since, 1)
         loss = self._loss_sum / since if self._since else nan
         gnorm = self._gnorm_sum / since if self._since else nan
