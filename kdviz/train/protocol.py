@@ -55,10 +55,10 @@ class MemberConsts:
     def make(cls, T: list[float], alpha: list[float], batch_size: int, device,
              dtype: torch.dtype = torch.float32) -> "MemberConsts":
         """Constants for members with temperatures T and hard-label weights alpha (one value each)."""
-        f32 = dict(dtype=dtype, device=device)
+        floats = dict(dtype=dtype, device=device)
         k = len(T)
-        t = torch.tensor(T, **f32).view(k, 1, 1)
-        a = torch.tensor(alpha, **f32)
+        t = torch.tensor(T, **floats).view(k, 1, 1)
+        a = torch.tensor(alpha, **floats)
         sw = (1 - a) * t.view(-1) ** 2
         b = batch_size
         return cls(t, a, sw, (a / b).view(k, 1, 1), (sw / b).view(k, 1, 1), (sw / b).view(k, 1, 1) / t)

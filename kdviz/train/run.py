@@ -98,20 +98,20 @@ class PopulationRun:
         self.population = Population((ds.n_features, *self.hidden, ds.n_classes), [m.seed for m in self.members],
                                      activation, dropout, device=dev).to(dtype)
         self._flatten()
-        f32 = dict(dtype=dtype, device=dev)  # the run's float type (float32 unless asked)
+        floats = dict(dtype=dtype, device=dev)  # tensors of the run's float type
         self.consts = MemberConsts.make([m.T for m in self.members], [m.alpha for m in self.members],
                                         self.batch_size, dev, dtype)
-        self._lr = torch.tensor([m.lr for m in self.members], **f32).view(k, 1)  # (K, 1)
+        self._lr = torch.tensor([m.lr for m in self.members], **floats).view(k, 1)  # (K, 1)
         self._options = [dict(m.options) for m in self.members]
         self._option_tables: dict[tuple[str, float], torch.Tensor] = {}
         self._seeds = [m.seed for m in self.members]
         self._setup_data(teacher, teachers, targets)
         self._adam_m = torch.zeros_like(self._flat)  # (K, P) first moments
         self._adam_v = torch.zeros_like(self._flat)  # (K, P) second moments
-        self._live = torch.ones(k, **f32)  # (K,) 1.0 while training, 0.0 once frozen (diverged)
-        self._alive_steps = torch.zeros(k, **f32)  # steps each member trained before diverging
-        self._loss_sum = torch.zeros(k, **f32)  # sums since the last record
-        self._gnorm_sum = torch.zeros(k, **f32)
+        self._live = torch.ones(k, **floats)  # (K,) 1.0 while training, 0.0 once frozen (diverged)
+        self._alive_steps = torch.zeros(k, **floats)  # steps each member trained before diverging
+        self._loss_sum = torch.zeros(k, **floats)  # sums since the last record
+        self._gnorm_sum = torch.zeros(k, **floats)
         self._since = 0
         self._gen = torch.Generator(dev).manual_seed(self.members[0].seed) if dropout > 0 else None
         self.t = 0  # optimiser steps taken
