@@ -332,7 +332,8 @@ def batch_squared_distances(h_fm: torch.Tensor, t: torch.Tensor) -> tuple[torch.
     c = h_fm - h_fm.mean(-1, keepdim=True)  # (K', Hs, B)
     torch.bmm(c.transpose(1, 2), c, out=g[0])
     torch.bmm(t, t.transpose(1, 2), out=g[1])
-    norms = torch.diagonal(g, dim1=-2, dim2=-1)  # (2, K', B), the same products as g's: duplicates get exactly 0
+    norms = torch.diagonal(g, dim1=-2, dim2=-1).contiguous()  # (2, K', B), the same products as g's: duplicates
+    # get exactly 0 (contiguous: the outer sum below is twice as fast as over the diagonal's strided view)
     return (norms.unsqueeze(-1) + norms.unsqueeze(-2)).sub_(g, alpha=2.0), c  # n_i + n_j - 2 g_ij
 
 
