@@ -367,10 +367,10 @@ class Population(nn.Module):
         return x.transpose(1, 2).contiguous()
 
     def member(self, k: int) -> MLP:
-        """A plain MLP holding a copy of member k's weights (same device and train/eval mode)."""
+        """A plain MLP holding a copy of member k's weights (same device, dtype and train/eval mode)."""
         if not -self.n_members <= k < self.n_members:
             raise ValueError(f"member {k} does not exist: the population has {self.n_members} members")
-        m = MLP(self.sizes, self.activation, self.dropout, seed=0).to(self.device)
+        m = MLP(self.sizes, self.activation, self.dropout, seed=0).to(self.device, self.weight[0].dtype)
         with torch.no_grad():
             for layer, w, b in zip(m.layers, self.weight, self.bias):
                 layer.weight.copy_(w[k])

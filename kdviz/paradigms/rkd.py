@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair, member_param
-from kdviz.paradigms.taps import last_tap, last_teacher_tap, on_last_layers_grad
+from kdviz.paradigms.taps import TeacherUnits, last_tap, live_teacher_tap, on_last_layers_grad
 from kdviz.train.protocol import Batch, labelled_ce, register_method
 
 WEIGHT = 1.0  # default weight of the RKD term (its distance and angle parts carry 25 and 50)
@@ -224,6 +224,7 @@ class Triplets:
         self.seeds = [run.members[i].seed for i in rows]
         self.batch, self.device = run.batch_size, run.device
         self._chunk, self._table, self._entries = None, None, None
+        self.units = TeacherUnits()  # the teacher's live units, for its distances
 
     def entries_at(self, step: int) -> torch.Tensor | None:
         """triplet_entries of at(step): (3, K' S), prepared with the chunk; None when exact."""
@@ -317,9 +318,10 @@ def through_squared_distances(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
 
 
 def teacher_features(b: Batch) -> torch.Tensor:
-    """The teacher's last hidden layer on each member's batch, centred on the batch's mean: (K', B, Ht) (the
-    centring and the Gram products of squared_distances, so the engine's teacher distances are rkd_loss's)."""
-    t = last_teacher_tap(b)
+    """The teacher's last hidden layer on each member's batch, its live units only (the state's TeacherUnits:
+    dead units add nothing to distances), centred on the batch's mean: (K', B, Ht') (the centring and the Gram
+    products of squared_distances, so the engine's teacher distances are rkd_loss's to rounding)."""
+    t = live_teacher_tap(b, b.state.units)
     return t - t.mean(1, keepdim=True)
 
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair
-from kdviz.paradigms.taps import last_tap, layer_objective, on_last_layers, on_last_layers_grad
+from kdviz.paradigms.taps import TeacherUnits, layer_objective, live_teacher_tap, on_last_layers, on_last_layers_grad
 from kdviz.train.protocol import Batch, register_method
 
 WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
@@ -69,25 +69,10 @@ def similarity_term_grad(h_fm: torch.Tensor, teacher: tuple[torch.Tensor, torch.
     return term, torch.bmm(h_fm, g + g.transpose(-1, -2))
 
 
-class TeacherUnits:
-    """Per-run state of similarity members: the teacher's last hidden layer on the training set without the units
-    that are zero on every point (dead ReLUs add nothing to h h^T), made from the first batch's tables and kept
-    while they are: (N, Ht') contiguous, a smaller gather and Gram product each step."""
-
-    def __init__(self, run=None, members=None):
-        self._source, self._table = None, None
-
-    def table(self, source: torch.Tensor) -> torch.Tensor:
-        """``source`` (N, Ht) without its all-zero columns: (N, Ht'), made once per source."""
-        if source is not self._source:
-            self._source, self._table = source, source[:, source.ne(0).any(0)].contiguous()
-        return self._table
-
-
 def teacher_gram(b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     """The teacher's Gram matrix h_t h_t^T on each member's batch (K', B, B), from its live units (TeacherUnits),
     and 1 / max(||row||, eps) (K', B, 1): similarity_matrix's normalisation, applied by similarity_term_grad."""
-    t = b.state.table(last_tap(b.tables.teacher_taps)).index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+    t = live_teacher_tap(b, b.state)  # (K', B, Ht')
     gram = torch.bmm(t, t.transpose(1, 2))  # (K', B, B)
     return gram, torch.linalg.vector_norm(gram, dim=-1, keepdim=True).clamp_min_(1e-12).reciprocal_()
 

@@ -58,6 +58,26 @@ def last_teacher_tap(b: Batch) -> torch.Tensor:
     return table.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
 
 
+class TeacherUnits:
+    """The teacher's last hidden layer on the training set without the units that are zero on every point (dead
+    ReLUs add nothing to h h^T, nor to distances between rows), made from the first batch's tables and kept while
+    they are: (N, Ht') contiguous, a smaller gather and Gram product each step (the similarity and RKD terms)."""
+
+    def __init__(self, run=None, members=None):
+        self._source, self._table = None, None
+
+    def table(self, source: torch.Tensor) -> torch.Tensor:
+        """``source`` (N, Ht) without its all-zero columns: (N, Ht'), made once per source."""
+        if source is not self._source:
+            self._source, self._table = source, source[:, source.ne(0).any(0)].contiguous()
+        return self._table
+
+
+def live_teacher_tap(b: Batch, units: TeacherUnits) -> torch.Tensor:
+    """The live units of the teacher's deepest hidden layer (``units``' table) on each member's batch (K', B, Ht')."""
+    return units.table(last_tap(b.tables.teacher_taps)).index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+
+
 def on_last_layers_grad(term_grad: Callable, default_weight: float,
                         teacher: Callable[[Batch], torch.Tensor] = last_teacher_tap,
                         weighted: bool = False) -> Callable[[Batch], Grad]:
