@@ -39,6 +39,19 @@ class Outputs:
         self.logits = z
         self._lp = self._top = self._pred = None
 
+    def samples(self, start: int, stop: int) -> "Outputs":
+        """The Outputs of samples start:stop, sharing what this one has computed (views, no recomputation).
+
+        Log-probabilities and the top-1 indicator are made here first (per sample, so a range gets
+        the values it would get alone): one pass over a population's contiguous class-major logits
+        instead of one per range."""
+        part = Outputs(self.logits[..., start:stop, :])
+        hit, conf = self._top1()
+        part._lp, part._top = self.log_probs_cm[..., start:stop], (hit[..., start:stop], conf[..., start:stop])
+        if self._pred is not None:
+            part._pred = self._pred[..., start:stop]
+        return part
+
     @property
     def log_probs_cm(self) -> torch.Tensor:
         """log softmax over classes, class-major: (..., C, N)."""
