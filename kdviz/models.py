@@ -324,11 +324,13 @@ class Population(nn.Module):
 
     @torch.no_grad()
     def forward_cache(self, x_fm: torch.Tensor) -> tuple[torch.Tensor, tuple]:
-        """forward_fm without autograd, keeping what backward_fm needs: (logits (K, C, B), cache)."""
+        """forward_fm without autograd, keeping what backward_fm needs: (logits (K, C, B), cache).
+
+        The cache refers to the weights themselves (batched matmuls read a run's member-strided
+        views as fast as a copy, and copying them cost every step): backpropagate before updating them."""
         self._check_manual()
         act, h, inputs = IN_PLACE[self.activation], x_fm, []
-        params, biases = self.layer_params
-        weights = [w.contiguous() for w in params]  # no copy unless the weights are strided views
+        weights, biases = self.layer_params
         last = len(weights) - 1
         for i, (w, b) in enumerate(zip(weights, biases)):
             inputs.append(h)
