@@ -39,20 +39,6 @@ class Outputs:
         self.logits = z
         self._lp = self._top = self._pred = None
 
-    def samples(self, start: int, stop: int) -> "Outputs":
-        """The Outputs of samples start:stop, sharing what this one has computed (views, no recomputation).
-
-        Log-probabilities and the top-1 indicator are made here first (per sample, so a range gets
-        the values it would get alone): one pass over a population's contiguous class-major logits
-        instead of one per range; the range gets contiguous copies, which the metrics read fastest."""
-        part = Outputs(self.logits[..., start:stop, :])
-        hit, conf = self._top1()
-        part._lp = self.log_probs_cm[..., start:stop].contiguous()
-        part._top = (hit[..., start:stop].contiguous(), conf[..., start:stop])
-        if self._pred is not None:
-            part._pred = self._pred[..., start:stop]
-        return part
-
     @property
     def log_probs_cm(self) -> torch.Tensor:
         """log softmax over classes, class-major: (..., C, N)."""
@@ -152,8 +138,7 @@ def _pick(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The entries of a class-major t (..., C, N) at each sample's class y (N,) or (..., N): (..., N).
 
     Labels shared by FLAT_PICK or more members select from the flattened (C * N) rows with one
-    index_select (several times faster than gather over the class dimension on the CPU, and than
-    index_select over a strided view)."""
+    index_select (several times faster than gather over the class dimension on the CPU)."""
     c, n = t.shape[-2:]
     if y.dim() == 1 and t.dim() == 3 and t.shape[0] >= FLAT_PICK:
         flat = y * n + torch.arange(n, device=y.device)  # (N,) position of (y_n, n) in a row of C * N

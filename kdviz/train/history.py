@@ -61,11 +61,10 @@ class History:
         loss and gradient norm (K,) since the previous record: (metrics (len(HISTORY_KEYS), K), recall (K, C))."""
         ds, k = self.ds, z.shape[0]
         nan = torch.full((k,), math.nan, device=z.device)
-        z_tr, n = z[:, :self._n_train], self._n_train
-        every = metrics.Outputs(z)  # the train and test points' log-probabilities in one pass
-        te = every.samples(n, z.shape[1])
+        z_tr = z[:, :self._n_train]
+        te = metrics.Outputs(z[:, self._n_train:])
         if len(self._y):
-            tr = every.samples(0, n) if self._lab_pos is None else metrics.Outputs(self._subset(z_tr, self._lab_pos))
+            tr = metrics.Outputs(self._subset(z_tr, self._lab_pos))
             hard, train_acc = metrics.nll(tr, self._y), metrics.accuracy(tr, self._y)
         else:
             hard = train_acc = nan

@@ -136,7 +136,7 @@ class PopulationRun:
         self._history = History(self.ds, self.teacher, self.consts.T, has_unlabelled)
         self._gather_points = self.ds.n_features >= ROW_GATHER  # see _inputs
         x = self.ds.x_train
-        self._xt = x.contiguous() if self._gather_points else x.t().contiguous()  # (N, D) or (D, N)
+        self._step_x = x.contiguous() if self._gather_points else x.t().contiguous()  # gathered: (N, D) or (D, N)
         t = self.teacher
         teacher_fm = None if t is None else t.train.t().contiguous()  # (C, N) teacher logits, class-major
         y = self.ds.y_train
@@ -274,8 +274,8 @@ class PopulationRun:
         and a faster first-layer weight gradient, for a slightly slower first layer; the same numbers)."""
         k, b = idx.shape
         if self._gather_points:  # from (N, D)
-            return self._xt.index_select(0, idx.reshape(-1)).view(k, b, -1).transpose(1, 2)
-        return self._xt.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1)
+            return self._step_x.index_select(0, idx.reshape(-1)).view(k, b, -1).transpose(1, 2)
+        return self._step_x.index_select(1, idx.reshape(-1)).view(-1, k, b).transpose(0, 1)
 
     def _make_batch(self, idx: torch.Tensor, x_fm: torch.Tensor, z: torch.Tensor, taps) -> Batch:
         """The Batch of every member for this step."""
