@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from kdviz.softening import kl_from_log
 
 ECE_BINS = 15  # equal-width confidence bins (Guo et al. 2017)
+FLAT_PICK = 8  # members from which shared labels select with one flat index_select (below, gather is cheaper)
 
 
 class Outputs:
@@ -36,7 +37,7 @@ class Outputs:
         if not z.is_floating_point():
             raise ValueError(f"{name} must be floating point, got {z.dtype}")
         self.logits = z
-        self._lp = self._top = None
+        self._lp = self._top = self._pred = None
 
     @property
     def log_probs_cm(self) -> torch.Tensor:
@@ -51,25 +52,38 @@ class Outputs:
         return self.log_probs_cm.transpose(-1, -2)
 
     def _top1(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(predictions (..., N) int64, confidences (..., N)) from float-only ops.
+        """(top_onehot (..., C, N), confidences (..., N)), computed once.
 
-        argmax/max-with-indices over a strided class dimension and bool-valued ops are slow on the
-        CPU; amax and float arithmetic are fast. sign(lp - max) + 1 is 1 exactly at the maxima, so
-        the largest of those times (C, C-1, ..., 1) marks the first maximum, as argmax does.
-        """
+        The indicator comes from float-only ops (argmax/max-with-indices over a strided class
+        dimension and bool-valued ops are slow on the CPU): sign(lp - max) + 1 is 1 exactly at the
+        maxima (a NaN sample counts as tied everywhere), and each class keeps its 1 only where no
+        earlier class has one, so a tie goes to the first maximum, as argmax does, and a NaN sample
+        to class 0. Metrics compare it with labels by selecting entries, not through predictions."""
         if self._top is None:
             lp = self.log_probs_cm
-            c = lp.shape[-2]
             top = lp.amax(-2, keepdim=True)  # (..., 1, N)
-            rev = torch.arange(c, 0, -1, dtype=lp.dtype, device=lp.device).view(c, 1)  # (C, 1)
-            first = ((lp - top).sign_().add_(1.0).mul_(rev)).amax(-2).nan_to_num_(float(c))  # C - index
-            self._top = ((c - first).long().clamp_(0, c - 1), top.squeeze(-2).exp())
+            hit = (lp - top).sign_().add_(1.0).nan_to_num_(1.0)  # (..., C, N) 1.0 at every maximum
+            free = 1.0 - hit[..., :1, :]  # (..., 1, N) 1.0 where no earlier class is the maximum
+            for c in range(1, hit.shape[-2]):
+                row = hit[..., c:c + 1, :].mul_(free)
+                if c + 1 < hit.shape[-2]:
+                    free = free - row
+            self._top = (hit, top.squeeze(-2).exp())
         return self._top
+
+    @property
+    def top_onehot(self) -> torch.Tensor:
+        """The top-1 class as a class-major indicator (..., C, N): 1.0 at each sample's prediction, 0.0 elsewhere."""
+        return self._top1()[0]
 
     @property
     def predictions(self) -> torch.Tensor:
         """Top-1 class per sample (..., N), int64 (the first of tied maxima; 0 for NaN logits)."""
-        return self._top1()[0]
+        if self._pred is None:
+            hit = self.top_onehot
+            classes = torch.arange(hit.shape[-2], dtype=hit.dtype, device=hit.device)  # (C,)
+            self._pred = torch.matmul(classes, hit).long()  # one 1.0 per sample: exact
+        return self._pred
 
     @property
     def confidence(self) -> torch.Tensor:
@@ -96,7 +110,7 @@ def _out(z, name: str = "logits") -> Outputs:
 
 
 def _labels(y, z: torch.Tensor) -> torch.Tensor:
-    """Labels (N,) or (K, N) as int64 on z's device, each in [0, C); broadcast to z.shape[:-1]."""
+    """Labels (N,) or (K, N) as int64 on z's device, each in [0, C), checked against z.shape[:-1] (not broadcast)."""
     y = torch.as_tensor(y, device=z.device)
     if y.is_floating_point() or y.dtype == torch.bool:
         raise ValueError(f"labels must be integer class indices, got {y.dtype}")
@@ -106,9 +120,10 @@ def _labels(y, z: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"labels have shape {tuple(y.shape)} but the logits {tuple(z.shape)} need {tuple(lead)} "
                          f"or ({lead[-1]},)")
     c = z.shape[-1]
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= c):
+    low, high = torch.aminmax(y) if y.numel() else (0, 0)  # one pass for both bounds
+    if int(low) < 0 or int(high) >= c:
         raise ValueError(f"labels must lie in [0, {c - 1}] for {c} classes (unlabelled points, -1, are not allowed here)")
-    return y.expand(lead)
+    return y
 
 
 def _teacher(v, z: torch.Tensor) -> Outputs:
@@ -119,6 +134,23 @@ def _teacher(v, z: torch.Tensor) -> Outputs:
     return v
 
 
+def _pick(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The entries of a class-major t (..., C, N) at each sample's class y (N,) or (..., N): (..., N).
+
+    Labels shared by FLAT_PICK or more members select from the flattened (C * N) rows with one
+    index_select (several times faster than gather over the class dimension on the CPU)."""
+    c, n = t.shape[-2:]
+    if y.dim() == 1 and t.dim() == 3 and t.shape[0] >= FLAT_PICK:
+        flat = y * n + torch.arange(n, device=y.device)  # (N,) position of (y_n, n) in a row of C * N
+        return t.reshape(t.shape[0], c * n).index_select(1, flat)
+    return t.gather(-2, y.expand(t.shape[:-2] + (n,)).unsqueeze(-2)).squeeze(-2)
+
+
+def _correct(o: Outputs, y: torch.Tensor) -> torch.Tensor:
+    """1.0 where the top-1 class equals the label y (N,) or (..., N), else 0.0: (..., N)."""
+    return _pick(o.top_onehot, y)
+
+
 def predictions(z) -> torch.Tensor:
     """Top-1 class per sample: (..., N, C) -> (..., N) int64."""
     return _out(z).predictions
@@ -127,13 +159,13 @@ def predictions(z) -> torch.Tensor:
 def accuracy(z, y) -> torch.Tensor:
     """Fraction of samples whose top-1 class equals the label: (K,) or ()."""
     o = _out(z)
-    return (o.predictions == _labels(y, o.logits)).float().mean(-1)
+    return _correct(o, _labels(y, o.logits)).float().mean(-1)
 
 
 def fidelity(z, v) -> torch.Tensor:
     """Top-1 agreement with the teacher: fraction of samples where argmax z == argmax v: (K,) or ()."""
     o = _out(z, "student logits")
-    return (o.predictions == _teacher(v, o.logits).predictions.to(o.logits.device)).float().mean(-1)
+    return _correct(o, _teacher(v, o.logits).predictions.to(o.logits.device)).float().mean(-1)
 
 
 def kl_to_teacher(z, v) -> torch.Tensor:
@@ -146,8 +178,7 @@ def kl_to_teacher(z, v) -> torch.Tensor:
 def nll(z, y) -> torch.Tensor:
     """Mean negative log-likelihood -log softmax(z)[y] (cross-entropy at T = 1): (K,) or ()."""
     o = _out(z)
-    y = _labels(y, o.logits)
-    return -o.log_probs_cm.gather(-2, y.unsqueeze(-2)).squeeze(-2).mean(-1)
+    return -_pick(o.log_probs_cm, _labels(y, o.logits)).mean(-1)
 
 
 def expected_calibration_error(z, y, bins: int = ECE_BINS) -> torch.Tensor:
@@ -161,8 +192,8 @@ def expected_calibration_error(z, y, bins: int = ECE_BINS) -> torch.Tensor:
         raise ValueError(f"number of ECE bins must be a whole number >= 1, got {bins!r}")
     conf = o.confidence  # (K, N)
     n = conf.shape[-1]
-    gap_per_sample = (conf - (o.predictions == y).to(conf.dtype)).reshape(-1, n)  # conf - correct
-    idx = (conf * bins).ceil().long().sub_(1).clamp_(0, bins - 1).reshape(-1, n)  # bin of each sample
+    gap_per_sample = (conf - _correct(o, y)).reshape(-1, n)  # conf - correct
+    idx = (conf * bins).ceil_().long().sub_(1).clamp_(0, bins - 1).reshape(-1, n)  # bin of each sample
     gap = torch.zeros(idx.shape[0], bins, dtype=conf.dtype, device=conf.device)  # (K, M)
     gap.scatter_add_(1, idx, gap_per_sample)  # per bin: |B| (conf_b - acc_b)
     return (gap.abs().sum(-1) / n).reshape(conf.shape[:-1])
@@ -178,11 +209,10 @@ def confusion_matrix(z, y) -> torch.Tensor:
     """
     o = _out(z)
     y = _labels(y, o.logits)
-    c, n = o.logits.shape[-1], o.logits.shape[-2]
-    flat = (y * c + o.predictions).reshape(-1, n)  # (K, N) cell index
-    out = torch.zeros(flat.shape[0], c * c, dtype=torch.long, device=flat.device)
-    out.scatter_add_(1, flat, torch.ones_like(flat))
-    return out.reshape(*o.logits.shape[:-2], c, c)
+    hit = o.top_onehot  # (..., C, N)
+    counts = hit if hit.dtype in (torch.float32, torch.float64) else hit.float()  # whole counts stay exact
+    truth = F.one_hot(y, hit.shape[-2]).to(counts.dtype)  # (..., N, C)
+    return torch.matmul(counts, truth).transpose(-1, -2).long()  # (..., true, predicted)
 
 
 def recall_per_class(z, y) -> torch.Tensor:
