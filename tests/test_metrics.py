@@ -52,6 +52,20 @@ def test_accuracy_balanced_accuracy_confusion_against_sklearn(data):
     assert M.accuracy(z[1], y).shape == () and M.accuracy(z[1], y) == acc[1]
 
 
+@pytest.mark.parametrize("members", [1, 3, 8, 20])
+def test_accuracy_and_recall_of_many_members_against_a_plain_comparison(members):
+    """The label picks of 8+ members (one flat selection) and of fewer (a gather) both equal pred == y."""
+    g = torch.Generator().manual_seed(members)
+    z = torch.randn(members, 200, 5, generator=g)
+    z[:, :10] = 0.0  # ties: the first maximum wins
+    y = torch.randint(0, 5, (200,), generator=g)
+    right = (z.argmax(-1) == y).double()  # (K, N)
+    torch.testing.assert_close(M.accuracy(z, y).double(), right.mean(-1), rtol=0, atol=1e-7)
+    recall = M.recall_per_class(z, y)  # (K, C)
+    for c in range(5):
+        torch.testing.assert_close(recall[:, c].double(), right[:, y == c].mean(-1), rtol=0, atol=1e-7)
+
+
 def test_balanced_accuracy_ignores_classes_absent_from_the_labels():
     z = torch.tensor([[3.0, 0, 0], [0, 3.0, 0], [0, 0, 3.0], [3.0, 0, 0]])
     y = torch.tensor([0, 0, 1, 1])  # class 2 never appears in y
