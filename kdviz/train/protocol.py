@@ -307,8 +307,10 @@ def hard_grad(b: Batch) -> Grad:
 
 
 def onehot_fm(y: torch.Tensor, classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Labels y (N,) as a class-major one-hot table (C, N) of ``dtype``; an unlabelled point (y = -1) is all zeros."""
-    return F.one_hot(y.clamp_min(0), classes).t().to(dtype) * (y >= 0)
+    """Labels y (N,) as a class-major one-hot table (C, N) of ``dtype``; an unlabelled point (y = -1) is all zeros.
+
+    Contiguous: a gather of points from the transposed view of one_hot's (N, C) copied the whole table each time."""
+    return (F.one_hot(y.clamp_min(0), classes).t().to(dtype) * (y >= 0)).contiguous()
 
 
 def _hard_grad(b: Batch) -> Grad:
