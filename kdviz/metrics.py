@@ -58,9 +58,10 @@ class Outputs:
         dimension and bool-valued ops are slow on the CPU): sign(lp - max) + 1 is 1 exactly at the
         maxima (a NaN sample counts as tied everywhere), and each class keeps its 1 only where no
         earlier class has one, so a tie goes to the first maximum, as argmax does, and a NaN sample
-        to class 0. Metrics compare it with labels by selecting entries, not through predictions."""
+        to class 0. Metrics compare it with labels by selecting entries, not through predictions. Both are
+        detached: counts and confidences carry no gradient (as argmax's did), whatever the logits carry."""
         if self._top is None:
-            lp = self.log_probs_cm
+            lp = self.log_probs_cm.detach()
             top = lp.amax(-2, keepdim=True)  # (..., 1, N)
             hit = (lp - top).sign_().add_(1.0).nan_to_num_(1.0)  # (..., C, N) 1.0 at every maximum
             free = 1.0 - hit[..., :1, :]  # (..., 1, N) 1.0 where no earlier class is the maximum

@@ -66,6 +66,16 @@ def test_accuracy_and_recall_of_many_members_against_a_plain_comparison(members)
         torch.testing.assert_close(recall[:, c].double(), right[:, y == c].mean(-1), rtol=0, atol=1e-7)
 
 
+def test_counting_metrics_of_logits_that_require_grad_carry_no_gradient(data):
+    z, y, v = data
+    z = z.clone().requires_grad_()
+    for value in (M.accuracy(z, y), M.recall_per_class(z, y), M.confusion_matrix(z, y), M.predictions(z),
+                  M.fidelity(z, v), M.ece(z, y)):
+        assert not value.requires_grad
+        value.numpy()  # what a caller does with them
+    assert M.nll(z, y).requires_grad  # the log-likelihood stays differentiable
+
+
 def test_balanced_accuracy_ignores_classes_absent_from_the_labels():
     z = torch.tensor([[3.0, 0, 0], [0, 3.0, 0], [0, 0, 3.0], [3.0, 0, 0]])
     y = torch.tensor([0, 0, 1, 1])  # class 2 never appears in y
