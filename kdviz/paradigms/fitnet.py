@@ -141,7 +141,9 @@ def fitnet_grad(b: Batch) -> Grad:
     reg = b.state.regressor
     name = last_name(b.taps_fm)
     h_fm = b.taps_fm[name]  # (K', Hs, B)
-    diff = torch.baddbmm(reg.bias, h_fm.transpose(1, 2), reg.weight).sub_(last_teacher_tap(b))  # (K', B, Ht) r - t
+    # (K', B, Ht) r - t = (c - t) + h W: accumulated onto c - t in place (baddbmm over the broadcast bias would
+    # first copy it into a (K', B, Ht) output, then subtract t in another pass)
+    diff = (reg.bias - last_teacher_tap(b)).baddbmm_(h_fm.transpose(1, 2), reg.weight)
     k, n, ht = diff.shape
     w = b.option("weight", WEIGHT)  # (K',)
     hint = torch.linalg.vector_norm(diff, dim=(1, 2)).square_()  # (K',) B Ht mean((r - t)^2), no temporary
