@@ -39,7 +39,7 @@ from kdviz.models import MLP
 PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_knowledge": "dark_knowledge",
          "dark_teachers": "dark_knowledge",
          "dark_omitted": "dark_knowledge", "dark_sweep": "dark_knowledge", "market": "market",
-         "market_transfer": "market", "which_teacher": "which_teacher", "claims": "claims"}  # experiment -> the page's URL path
+         "market_transfer": "market"}  # experiment -> the page's URL path (where it is not the experiment's name)
 QUERY_PREFIX = {"market_transfer": "tr"}  # experiments whose page prefixes their URL parameters
 TAB_FIELD = {"which_teacher": "part", "claims": "claim"}  # experiments whose page has one tab per value of this
 # field, each tab's settings in the URL prefixed with that value ("capacity.steps=300")

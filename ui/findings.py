@@ -6,8 +6,8 @@ import dataclasses
 import streamlit as st
 
 from kdviz.experiments.findings import Finding
-from kdviz.exports import TAB_FIELD
 from kdviz.experiments.task import job as experiment_job
+from kdviz.exports import TAB_FIELD
 from kdviz.plots.teachers import panel_figure
 from ui import exports, jobs, results
 from ui.controls import settings

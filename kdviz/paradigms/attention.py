@@ -77,7 +77,7 @@ class TeacherMaps:
 
     def of(self, b: Batch) -> torch.Tensor:
         """The teacher's maps on each member's batch (K', B, W)."""
-        return self.maps.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+        return b.points(self.maps)
 
 
 def attention_term_grad(h_s: torch.Tensor, a_t: torch.Tensor, batch=None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -54,8 +54,7 @@ def on_last_layers(objective: Callable, default_weight: float) -> Callable[[Batc
 
 def last_teacher_tap(b: Batch) -> torch.Tensor:
     """The teacher's deepest hidden layer on each member's batch (K', B, Ht), gathered alone."""
-    table = last_tap(b.tables.teacher_taps)  # (N, Ht)
-    return table.index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+    return b.points(last_tap(b.tables.teacher_taps))  # from (N, Ht)
 
 
 class TeacherUnits:
@@ -75,7 +74,7 @@ class TeacherUnits:
 
 def live_teacher_tap(b: Batch, units: TeacherUnits) -> torch.Tensor:
     """The live units of the teacher's deepest hidden layer (``units``' table) on each member's batch (K', B, Ht')."""
-    return units.table(last_tap(b.tables.teacher_taps)).index_select(0, b.idx.reshape(-1)).view(*b.idx.shape, -1)
+    return b.points(units.table(last_tap(b.tables.teacher_taps)))  # from (N, Ht')
 
 
 def on_last_layers_grad(term_grad: Callable, default_weight: float,

@@ -144,7 +144,11 @@ class Batch:
     @property
     def teacher_logits(self) -> torch.Tensor:
         """Teacher logits on each member's batch (K', B, C)."""
-        return self.tables.teacher_train.index_select(0, self.idx.reshape(-1)).view(*self.idx.shape, -1)
+        return self.points(self.tables.teacher_train)
+
+    def points(self, table: torch.Tensor) -> torch.Tensor:
+        """Rows of a per-point table (N, F) at each member's batch: (K', B, F)."""
+        return table.index_select(0, self.idx.reshape(-1)).view(*self.idx.shape, -1)
 
     @property
     def teacher_taps(self) -> dict[str, torch.Tensor]:
