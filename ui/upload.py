@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import streamlit as st
 
@@ -11,15 +12,23 @@ from ui.messages import stop_with_error
 
 
 class _Uploads:
-    """The datasets this session stored; removed from the server when the session ends."""
+    """The datasets this session stored, as one owner of each; a file another session also keeps stays."""
 
     def __init__(self):
+        self.owner = uuid.uuid4().hex  # this session, as an owner of its stored files
         self.names: set[str] = set()
+
+    def keep(self, table: csv_data.Table) -> str:
+        """Store ``table`` for this session and return its dataset name (again: no change)."""
+        name = csv_data.store(table, self.owner)
+        self.names.add(name)
+        return name
 
 
 def _forget(uploads: _Uploads) -> None:
+    """This session ended: drop it as an owner (a file no other session keeps is deleted)."""
     for name in uploads.names:
-        csv_data.remove(name)
+        csv_data.remove(name, uploads.owner)
 
 
 @st.cache_resource(scope="session", on_release=_forget, show_spinner=False)
@@ -44,10 +53,12 @@ def dataset(cfg, key: str, two_d_only: bool = False):
         if two_d_only and table.x.shape[1] != 2:
             stop_with_error(f"Live training draws decision regions on the plane, so it needs 2 features; "
                             f"{up.name[:60]} has {table.x.shape[1]}. Compare paradigms trains on wider data.")
-        name = csv_data.store(table)
-        _session_uploads().names.add(name)
+        name = _session_uploads().keep(table)
         points, said = csv_data.projection(table.x)
-        st.text(f"Training on your CSV: {table.describe()}.")
-        st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}_csv_points")
-        st.caption(said)
+        st.text(" ".join([f"Training on your CSV: {table.describe()}.", *table.notes]))
+        if points is not None:
+            st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}_csv_points")
+            st.caption(said)
+        else:
+            st.text(said)
     return dataclasses.replace(cfg, dataset=name)
