@@ -165,7 +165,25 @@ def test_sessions_on_the_page_share_an_upload_until_the_last_one_ends(uploads):
     a, b = upload._Uploads(), upload._Uploads()
     name = a.keep(table())
     assert a.keep(table()) == name and b.keep(table()) == name  # a rerun of A's page stores it again
-    upload._forget(a)  # what Streamlit calls when A's session is released
+    upload._forget(a, grace=0)  # what Streamlit calls when A's session is released
     assert csv_data.load(name).class_names == ["a", "b"]  # B's queued run still finds its data
-    upload._forget(b)
+    upload._forget(b, grace=0)
     assert not csv_data.path_of(name).exists()
+
+
+def test_a_dropped_connection_keeps_the_upload_for_the_reconnection_window(uploads):
+    from ui import upload
+
+    first = upload._reclaim("reconnects")
+    name = first.keep(table())
+    upload._forget(first, grace=60)  # the websocket dropped
+    timer, _ = upload._LEAVING["reconnects"]
+    assert upload._reclaim("reconnects") is first  # it came back: same uploads, the drop cancelled
+    timer.join(timeout=10)
+    assert not timer.is_alive() and csv_data.owners(name) == {"reconnects"}
+
+    upload._forget(first, grace=0.05)  # dropped again, and never back
+    timer, _ = upload._LEAVING["reconnects"]
+    timer.join(timeout=30)
+    assert not timer.is_alive() and not csv_data.path_of(name).exists()
+    assert "reconnects" not in upload._LEAVING

@@ -142,12 +142,14 @@ def _check_header(header: list[str], label: str | None) -> int:
     if len(header) < 2:
         raise ValueError("The header line has one column: a CSV needs at least one feature column and a label "
                          "column, separated by commas.")
+    first: dict[str, int] = {}  # name -> its column (a dict: a header of a million names is checked in one pass)
     for i, name in enumerate(header):
         if not name:
             raise ValueError(f"Column {i + 1} has no name in the header line (line 1): give every column a name.")
-        if name in header[:i]:
-            raise ValueError(f"The header name {_quoted(name)} appears twice (columns {header.index(name) + 1} and "
+        if name in first:
+            raise ValueError(f"The header name {_quoted(name)} appears twice (columns {first[name] + 1} and "
                              f"{i + 1}): give each column its own name.")
+        first[name] = i
     if label is None or label == "":
         return len(header) - 1
     if label not in header:
@@ -241,6 +243,9 @@ def read_table(data: bytes, label: str | None = None) -> Table:
     label: the label column's name (default: the last column); every other column is a feature.
     """
     header, rows = _rows(_text(data))
+    if len(header) - 1 > MAX_FEATURES:  # every column but the label's is a feature
+        raise ValueError(f"The file has {len(header) - 1:,} feature columns: this server trains on at most "
+                         f"{MAX_FEATURES}. Drop columns or reduce them (PCA) first.")
     target = _check_header(header, label)
     if not rows:
         raise ValueError("The file holds a header line (line 1) and no data rows: add one line per example "
@@ -249,9 +254,6 @@ def read_table(data: bytes, label: str | None = None) -> Table:
         raise ValueError(f"The file has {len(rows):,} data rows: this server trains on at most {MAX_ROWS:,}. "
                          "Upload a random sample of the rows.")
     features = [name for i, name in enumerate(header) if i != target]
-    if len(features) > MAX_FEATURES:
-        raise ValueError(f"The file has {len(features)} feature columns: this server trains on at most "
-                         f"{MAX_FEATURES}. Drop columns or reduce them (PCA) first.")
     x = np.empty((len(rows), len(features)))
     values, lines = [], []
     for r, (line, cells) in enumerate(rows):
