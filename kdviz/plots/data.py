@@ -19,7 +19,8 @@ def projection_scatter(points: np.ndarray, labels: np.ndarray, class_names: list
     p, y = points[:SHOWN], labels[:SHOWN]
     for c, name in enumerate(class_names):
         mask = y == c
-        fig.add_trace(go.Scattergl(x=p[mask, 0], y=p[mask, 1], mode="markers", name=html.escape(str(name)[:30]),
+        fig.add_trace(go.Scattergl(x=p[mask, 0], y=p[mask, 1], mode="markers",
+                                   name=html.escape(str(name)[:30], quote=False),
                                    marker=dict(size=5, color=PALETTE[c % len(PALETTE)], opacity=0.7)))
     fig.update_xaxes(title=axes[0])
     fig.update_yaxes(title=axes[1])
