@@ -92,8 +92,7 @@ def test_a_sessions_uploads_are_deleted_when_it_ends():
     from ui import upload
 
     names = upload._Uploads()
-    names.names.add(csv_data.store(csv_data.read_table(table().encode())))
-    (name,) = names.names
+    name = names.keep(csv_data.read_table(table().encode()))
     assert csv_data.path_of(name).exists()
-    upload._forget(names)  # what Streamlit calls when the session's cache entry is released
+    upload._forget(names, grace=0)  # what Streamlit calls when the session's cache entry is released
     assert not csv_data.path_of(name).exists()

@@ -1,30 +1,89 @@
-"""Your own CSV as the dataset of a training page: upload, checks shown as text, the file gone with the session."""
+"""Your own CSV as the dataset of a training page: upload, checks shown as text, the file gone with the session.
+
+Each session is one owner of the files it stored (kdviz.data.csv); when its connection drops, it stays
+the owner for the reconnection window that also keeps its jobs, so a run it queued still finds its data."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
+import uuid
 
 import streamlit as st
 
 from kdviz.data import csv as csv_data
+from kdviz.jobs.pool import RECONNECT_SECONDS
 from kdviz.plots.data import projection_scatter
 from ui.messages import stop_with_error
 
 
 class _Uploads:
-    """The datasets this session stored; removed from the server when the session ends."""
+    """The datasets this session stored, as one owner of each; a file another session also keeps stays."""
 
-    def __init__(self):
+    def __init__(self, owner: str | None = None):
+        self.owner = owner or uuid.uuid4().hex  # this session, as an owner of its stored files
         self.names: set[str] = set()
 
+    def keep(self, table: csv_data.Table) -> str:
+        """Store ``table`` for this session and return its dataset name (again: no change)."""
+        name = csv_data.store(table, self.owner)
+        self.names.add(name)
+        return name
 
-def _forget(uploads: _Uploads) -> None:
-    for name in uploads.names:
-        csv_data.remove(name)
+    def drop(self) -> None:
+        """This session is gone: drop it as an owner (a file no other session keeps is deleted)."""
+        for name in self.names:
+            csv_data.remove(name, self.owner)
+
+
+_LEAVING: dict[str, tuple[threading.Timer, _Uploads]] = {}  # owner -> its pending drop, while it may reconnect
+_LEAVING_LOCK = threading.Lock()
+
+
+def _gone(uploads: _Uploads) -> None:
+    """The reconnection window passed: drop the session's uploads unless it came back meanwhile."""
+    with _LEAVING_LOCK:
+        if _LEAVING.get(uploads.owner, (None, None))[1] is not uploads:
+            return
+        del _LEAVING[uploads.owner]
+    uploads.drop()
+
+
+def _forget(uploads: _Uploads, grace: float | None = None) -> None:
+    """The session's connection dropped (Streamlit released its cache entry): drop its uploads after
+    ``grace`` seconds (the jobs' reconnection window) unless it reconnects first, as its queued runs do."""
+    grace = float(os.environ.get("KDVIZ_RECONNECT_SECONDS") or RECONNECT_SECONDS) if grace is None else grace
+    if grace <= 0:
+        uploads.drop()
+        return
+    timer = threading.Timer(grace, _gone, (uploads,))
+    timer.daemon = True
+    with _LEAVING_LOCK:
+        _LEAVING[uploads.owner] = (timer, uploads)
+    timer.start()
+
+
+def _reclaim(owner: str) -> _Uploads:
+    """The uploads of ``owner``: those it left when its connection dropped (their drop cancelled), else none."""
+    with _LEAVING_LOCK:
+        pending = _LEAVING.pop(owner, None)
+    if pending is None:
+        return _Uploads(owner)
+    pending[0].cancel()
+    return pending[1]
 
 
 @st.cache_resource(scope="session", on_release=_forget, show_spinner=False)
-def _session_uploads() -> _Uploads:
-    return _Uploads()
+def _session_uploads(owner: str) -> _Uploads:
+    return _reclaim(owner)
+
+
+def _owner() -> str:
+    """This browser session's id as an owner of uploads (in its session state, so it survives a reconnect)."""
+    owner = st.session_state.get("_upload.owner")
+    if owner is None:
+        owner = st.session_state["_upload.owner"] = uuid.uuid4().hex
+    return owner
 
 
 def dataset(cfg, key: str, two_d_only: bool = False):
@@ -44,10 +103,12 @@ def dataset(cfg, key: str, two_d_only: bool = False):
         if two_d_only and table.x.shape[1] != 2:
             stop_with_error(f"Live training draws decision regions on the plane, so it needs 2 features; "
                             f"{up.name[:60]} has {table.x.shape[1]}. Compare paradigms trains on wider data.")
-        name = csv_data.store(table)
-        _session_uploads().names.add(name)
+        name = _session_uploads(_owner()).keep(table)
         points, said = csv_data.projection(table.x)
-        st.text(f"Training on your CSV: {table.describe()}.")
-        st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}_csv_points")
-        st.caption(said)
+        st.text(" ".join([f"Training on your CSV: {table.describe()}.", *table.notes]))
+        if points is not None:
+            st.plotly_chart(projection_scatter(points, table.y, table.class_names), key=f"{key}_csv_points")
+            st.caption(said)
+        else:
+            st.text(said)
     return dataclasses.replace(cfg, dataset=name)
