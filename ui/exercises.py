@@ -14,6 +14,7 @@ from kdviz.exercises import EXERCISES, Exercise
 from kdviz.experiments import compare as compare_exp
 from kdviz.experiments import live as live_exp
 from kdviz.experiments.dark_knowledge import omitted
+from kdviz.experiments.protocol import Phase
 from kdviz.paradigms import NOTES
 from ui import jobs, results
 
@@ -74,10 +75,13 @@ def predict_then_check(key: str, inputs: Callable[[], Any] | None, waiting: str,
 
 def finished(job_key: str, cfg, done: Callable[[Any], bool]) -> Any:
     """The snapshot of this session's run under ``job_key`` when it finished (``done(snap)``) with the page's
-    current settings ``cfg``; None otherwise (no run, still running, or started with other settings)."""
+    current settings ``cfg``; None otherwise (no run, still running, or started with other settings).
+
+    A Phase (a run still training its teachers, with nothing to draw yet) is never finished, so ``done`` is
+    asked only of the experiment's own snapshots."""
     job = jobs.current(job_key)
     snap = job.snapshot() if job is not None else None
-    if snap is None or not done(snap) or results.started_with(job_key) not in (None, cfg):
+    if snap is None or isinstance(snap, Phase) or not done(snap) or results.started_with(job_key) not in (None, cfg):
         return None
     return snap
 
