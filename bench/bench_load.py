@@ -363,9 +363,11 @@ STEADY_QUERY = "n=10000&steps=5000&seeds=5&student=256%2C+256"  # a long Live ru
 
 
 async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip: int = 3,
-                         query: str = STEADY_QUERY) -> dict:
+                         query: str = STEADY_QUERY, redraws: int | None = None) -> dict:
     """The server's CPU per live redraw while one long run trains, alone: the steady state, after its
-    first ``skip`` redraws (which build the figures). Stops after ``seconds``."""
+    first ``skip`` redraws (which build the figures). Stops after ``seconds``, or as soon as ``redraws``
+    figure redraws are measured (``seconds`` then bounds the wait: a busy machine redraws less often);
+    then presses Reset."""
     url = f"ws://127.0.0.1:{port}/_stcore/stream"
     b = await start_live(url, query)
     cpu, wall, ends, t0 = [], [], [], time.monotonic()
@@ -378,8 +380,11 @@ async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip
             wall.append(time.monotonic() - w0)
             ends.append(time.monotonic())
 
+    def until() -> bool:
+        return time.monotonic() - t0 > seconds or (redraws is not None and len(cpu) >= redraws)
+
     try:
-        await follow(b, lambda: time.monotonic() - t0 > seconds, timed)
+        await follow(b, until, timed)
         if "Reset" in b.buttons:
             await b.run(widgets=[b.buttons["Reset"]], timeout=60)
     finally:
@@ -488,6 +493,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--steady", action="store_true",
                         help="also: the server CPU per live redraw while one long run trains alone")
     parser.add_argument("--steady-seconds", type=float, default=30.0, help="how long --steady follows the run")
+    parser.add_argument("--steady-redraws", type=int, default=None,
+                        help="with --steady: stop once this many figure redraws are measured (--steady-seconds bounds it)")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
     args = parser.parse_args(argv)
     port = free_port()
@@ -498,7 +505,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             asyncio.run(first_visit(port))  # the server starts its warm-up on its first script run
             print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
         if args.steady:
-            results.append(asyncio.run(steady_redraws(port, server.pid, args.steady_seconds)))
+            results.append(asyncio.run(steady_redraws(port, server.pid, args.steady_seconds,
+                                                      redraws=args.steady_redraws)))
             print(json.dumps(results[-1]), flush=True)
         for users in args.users or ([] if args.largest or args.steady else [3]):
             results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,

@@ -132,9 +132,9 @@ def _linear_init(sizes: Sequence[int], seed: int) -> list[tuple[torch.Tensor, to
     gen, out = torch.Generator().manual_seed(int(seed)), []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         w_bound = math.sqrt(3.0) * (KAIMING_GAIN / math.sqrt(fan_in))  # as nn.init.kaiming_uniform_ computes it
-        w = torch.empty(fan_out, fan_in).uniform_(-w_bound, w_bound, generator=gen)
+        w = torch.empty(fan_out, fan_in, device="cpu").uniform_(-w_bound, w_bound, generator=gen)
         bound = 1 / math.sqrt(fan_in)
-        out.append((w, torch.empty(fan_out).uniform_(-bound, bound, generator=gen)))
+        out.append((w, torch.empty(fan_out, device="cpu").uniform_(-bound, bound, generator=gen)))
     return out
 
 
@@ -403,7 +403,9 @@ class Population(nn.Module):
         """A plain MLP holding a copy of member k's weights (same device, dtype and train/eval mode)."""
         if not -self.n_members <= k < self.n_members:
             raise ValueError(f"member {k} does not exist: the population has {self.n_members} members")
-        m = MLP(self.sizes, self.activation, self.dropout, seed=0).to(self.device, self.weight[0].dtype)
+        with torch.device("cpu"):  # drawn on the CPU, as every MLP(seed=...), then moved
+            m = MLP(self.sizes, self.activation, self.dropout, seed=0)
+        m = m.to(self.device, self.weight[0].dtype)
         with torch.no_grad():
             for layer, w, b in zip(m.layers, self.weight, self.bias):
                 layer.weight.copy_(w[k])
@@ -420,11 +422,11 @@ class Population(nn.Module):
     def from_arrays(cls, state: dict, device: torch.device | str | None = None) -> "Population":
         """Rebuild a population from ``arrays()`` output."""
         k = len(state["weight"][0])
-        dtype = torch.as_tensor(state["weight"][0]).dtype  # the arrays' own precision (float32 or float64)
+        dtype = torch.as_tensor(state["weight"][0], device="cpu").dtype  # the arrays' own precision (float32 or float64)
         pop = cls(state["sizes"], [0] * k, state["activation"], state["dropout"], device=device).to(dtype)
         with torch.no_grad():
             for p, a in zip([*pop.weight, *pop.bias], [*state["weight"], *state["bias"]]):
-                p.copy_(torch.as_tensor(a))
+                p.copy_(torch.as_tensor(a, device="cpu"))
         pop.seeds = [None] * k
         return pop
 

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from kdviz import cli, exports
 from kdviz.experiments import compare
 from kdviz.experiments.protocol import last
 from kdviz.models import MLP, Population
+from tests.tolerance import assert_reloaded_member, one_point
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(methods="kd", steps="60", seeds="2")
@@ -43,7 +45,8 @@ def test_compare_from_a_page_link_reproduces_the_pages_numbers(tmp_path):
     page = job.snapshot().final["accuracy"]  # what the page's table and strip show
     link = "http://127.0.0.1:8501/compare?" + urlencode({k: at.query_params[k] for k in at.query_params})
     done = subprocess.run([sys.executable, "-m", "kdviz", "compare", "--from-url", link, "--out", str(tmp_path),
-                           "--no-figures"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           "--no-figures"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # as the page's job: the same kernels
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]  # a pipe: JSON lines
     assert lines[0]["phase"] == "teachers" and lines[-1]["done"]
@@ -94,11 +97,12 @@ def test_a_student_reloads_from_safetensors_into_the_same_predictions(small_run)
     model = MLP(card["architecture"]["sizes"], card["architecture"]["activation"])
     model.load_state_dict(load(exports.student_safetensors("compare", cfg, snap, k)))
     ds, _ = compare.build_data(cfg)
-    pop = Population.from_arrays(snap.run.weights)
+    assert_reloaded_member(model, Population.from_arrays(snap.run.weights), k, ds.x_test)
     with torch.no_grad():
-        assert torch.equal(model.eval()(ds.x_test), pop.eval()(ds.x_test)[k])
         acc = (model(ds.x_test).argmax(1) == ds.y_test).float().mean().item()
-    assert acc == pytest.approx(card["metrics"]["accuracy"]) == pytest.approx(snap.final["accuracy"].max())
+    # the card's accuracy is the population's (another kernel): one test point on the boundary may differ
+    assert acc == pytest.approx(card["metrics"]["accuracy"], abs=one_point(len(ds.y_test)))
+    assert card["metrics"]["accuracy"] == pytest.approx(snap.final["accuracy"].max())
     assert (card["method"], card["T"], card["alpha"]) == (snap.run.members[k]["method"], cfg.T, cfg.alpha)
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from kdviz.experiments.dark_knowledge import sweep as W
 from kdviz.experiments.task import job, run_experiment
+from tests.tolerance import one_point
 
 SMALL = W.SweepConfig(temperatures=(1.0, 4.0), alphas=(0.1, 1.0), seeds=2, steps=60)
 
@@ -21,11 +22,13 @@ def test_members_are_in_grid_order():
 
 def test_sweep_shapes_determinism_and_cache():
     r = W.run_sweep(SMALL)
+    n_test = len(W.digits_data(0).y_test)
     for name in W.STUDENTS:
         assert r.accuracy[name].shape == (2, 2, 2) and r.fidelity[name].shape == (2, 2, 2)
         assert np.all((r.accuracy[name] >= 0) & (r.accuracy[name] <= 1))
-        # alpha = 1 ignores the teacher: the same students at every T
-        assert np.array_equal(r.accuracy[name][0, 1], r.accuracy[name][1, 1])
+        # alpha = 1 ignores the teacher: the same students at every T. They are different members of one
+        # population (rows of batched matmuls that a BLAS may take through other kernels): one test point may differ
+        np.testing.assert_allclose(r.accuracy[name][0, 1], r.accuracy[name][1, 1], rtol=0, atol=one_point(n_test))
     W._CACHE.clear()
     again = W.run_sweep(SMALL)
     assert again is not r

@@ -17,6 +17,7 @@ from kdviz.experiments.dark_knowledge import omitted as O
 from kdviz.experiments.dark_knowledge.teachers import digits_data
 from kdviz.experiments.protocol import last
 from kdviz.models import MLP, Population
+from tests.tolerance import assert_reloaded_member, one_point
 
 BEYOND = beyond.BeyondConfig(steps=60, seeds=2, generations=2)
 DARK = D.DarkConfig(image=7, T=2.0, steps=50, seeds=2, bias=1.5, sweep_steps=50, sweep_seeds=1)
@@ -84,11 +85,13 @@ def test_a_beyond_student_reloads_into_the_same_predictions(beyond_run):
     model, card = reloaded("beyond", BEYOND, beyond_run, k)
     weights, m = exports.student_weights("beyond", BEYOND, beyond_run, k)
     ds = beyond.data(BEYOND)
+    assert_reloaded_member(model, Population.from_arrays(weights), m, ds.x_test)
     with torch.no_grad():
-        assert torch.equal(model(ds.x_test), Population.from_arrays(weights).eval()(ds.x_test)[m])
         acc = (model(ds.x_test).argmax(1) == ds.y_test).float().mean().item()
     rows = exports.members("beyond", BEYOND, beyond_run)
-    assert acc == pytest.approx(card["metrics"]["accuracy"]) == pytest.approx(max(r["accuracy"] for r in rows))
+    # the card's accuracy is the population's (another kernel): one test point on the boundary may differ
+    assert acc == pytest.approx(card["metrics"]["accuracy"], abs=one_point(len(ds.y_test)))
+    assert card["metrics"]["accuracy"] == pytest.approx(max(r["accuracy"] for r in rows))
     assert card["topic"] == rows[k]["topic"] and card["data"]["name"] == "blobs"
 
 
@@ -142,7 +145,8 @@ def test_dark_students_reload_into_the_logits_they_were_trained_to(dark_run):
     model, card = reloaded("dark_knowledge", DARK, dark_run, k)
     with torch.no_grad():
         acc = (model(ds.x_test).argmax(1) == ds.y_test).float().mean().item()
-    assert card["part"] == "sweep" and acc == pytest.approx(card["metrics"]["accuracy"])
+    # nn.Linear against the population that measured the card: one test point on the boundary may differ
+    assert card["part"] == "sweep" and acc == pytest.approx(card["metrics"]["accuracy"], abs=one_point(len(ds.y_test)))
     assert exports.student_weights("dark_knowledge", DARK, dark_run, 0) is None  # row 0 is a teacher
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from kdviz.experiments import compare, grid
 from kdviz.experiments.protocol import last
+from tests.tolerance import one_point
 
 GRID = grid.Grid(dataset="blobs", T=(4.0,), alpha=(0.1, 0.5), method=("kd", "baseline"), teacher=("128, 128",),
                  student=("32",), seeds=(0, 1), steps=60, omit=3)
@@ -22,10 +23,12 @@ def test_a_grid_cell_is_comparees_student_and_reruns_resume(tmp_path):
     summary = grid.sweep(GRID, out, "local", population=3, workers=1)
     assert summary["trained"] == 8 and summary["tasks"] == 3
     got = rows(out)
-    snap = last(compare.run(compare.CompareConfig(methods="kd", steps=60, seeds=2)))
+    cfg = compare.CompareConfig(methods="kd", steps=60, seeds=2)
+    snap, n_test = last(compare.run(cfg)), len(compare.build_data(cfg)[0].y_test)
     for k, (method, seed) in enumerate([("baseline", 0), ("baseline", 1), ("kd", 0), ("kd", 1)]):
         cell = grid.Cell("blobs", 0, 3, 60, 0.01, 64, "128, 128", "32", method, 4.0, 0.1, seed)
-        assert float(got[cell.key]["accuracy"]) == pytest.approx(snap.final["accuracy"][k], abs=1e-6)
+        # a member of a population of 3 against one of 4 (batched matmuls of other shapes): one test point may differ
+        assert float(got[cell.key]["accuracy"]) == pytest.approx(snap.final["accuracy"][k], abs=one_point(n_test))
     again = grid.sweep(GRID, out, "local", population=3, workers=1)
     assert again["skipped"] == 8 and again["trained"] == 0 and len(rows(out)) == 8
 

@@ -28,9 +28,12 @@ def test_three_trainers_all_finish_with_no_error():
 
 
 def test_the_steady_redraw_scenario_measures_a_long_run_and_resets_it():
-    (result,) = off_loop(bench_load.main, ["--steady", "--steady-seconds", "8"])
-    assert result["figure_redraws"] >= 4 and result["server_cpu_ms_per_redraw"] >= 0
-    assert "steps=5000" in result["query"] and result["redraws_per_s"] > 0
+    # five figure redraws (three to build the figures, two to time), however long a busy machine takes,
+    # bounded by 300 s: the scenario waits for the redraws, not for a time
+    (result,) = off_loop(bench_load.main, ["--steady", "--steady-redraws", "5", "--steady-seconds", "300"])
+    assert result["figure_redraws"] >= 5, result
+    assert result["server_cpu_ms_per_redraw"] >= 0 and result["redraws_per_s"] > 0
+    assert "steps=5000" in result["query"]
 
 
 @pytest.fixture

@@ -82,7 +82,8 @@ def committee(cfg: BeyondConfig, ds, device) -> list:
     if cfg.regime == "plain":
         return [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
                 for i, h in enumerate(TEACHER_WIDTHS)]
-    parts = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed)).chunk(len(WEAK_TEACHERS))
+    parts = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed),
+                           device="cpu").chunk(len(WEAK_TEACHERS))
     return [train_teacher(replace(ds, x_train=ds.x_train[p], y_train=ds.y_train[p]),
                           TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
             for i, (h, p) in enumerate(zip(WEAK_TEACHERS, parts))]

@@ -201,8 +201,8 @@ def transfer_sets(ds, seed: int) -> dict:
     """Fidelity's transfer sets: a quarter of the training points, all of them, and all plus noisy copies."""
     gen = torch.Generator().manual_seed(seed)
     n = len(ds.y_train)
-    few = torch.randperm(n, generator=gen)[:int(n * SMALL_SHARE)].to(ds.x_train.device)
-    noisy = [ds.x_train + NOISE_SD * torch.randn(ds.x_train.shape, generator=gen).to(ds.x_train.device)
+    few = torch.randperm(n, generator=gen, device="cpu")[:int(n * SMALL_SHARE)].to(ds.x_train.device)
+    noisy = [ds.x_train + NOISE_SD * torch.randn(ds.x_train.shape, generator=gen, device="cpu").to(ds.x_train.device)
              for _ in range(NOISY_COPIES)]
     unlabelled = torch.full((n * NOISY_COPIES,), -1, dtype=ds.y_train.dtype, device=ds.y_train.device)
     return {f"{SMALL_SHARE:.0%} of the training points": dataclasses.replace(ds, x_train=ds.x_train[few],

@@ -107,7 +107,7 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
     """Students of one teacher's checkpoints: early ones, the best on validation, and the last (overtrained)."""
     ds = build_data(cfg.dataset, cfg.seed)
     n_val = len(ds.y_train) // 6
-    perm = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed)).to(ds.y_train.device)
+    perm = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed), device="cpu").to(ds.y_train.device)
     val = (ds.x_train[perm[:n_val]], ds.y_train[perm[:n_val]])
     yield Phase("teacher", 0.0, "Training the teacher and keeping checkpoints…")
     run = PopulationRun(ds, None, EARLY_STOP_TEACHER, [MemberConfig("baseline", seed=cfg.seed)], device=dev,

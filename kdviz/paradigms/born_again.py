@@ -29,11 +29,13 @@ def born_again_targets(generations: Sequence, T=1.0, ensemble: bool = False) -> 
     """
     if len(generations) == 0:
         raise ValueError("born_again_targets needs the logits of at least one previous generation")
-    shapes = {tuple(torch.as_tensor(g).shape) for g in generations}
+    # tensors stay on their device; arrays become CPU tensors
+    logits = [g if isinstance(g, torch.Tensor) else torch.as_tensor(g, device="cpu") for g in generations]
+    shapes = {tuple(g.shape) for g in logits}
     if len(shapes) != 1:
         raise ValueError(f"every generation's logits must have one shape, got {sorted(shapes)}")
-    chosen = list(generations) if ensemble else [generations[-1]]
-    stacked = torch.stack([torch.as_tensor(g) for g in chosen])  # (M, B, C)
+    chosen = logits if ensemble else [logits[-1]]
+    stacked = torch.stack(chosen)  # (M, B, C)
     return combine_teachers(stacked, "avg_prob", T).log_probs
 
 

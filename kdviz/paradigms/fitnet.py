@@ -49,8 +49,8 @@ class HintRegressor(nn.Module):
         ws, bs = [], []
         for s in seed_list:
             g = torch.Generator().manual_seed(s)
-            ws.append(torch.empty(hs, ht).uniform_(-bound, bound, generator=g))
-            bs.append(torch.empty(1, ht).uniform_(-bound, bound, generator=g))
+            ws.append(torch.empty(hs, ht, device="cpu").uniform_(-bound, bound, generator=g))
+            bs.append(torch.empty(1, ht, device="cpu").uniform_(-bound, bound, generator=g))
         weight, bias = torch.stack(ws), torch.stack(bs)  # (K, Hs, Ht), (K, 1, Ht)
         if single:
             weight, bias = weight[0], bias[0, 0]  # (Hs, Ht), (Ht,)

@@ -155,7 +155,7 @@ class Teachers:
         member's Gaussian input noise (option "noise", its std; none by default), drawn from the member's
         own generator so a member trains alike in any population."""
         if self._noisy:
-            noise = torch.stack([torch.randn(x_fm.shape[1:], generator=g) * s for g, s in zip(self._gens, self.noise)])
+            noise = torch.stack([torch.randn(x_fm.shape[1:], generator=g, device="cpu") * s for g, s in zip(self._gens, self.noise)])
             x_fm = x_fm + noise.to(x_fm)  # (K', D, B)
         return self.teachers.forward_fm(x_fm)[0]
 

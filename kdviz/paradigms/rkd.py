@@ -182,7 +182,7 @@ def rkd_objective(z, labels, h_s, h_t, weight=WEIGHT, mask=None, triplets: torch
 def triplet_draws(generator: torch.Generator, batch: int, shape: tuple[int, ...]) -> torch.Tensor:
     """Raw draws (i, j', k') for distinct_triplets: i ~ U{0..B-1}, j' ~ U{0..B-2}, k' ~ U{0..B-3}, drawn in
     that order from ``generator``: (*shape, 3) int64 on the CPU."""
-    return torch.stack([torch.randint(batch - n, shape, generator=generator) for n in range(3)], -1)
+    return torch.stack([torch.randint(batch - n, shape, generator=generator, device="cpu") for n in range(3)], -1)
 
 
 def distinct_triplets(draws: torch.Tensor, batch: int) -> torch.Tensor:

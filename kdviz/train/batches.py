@@ -20,23 +20,23 @@ class IndexStream:
         self.pools = [None if len(p) == n_points else p for p in pools]  # (N_k,) int64 CPU indices, or None
         self.sizes = [len(p) for p in pools]
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
-        self.left = [torch.empty(0, dtype=torch.long) for _ in seeds]  # drawn but unused positions
+        self.left = [torch.empty(0, dtype=torch.long, device="cpu") for _ in seeds]  # drawn but unused positions
         self.batch = batch_size
 
     def next(self, steps: int) -> torch.Tensor:
         """The next ``steps`` batches of every member: (K, steps, B) int64 on the CPU."""
         need = steps * self.batch
-        out = torch.empty(len(self.gens), need, dtype=torch.long)  # (K, steps * B)
+        out = torch.empty(len(self.gens), need, dtype=torch.long, device="cpu")  # (K, steps * B)
         for k, (gen, n) in enumerate(zip(self.gens, self.sizes)):
             row, left = out[k], self.left[k]  # positions in the pool
             pos = min(len(left), need)
             row[:pos] = left[:pos]
             self.left[k] = left[pos:]
             while pos + n <= need:  # whole shuffles straight into the output
-                torch.randperm(n, generator=gen, out=row[pos:pos + n])
+                torch.randperm(n, generator=gen, out=row[pos:pos + n], device="cpu")
                 pos += n
             if pos < need:  # a last shuffle, partly used now, the rest kept for the next chunk
-                last = torch.randperm(n, generator=gen)
+                last = torch.randperm(n, generator=gen, device="cpu")
                 row[pos:] = last[:need - pos]
                 self.left[k] = last[need - pos:]
             if self.pools[k] is not None:

@@ -29,15 +29,15 @@ class History:
     def __init__(self, ds: Dataset, teacher: TeacherOutputs | None, T: torch.Tensor, has_unlabelled: bool):
         """ds, teacher: on the run's device; T: (K, 1, 1) the members' temperatures (for the soft loss)."""
         dev, y = ds.x_train.device, ds.y_train
-        all_idx = torch.arange(len(y))
+        all_idx = torch.arange(len(y), device="cpu")  # indices drawn on the CPU, then moved
         lab_idx = all_idx[(y >= 0).cpu()]
         gen = torch.Generator().manual_seed(0)
-        pick = (lambda ix: ix[torch.randperm(len(ix), generator=gen)[:RECORD_POINTS]].sort().values)
+        pick = (lambda ix: ix[torch.randperm(len(ix), generator=gen, device="cpu")[:RECORD_POINTS]].sort().values)
         rec_lab = pick(lab_idx)
         rec_all = rec_lab if not has_unlabelled else pick(all_idx)
         rec = torch.unique(torch.cat([rec_lab, rec_all]))  # sorted training indices evaluated at records
-        pos = torch.full((len(all_idx),), -1, dtype=torch.long)
-        pos[rec] = torch.arange(len(rec))
+        pos = torch.full((len(all_idx),), -1, dtype=torch.long, device="cpu")
+        pos[rec] = torch.arange(len(rec), device="cpu")
         self.ds, self.T = ds, T
         # positions of each subset among the evaluated points; None where a subset is all of them, in order
         self._lab_pos, self._all_pos = (None if len(ix) == len(rec) else pos[ix].to(dev) for ix in (rec_lab, rec_all))

@@ -192,7 +192,7 @@ class PopulationRun:
             raise ValueError(f"y_train has shape {tuple(y.shape)} but x_train has {len(self.ds.x_train)} rows")
         labelled = (y >= 0).cpu()
         has_unlabelled = bool((~labelled).any())
-        all_idx = torch.arange(len(y))
+        all_idx = torch.arange(len(y), device="cpu")  # pools live on the CPU, as the labelled mask
         lab_idx = all_idx[labelled]
         pools = []
         for m, s in zip(self.members, specs):

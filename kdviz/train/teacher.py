@@ -112,7 +112,7 @@ def _split_validation(ds: Dataset, cfg: TeacherConfig) -> tuple[Dataset, tuple |
         n_val = int(round(cfg.val_fraction * len(y)))
         if n_val < 1 or n_val >= len(y):
             raise ValueError(f"{len(y)} labelled points are too few to hold out {cfg.val_fraction:.0%} for validation")
-        perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(cfg.seed)).to(y.device)
+        perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(cfg.seed), device="cpu").to(y.device)
         xv, yv, x, y = x[perm[:n_val]], y[perm[:n_val]], x[perm[n_val:]], y[perm[n_val:]]
     train = Dataset(ds.name, x, y, ds.x_test, ds.y_test, list(ds.class_names), info=ds.info)
     return train, ((xv, yv) if cfg.early_stopping and xv is not None else None)
