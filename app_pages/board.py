@@ -58,14 +58,14 @@ def live_board(code: str) -> None:
     shown = board.guarded(lambda: board.view(code, PAGE))
     if shown is None:
         return
-    room, posts = shown
+    room, summary = shown
     st.subheader(f"Room {room.code}: {board.escaped(room.title)}" + (" (locked)" if room.locked else ""))
     st.caption(rules.policy() + (f" This room has replaced {room.replaced:,} of its oldest posts so far."
                                  if room.replaced else ""))
-    if not posts.numbers:
-        st.info(f"No runs posted yet ({posts.total} posts in all). Results appear here as participants post them.")
+    if not summary.numbers:
+        st.info(f"No runs posted yet ({summary.total} posts in all). Results appear here as participants post them.")
         return
-    settings, numbers = posts.settings, posts.numbers
+    settings, numbers = summary.settings, summary.numbers
     x_col, y_col = st.columns(2)
     x = x_col.selectbox("Setting (x)", settings, index=settings.index("T") if "T" in settings else 0, key="board.x")
     y = y_col.selectbox("Result (y)", numbers, index=numbers.index("kd_acc") if "kd_acc" in numbers else 0,
@@ -73,9 +73,9 @@ def live_board(code: str) -> None:
     if x is None:
         st.info("The posts have no numeric setting to plot against.")
         return
-    st.plotly_chart(board.scatter_figure(code, posts, x, y), width="stretch", key="board.scatter")
+    st.plotly_chart(board.scatter_figure(room.code, summary, x, y), width="stretch", key="board.scatter")
     st.markdown(f"**Leaderboard: best {y} per person**")
-    top = posts.leaderboard(y)
+    top = summary.leaderboard(y)
     st.dataframe(pd.DataFrame([{"name": n, y: v, x: s.get(x, "")} for n, v, s in top]), hide_index=True)
 
 

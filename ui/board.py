@@ -46,7 +46,7 @@ def scatter_figure(code: str, shown: Summary, x: str, y: str):
 
 
 def session_id() -> str:
-    """An id for this browser session, the unit the rate limit counts."""
+    """An id for this browser session: the rate limit counts its posts (and those of its display name)."""
     return st.session_state.setdefault(SESSION, uuid.uuid4().hex)
 
 

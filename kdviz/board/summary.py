@@ -132,7 +132,7 @@ class Summaries:
     (one lookup by key, its version included) and reads and summarises the posts only when the version
     moved since the kept Summary was built, and then at most once every ``rebuild_s`` seconds."""
 
-    def __init__(self, size: int = 64, rebuild_s: float = REBUILD_S, clock=time.monotonic):
+    def __init__(self, size: int = 16, rebuild_s: float = REBUILD_S, clock=time.monotonic):
         self.size, self.rebuild_s, self.clock = size, rebuild_s, clock
         self._kept: OrderedDict[tuple, Summary] = OrderedDict()  # by (database, room, page), least recent first
         self._lock = threading.Lock()
