@@ -2,8 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from kdviz.board import summary
-from kdviz.plots.board import class_scatter
+from kdviz.board import rules
 from ui import board, guide
 
 st.title("Class board")
@@ -54,16 +53,19 @@ if not room_code:
 
 @st.fragment(run_every=3)
 def live_board(code: str) -> None:
-    """The room's posts, refreshed every few seconds: the class scatter and the leaderboard."""
-    room = board.guarded(lambda: board.store().room(code))
-    posts = board.guarded(lambda: board.store().posts(code)) if room else None
-    if posts is None:
+    """The room's posts, refreshed every few seconds: the class scatter and the leaderboard. The room's board is
+    shared by its viewers and rebuilt only when a post arrived, so an unchanged refresh costs one lookup."""
+    shown = board.guarded(lambda: board.view(code, PAGE))
+    if shown is None:
         return
+    room, summary = shown
     st.subheader(f"Room {room.code}: {board.escaped(room.title)}" + (" (locked)" if room.locked else ""))
-    settings, numbers = summary.choices(posts, PAGE)
-    if not numbers:
-        st.info(f"No runs posted yet ({len(posts)} posts in all). Results appear here as participants post them.")
+    st.caption(rules.policy() + (f" This room has replaced {room.replaced:,} of its oldest posts so far."
+                                 if room.replaced else ""))
+    if not summary.numbers:
+        st.info(f"No runs posted yet ({summary.total} posts in all). Results appear here as participants post them.")
         return
+    settings, numbers = summary.settings, summary.numbers
     x_col, y_col = st.columns(2)
     x = x_col.selectbox("Setting (x)", settings, index=settings.index("T") if "T" in settings else 0, key="board.x")
     y = y_col.selectbox("Result (y)", numbers, index=numbers.index("kd_acc") if "kd_acc" in numbers else 0,
@@ -71,10 +73,9 @@ def live_board(code: str) -> None:
     if x is None:
         st.info("The posts have no numeric setting to plot against.")
         return
-    points = summary.scatter(posts, PAGE, x, y)
-    st.plotly_chart(class_scatter(points.x, points.y, points.names, x, y), width="stretch", key="board.scatter")
+    st.plotly_chart(board.scatter_figure(room.code, summary, x, y), width="stretch", key="board.scatter")
     st.markdown(f"**Leaderboard: best {y} per person**")
-    top = summary.leaderboard(posts, PAGE, y)
+    top = summary.leaderboard(y)
     st.dataframe(pd.DataFrame([{"name": n, y: v, x: s.get(x, "")} for n, v, s in top]), hide_index=True)
 
 

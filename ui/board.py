@@ -10,12 +10,16 @@ import uuid
 
 import streamlit as st
 
-from kdviz.board import Board, BoardError, BoardUnavailable
+from kdviz.board import Board, BoardError, BoardUnavailable, Room
 from kdviz.board.store import default_url
 from kdviz.board import rules
+from kdviz.board.summary import Summaries, Summary
 from kdviz.config import to_query
+from kdviz.plots.board import class_scatter
+from ui import figures
 
 ROOM, NAME, SESSION = "board.room", "board.name", "board.session"
+SUMMARIES = Summaries()  # each room's board, shared by all its viewers on this server
 
 
 def store() -> Board:
@@ -28,8 +32,21 @@ def _board(url: str) -> Board:
     return Board(url)
 
 
+def view(code: str, page: str) -> tuple[Room, Summary]:
+    """Room ``code`` now, and the Summary of its ``page`` posts shared by every viewer (rebuilt only when the
+    room changed): one lookup by key per refresh of an unchanged room, whatever it holds."""
+    return SUMMARIES.get(store(), code, page)
+
+
+def scatter_figure(code: str, shown: Summary, x: str, y: str):
+    """The class scatter of ``y`` against ``x`` for a room's Summary, built once per version and choice and
+    shared by every viewer of the room."""
+    return figures.shared("board.scatter", (store().url, code, shown.page, shown.version, x, y),
+                          lambda: class_scatter(shown.scatter(x, y), x, y))
+
+
 def session_id() -> str:
-    """An id for this browser session, the unit the rate limit counts."""
+    """An id for this browser session: the rate limit counts its posts (and those of its display name)."""
     return st.session_state.setdefault(SESSION, uuid.uuid4().hex)
 
 

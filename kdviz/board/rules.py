@@ -16,9 +16,10 @@ TITLE_MAX = 60  # characters of a room title
 TEXT_MAX = 200  # characters of any posted text value (settings values included)
 MAX_NUMBERS = 12  # headline numbers per post
 MAX_SETTINGS = 40
-POSTS_PER_MINUTE = 5  # per browser session
+POSTS_PER_MINUTE = 5  # per display name in a room, and per browser session
+ROOM_POSTS_PER_MINUTE = 120  # per room, from every name together: a class of 30 posting four times a minute
 KEY_HOURS = 12.0  # an instructor key works this long after its room was created: a workshop's day
-ROOM_POSTS_MAX = 2000
+ROOM_POSTS_MAX = 2000  # posts a room keeps; a post to a full room replaces the busiest name's oldest post
 
 
 class BoardError(ValueError):
@@ -27,6 +28,14 @@ class BoardError(ValueError):
 
 class BoardUnavailable(RuntimeError):
     """The board's database cannot be reached; str(err) says so in words."""
+
+
+def policy() -> str:
+    """The board's limits in words, for the page: what a participant may post and what a full room does."""
+    return (f"Each display name may post {POSTS_PER_MINUTE} times a minute, and a room takes at most "
+            f"{ROOM_POSTS_PER_MINUTE} posts a minute from everyone together. A room keeps {ROOM_POSTS_MAX:,} posts: "
+            "once it is full, each new post replaces the oldest post of the name that has posted most, "
+            "so a full room still takes everyone's next post and a flood mostly replaces its own posts.")
 
 
 def new_code() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import (Boolean, Column, Connection, Engine, Float, ForeignKey, Integer, MetaData, String,
-                        Table, Text, func, insert, select)
+                        Table, Text, func, insert, literal, select)
 
 metadata = MetaData()
 
@@ -36,6 +36,13 @@ posts = Table(
     Column("created", Float, nullable=False),
 )
 
+counters = Table(  # created by step 3: one row per room, written in the transaction of every change to its posts
+    "board_room_counters", metadata,
+    Column("room", String(12), ForeignKey("board_rooms.code", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False, default=0),  # +1 on every post and every clear of the room
+    Column("replaced", Integer, nullable=False, default=0),  # posts dropped to make space since the last clear
+)
+
 
 def _v1(conn: Connection) -> None:
     """Rooms and posts (the tables as declared above: a later step changes them with its own DDL)."""
@@ -50,9 +57,19 @@ def _v2(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX board_posts_session_created ON board_posts (session, created)")
 
 
+def _v3(conn: Connection) -> None:
+    """A counter row per room (the version a refresh compares, posts replaced in a full room), and an index
+    for the per-name rate limit and for finding the name that holds most of a room."""
+    counters.create(conn)
+    conn.execute(insert(counters).from_select(["room", "version", "replaced"],
+                                              select(rooms.c.code, literal(0), literal(0))))
+    conn.exec_driver_sql("CREATE INDEX board_posts_room_name_created ON board_posts (room, name, created)")
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "rooms and posts", _v1),
     (2, "indexes for reading a room and rate-limiting a session", _v2),
+    (3, "a version counter per room, and an index for rate-limiting a name", _v3),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 
 from kdviz.board import rules
 from kdviz.board.rules import BoardError, BoardUnavailable
-from kdviz.board.schema import migrate, posts, rooms
+from kdviz.board.schema import counters, migrate, posts, rooms
 
 DEFAULT_PATH = Path.home() / ".cache" / "kdviz" / "board.sqlite"
 
@@ -46,6 +46,8 @@ class Room:
     title: str
     locked: bool
     created: float
+    version: int = 0  # moves on every post and clear: a board that drew this version is up to date
+    replaced: int = 0  # posts dropped since the last clear to make space in the full room
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Board:
                 with self.engine.begin() as conn:
                     conn.execute(insert(rooms).values(code=code, title=title, key_hash=_hash(key),
                                                       created=self.clock(), locked=False))
+                    conn.execute(insert(counters).values(room=code, version=0, replaced=0))
                 return code, key
             except IntegrityError:
                 continue  # that code is taken: draw another
@@ -139,13 +142,15 @@ class Board:
 
     @_guard
     def room(self, code: str) -> Room:
-        """The room with this code; BoardError if there is none."""
+        """The room with this code, its version included (one lookup by key); BoardError if there is none."""
         code = rules.clean_code(code)
         with self.engine.connect() as conn:
-            row = conn.execute(select(rooms).where(rooms.c.code == code)).mappings().first()
+            row = conn.execute(select(rooms, func.coalesce(counters.c.version, 0).label("version"),
+                                      func.coalesce(counters.c.replaced, 0).label("replaced"))
+                               .join_from(rooms, counters, isouter=True).where(rooms.c.code == code)).mappings().first()
         if row is None:
             raise BoardError(f"There is no room {code}: check the code with your instructor.")
-        return Room(row["code"], row["title"], bool(row["locked"]), row["created"])
+        return Room(row["code"], row["title"], bool(row["locked"]), row["created"], row["version"], row["replaced"])
 
     def _instructor(self, conn, code: str, key: str) -> str:
         """Check the instructor key of room ``code``; return the cleaned code."""
@@ -170,6 +175,8 @@ class Board:
         """Delete every post of a room: instructor only. Returns how many were deleted."""
         with self.engine.begin() as conn:
             code = self._instructor(conn, code, key)
+            conn.execute(update(counters).where(counters.c.room == code).values(version=counters.c.version + 1,
+                                                                                replaced=0))
             return conn.execute(delete(posts).where(posts.c.room == code)).rowcount
 
     @_guard
@@ -194,8 +201,11 @@ class Board:
     def post(self, code: str, session: str, name: str, page: str, settings: dict, numbers: dict) -> int:
         """Add one run's result to a room; return the post's id.
 
-        Refused (BoardError, nothing written) for an unknown or locked room, a bad name or values,
-        or a session that posted POSTS_PER_MINUTE times in the last minute.
+        Refused (BoardError, nothing written) for an unknown or locked room, a bad name or values, a name
+        or browser session that posted POSTS_PER_MINUTE times in the last minute, or a room that took
+        ROOM_POSTS_PER_MINUTE posts in the last minute. The limits count posts in the database, so a
+        new session, a reload or another server sharing the database does not reset them. A full room
+        (ROOM_POSTS_MAX posts) drops the oldest post of the name holding the most posts to make space.
         """
         code = rules.clean_code(code)
         name = rules.clean_text(name, rules.NAME_MAX, "display name")
@@ -204,23 +214,60 @@ class Board:
         session = rules.clean_text(session, 64, "session id")
         now = self.clock()
         with self.engine.begin() as conn:
-            row = conn.execute(select(rooms.c.locked).where(rooms.c.code == code)).first()
-            if row is None:
-                raise BoardError(f"There is no room {code}: check the code with your instructor.")
-            if row.locked:
+            # A write first: it takes the room's row lock (PostgreSQL) or the database's write lock (SQLite)
+            # before anything is counted, so two posts at once cannot both pass a limit. A refusal below
+            # rolls the version back with everything else.
+            self._bump(conn, code)
+            if conn.execute(select(rooms.c.locked).where(rooms.c.code == code)).scalar():
                 raise BoardError(f"Room {code} is locked: the instructor has closed it to new posts.")
-            recent = conn.execute(select(func.count()).select_from(posts).where(
-                posts.c.session == session, posts.c.created > now - 60)).scalar()
-            if recent >= rules.POSTS_PER_MINUTE:
-                raise BoardError(f"You posted {recent} times in the last minute; at most {rules.POSTS_PER_MINUTE} "
-                                 "posts a minute are allowed. Wait a little and post again.")
-            total = conn.execute(select(func.count()).select_from(posts).where(posts.c.room == code)).scalar()
-            if total >= rules.ROOM_POSTS_MAX:
-                raise BoardError(f"Room {code} is full ({rules.ROOM_POSTS_MAX} posts): ask the instructor to clear it.")
+            self._check_rates(conn, code, session, name, now)
+            self._make_space(conn, code)
             result = conn.execute(insert(posts).values(
                 room=code, session=session, name=name, page=page, settings=json.dumps(settings),
                 numbers=json.dumps(numbers), created=now))
             return int(result.inserted_primary_key[0])
+
+    @staticmethod
+    def _bump(conn, code: str) -> None:
+        """Move room ``code``'s version on (BoardError if there is no such room)."""
+        if conn.execute(update(counters).where(counters.c.room == code)
+                        .values(version=counters.c.version + 1)).rowcount:
+            return
+        if conn.execute(select(rooms.c.code).where(rooms.c.code == code)).first() is None:
+            raise BoardError(f"There is no room {code}: check the code with your instructor.")
+        conn.execute(insert(counters).values(room=code, version=1, replaced=0))  # a room made without its row
+
+    @staticmethod
+    def _check_rates(conn, code: str, session: str, name: str, now: float) -> None:
+        """BoardError if this name in this room or this session, or the room as a whole, posted too often
+        in the last minute (each count is one indexed range)."""
+        def recent(*where) -> int:
+            return conn.execute(select(func.count()).select_from(posts).where(posts.c.created > now - 60,
+                                                                               *where)).scalar()
+
+        yours = max(recent(posts.c.room == code, posts.c.name == name), recent(posts.c.session == session))
+        if yours >= rules.POSTS_PER_MINUTE:
+            raise BoardError(f"You posted {yours} times in the last minute; at most {rules.POSTS_PER_MINUTE} "
+                             "posts a minute are allowed for each name. Wait a little and post again.")
+        everyone = recent(posts.c.room == code)
+        if everyone >= rules.ROOM_POSTS_PER_MINUTE:
+            raise BoardError(f"Room {code} took {everyone} posts in the last minute, the most a room takes "
+                             f"({rules.ROOM_POSTS_PER_MINUTE} a minute). Wait a little and post again.")
+
+    @staticmethod
+    def _make_space(conn, code: str) -> None:
+        """If room ``code`` holds ROOM_POSTS_MAX posts, drop the oldest post of the name that holds the most
+        (of those, the name with the oldest post), so the next post fits and a flood replaces its own posts."""
+        total = conn.execute(select(func.count()).select_from(posts).where(posts.c.room == code)).scalar()
+        over = total - rules.ROOM_POSTS_MAX + 1
+        for _ in range(max(over, 0)):
+            busiest = conn.execute(select(posts.c.name).where(posts.c.room == code).group_by(posts.c.name)
+                                   .order_by(func.count().desc(), func.min(posts.c.id)).limit(1)).scalar()
+            oldest = select(func.min(posts.c.id)).where(posts.c.room == code, posts.c.name == busiest)
+            conn.execute(delete(posts).where(posts.c.id == oldest.scalar_subquery()))
+        if over > 0:
+            conn.execute(update(counters).where(counters.c.room == code)
+                         .values(replaced=counters.c.replaced + over))
 
     @_guard
     def posts(self, code: str) -> list[Post]:
