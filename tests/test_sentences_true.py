@@ -81,3 +81,86 @@ def test_t_squared_gradient_claim_says_why_it_holds_at_t_1(T):
 def test_alpha_verdict_is_said_to_hold_for_any_logits(z, v):
     alpha = M.check_all(z, v, 4.0)[5]
     assert not alpha.holds and "for any logits, by construction" in alpha.truth
+
+
+# --- the EMA teacher's lag ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("steps", (50, 150, 800, 1000, 3000, 5000, 20000))
+def test_ema_lag_is_called_close_to_its_limit_iff_it_is(steps):
+    import re
+
+    from kdviz.experiments.beyond import EMA_LIMIT_RTOL, ema_lag, ema_lag_sentence
+
+    decays = (0.9, 0.99, 0.999)
+    lags = [ema_lag(steps, d) for d in decays]
+    parts = re.findall(r"at decay ([0-9.]+) \(([^)]*)\)", ema_lag_sentence(decays, lags, steps))
+    assert [float(d) for d, _ in parts] == list(decays)
+    for (d, regime), lag in zip(parts, lags):
+        limit = float(d) / (1 - float(d))
+        assert ("close to its limit" in regime) == (abs(lag - limit) <= EMA_LIMIT_RTOL * limit), (steps, d, lag)
+    assert EMA_LIMIT_RTOL == 0.05
+
+
+# --- exercises ----------------------------------------------------------------------------------------------------
+
+CONFIDENT = [8.0, 3.0, 1.5, 0.0, -2.0]
+
+
+@pytest.mark.parametrize("logits", (CONFIDENT, [1.0, 1.0, 1.0], [2.0, 2.0, -1.0, 0.5]))
+@pytest.mark.parametrize("label", (0, 1, 2))
+@pytest.mark.parametrize("T", (0.5, 1.0, 4.0, 10.0))
+def test_wrong_mass_says_what_raising_t_does_as_computed(logits, label, T):
+    from kdviz import softening
+    from kdviz.exercises import T_RAISED, wrong_mass
+
+    why = wrong_mass(50.0, (logits, label, T)).why
+    now, later = (100 * (1 - float(softening.softmax_t(logits, t)[label])) for t in (T, T_RAISED * T))
+    if abs(later - now) <= 100 * M.ROUNDING_RTOL:
+        assert "leaves it where it is" in why
+    else:
+        assert f"{'grows' if later > now else 'shrinks'} to {later:.1f}%" in why
+    assert "watch it grow" not in why
+
+
+def test_wrong_mass_shrinks_for_a_class_the_teacher_does_not_rank_first():
+    from kdviz.exercises import wrong_mass
+
+    assert "shrinks to 83.2%" in wrong_mass(99.0, (CONFIDENT, 1, 1.0)).why  # 99.3% -> 83.2% at T = 4
+
+
+PEAK_CASES = [([3.798, -0.452, 1.66, -1.492, 0.268], [1.062, -5.453, 2.327, -0.831, 1.295]),  # a bump, then the end
+              ([2.0, 1.0, 0.5, -1.0, 0.0], DEFAULT_TEACHER), ([1.0, 0.0, -1.0], [0.0, 1.0, 2.0]),
+              ([0.0, 100.0], [100.0, 0.0]), (SHIFTED, DEFAULT_TEACHER), (DEFAULT_TEACHER, DEFAULT_TEACHER)]
+
+
+@pytest.mark.parametrize("z, v", PEAK_CASES)
+def test_peak_sentence_agrees_with_the_sweep(z, v):
+    from kdviz.exercises import peak_temperature
+    from kdviz.sweeps import gradient_sweep
+
+    s = gradient_sweep(z, v)
+    why = peak_temperature(1.0, s).why
+    tol = M.ROUNDING_RTOL * s.T  # (M,) the rounding of ||T (p - q)||
+    if np.all(s.norm_scaled <= tol):
+        assert M.MATCHES in why
+        return
+    d = np.diff(s.norm_scaled)
+    step_tol = np.maximum(tol[1:], tol[:-1])
+    interior_max = np.any((d[:-1] > step_tol[:-1]) & (d[1:] < -step_tol[1:]))
+    if "only grows" in why:
+        assert np.all(d >= -step_tol)
+    if "only shrinks" in why:
+        assert np.all(d <= step_tol)
+    if "local maximum" in why or "only" in why:
+        assert ("local maximum" in why) == bool(interior_max)
+
+
+@pytest.mark.parametrize("z, v", DEGENERATE)
+@pytest.mark.parametrize("T", (1.0, 4.0, 20.0))
+def test_versus_limit_at_equal_logits_says_both_are_zero(z, v, T):
+    from kdviz import softening
+    from kdviz.exercises import AT_LIMIT, versus_limit
+    from kdviz.sweeps import high_t_gradient_norm
+
+    check = versus_limit(AT_LIMIT, (softening.soft_gradient(z, v, T).numpy(), high_t_gradient_norm(z, v), T))
+    assert check.correct and M.MATCHES in check.why and "%" not in check.why
