@@ -164,3 +164,84 @@ def test_versus_limit_at_equal_logits_says_both_are_zero(z, v, T):
 
     check = versus_limit(AT_LIMIT, (softening.soft_gradient(z, v, T).numpy(), high_t_gradient_norm(z, v), T))
     assert check.correct and M.MATCHES in check.why and "%" not in check.why
+
+
+# --- lessons ------------------------------------------------------------------------------------------------------
+
+def test_which_paradigm_lesson_names_each_method_by_its_family():
+    from kdviz.lessons import load
+    from kdviz.paradigms import similarity
+
+    text = " ".join(load("which-paradigm").steps[0].text.split())
+    assert similarity.NOTE.family == "relation"
+    assert "(FitNets, similarity)" not in text and "relates one sample to another (similarity)" in text
+
+
+def test_which_paradigm_lesson_at_t_1_says_only_what_holds_for_any_teacher():
+    """The step's sentence is a fact of the softmax: the top class's probability never rises with T. The old one
+    ("at T = 1 the small probabilities that carry the unseen class are almost zero") was false on the default
+    blobs teacher (class 3's mean probability on the other points is 8%)."""
+    from kdviz import softening
+    from kdviz.lessons import load
+
+    text = " ".join(load("which-paradigm").steps[2].text.split())
+    assert "almost zero" not in text and "the more of the teacher's probability goes to its first choice" in text
+    v = np.random.default_rng(0).normal(size=(2000, 5)) * 3  # (B, C) teachers' logits of any size
+    top = [softening.softmax_t(v, t).numpy().max(-1) for t in (0.5, 1.0, 4.0, 20.0)]
+    for low, high in zip(top, top[1:]):
+        assert np.all(low >= high - M.ROUNDING_RTOL)
+
+
+# --- Claims on trial: the gradient claim ---------------------------------------------------------------------------
+
+def test_gradient_claim_credits_the_source_only_with_what_it_said():
+    from kdviz.experiments import claims
+
+    claim, source, reference = claims.GRADIENT_CLAIM
+    assert source == "the seed text" and reference == "Stated without an experiment."
+    assert "shrinks with T" not in " ".join(claims.GRADIENT_CLAIM)
+
+
+def test_gradient_form_note_is_true_on_the_gradients_page_defaults():
+    """GRADIENT_FORM: neither norm is monotone; below the spread the one without T^2 can grow (6e-4 at T = 0.1 to
+    0.41 near T = 0.68 on the Gradients page's defaults), far above it it falls like 1/T^2, the other settles."""
+    from kdviz.experiments import claims
+    from kdviz.experiments.gradients import GradientsConfig
+    from kdviz.sweeps import gradient_sweep, high_t_gradient_norm, logit_spread
+
+    cfg = GradientsConfig()
+    z, v = [float(x) for x in cfg.student.split(",")], [float(x) for x in cfg.teacher.split(",")]
+    s = gradient_sweep(z, v)
+    spread = logit_spread(z, v)
+    below = s.T < spread
+    k = int(np.argmax(np.where(below, s.norm_plain, -np.inf)))
+    assert s.norm_plain[k] > 100 * s.norm_plain[0]  # grows with T below the spread
+    far = s.T > 100 * spread
+    assert np.allclose(s.norm_plain[far] * s.T[far] ** 2, s.norm_plain[far][-1] * s.T[far][-1] ** 2, rtol=0.01)
+    assert s.norm_scaled[-1] == pytest.approx(high_t_gradient_norm(z, v), rel=1e-3)
+    assert "can grow with T" in claims.GRADIENT_FORM and "which shrinks with T" not in claims.GRADIENT_FORM
+
+
+# --- the app's own words about itself ------------------------------------------------------------------------------
+
+def test_which_teacher_card_lists_only_what_its_tabs_test():
+    from kdviz import guide
+    from kdviz.experiments import claims, which_teacher
+
+    line = guide.page("which_teacher").line.lower()
+    assert "fidelity" in claims.CLAIMS and "hinton" in claims.CLAIMS  # on Claims on trial, not here
+    assert "fidelity" not in line and "hinton" not in line
+    assert which_teacher.PARTS == ("capacity", "assistant", "early_stop")
+    assert all(word in line for word in ("capacity", "assistant", "early-stopped"))
+
+
+def test_home_and_sidebar_say_the_papers_numbers_are_typed(page_test):
+    from kdviz.experiments import claims
+
+    at = page_test("app_pages/home.py")
+    captions = [c.value for c in at.caption]  # the main area and the sidebar
+    assert not any("never typed in" in c for c in captions)
+    assert sum("the papers' reference numbers are typed from the papers" in c for c in captions) == 2
+    import inspect
+
+    assert "146" in inspect.getsource(claims.hinton)  # a typed reference: Hinton et al.'s errors, labelled as theirs
