@@ -245,3 +245,40 @@ def test_home_and_sidebar_say_the_papers_numbers_are_typed(page_test):
     import inspect
 
     assert "146" in inspect.getsource(claims.hinton)  # a typed reference: Hinton et al.'s errors, labelled as theirs
+
+
+# --- Dark knowledge --------------------------------------------------------------------------------------------------
+
+def _profile(values):
+    from kdviz.experiments.dark_knowledge.soft_targets import PROFILE_T
+
+    return {"T": PROFILE_T, "non_target": np.asarray(values, dtype=np.float64)}
+
+
+@pytest.mark.parametrize("shape", ("falling", "rising", "peaked"))
+def test_profile_sentence_says_peaks_only_inside_the_grid(shape):
+    from kdviz.experiments.dark_knowledge.soft_targets import PROFILE_T, profile_sentence
+
+    x = np.log(PROFILE_T)
+    values = {"falling": np.exp(-x), "rising": x - x[0], "peaked": -(x - x[20]) ** 2}[shape]
+    text = profile_sentence(_profile(values), _profile(np.exp(-x)))
+    k = int(np.argmax(values))
+    first = text.split(";")[0]
+    assert ("peaks at" in first) == (0 < k < len(PROFILE_T) - 1)
+    if shape == "peaked":
+        assert f"peaks at T = {PROFILE_T[k]:.2g}" in first
+    assert f"peaks at T = {PROFILE_T[0]:.2g}" not in text and "lowest T computed" in text.split(";")[1]
+
+
+def test_smoothing_sentence_states_the_teachers_accuracies_as_computed():
+    from kdviz.experiments.dark_knowledge import omitted as O
+    from kdviz.experiments.dark_knowledge.teachers import TeachersConfig
+    from kdviz.experiments.dark_knowledge.teachers import run as run_teachers
+    from kdviz.experiments.protocol import last
+
+    teachers = last(run_teachers(TeachersConfig(eps=0.1)))  # the two teachers' accuracies, from their own run
+    snap = last(O.run(O.OmittedConfig(3, 8.0, 0.1, 100, 2, (0.0, 0.1), True)))
+    text = O.smoothing_sentence(snap, 0.1)
+    normal, smoothed = (float(a) for a in teachers.test_acc)
+    assert f"{normal:.1%}" in text and f"{smoothed:.1%}" in text
+    assert ("about as accurate" in text) == (abs(smoothed - normal) <= O.TEACHER_ACC_MARGIN)
