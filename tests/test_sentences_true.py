@@ -4,6 +4,7 @@ Each test recomputes a sentence's claim from the same inputs and checks that the
 tolerances the code states (kdviz.misstatements.ROUNDING_RTOL for float64 rounding).
 """
 import numpy as np
+import torch.nn.functional as F
 import pytest
 
 from kdviz import misstatements as M
@@ -282,3 +283,100 @@ def test_smoothing_sentence_states_the_teachers_accuracies_as_computed():
     normal, smoothed = (float(a) for a in teachers.test_acc)
     assert f"{normal:.1%}" in text and f"{smoothed:.1%}" in text
     assert ("about as accurate" in text) == (abs(smoothed - normal) <= O.TEACHER_ACC_MARGIN)
+
+
+# --- paradigms: where the trained form differs from the paper -------------------------------------------------------
+
+def test_attention_note_says_it_trains_the_squared_norm_at_one_layer():
+    import torch
+
+    from kdviz.paradigms import attention
+
+    g = torch.Generator().manual_seed(0)
+    h_s, h_t = torch.randn(8, 6, generator=g, dtype=torch.float64), torch.randn(8, 6, generator=g, dtype=torch.float64)
+    a_s, a_t = (F.normalize(h * h, dim=-1) for h in (h_s, h_t))  # (B, H) the maps, normalised energy
+    squared = ((a_s - a_t) ** 2).sum(-1).mean()
+    assert float(attention.attention_loss(h_s, h_t)) == pytest.approx(float(squared), rel=1e-12)
+    assert float((a_s - a_t).norm(dim=-1).mean()) != pytest.approx(float(squared), rel=1e-3)  # not the paper's norm
+    text = attention.NOTE.transfers
+    assert "2-norm of the difference itself" in text and "its square at one pair, the last hidden layer" in text
+
+
+def test_fitnet_note_says_one_stage_at_the_last_hidden_layer():
+    from kdviz.paradigms import fitnet
+
+    text = fitnet.NOTE.transfers
+    assert "two stages" in text and "in one stage, at the last hidden layer" in text
+
+
+def test_mutual_note_says_t_and_t2_are_added_and_t_1_is_the_paper():
+    import torch
+
+    from kdviz.paradigms import mutual
+
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(2, 5, 4, generator=g, dtype=torch.float64)  # (K, B, C): a cohort of two
+    peers = mutual.cohort_peers([0, 0])  # (K, K)
+    peer_logits = z.unsqueeze(1).expand(2, 2, 5, 4)  # (J, K, B, C): member j on member k's batch (one batch here)
+    y = torch.randint(0, 4, (2, 5), generator=g)
+    dml = torch.stack([F.cross_entropy(z[k], y[k]) + F.kl_div(F.log_softmax(z[k], -1), F.softmax(z[1 - k], -1),
+                                                              reduction="batchmean") for k in range(2)])
+    assert torch.allclose(mutual.mutual_loss(z, peer_logits, y, peers, T=1.0, weight=1.0), dml, rtol=1e-12)
+    text = mutual.NOTE.transfers
+    assert "at T = 1 without a weight" in text and "adds T and the T^2 factor" in text
+
+
+# --- docstrings with a claim ------------------------------------------------------------------------------------------
+
+def test_avg_logit_is_not_always_sharper_than_avg_prob_as_its_docstring_says():
+    import torch
+
+    from kdviz.paradigms import multi_teacher
+
+    def entropy(rule, v):
+        mix = multi_teacher.combine_teachers(v, rule, 1.0)
+        return float(-(mix.log_probs.exp() * mix.log_probs).sum())
+
+    sure_of_two = torch.tensor([[[10.0, 0.0, 0.0]], [[0.0, 10.0, 0.0]]], dtype=torch.float64)  # (M, B, C)
+    agreeing = torch.tensor([[[3.0, 1.0, 0.0]], [[2.0, 0.0, 1.0]]], dtype=torch.float64)
+    assert entropy("avg_logit", sure_of_two) > entropy("avg_prob", sure_of_two)
+    assert entropy("avg_logit", agreeing) < entropy("avg_prob", agreeing)
+    doc = " ".join(multi_teacher.combine_teachers.__doc__.split())
+    assert "sharper than avg_prob);" not in doc and "often sharper than avg_prob, but not always" in doc
+
+
+def test_softening_is_stable_in_float64_and_says_float32_is_not():
+    import mpmath
+    import torch
+
+    from kdviz import softening as S
+
+    z, v = [2.0, 1.0, 0.5, -1.0, 0.0], [5.0, 3.0, -1.0, -2.0, 0.0]
+    mpmath.mp.dps = 50
+
+    def exact(T):  # KL(q^T || p^T) in 50 digits
+        lz = [mpmath.mpf(x) / T for x in z]
+        lv = [mpmath.mpf(x) / T for x in v]
+        cz, cv = mpmath.log(sum(mpmath.exp(x) for x in lz)), mpmath.log(sum(mpmath.exp(x) for x in lv))
+        return float(sum(mpmath.exp(b - cv) * ((b - cv) - (a - cz)) for a, b in zip(lz, lv)))
+
+    for T in (0.01, 1.0, 20.0, 1000.0, 1e4):
+        assert S.kl_teacher_student(z, v, T).item() == pytest.approx(exact(T), rel=1e-6)  # float64: stable
+    f32 = {T: abs(S.kl_teacher_student(torch.tensor(z), torch.tensor(v), T).item() / exact(T) - 1) for T in (20.0, 1e4)}
+    assert f32[1e4] > 0.1 and f32[20.0] < 1e-3  # float32: fine at 20, lost by 1e4
+    for T in (20.0, 1000.0, 1e4):
+        g32, g64 = S.soft_gradient(torch.tensor(z), torch.tensor(v), T).double(), S.soft_gradient(z, v, T)
+        assert float((g32 - g64).norm() / g64.norm()) < 1e-3
+    doc = " ".join(S.__doc__.split())
+    assert "temperatures from 0.01 to 1e4 in float64" in doc and "In float32 the KL's relative error grows" in doc
+
+
+def test_compare_and_market_type_no_measured_number():
+    import pathlib
+
+    from kdviz.experiments import compare
+
+    assert "+9" not in compare.__doc__ and "~" not in compare.__doc__
+    page = pathlib.Path(__file__).resolve().parents[1].joinpath("app_pages", "market.py").read_text()
+    assert "in our runs no model beats the majority class" not in " ".join(page.split())
+    assert "the run's own sentence says whether any" in page  # the computed one: kdviz.experiments.market
