@@ -5,6 +5,7 @@ exact formula) for the user's own logits, so a page can show the claim failing o
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from kdviz.sweeps import _vector, autograd_soft_gradient, logit_spread
 
 ROUNDING_RTOL = 64 * torch.finfo(torch.float64).eps  # ~1.4e-14: two float64 values closer than this times their size are equal
 MATCHES = "the student already matches the teacher: every term is 0"  # the verdict where both sides are 0
+TOO_CLOSE = "both sides are 0 within float64 rounding: the student is too close to the teacher to tell"
 
 
 def negligible(x: float, scale: float) -> bool:
@@ -38,6 +40,13 @@ def student_matches_teacher(student, teacher) -> bool:
 def _equal_logits(a: torch.Tensor, b: torch.Tensor, size) -> bool:
     """Whether logits a and b (N,) are equal within float64 rounding of logits of magnitude ``size``."""
     return negligible((a - b).abs().max(), float(size))
+
+
+def kl_rounding(z: torch.Tensor, v: torch.Tensor, T: float) -> float:
+    """The float64 rounding of KL(q^T || p^T) for logits z, v (..., N): ROUNDING_RTOL times the size of the
+    log-probabilities it sums (|logits| / T + log N); a KL below it is 0."""
+    size = float(torch.cat([z, v], -1).abs().max()) / T + math.log(z.shape[-1])
+    return ROUNDING_RTOL * (1.0 + size)
 
 
 def match_sentence(student, teacher) -> str | None:
@@ -62,7 +71,7 @@ class Check:
     oracle: str  # how `actual` was computed
     relation: str = "equal"  # "equal": the claim predicts `actual`; "greater": it predicts actual > claimed
     rtol: float = 1e-6  # relative tolerance of "equal" (looser where `actual` is itself a finite-T estimate)
-    atol: float = 1e-12  # float64 rounding of the quantities compared in absolute terms: below it a value is 0
+    atol: float = 0.0  # float64 rounding of the quantities compared in absolute terms: below it a value is 0
     trivial: str = ""  # why the verdict says nothing about the claim for these logits (empty when it does)
 
     @property
@@ -77,6 +86,8 @@ class Check:
         """The verdict in words: "holds here", "false", or why the comparison cannot tell (``trivial``)."""
         if self.trivial:
             return self.trivial
+        if max(abs(self.claimed), abs(self.actual)) <= self.atol:
+            return TOO_CLOSE
         return "holds here" if self.holds else "false"
 
 
@@ -110,6 +121,7 @@ def check_all(student, teacher, T: float) -> list[Check]:
     t_up = 4.0 * T
     same = MATCHES if student_matches_teacher(z, v) else ""  # p = q: every term of the first four is 0
     raw_same = same if _equal_logits(z, v, torch.cat([z, v]).abs().max()) else ""  # raw logits equal too: both limits are 0
+    kl_atol = kl_rounding(z, v, T)
     t_is_t2 = ("holds here only because T² = T at T = 1: at any other T the two differ by a factor T"
                if np.isclose(T * T, T, rtol=ROUNDING_RTOL, atol=0) else "")
     return [
@@ -118,7 +130,7 @@ def check_all(student, teacher, T: float) -> list[Check]:
               atol=ROUNDING_RTOL * max(T, T * T), trivial=same or t_is_t2),
         Check("KL(p_s || p_t) = -sum p_t log(p_s / p_t)", "that sum is KL(p_t || p_s): the direction is swapped",
               claimed=float(-(q * (logp - logq)).sum()), actual=float(S.kl_from_log(logp, logq)),
-              oracle="sum p_s (log p_s - log p_t) from log-softmax = KL(p_s || p_t)", trivial=same),
+              oracle="sum p_s (log p_s - log p_t) from log-softmax = KL(p_s || p_t)", atol=kl_atol, trivial=same),
         Check(f"raising T (here from {T:g} to {t_up:g}) increases the gradient magnitude",
               "with T^2 the norm tends to ||z~ - v~|| / N once T is much larger than the logits' spread and need "
               "not grow on the way; without T^2 it then falls like 1/T^2",
@@ -127,7 +139,7 @@ def check_all(student, teacher, T: float) -> list[Check]:
               atol=ROUNDING_RTOL * t_up, trivial=same),
         Check('F.kl_div(..., reduction="mean") is the KD soft loss', '"mean" also divides by N; use "batchmean"',
               claimed=_kl_div_mean(z, v, T),
-              actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample", trivial=same),
+              actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample", atol=kl_atol, trivial=same),
         Check("at high T, KD matches raw logits: (1/2N) ||z - v||^2",
               "it matches centred logits: (1/2N) ||z~ - v~||^2, once T is much larger than the logits' spread",
               claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high,
@@ -181,7 +193,10 @@ def mutual_information_check(z: torch.Tensor, v: torch.Tensor, T: float) -> Chec
                  f"{info(constant):.3g} nats (the minimum) but E KL = {kl(constant):.4g}; a copy of the teacher has "
                  f"I = {info(shifts):.3g} and E KL = 0; your student I = {info(mine):.3g}, E KL = {kl(mine):.4g}",
                  claimed=kl(constant), actual=kl(shifts),
-                 oracle="E_x KL(q || p) of the argmin-I (constant) student vs the distilled one")
+                 oracle="E_x KL(q || p) of the argmin-I (constant) student vs the distilled one",
+                 atol=kl_rounding(z, v, T),
+                 trivial=("the teacher's logits are all equal: the constant student is the teacher, so both are 0"
+                          if _equal_logits(v, torch.full_like(v, float(v.mean())), v.abs().max()) else ""))
 
 
 def predicted_mutual_information(a: torch.Tensor, b: torch.Tensor, n: int) -> float:

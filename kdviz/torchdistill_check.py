@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz import softening as S
-from kdviz.misstatements import MATCHES, ROUNDING_RTOL, student_matches_teacher
+from kdviz.misstatements import MATCHES, kl_rounding, student_matches_teacher
 
 SMALL_ALPHA = 0.001  # the nearest alpha to 0 that takes torchdistill's documented branch
 
@@ -62,9 +62,8 @@ def scale_jump(z, v, T: float) -> ScaleJump:
     """The jump for student logits z and teacher logits v (N,) in float64, the label being the teacher's class."""
     z, v = S.check_pair(torch.as_tensor(z, dtype=torch.float64)[None], torch.as_tensor(v, dtype=torch.float64)[None])
     y = v.argmax(-1)
-    size = float(torch.cat([z, v]).abs().max()) / T + torch.log(torch.tensor(float(z.shape[-1]))).item()
     return ScaleJump(T, float(torchdistill_kd_loss(z, v, y, T, 0.0)), float(torchdistill_kd_loss(z, v, y, T, SMALL_ALPHA)),
-                     float(S.kd_loss(z, v, y, T, 0.0).total), ROUNDING_RTOL * (1.0 + size), student_matches_teacher(z[0], v[0]))
+                     float(S.kd_loss(z, v, y, T, 0.0).total), kl_rounding(z, v, T), student_matches_teacher(z[0], v[0]))
 
 
 def sentence(j: ScaleJump) -> str:

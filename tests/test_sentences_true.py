@@ -380,3 +380,18 @@ def test_compare_and_market_type_no_measured_number():
     page = pathlib.Path(__file__).resolve().parents[1].joinpath("app_pages", "market.py").read_text()
     assert "in our runs no model beats the majority class" not in " ".join(page.split())
     assert "the run's own sentence says whether any" in page  # the computed one: kdviz.experiments.market
+
+
+@pytest.mark.parametrize("T", (0.5, 4.0, 20.0))
+def test_logits_too_close_to_resolve_give_no_kl_verdict_and_no_jump(T):
+    z = DEFAULT_TEACHER[:4] + [1e-12]  # differs from the teacher by 1e-12: real, but its KL (~1e-25) is rounding
+    assert M.match_sentence(z, DEFAULT_TEACHER) is None
+    rows = M.to_rows(M.check_all(z, DEFAULT_TEACHER, T))
+    assert rows[1]["verdict"] == M.TOO_CLOSE and rows[3]["verdict"] == M.TOO_CLOSE
+    j = TD.scale_jump(z, DEFAULT_TEACHER, T)
+    assert j.jump is None and "0 within float64 rounding" in TD.sentence(j)
+
+
+def test_a_constant_teacher_makes_the_information_claim_trivial_not_true():
+    mi = M.check_all([1.0, 0.0, -1.0], [2.0, 2.0, 2.0], 1.0)[6]
+    assert mi.verdict.startswith("the teacher's logits are all equal")
