@@ -50,7 +50,7 @@ left.caption(f"Largest difference between analytic and autograd: **{abs(analytic
              "(float64 rounding).")
 right.plotly_chart(shared("gradients.norm", shows, lambda: softening_plots.gradient_norm_curve(
     sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T)), width="stretch", key="grad_norm")
-right.caption(f"Here {MATCHES}: both norms are 0 at every $T$; the curves show float64 rounding alone (at most "
+right.caption(f"Here {MATCHES}, both norms included, at every $T$; the curves show float64 rounding alone (at most "
               f"{sweep.norm_scaled.max():.1g})." if matches else
               "Once $T$ is much larger than the logits' spread (here "
               f"{logit_spread(z, v):.3g}), the soft gradient without $T^2$ shrinks like $1/T^2$ and the hard labels "
