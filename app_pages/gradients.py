@@ -5,7 +5,7 @@ import streamlit as st
 from kdviz import softening
 from kdviz.config import parse_floats
 from kdviz.experiments.gradients import GradientsConfig
-from kdviz.misstatements import check_all, to_rows
+from kdviz.misstatements import MATCHES, check_all, match_sentence, to_rows
 from kdviz.plots import softening as softening_plots
 from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
 from ui import exercises, guide
@@ -36,6 +36,9 @@ try:
 except ValueError as err:
     stop_with_error(f"{str(err)[:1].upper()}{str(err)[1:]}")
 
+matches = match_sentence(z, v)  # None unless the student already matches the teacher: then every term is 0
+if matches:
+    st.info(matches)
 analytic = softening.soft_gradient(z, v, cfg.T).numpy()
 oracle = autograd_soft_gradient(z, v, cfg.T)
 sweep = gradient_sweep(z, v)
@@ -47,7 +50,9 @@ left.caption(f"Largest difference between analytic and autograd: **{abs(analytic
              "(float64 rounding).")
 right.plotly_chart(shared("gradients.norm", shows, lambda: softening_plots.gradient_norm_curve(
     sweep.T, sweep.norm_scaled, sweep.norm_plain, cfg.T)), width="stretch", key="grad_norm")
-right.caption("Once $T$ is much larger than the logits' spread (here "
+right.caption(f"Here {MATCHES}, both norms included, at every $T$; the curves show float64 rounding alone (at most "
+              f"{sweep.norm_scaled.max():.1g})." if matches else
+              "Once $T$ is much larger than the logits' spread (here "
               f"{logit_spread(z, v):.3g}), the soft gradient without $T^2$ shrinks like $1/T^2$ and the hard labels "
               "take over, while with $T^2$ its norm tends to $\\lVert \\tilde z - \\tilde v\\rVert / N$ = "
               f"{high_t_gradient_norm(z, v):.3g}. Below that, neither holds and the norm is often not monotone in $T$. "
@@ -59,8 +64,9 @@ st.latex(r"\tilde z = z-\bar z,\quad \tilde v = v-\bar v")
 st.plotly_chart(shared("gradients.limit", shows[:2], lambda: softening_plots.limit_curve(
     sweep.T, sweep.loss_scaled, sweep.limit, sweep.limit_error)), width="stretch", key="limit")
 at = {t: float(softening.logit_matching_error(z, v, t)) for t in (20.0, 1000.0)}
-st.caption(f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[1000.0]:.2%} at T = 1000. "
-           "It needs T much larger than the logits' spread; the logits must be centred "
+st.caption((f"Here {MATCHES}, the limit and T² KL alike, at every T. " if matches else
+            f"Relative error of the limit here: {at[20.0]:.1%} at T = 20, {at[1000.0]:.2%} at T = 1000. ")
+           + "It needs T much larger than the logits' spread; the logits must be centred "
            "(`kdviz.softening.logit_matching`).")
 
 st.subheader("Common misstatements, checked on your logits")
@@ -70,4 +76,8 @@ st.table(rows[["claim", "verdict", "correct form"]].set_index("claim"))
 st.markdown(torchdistill_sentence(scale_jump(z, v, cfg.T)))
 with st.expander("The numbers behind each verdict"):
     st.dataframe(rows, hide_index=True, width="stretch", key="myths")
-exercises.gradients(sweep, analytic, high_t_gradient_norm(z, v), cfg.T)
+if matches:
+    st.caption(f"The exercises ask where the gradient peaks and where it ends; here {MATCHES}, the gradient too, "
+               "so there is nothing to predict. Change one logit to try them.")
+else:
+    exercises.gradients(sweep, analytic, high_t_gradient_norm(z, v), cfg.T)

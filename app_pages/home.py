@@ -12,8 +12,9 @@ st.markdown(
 st.latex(r"L = \alpha\,\mathrm{CE}(p,\,y) + (1-\alpha)\,T^2\,\mathrm{KL}(q^T \Vert\, p^T)")
 st.latex(r"p = \mathrm{softmax}(z),\quad p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")
 st.caption("z: student logits, v: teacher logits, y: the label, α ∈ [0, 1] the weight of the hard labels. Every "
-           "number on every page is computed on this server for your settings, and every student is shown beside "
-           "the same network trained without KD.")
+           "number from a run is computed on this server for your settings, and every student is shown beside the "
+           "same network trained without KD; the papers' reference numbers are typed from the papers and labelled "
+           "as theirs.")
 
 
 def card_grid(cards, columns: int = 3) -> None:

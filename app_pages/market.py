@@ -22,8 +22,9 @@ about("A **teacher ensemble** predicting tomorrow's direction, distilled into a 
       "tomorrow from past-only features. A **tiny student** learns from the ensemble's averaged probabilities "
       "(KD); the **baseline**, the same student without KD, learns from the labels alone. Every model is "
       "checkpointed on a validation period and judged on a later test period, beside the **majority class** and "
-      "**logistic regression**. The real indexes are hard: in our runs no model beats the majority class on the "
-      "S&P 500 or NASDAQ beyond noise, so the default is a synthetic market with a known, learnable signal.\n\n"
+      "**logistic regression**. A day ahead, the real indexes are hard to predict, so the default is a synthetic "
+      "market with a known, learnable signal; on the S&P 500 or NASDAQ the run's own sentence says whether any "
+      "model beats the majority class beyond noise.\n\n"
       "Nothing on this page is investment advice: the backtest is an illustration of the models' signals.")
 guide.notice("market")
 

@@ -17,6 +17,7 @@ import numpy as np
 from kdviz import softening
 from kdviz.experiments.live import Summary
 from kdviz.experiments.stats import PairedEffect, paired
+from kdviz.misstatements import MATCHES, ROUNDING_RTOL
 from kdviz.models import n_params
 from kdviz.sweeps import GradientSweep, temperature_sweep
 
@@ -69,18 +70,30 @@ def _within(prediction: float, actual: float, tolerance: float = PERCENT_TOLERAN
 
 # --- Temperature ------------------------------------------------------------------------------------------------
 
+T_RAISED = 4.0  # wrong_mass compares the share at T with the share at this many times T
+
+
 def wrong_mass(prediction: float, inputs: tuple) -> Check:
     """How much probability (percent) the teacher's softmax at T gives the wrong classes together.
 
-    inputs: (logits (N,), the true class, T).
+    inputs: (logits (N,), the true class, T). The explanation states what raising T by T_RAISED does to that share,
+    computed: it grows when the true class is the teacher's first, and can shrink when it is not.
     """
     logits, label, T = inputs
     p = softening.softmax_t(logits, T).numpy()
     mass = (1.0 - float(p[label])) * 100
+    up = (1.0 - float(softening.softmax_t(logits, T_RAISED * T)[label])) * 100
+    if math.isclose(up, mass, rel_tol=0, abs_tol=100 * ROUNDING_RTOL):
+        change = f"at T = {T_RAISED * T:g} it is still {up:.1f}%: raising T leaves it where it is"
+    else:
+        change = f"at T = {T_RAISED * T:g} it {'grows' if up > mass else 'shrinks'} to {up:.1f}%"
+    top = np.asarray(logits, dtype=np.float64).max()
+    first = "" if float(np.asarray(logits, dtype=np.float64)[label]) == top else (
+        f" Class {label} is not the teacher's first choice, so a flatter softmax can give it more, not less.")
     return Check(f"{mass:.1f}%", _within(prediction, mass),
                  f"At T = {T:g} the teacher gives class {label} {p[label]:.1%}, so the other {len(p) - 1} classes "
-                 f"share {mass:.1f}% (you said {float(prediction):g}%). That share is the dark knowledge a student "
-                 "can learn from: raise T and watch it grow.")
+                 f"share {mass:.1f}% (you said {float(prediction):g}%); {change}. That share is the dark knowledge a "
+                 f"student can learn from.{first}")
 
 
 def top_class_changes(prediction: str, logits) -> Check:
@@ -106,34 +119,55 @@ def top_class_changes(prediction: str, logits) -> Check:
 def peak_temperature(prediction: float, sweep: GradientSweep) -> Check:
     """At what T the soft gradient's norm (with T^2) peaks over the page's sweep, predicted within a factor of 2.
 
-    When the largest norm is at an end of the sweep there is no peak inside it: the answer says so, and a
-    prediction within a factor of 2 of that end counts as right.
+    When the largest norm is at an end of the sweep there is no peak inside it: the answer says so, names any
+    interior local maximum (a bump the sweep's end outgrows), and a prediction within a factor of 2 of that end
+    counts as right. Norms are compared beyond float64 rounding (ROUNDING_RTOL x T, the size of T (p - q)'s
+    rounding); where every norm is 0 within it the student matches the teacher and there is no peak at all.
     """
-    i = int(np.argmax(sweep.norm_scaled))
-    peak, norm = float(sweep.T[i]), float(sweep.norm_scaled[i])
-    end = float(sweep.norm_scaled[-1])
+    T, norms = np.asarray(sweep.T, dtype=np.float64), np.asarray(sweep.norm_scaled, dtype=np.float64)
+    floor = ROUNDING_RTOL * T  # (M,) rounding of ||T (p - q)|| at each T
+    if np.all(norms <= floor):
+        return Check("no peak: the gradient is 0 at every T", False,
+                     f"For these logits {MATCHES}, so the norm with T² is 0 at every temperature of the sweep (at most "
+                     f"{norms.max():.1g}, float64 rounding), so there is no peak to predict.")
+    i = int(np.argmax(norms))
+    peak, norm = float(T[i]), float(norms[i])
+    end = float(norms[-1])
     correct = abs(math.log(float(prediction) / peak)) <= math.log(T_FACTOR)
-    if 0 < i < len(sweep.T) - 1:
+    if 0 < i < len(T) - 1:
         return Check(f"T ≈ {peak:.3g}", correct,
                      f"For these logits the norm with T² is largest, {norm:.3g}, at T ≈ {peak:.3g} (you said "
                      f"{float(prediction):g}; within a factor of {T_FACTOR:g} counts), and tends to {end:.3g} at "
-                     f"T = {sweep.T[-1]:g}. The norm is not monotone in T here: a higher T does not always pull "
+                     f"T = {T[-1]:g}. The norm is not monotone in T here: a higher T does not always pull "
                      "harder.")
     where = "the smallest" if i == 0 else "the largest"
-    return Check(f"no peak inside {sweep.T[0]:g} to {sweep.T[-1]:g}", correct,
+    tol = np.maximum(floor[1:], floor[:-1])
+    steps = np.diff(norms)  # (M - 1,)
+    bumps = [k for k in range(1, len(T) - 1) if steps[k - 1] > tol[k - 1] and steps[k] < -tol[k]]
+    if bumps:
+        k = bumps[0]
+        shape = (f"it is not monotone on the way: a local maximum of {norms[k]:.3g} at T ≈ {T[k]:.3g} is "
+                 f"outgrown at the sweep's {'end' if i else 'start'}")
+    else:
+        shape = f"no peak in between, the norm only {'grows' if i else 'shrinks'} with T over the sweep"
+    return Check(f"no peak inside {T[0]:g} to {T[-1]:g}", correct,
                  f"For these logits the norm with T² is largest at {where} temperature of the sweep (T = {peak:.3g}, "
-                 f"norm {norm:.3g}; you said {float(prediction):g}): it has no peak in between, the norm only "
-                 f"{'grows' if i else 'shrinks'} with T.")
+                 f"norm {norm:.3g}; you said {float(prediction):g}): {shape}.")
 
 
 def versus_limit(prediction: str, inputs: tuple) -> Check:
     """Whether the soft gradient (with T^2) at the page's T is larger or smaller than its high-T limit.
 
-    inputs: (the gradient at T (N,), the high-T limit of its norm ||z~ - v~|| / N, T).
+    inputs: (the gradient at T (N,), the high-T limit of its norm ||z~ - v~|| / N, T). A norm within float64
+    rounding of 0 (ROUNDING_RTOL x T) means the student matches the teacher: both are 0, said in words.
     """
     gradient, limit, T = inputs
     norm = float(np.linalg.norm(gradient))
-    rel = (norm - limit) / limit if limit > 0 else (0.0 if norm == 0 else math.inf)
+    if norm <= ROUNDING_RTOL * T and limit <= ROUNDING_RTOL * max(T, 1.0):
+        return Check(AT_LIMIT, prediction == AT_LIMIT,
+                     f"For these logits {MATCHES}, so the gradient at T = {T:g} and its high-T limit are both 0 "
+                     "(float64 rounding aside).")
+    rel = (norm - limit) / limit if limit > 0 else math.inf
     answer = AT_LIMIT if abs(rel) <= LIMIT_MARGIN else LARGER if rel > 0 else SMALLER
     return Check(answer, prediction == answer,
                  f"At T = {T:g} the gradient norm with T² is {norm:.3g}; at very high T it tends to {limit:.3g} "

@@ -5,6 +5,7 @@ exact formula) for the user's own logits, so a page can show the claim failing o
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -14,6 +15,49 @@ import torch.nn.functional as F
 
 from kdviz import softening as S
 from kdviz.sweeps import _vector, autograd_soft_gradient, logit_spread
+
+
+ROUNDING_RTOL = 64 * torch.finfo(torch.float64).eps  # ~1.4e-14: two float64 values closer than this times their size are equal
+MATCHES = "the student already matches the teacher: every term is 0"  # the verdict where both sides are 0
+TOO_CLOSE = "both sides are 0 within float64 rounding: the student is too close to the teacher to tell"
+
+
+def negligible(x: float, scale: float) -> bool:
+    """Whether ``x`` is 0 within float64 rounding of quantities of size ``scale`` (ROUNDING_RTOL relative)."""
+    return abs(float(x)) <= ROUNDING_RTOL * abs(float(scale))
+
+
+def student_matches_teacher(student, teacher) -> bool:
+    """Whether z equals v up to one shift of all logits, within float64 rounding of the logits' size.
+
+    Then p^T = q^T at every T: the soft loss, its gradient and every term built from them are 0, and a
+    ratio or a comparison of them compares rounding noise.
+    """
+    z, v = S.check_pair(_vector(student, "student logits"), _vector(teacher, "teacher logits"))
+    return _equal_logits(S.centre(z), S.centre(v), torch.cat([z, v]).abs().max())
+
+
+def _equal_logits(a: torch.Tensor, b: torch.Tensor, size) -> bool:
+    """Whether logits a and b (N,) are equal within float64 rounding of logits of magnitude ``size``."""
+    return negligible((a - b).abs().max(), float(size))
+
+
+def kl_rounding(z: torch.Tensor, v: torch.Tensor, T: float) -> float:
+    """The float64 rounding of KL(q^T || p^T) for logits z, v (..., N): ROUNDING_RTOL times the size of the
+    log-probabilities it sums (|logits| / T + log N); a KL below it is 0."""
+    size = float(torch.cat([z, v], -1).abs().max()) / T + math.log(z.shape[-1])
+    return ROUNDING_RTOL * (1.0 + size)
+
+
+def match_sentence(student, teacher) -> str | None:
+    """The degenerate case in words when the student matches the teacher (student_matches_teacher), else None."""
+    if not student_matches_teacher(student, teacher):
+        return None
+    z, v = _vector(student, "student logits"), _vector(teacher, "teacher logits")
+    how = ("its logits equal the teacher's" if _equal_logits(z, v, torch.cat([z, v]).abs().max())
+           else f"its logits are the teacher's shifted by {float((z - v).mean()):.4g}, which a softmax ignores")
+    return (f"{MATCHES[0].upper()}{MATCHES[1:]}, at every T ({how}). The soft loss, its gradient with or without "
+            "T², the high-T limit and the claims below compare 0 with 0: change one logit to see them.")
 
 
 @dataclass
@@ -27,13 +71,24 @@ class Check:
     oracle: str  # how `actual` was computed
     relation: str = "equal"  # "equal": the claim predicts `actual`; "greater": it predicts actual > claimed
     rtol: float = 1e-6  # relative tolerance of "equal" (looser where `actual` is itself a finite-T estimate)
+    atol: float = 0.0  # float64 rounding of the quantities compared in absolute terms: below it a value is 0
+    trivial: str = ""  # why the verdict says nothing about the claim for these logits (empty when it does)
 
     @property
     def holds(self) -> bool:
-        """Whether torch's number bears the claim out (equal within rtol, or strictly greater)."""
+        """Whether torch's number bears the claim out (equal within rtol and atol, or greater by more than both)."""
         if self.relation == "greater":
-            return bool(self.actual > self.claimed)
-        return bool(np.isclose(self.claimed, self.actual, rtol=self.rtol, atol=1e-12))
+            return bool(self.actual - self.claimed > self.atol + self.rtol * abs(self.claimed))
+        return bool(np.isclose(self.claimed, self.actual, rtol=self.rtol, atol=self.atol))
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in words: "holds here", "false", or why the comparison cannot tell (``trivial``)."""
+        if self.trivial:
+            return self.trivial
+        if max(abs(self.claimed), abs(self.actual)) <= self.atol:
+            return TOO_CLOSE
+        return "holds here" if self.holds else "false"
 
 
 HIGH_T_RATIO = 1e4  # the high-T oracle's temperature, in units of the logits' spread
@@ -64,24 +119,31 @@ def check_all(student, teacher, T: float) -> list[Check]:
     grad = np.linalg.norm(autograd_soft_gradient(z, v, T, t_squared=True))
     high_t, exact_high = high_temperature_loss(z, v)
     t_up = 4.0 * T
+    same = MATCHES if student_matches_teacher(z, v) else ""  # p = q: every term of the first four is 0
+    raw_same = same if _equal_logits(z, v, torch.cat([z, v]).abs().max()) else ""  # raw logits equal too: both limits are 0
+    kl_atol = kl_rounding(z, v, T)
+    t_is_t2 = ("holds here only because T² = T at T = 1: at any other T the two differ by a factor T"
+               if np.isclose(T * T, T, rtol=ROUNDING_RTOL, atol=0) else "")
     return [
         Check("the gradient of T^2 KL is T^2 (p - q)", "the gradient of T^2 KL is T (p - q)",
-              claimed=float(T * T * (p - q).norm()), actual=float(grad), oracle="||autograd gradient||"),
+              claimed=float(T * T * (p - q).norm()), actual=float(grad), oracle="||autograd gradient||",
+              atol=ROUNDING_RTOL * max(T, T * T), trivial=same or t_is_t2),
         Check("KL(p_s || p_t) = -sum p_t log(p_s / p_t)", "that sum is KL(p_t || p_s): the direction is swapped",
               claimed=float(-(q * (logp - logq)).sum()), actual=float(S.kl_from_log(logp, logq)),
-              oracle="sum p_s (log p_s - log p_t) from log-softmax = KL(p_s || p_t)"),
+              oracle="sum p_s (log p_s - log p_t) from log-softmax = KL(p_s || p_t)", atol=kl_atol, trivial=same),
         Check(f"raising T (here from {T:g} to {t_up:g}) increases the gradient magnitude",
               "with T^2 the norm tends to ||z~ - v~|| / N once T is much larger than the logits' spread and need "
               "not grow on the way; without T^2 it then falls like 1/T^2",
               claimed=float(grad), actual=float(np.linalg.norm(autograd_soft_gradient(z, v, t_up, t_squared=True))),
-              oracle=f"||autograd gradient|| at T = {t_up:g}", relation="greater"),
+              oracle=f"||autograd gradient|| at T = {t_up:g}", relation="greater", rtol=ROUNDING_RTOL,
+              atol=ROUNDING_RTOL * t_up, trivial=same),
         Check('F.kl_div(..., reduction="mean") is the KD soft loss', '"mean" also divides by N; use "batchmean"',
               claimed=_kl_div_mean(z, v, T),
-              actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample"),
+              actual=S.kl_teacher_student(z, v, T).item(), oracle="KL(q || p) per sample", atol=kl_atol, trivial=same),
         Check("at high T, KD matches raw logits: (1/2N) ||z - v||^2",
               "it matches centred logits: (1/2N) ||z~ - v~||^2, once T is much larger than the logits' spread",
               claimed=float(((z - v) ** 2).sum() / (2 * n)), actual=exact_high,
-              oracle=f"T^2 KL at T = {high_t:.3g} (10,000 x the logits' spread)", rtol=1e-2),
+              oracle=f"T^2 KL at T = {high_t:.3g} (10,000 x the logits' spread)", rtol=1e-2, trivial=raw_same),
         alpha_check(z, v, T),
         mutual_information_check(z, v, T),
     ]
@@ -100,7 +162,8 @@ def alpha_check(z: torch.Tensor, v: torch.Tensor, T: float) -> Check:
     return Check("alpha = number of classes / distillation importance",
                  "alpha is a free weight in [0, 1] on the hard labels: L = alpha CE + (1 - alpha) T^2 KL; here "
                  f"L = {losses[0]:.4g} at alpha 0 (teacher only), {losses[1]:.4g} at 0.5, {losses[2]:.4g} at 1 "
-                 "(labels only)",
+                 f"(labels only). This verdict is false for any logits, by construction: the claim's alpha for an "
+                 f"importance of 1 is N = {n}, and N >= 2 always lies above 1",
                  claimed=float(n), actual=1.0,
                  oracle="largest alpha keeping the soft term's weight 1 - alpha >= 0")
 
@@ -130,7 +193,10 @@ def mutual_information_check(z: torch.Tensor, v: torch.Tensor, T: float) -> Chec
                  f"{info(constant):.3g} nats (the minimum) but E KL = {kl(constant):.4g}; a copy of the teacher has "
                  f"I = {info(shifts):.3g} and E KL = 0; your student I = {info(mine):.3g}, E KL = {kl(mine):.4g}",
                  claimed=kl(constant), actual=kl(shifts),
-                 oracle="E_x KL(q || p) of the argmin-I (constant) student vs the distilled one")
+                 oracle="E_x KL(q || p) of the argmin-I (constant) student vs the distilled one",
+                 atol=kl_rounding(z, v, T),
+                 trivial=("the teacher's logits are all equal: the constant student is the teacher, so both are 0"
+                          if _equal_logits(v, torch.full_like(v, float(v.mean())), v.abs().max()) else ""))
 
 
 def predicted_mutual_information(a: torch.Tensor, b: torch.Tensor, n: int) -> float:
@@ -158,6 +224,6 @@ def argmax_over_temperatures(logits, temps=(0.1, 1.0, 10.0, 100.0)) -> list[int]
 
 def to_rows(checks: list[Check]) -> list[dict]:
     """Checks as table rows for display."""
-    return [{"claim": c.claim, "verdict": "holds here" if c.holds else "false", "correct form": c.truth,
+    return [{"claim": c.claim, "verdict": c.verdict, "correct form": c.truth,
              "claimed value": (f"> {c.claimed:.4g}" if c.relation == "greater" else f"{c.claimed:.4g}"),
              "torch computes": f"{c.actual:.4g}", "oracle": c.oracle} for c in checks]

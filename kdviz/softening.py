@@ -3,8 +3,10 @@
 Notation (used in every docstring here): student logits z, teacher logits v, both of shape
 (..., N) for N classes; p^T = softmax(z / T), q^T = softmax(v / T). All functions accept
 tensors or array-likes, work on the last dimension, and are numerically stable for logits up to
-|1e4| and temperatures from 0.01 to 1e4 (everything goes through log-softmax). Bad input raises
-ValueError with a message a page can show as it is.
+|1e4| and temperatures from 0.01 to 1e4 in float64 (everything goes through log-softmax; array-likes
+become float64). In float32 the KL's relative error grows with T (for logits of a few units about
+1e-5 at T = 20, 0.5% at T = 1000 and over 100% at T = 1e4) while the gradient's stays below 1e-3.
+Bad input raises ValueError with a message a page can show as it is.
 """
 from __future__ import annotations
 

@@ -22,8 +22,9 @@ def draw_sidebar() -> None:
     """Draw the shared sidebar: a one-line description and the device selector (and the app's small CSS)."""
     st.html(NARROW_SCREEN_CSS)
     with st.sidebar:
-        st.caption("kdviz · knowledge distillation, computed live: every number here is trained or "
-                   "evaluated on this server for your settings, never typed in.")
+        st.caption("kdviz · knowledge distillation, computed live: every number from a run is trained or "
+                   "evaluated on this server for your settings; the papers' reference numbers are typed from the "
+                   "papers and labelled as theirs.")
         devices = available_devices()
         st.selectbox("Compute device", ["auto"] + devices, key="device",
                      help="Where training runs. 'auto' takes a CUDA GPU, then Apple MPS, then the CPU.")

@@ -267,17 +267,26 @@ def ema_lag(steps: int, decay: float) -> float:
     return lag
 
 
+EMA_LIMIT_RTOL = 0.05  # a lag within this fraction of decay / (1 - decay) is "close to its limit"
+
+
 def ema_lag_sentence(decays, lags, steps: int) -> str:
-    """The EMA teacher's lag in words, each number computed by ema_lag for this run's steps."""
+    """The EMA teacher's lag in words, each number computed by ema_lag for this run's steps; "close to its limit"
+    only where the lag is within EMA_LIMIT_RTOL of decay / (1 - decay)."""
     parts = []
     for d, lag in zip(decays, lags):
-        regime = ("the plain average of all iterates so far" if steps < 1 / (1 - d)
-                  else f"close to its limit decay / (1 - decay) = {d / (1 - d):.0f}")
+        limit = d / (1 - d)
+        if abs(lag - limit) <= EMA_LIMIT_RTOL * limit:
+            regime = f"close to its limit decay / (1 - decay) = {limit:.0f}"
+        elif steps < 1 / (1 - d):
+            regime = f"the plain average of all iterates so far; its limit is {limit:.0f}"
+        else:
+            regime = f"{lag / limit:.0%} of its limit decay / (1 - decay) = {limit:.0f}, still rising"
         parts.append(f"**{lag:.0f} steps** at decay {d:g} ({regime})")
     return (f"After {steps} steps the EMA teacher's weights are on average " + ", ".join(parts) + " old. The decay "
             "that trains is min(1 - 1/(t+1), decay): until t reaches about 1/(1 - decay) the teacher is the plain "
-            "average of the student's iterates (a lag of about t/2), and only after that does the lag settle at "
-            "decay / (1 - decay).")
+            "average of the student's iterates (a lag of about t/2); after that the lag approaches decay / "
+            "(1 - decay), reaching it only several times 1/(1 - decay) steps later.")
 
 
 def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:

@@ -174,6 +174,14 @@ def smoothness(cfg: ClaimsConfig, dev) -> Iterator:
     yield Finding("smoothness", [panel], verdicts, notes)
 
 
+GRADIENT_CLAIM = ("Higher temperature increases gradient magnitude during early training.", "the seed text",
+                  "Stated without an experiment.")
+GRADIENT_FORM = ("The soft gradient is T (p - q) with T^2 and (p - q) / T without it (`kdviz.softening.soft_gradient`). "
+                 "Neither is monotone in T in general: below the logits' spread either can grow with T; once T is much "
+                 "larger than the spread, the one without T^2 falls like 1/T^2 and the one with it settles at "
+                 "||z~ - v~|| / N.")
+
+
 def gradient(cfg: ClaimsConfig, dev) -> Iterator:
     """Mean gradient norm over the first steps against T, with T^2 (as trained) and without (alpha = 0)."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
@@ -183,15 +191,14 @@ def gradient(cfg: ClaimsConfig, dev) -> Iterator:
     g = np.nanmean(run.history["grad_norm"][:, 1:], axis=1).reshape(len(GRAD_TEMPERATURES), cfg.seeds)  # (nT, S)
     t2 = np.square(GRAD_TEMPERATURES)[:, None]
     plain = g / t2  # alpha = 0: the loss without T^2 is the loss with it over T^2, and so is every gradient
-    claim = ("Higher temperature increases gradient magnitude during early training.", "the seed text",
-             "With T^2 the soft gradient is T (p - q); without it (p - q) / T, which shrinks with T.")
+    claim = GRADIENT_CLAIM
     hi = f"T = {GRAD_TEMPERATURES[-1]:g}"
     verdicts = [Verdict(*claim, f"With T^2 (as trained): {hi} against T = 1", paired(g[0], g[-1]), +1, 1.0, "", 3),
                 Verdict(*claim, f"Without T^2: {hi} against T = 1", paired(plain[0], plain[-1]), +1, 1.0, "", 3)]
     peak = GRAD_TEMPERATURES[int(np.argmax(g.mean(1)))]
     notes = [f"Mean gradient norm over the first {EARLY_STEPS} steps (alpha = 0): with T^2 it is largest at T = "
              f"{peak:g}; from T = 1 to {hi} it goes {g[0].mean():.3f} -> {g[-1].mean():.3f} with T^2 and "
-             f"{plain[0].mean():.3f} -> {plain[-1].mean():.5f} without."]
+             f"{plain[0].mean():.3f} -> {plain[-1].mean():.5f} without.", GRADIENT_FORM]
     yield Finding("gradient", [Panel("Gradient norm over the first steps", "T", "gradient norm", list(GRAD_TEMPERATURES),
                                      {"with T^2 (as trained)": g.T, "without T^2": plain.T}, log_x=True)],
                   verdicts, notes)

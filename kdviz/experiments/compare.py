@@ -1,7 +1,7 @@
 """Compare paradigms: every chosen KD method x several seeds as one population, beside the baseline.
 
 Default regime: 5 overlapping blobs, the students never see class 3, T = 4, alpha = 0.1, where
-Hinton's KD helps by ~+9 points. Every method's students share initial weights and batch order
+the teacher's soft targets carry the unseen class (each run reports KD's paired gain, computed). Every method's students share initial weights and batch order
 with the baseline students of the same seed, so gains are paired.
 """
 from __future__ import annotations

@@ -19,7 +19,8 @@ from kdviz.train.protocol import Batch, register_method
 
 WEIGHT = 10.0  # default weight of the attention term
 TRANSFERS = ("Where the network puts its activation energy: the normalised squared activations of the last "
-             "hidden layer, not their values.")
+             "hidden layer, not their values. Unlike the paper, which sums the 2-norm of the difference itself "
+             "(beta/2 times it) over several layer pairs, this trains its square at one pair, the last hidden layer.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y) + w\,\frac{1}{B}\sum_b \left\| \frac{e^s_b}{\|e^s_b\|_2}"
            r" - \frac{e^t_b}{\|e^t_b\|_2} \right\|_2^2,\quad e_b = \mathrm{pool}(h_b^{2})")  # as trained
 

@@ -18,7 +18,9 @@ from kdviz.paradigms.shapes import batch_mean, feature_pair, features
 from kdviz.paradigms.taps import last_name, last_tap, last_teacher_tap
 from kdviz.train.protocol import Batch, Grad, adam_update, flatten_parameters, hard_grad, labelled_ce, register_method
 TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
-             "must reproduce the teacher's last hidden layer.")
+             "must reproduce the teacher's last hidden layer. Unlike the paper, which first trains the student up to "
+             "a middle layer on the hint alone and then the whole student with KD (two stages), this trains the hint "
+             "beside the labels in one stage, at the last hidden layer.")
 FORMULA = (r"\mathcal{L} = \mathrm{CE}(p, y)"
            r" + w\,\frac{1}{B\,H_t}\sum_{b} \left\| h^s_b W + c - h^t_b \right\|_2^2")  # as trained
 

@@ -43,7 +43,9 @@ def combine_teachers(teacher_logits, rule: str = "avg_prob", T=1.0, sharpness=1.
 
     With q_m = softmax(v_m / T):
     - "avg_prob":   r = (1/M) sum_m q_m (an ensemble's averaged probabilities);
-    - "avg_logit":  r = softmax(((1/M) sum_m v_m) / T) (averaged logits, sharper than avg_prob);
+    - "avg_logit":  r = softmax(((1/M) sum_m v_m) / T) (averaged logits: the normalised geometric mean of
+      the q_m; often sharper than avg_prob, but not always: teachers sure of two different classes
+      give it the higher entropy);
     - "confidence": r = sum_m w_m q_m with w = softmax_m(sharpness * c_m), c_m the teacher's
       confidence on that sample at T = 1: its max probability ("max_prob") or its negative entropy
       ("neg_entropy"). sharpness = 0 gives avg_prob; a large sharpness follows the most confident.

@@ -17,7 +17,8 @@ from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_m
 
 WEIGHT = 1.0  # default weight of the mimicry term
 TRANSFERS = ("No fixed teacher: a cohort of students trained together, each matching its peers' current "
-             "predictions at temperature T.")
+             "predictions at temperature T. The paper matches them at T = 1 without a weight; kdviz adds T and the "
+             "T^2 factor of Hinton's loss (T = 1, weight 1 is the paper's loss).")
 FORMULA = (r"\mathcal{L}_k = \mathrm{CE}(p_k, y) + w\,T^2\,\frac{1}{K-1}\sum_{j \ne k}"
            r" \mathrm{KL}(p_j^T \,\|\, p_k^T)")  # as trained
 

@@ -62,6 +62,7 @@ class OmittedSnapshot:
     status: dict | None = None  # role -> per-seed status
     weights: dict | None = None  # role -> Population.arrays() of its S students (for exports)
     failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (stats.failed_students)
+    teacher_acc: dict | None = None  # at the end: teacher role ("kd", "kd_smoothed_0.1") -> its test accuracy
 
     @property
     def done(self) -> bool:
@@ -79,12 +80,15 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     ds = digits_data(0)
     transfer = omit_class(ds, cfg.omit)
     runs = {}  # role -> (run, member slice)
+    teacher_acc = {}  # role -> the teacher's test accuracy
     for i, eps in enumerate(cfg.teachers):
         yield Phase("teachers", 0.0, f"Training teacher {i + 1}…")
         kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
         base = ([MemberConfig("baseline", lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
                 if cfg.baseline and i == 0 else [])
-        students = PopulationRun(transfer, teacher_for(ds, eps, device), STUDENT, kd + base, device=device,
+        teacher = teacher_for(ds, eps, device)
+        teacher_acc[role_name(eps)] = float(teacher.info["test_acc"])
+        students = PopulationRun(transfer, teacher, STUDENT, kd + base, device=device,
                                  record_every=chunk_size(cfg.steps))
         runs[role_name(eps)] = (students, slice(0, cfg.seeds))
         if base:
@@ -112,7 +116,7 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
                                           ds.n_classes, s.history["hard_loss"][sl], s.status[sl])]
     yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), test, outputs(ds.x_val),
                           y, ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()},
-                          {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()}, failed)
+                          {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()}, failed, teacher_acc)
 
 
 def shift_bias(logits: np.ndarray, c: int, bias: float) -> np.ndarray:
@@ -215,9 +219,12 @@ def smoothing_rows(snap: OmittedSnapshot, eps: float, names: tuple[str, str]) ->
     return rows
 
 
+TEACHER_ACC_MARGIN = 0.01  # teachers whose test accuracies differ by at most this are "about as accurate"
+
+
 def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
     """How often the smoothed teacher's students recognise the unseen digit against the normal teacher's, in words
-    (stats.not_judged instead, when a student failed)."""
+    (stats.not_judged instead, when a student failed); the teachers' own accuracies as computed."""
     if snap.failed:
         return not_judged(snap.failed)
     effect = smoothing_effect(snap, eps)
@@ -225,10 +232,23 @@ def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
            if effect.mean else "exactly as often")
     verdict = ("larger than its seed spread" if effect.clear else
                "not larger than the seed spread, so no clear effect in this run")
-    return (f"Both teachers are about as accurate, but the smoothed one's soft targets carry less about which digits "
-            f"look alike. Students distilled from it recognise the unseen {snap.omit} {how} ({effect.text()}, "
-            f"{verdict}). Müller, Kornblith and Hinton (2019) found that label-smoothed teachers make worse students: "
-            "a better teacher is not always a better teacher to distil from.")
+    return (f"{_teachers_compared(snap, eps)} Students distilled from the smoothed one recognise the unseen "
+            f"{snap.omit} {how} ({effect.text()}, {verdict}). Müller, Kornblith and Hinton (2019) found that "
+            "label-smoothed teachers make worse students: a better teacher is not always a better teacher to distil "
+            "from.")
+
+
+def _teachers_compared(snap: OmittedSnapshot, eps: float) -> str:
+    """The two teachers' test accuracies in words, "about as accurate" only within TEACHER_ACC_MARGIN."""
+    acc = snap.teacher_acc or {}
+    normal, smoothed = acc.get("kd"), acc.get(role_name(eps))
+    if normal is None or smoothed is None:
+        return "The teachers' own accuracies were not recorded in this run."
+    gap = smoothed - normal
+    how = ("the two are about as accurate" if abs(gap) <= TEACHER_ACC_MARGIN else
+           f"the smoothed one is {abs(gap) * 100:.1f} points {'more' if gap > 0 else 'less'} accurate")
+    return (f"The normal teacher gets {normal:.1%} of the test digits right and the smoothed one (label smoothing "
+            f"{eps:g}) {smoothed:.1%}: {how}.")
 
 
 def _places(snap: OmittedSnapshot) -> list[tuple[str, int]]:

@@ -96,9 +96,21 @@ def alike_sentence(name: str, sim: np.ndarray) -> str:
 
 
 def profile_sentence(normal: dict, smoothed: dict) -> str:
-    """Where each teacher's non-target part peaks over T (temperature_profile outputs), in words."""
-    k_n, k_s = normal["non_target"].argmax(), smoothed["non_target"].argmax()
-    return (f"The normal teacher's non-target part peaks at T = {normal['T'][k_n]:.2g} "
-            f"({normal['non_target'][k_n]:.3f} nats); the smoothed teacher's peaks at T = {smoothed['T'][k_s]:.2g} "
-            f"with only {smoothed['non_target'][k_s]:.3f} nats. At high T every soft target tends to uniform and both "
-            "parts vanish.")
+    """Where each teacher's non-target part peaks over T (temperature_profile outputs), in words: "peaks at" only
+    for a maximum inside the temperatures computed, never for one at their edge."""
+    return (f"The normal teacher's non-target part {_peak_words(normal)}; the smoothed teacher's "
+            f"{_peak_words(smoothed)}. At high T every soft target tends to uniform and both parts vanish.")
+
+
+def _peak_words(profile: dict) -> str:
+    """Where profile["non_target"] (over profile["T"]) is largest, said as a peak only when it is inside the grid."""
+    T, part = profile["T"], profile["non_target"]
+    k = int(part.argmax())
+    value = f"({part[k]:.3f} nats)"
+    if k == 0:
+        return f"is largest at the lowest T computed, {T[0]:.2g} {value}: its peak, if any, lies at or below it"
+    if k == len(T) - 1:
+        return f"is largest at the highest T computed, {T[-1]:.2g} {value}: it is still rising there"
+    return f"peaks at T = {T[k]:.2g} {value}"
+
+
