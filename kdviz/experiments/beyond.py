@@ -387,4 +387,4 @@ def figures(cfg: BeyondConfig, snap: BeyondSnapshot) -> dict:
 
 
 EXPERIMENT = Experiment("beyond", "Beyond one teacher: committees, cohorts, EMA teachers, born-again generations",
-                        BeyondConfig, run, figures=figures, students=students, weights=student_weights)
+                        BeyondConfig, run, BeyondSnapshot, figures=figures, students=students, weights=student_weights)

@@ -280,4 +280,4 @@ def run(cfg: ClaimsConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run,
-                        figures=findings.figures, students=findings.students, verdict=findings.verdict)
+                        Finding, figures=findings.figures, students=findings.students, verdict=findings.verdict)

@@ -315,4 +315,4 @@ def verdict(cfg: CompareConfig, snap: CompareSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("compare", "Compare paradigms: every method over seeds, beside the baseline", CompareConfig, run,
-                        figures=figures, verdict=verdict)
+                        CompareSnapshot, figures=figures, verdict=verdict)

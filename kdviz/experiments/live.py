@@ -301,4 +301,4 @@ def final_verdict(cfg: LiveConfig, snap: LiveSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run,
-                        figures=figures, verdict=final_verdict)
+                        LiveSnapshot, figures=figures, verdict=final_verdict)

@@ -160,5 +160,5 @@ def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
-                        WhichTeacherConfig, run,
+                        WhichTeacherConfig, run, Finding,
                         figures=findings.figures, students=findings.students, verdict=findings.verdict)

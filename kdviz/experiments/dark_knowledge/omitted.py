@@ -289,5 +289,5 @@ def page_config(cfg: OmittedConfig):
 
 
 EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        OmittedSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
                         page_config=page_config)

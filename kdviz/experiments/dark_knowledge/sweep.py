@@ -234,5 +234,5 @@ def page_config(cfg: SweepConfig):
 
 
 EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        SweepSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
                         page_config=page_config)

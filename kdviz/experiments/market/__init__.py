@@ -341,4 +341,4 @@ def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
 
 
 EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run,
-                        figures=figures, students=students, verdict=run_verdict)
+                        MarketSnapshot, figures=figures, students=students, verdict=run_verdict)
