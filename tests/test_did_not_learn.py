@@ -121,3 +121,13 @@ def test_the_defaults_of_live_and_compare_are_not_flagged():
     assert all(w is None for w in last(live.run(live.LiveConfig())).failed)
     snap = last(compare.run(compare.CompareConfig()))
     assert all(w is None for w in snap.failed)
+
+
+def test_a_claim_whose_students_did_not_learn_is_not_judged(diverging):
+    from kdviz.experiments import claims, findings
+
+    diverging(claims)
+    cfg = claims.ClaimsConfig(claim="hinton", dataset="blobs", steps=50, seeds=2)
+    finding = last(claims.run(cfg))
+    assert len(finding.failed) >= 2 and finding.failed[0].startswith("baseline student (T = 20")
+    assert findings.verdict(cfg, finding).startswith("Not judged")
