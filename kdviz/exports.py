@@ -84,10 +84,11 @@ def run_members(cfg, snap) -> list[dict]:
     run, final = getattr(snap, "run", None), getattr(snap, "final", None)
     if run is None:
         return []
+    failed = getattr(snap, "failed", None) or [None] * len(run.members)  # why each failed (kdviz.experiments.learned)
     rows = []
     for k, m in enumerate(run.members):
         row = {"member": k, "method": m["method"], "seed": m["seed"], "T": m["T"], "alpha": m["alpha"],
-               "lr": m["lr"], "status": run.status[k], "steps": run.step}
+               "lr": m["lr"], "status": failed[k] or run.status[k], "steps": run.step}
         row.update(metric_columns(final or {}, k))
         rows.append(row)
     return rows

@@ -3,16 +3,22 @@
 Everything lives under one folder, $KDVIZ_CACHE_DIR (default ~/.cache/kdviz/results), so a test
 or a workshop server can point all of it elsewhere at once. Files are written atomically (a
 temporary file, then a rename), so several server and worker processes may share the folder.
+Files are read back through read_checked: anything in the folder may be damaged or foreign, so a file
+that cannot be read, or holds the wrong kind of object, is a miss (logged once, deleted, recomputed).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 SOURCE = Path(__file__).resolve().parent  # the kdviz package
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -42,3 +48,30 @@ def write_atomically(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_checked(path: Path, read: Callable[[BinaryIO], object], expected: type | tuple[type, ...]):
+    """``read(binary file)`` of ``path`` when it returns an instance of ``expected``, else None (a miss).
+
+    A missing file is a quiet miss. Any other failure (unreadable, truncated, not the expected format,
+    an object of another type, or ``read`` raising anything) logs one line and deletes the file, so
+    the caller computes the value again and stores a good one in its place.
+    """
+    try:
+        with open(path, "rb") as f:
+            obj = read(f)
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # noqa: BLE001 - whatever a damaged or foreign file raises, it is a miss
+        why = f"unreadable: {type(e).__name__}: {e}"
+    else:
+        if isinstance(obj, expected):
+            return obj
+        names = expected if isinstance(expected, tuple) else (expected,)
+        why = f"holds a {type(obj).__name__}, not a {' or '.join(t.__name__ for t in names)}"
+    log.warning("dropped the cache file %s (%s); it will be computed again", path, why[:200])
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return None

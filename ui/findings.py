@@ -6,6 +6,7 @@ import dataclasses
 import streamlit as st
 
 from kdviz.experiments.findings import Finding
+from kdviz.experiments.stats import not_judged
 from kdviz.experiments.task import job as experiment_job
 from kdviz.exports import TAB_FIELD
 from kdviz.plots.teachers import panel_figure
@@ -40,6 +41,8 @@ def finding_tab(name: str, config: type, value: str, columns, idle: str) -> None
 
 def show(finding: Finding, key: str) -> None:
     """A Finding: each verdict (claim, ours, the source's), the figures with the seed spread, the computed notes."""
+    if finding.failed:
+        st.warning(not_judged(finding.failed), icon=":material/warning:")
     for v in finding.verdicts:
         with st.container(border=True):
             st.markdown(f"**Claim** ({v.source}): *{v.claim}*")

@@ -4,7 +4,7 @@ EXPERIMENTS lists every runnable experiment by name (also the command line's sub
 live, compare, beyond, the three of Dark knowledge (teachers, omitted digit, sweep) and the two
 of Market (market, transfer), which_teacher and claims (findings: their figures and verdicts;
 distil: their students of many teachers). Shared pieces: protocol (Experiment, Phase), stats (the
-paired verdict), task (the job-pool entry that drives any of them). temperature and gradients hold the
+paired verdict), learned (whether a student learned), task (the job-pool entry that drives any of them). temperature and gradients hold the
 state of the two pages that compute on the spot.
 """
 from kdviz.experiments import beyond, claims, compare, dark_knowledge, live, market, which_teacher

@@ -21,7 +21,7 @@ from kdviz.data import make_dataset
 from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Plane
-from kdviz.experiments.stats import failed_students
+from kdviz.experiments import learned
 from kdviz.paradigms.mean_teacher import ema_decay
 from kdviz.paradigms.multi_teacher import RULES, combine_teachers
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, grid_predictions, plane_extent, train_teacher
@@ -109,7 +109,7 @@ class MultiResult:
     frac_disagree: float  # share of the plane where any two teachers disagree
     status: list[str] | None = None  # per student (roles x S, role-major): "ok" or how it diverged
     weights: list[dict] | None = None  # [Population.arrays()] of the students, in the same order
-    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (stats.failed_students)
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (learned.run_failures)
 
 
 @dataclass
@@ -159,9 +159,9 @@ class BeyondSnapshot:
     results: dict = field(default_factory=dict)  # topic -> its result dataclass, as they finish
 
 
-def failures(students: PopulationRun, labels: list[str], accuracy, classes: int) -> list[str]:
-    """The students of a run that diverged or did not learn, named "label, seed k" (labels: one per member)."""
-    return failed_students(labels, accuracy, classes, students.history["hard_loss"], students.status)
+def failures(students: PopulationRun, labels: list[str]) -> list[str]:
+    """The students of a run that diverged or did not learn (learned.run_failures), named by ``labels`` (one per member)."""
+    return learned.named(labels, learned.run_failures(students))
 
 
 def seed_labels(roles: list[str], seeds: int) -> list[str]:
@@ -193,7 +193,7 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
                        labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), list(students.status),
-                       [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds), flat, ds.n_classes))
+                       [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
 
 
 def agreement(z: np.ndarray) -> np.ndarray:
@@ -213,7 +213,7 @@ def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
     labels = ["independent", "mutual learning"]
     return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, list(students.status),
-                        [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds), flat, ds.n_classes))
+                        [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
 
 
 def _weights(params) -> torch.Tensor:
@@ -250,7 +250,7 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
     labels = seed_labels([f"student, decay {d:g}" for d in DECAYS] + ["labels alone"], cfg.seeds)
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
                      [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], list(students.status),
-                     [students.population.arrays()], failures(students, labels, stud[-1], ds.n_classes))
+                     [students.population.arrays()], failures(students, labels))
 
 
 def ema_lag(steps: int, decay: float) -> float:
@@ -295,7 +295,7 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds],
                         device=device, record_every=cfg.steps).step(cfg.steps)
     accs, status, weights = [gen.evaluate("test")["accuracy"]], list(gen.status), [gen.population.arrays()]
-    failed = failures(gen, seed_labels(["generation 0"], len(seeds)), accs[0], ds.n_classes)
+    failed = failures(gen, seed_labels(["generation 0"], len(seeds)))
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
         members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s + 1000 * g) for s in seeds]
@@ -304,7 +304,7 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
         accs.append(gen.evaluate("test")["accuracy"])
         status += gen.status
         weights.append(gen.population.arrays())
-        failed += failures(gen, seed_labels([f"generation {g}"], len(seeds)), accs[-1], ds.n_classes)
+        failed += failures(gen, seed_labels([f"generation {g}"], len(seeds)))
     return BornAgainResult(np.stack(accs), status, weights, failed)
 
 
@@ -397,4 +397,4 @@ def figures(cfg: BeyondConfig, snap: BeyondSnapshot) -> dict:
 
 
 EXPERIMENT = Experiment("beyond", "Beyond one teacher: committees, cohorts, EMA teachers, born-again generations",
-                        BeyondConfig, run, figures=figures, students=students, weights=student_weights)
+                        BeyondConfig, run, BeyondSnapshot, figures=figures, students=students, weights=student_weights)

@@ -3,7 +3,9 @@
 An entry is keyed by the experiment's name, its settings and a hash of the kdviz source code, so
 a change to the code (or to any setting) never shows an old result, and a server restart does
 not recompute (kdviz.storage holds the folder and the code version). Only runs whose options
-are all listed in KEYLESS (the device) are cached: a run on uploaded prices is never stored.
+are all listed in KEYLESS (the device) are cached: a run on uploaded prices is never stored. A
+stored file is only taken back when it holds the experiment's own snapshot class; anything else
+(damaged, truncated, another object) is dropped and computed again (kdviz.storage.read_checked).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pickle
 
 from kdviz.experiments import experiment
 from kdviz.experiments.protocol import last
-from kdviz.storage import cache_dir, code_version, write_atomically
+from kdviz.storage import cache_dir, code_version, read_checked, write_atomically
 
 KEYLESS = ("device",)  # options that do not change what a run computes (beyond rounding)
 log = logging.getLogger(__name__)
@@ -34,13 +36,9 @@ def key(name: str, cfg) -> str:
 
 
 def load(name: str, cfg):
-    """The stored final snapshot of ``name`` with ``cfg``, or None (never stored, or unreadable)."""
-    path = cache_dir() / key(name, cfg)
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
+    """The stored final snapshot of ``name`` with ``cfg``, or None: never stored, or unreadable or not the
+    experiment's snapshot class (then logged and deleted, see storage.read_checked)."""
+    return read_checked(cache_dir() / key(name, cfg), pickle.load, experiment(name).snapshot)
 
 
 def store(name: str, cfg, snapshot) -> None:

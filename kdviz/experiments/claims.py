@@ -24,7 +24,7 @@ import torch
 from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, build_data, seeds_of, teacher_config
-from kdviz.experiments import findings
+from kdviz.experiments import findings, learned
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
@@ -87,7 +87,8 @@ def hinton(cfg: ClaimsConfig, dev) -> Iterator:
     notes = [f"On {n} test points: teacher {t_err} errors, the {cfg.student}-unit student alone "
              f"{mean_std(errors[0])}, distilled {mean_std(errors[1])} (over {len(seeds)} seeds, {cfg.steps} steps, "
              "no regularisation)."]
-    yield Finding("hinton", [Panel("Test errors", "model", "errors on the test set", labels, series)], verdicts, notes)
+    yield Finding("hinton", [Panel("Test errors", "model", "errors on the test set", labels, series)], verdicts, notes,
+                  failed=learned.run_named(run))
 
 
 def temperature(cfg: ClaimsConfig, dev) -> Iterator:
@@ -100,10 +101,11 @@ def temperature(cfg: ClaimsConfig, dev) -> Iterator:
     conditions = {f"small student ({cfg.student}), teacher as trained": (out, (cfg.student,)),
                   f"small student, high-confidence teacher (logits x{SHARPEN:g})": (sharp, (cfg.student,)),
                   f"similar-size student ({'x'.join(map(str, SIMILAR))})": (out, SIMILAR)}
-    acc = {}
+    acc, failed = {}, []
     for i, (name, (t, hidden)) in enumerate(conditions.items()):
         yield Phase("students", 0.2 + 0.8 * i / len(conditions), f"Sweeping T: {name}…")
-        acc[name] = _test_acc(_sweep(ds, t, hidden, seeds, dev, cfg.steps, TEMPERATURES, (cfg.alpha,)), s)  # (nT, S)
+        sweep = _sweep(ds, t, hidden, seeds, dev, cfg.steps, TEMPERATURES, (cfg.alpha,))
+        acc[name], failed = _test_acc(sweep, s), failed + learned.run_named(sweep)  # (nT, S)
     small, sharpened, similar = acc.values()
     at = {t: i for i, t in enumerate(TEMPERATURES)}
     verdicts = [
@@ -116,7 +118,8 @@ def temperature(cfg: ClaimsConfig, dev) -> Iterator:
     notes = [f"Best T for the {name}: {TEMPERATURES[int(np.argmax(a.mean(1)))]:g} "
              f"({mean_std(a[int(np.argmax(a.mean(1)))], 100)}%)." for name, a in acc.items()]
     yield Finding("temperature", [Panel("Test accuracy against T", "T", "test accuracy", list(TEMPERATURES),
-                                        {n: a.T for n, a in acc.items()}, log_x=True, percent=True)], verdicts, notes)
+                                        {n: a.T for n, a in acc.items()}, log_x=True, percent=True)], verdicts, notes,
+                  failed=failed)
 
 
 def alpha(cfg: ClaimsConfig, dev) -> Iterator:
@@ -124,7 +127,8 @@ def alpha(cfg: ClaimsConfig, dev) -> Iterator:
     yield Phase("teacher", 0.0, "Training the big teacher…")
     ds, teacher = _setup(cfg, dev)
     yield Phase("students", 0.4, "Sweeping alpha…")
-    acc = _test_acc(_sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, cfg.steps, (cfg.T,), ALPHAS), cfg.seeds)
+    sweep = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, cfg.steps, (cfg.T,), ALPHAS)
+    acc = _test_acc(sweep, cfg.seeds)
     inside = [i for i, a in enumerate(ALPHAS) if 0.1 <= a <= 0.5]
     outside = [i for i in range(len(ALPHAS)) if i not in inside]
     best_in = max(inside, key=lambda i: acc[i].mean())
@@ -136,7 +140,8 @@ def alpha(cfg: ClaimsConfig, dev) -> Iterator:
              f"{ALPHAS[best_out]:g} {mean_std(acc[best_out], 100)}%; alpha = 0 (soft targets only) "
              f"{mean_std(acc[0], 100)}%, alpha = 1 (labels only: the baseline) {mean_std(acc[-1], 100)}%."]
     yield Finding("alpha", [Panel("Test accuracy against alpha", "alpha (weight of hard labels)", "test accuracy",
-                                  list(ALPHAS), {f"T = {cfg.T:g}": acc.T}, percent=True)], verdicts, notes)
+                                  list(ALPHAS), {f"T = {cfg.T:g}": acc.T}, percent=True)], verdicts, notes,
+                  failed=learned.run_named(sweep))
 
 
 def jitter(values: np.ndarray) -> np.ndarray:
@@ -171,7 +176,7 @@ def smoothness(cfg: ClaimsConfig, dev) -> Iterator:
              f"KD {mean_std(grad_jitter[1], 1, 3)}."]
     panel = Panel("Training cross-entropy, step by step (first seed)", "step", "cross-entropy on training points",
                   list(steps_axis), {"baseline": ce[:1], "KD": ce[s:s + 1]})
-    yield Finding("smoothness", [panel], verdicts, notes)
+    yield Finding("smoothness", [panel], verdicts, notes, failed=learned.run_named(run))
 
 
 GRADIENT_CLAIM = ("Higher temperature increases gradient magnitude during early training.", "the seed text",
@@ -225,13 +230,14 @@ def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
     yield Phase("teacher", 0.0, "Training the teacher (the student's own size)…")
     ds, teacher = _setup(cfg, dev, hidden)
     seeds = seeds_of(cfg)
-    fid, acc, curves = {}, {}, {}
+    fid, acc, curves, failed = {}, {}, {}, []
     sets = transfer_sets(ds, cfg.seed)
     for i, (name, tds) in enumerate(sets.items()):
         yield Phase("students", 0.2 + 0.8 * i / len(sets), f"Distilling on {name}…")
         run = _sweep(tds, teacher, hidden, seeds, dev, cfg.steps, (cfg.T,), (0.0,), record_every=max(cfg.steps // 20, 1))
         h = run.history
         fid[name], acc[name], curves[name] = h["fidelity"][:, -1], h["test_acc"][:, -1], h["fidelity"]
+        failed += learned.run_named(run)
     yield Phase("students", 0.9, "Sweeping T and alpha on all training points…")
     sweep = _sweep(ds, teacher, hidden, seeds, dev, cfg.steps, TEMPERATURES, FIDELITY_ALPHAS)
     ev = sweep.evaluate("test")
@@ -272,7 +278,7 @@ def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
                                      percent=True),
                                Panel("Agreement and accuracy against T (all training points)", "T",
                                      "fraction of test points", list(TEMPERATURES), by_t, log_x=True, percent=True)],
-                  verdicts, notes)
+                  verdicts, notes, failed=failed + learned.run_named(sweep))
 
 
 CLAIM_RUNS = {"fidelity": fidelity, "hinton": hinton, "temperature": temperature, "alpha": alpha,
@@ -287,4 +293,4 @@ def run(cfg: ClaimsConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run,
-                        figures=findings.figures, students=findings.students, verdict=findings.verdict)
+                        Finding, figures=findings.figures, students=findings.students, verdict=findings.verdict)

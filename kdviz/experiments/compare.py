@@ -18,7 +18,8 @@ from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
-from kdviz.experiments.stats import did_not_learn, mean_std, paired
+from kdviz.experiments import learned
+from kdviz.experiments.stats import mean_std, paired
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
 
@@ -168,6 +169,7 @@ class CompareSnapshot:
     grids: np.ndarray | None = None  # (M, GRID, GRID, C) the first seed of each method, 2-D data only
     final: dict | None = None  # evaluate() of every member on the test set
     ms_per_step: dict | None = None  # method -> ms per step of its students alone
+    failed: list | None = None  # per member: why it failed (learned.run_failures) or None, at the end
 
 
 def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
@@ -196,6 +198,7 @@ def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
         if students.t >= cfg.steps:
             snap.final = students.evaluate("test")
             snap.ms_per_step = step_times(students, methods, cfg.seeds)
+            snap.failed = learned.run_failures(students)
         yield snap
 
 
@@ -240,15 +243,10 @@ def summarise(snap: CompareSnapshot, omit: int) -> list[Row]:
 
 
 def failed_members(snap: CompareSnapshot, members: slice) -> list[str]:
-    """Status lines of the members in ``members`` that diverged (the engine) or did not learn (stats.did_not_learn)."""
-    classes = snap.final["recall"].shape[-1]  # (K, C)
-    out = []
-    for i in range(*members.indices(len(snap.run.status))):
-        why = snap.run.status[i] if snap.run.status[i] != "ok" else did_not_learn(
-            float(snap.final["accuracy"][i]), classes, snap.run.history.get("hard_loss", np.empty((len(snap.run.status), 0)))[i])
-        if why:
-            out.append(f"seed {i - members.start}: {why}")
-    return out
+    """Status lines of the members in ``members`` that diverged or did not learn (learned.run_failures)."""
+    failed = snap.failed if snap.failed is not None else [None] * len(snap.run.status)
+    idx = range(*members.indices(len(snap.run.status)))
+    return learned.named([f"seed {i - members.start}" for i in idx], [failed[i] for i in idx])
 
 
 def table(rows: list[Row]) -> list[dict]:
@@ -315,4 +313,4 @@ def verdict(cfg: CompareConfig, snap: CompareSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("compare", "Compare paradigms: every method over seeds, beside the baseline", CompareConfig, run,
-                        figures=figures, verdict=verdict)
+                        CompareSnapshot, figures=figures, verdict=verdict)

@@ -17,6 +17,7 @@ from kdviz import metrics
 from kdviz.config import setting
 from kdviz.data import make_dataset, spec
 from kdviz.data.registry import Dataset
+from kdviz.experiments import learned
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, model_logits
 
 DATASETS = ("digits", "blobs", "spiral", "moons")  # digits and three 2-D sets
@@ -59,6 +60,11 @@ class Students:
     fidelity: np.ndarray  # (G + 1, S) top-1 agreement with the row's teacher on test (NaN for the baseline)
     kl: np.ndarray  # (G + 1, S) KL(teacher || student) on test at T = 1 (NaN for the baseline)
     run: PopulationRun
+
+    @property
+    def failed(self) -> list[str]:
+        """The students that diverged or did not learn (learned.run_named)."""
+        return learned.run_named(self.run)
 
 
 def students_of(ds: Dataset, teachers: list[torch.nn.Module | torch.Tensor], hidden, seeds: list[int], T: float,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kdviz.experiments.stats import PairedEffect, claim_verdict, count
+from kdviz.experiments.stats import PairedEffect, claim_verdict, count, not_judged
 
 
 @dataclass
@@ -71,6 +71,7 @@ class Finding:
     notes: list[str] = field(default_factory=list)  # sentences computed from the run
     seconds: float = 0.0  # wall time of the run
     progress: float = 1.0
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (learned.run_named)
 
 
 def timed(snapshots: Iterator) -> Iterator:
@@ -102,5 +103,7 @@ def students(cfg, snap) -> list[dict]:
 
 
 def verdict(cfg, snap) -> str:
-    """Each verdict's sentence, as the page states it."""
-    return " ".join(v.sentence for v in snap.verdicts) if isinstance(snap, Finding) else ""
+    """Each verdict's sentence, as the page states it (after stats.not_judged when a student failed)."""
+    if not isinstance(snap, Finding):
+        return ""
+    return " ".join(([not_judged(snap.failed)] if snap.failed else []) + [v.sentence for v in snap.verdicts])

@@ -159,7 +159,7 @@ def train_cells(cells: list[dict], device: str | None = None, teacher=None) -> l
 
     ``teacher``: the cells' teacher (from shared_teachers), else trained here (cached per process)."""
     from kdviz.device import resolve_device
-    from kdviz.experiments import compare
+    from kdviz.experiments import compare, learned
     from kdviz.train import MemberConfig, PopulationRun, train_teacher
 
     t0, cpu0 = time.perf_counter(), time.thread_time()
@@ -172,11 +172,11 @@ def train_cells(cells: list[dict], device: str | None = None, teacher=None) -> l
     members = [MemberConfig(c["method"], T=c["T"], alpha=c["alpha"], lr=c["lr"], seed=c["seed"]) for c in cells]
     run = PopulationRun(sds, teacher, parse_widths(first.student), members, batch_size=first.batch, device=device,
                         record_every=first.steps).step(first.steps)
-    final = run.evaluate("test")
+    final, why = run.evaluate("test"), learned.run_failures(run)  # why: per student, how it failed or None
     teacher_acc = float(teacher.info["test_acc"])
     seconds, cpu = time.perf_counter() - t0, time.thread_time() - cpu0  # wall and this thread's CPU (it trains)
     return [{**c, **{m: float(final[m][k]) for m in METRICS if m in final}, "teacher_acc": teacher_acc,
-             "status": run.status[k], "task_seconds": round(seconds, 3), "task_cpu_seconds": round(cpu, 3),
+             "status": why[k] or "ok", "task_seconds": round(seconds, 3), "task_cpu_seconds": round(cpu, 3),
              "task_students": len(cells)}
             for k, c in enumerate(cells)]
 

@@ -18,7 +18,8 @@ from kdviz.data import make_dataset, names, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
-from kdviz.experiments.stats import FAILED_ADVICE, PairedEffect, count, did_not_learn, paired
+from kdviz.experiments import learned
+from kdviz.experiments.stats import FAILED_ADVICE, PairedEffect, count, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
@@ -177,6 +178,7 @@ class LiveSnapshot:
     baseline_grid: np.ndarray  # (GRID, GRID, C) seed 0's baseline
     final: dict | None = None  # evaluate() of every member on the test set, once stop_at is reached
     replay: Replay | None = None  # the run's decision regions frame by frame, once stop_at is reached
+    failed: list | None = None  # per member: why it failed (learned.run_failures) or None, once stop_at is reached
 
 
 def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
@@ -208,7 +210,8 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
         final = students.t >= stop  # the last snapshot also carries the weights (for exports) and the replay
         yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
                            kd_grid, base_grid, students.evaluate("test") if final else None,
-                           Replay.of(frames, len(ds.class_names)) if final else None)
+                           Replay.of(frames, len(ds.class_names)) if final else None,
+                           learned.run_failures(students) if final else None)
 
 
 def _role(i: int) -> str:
@@ -250,16 +253,14 @@ def summarise(snap: LiveSnapshot, omit: int) -> Summary:
         base_recall=float(np.nanmean(recall[base, omit])) if omit >= 0 else None,
         kd_fidelity=float(fin["fidelity"][kd].mean()), base_fidelity=float(fin["fidelity"][base].mean()),
         teacher_acc=snap.scene.teacher_test_acc,
-        diverged=[f"{_role(i)} student, seed {i // 2}: {s}" for i, s in enumerate(snap.run.status) if s != "ok"]
-        + [f"{_role(i)} student, seed {i // 2}: {why}" for i, why in enumerate(failures(snap)) if why],
+        diverged=learned.named([f"{_role(i)} student, seed {i // 2}" for i in range(len(snap.run.status))],
+                               failures(snap)),
     )
 
 
 def failures(snap: LiveSnapshot) -> list[str | None]:
-    """Per member: why it did not learn (stats.did_not_learn), or None; members the engine marked diverged skipped."""
-    classes = snap.final["recall"].shape[-1]  # (K, C)
-    return [None if status != "ok" else did_not_learn(float(acc), classes, snap.run.history["hard_loss"][i])
-            for i, (acc, status) in enumerate(zip(snap.final["accuracy"], snap.run.status))]
+    """Per member: why it diverged or did not learn (learned.run_failures, at the end of the run), or None."""
+    return snap.failed if snap.failed is not None else [None] * len(snap.run.status)
 
 
 def verdict(s: Summary) -> str:
@@ -301,4 +302,4 @@ def final_verdict(cfg: LiveConfig, snap: LiveSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run,
-                        figures=figures, verdict=final_verdict)
+                        LiveSnapshot, figures=figures, verdict=final_verdict)

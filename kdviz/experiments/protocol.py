@@ -60,12 +60,14 @@ class Experiment:
     - verdict(cfg, snap) -> str: the conclusion in words, as the page states it;
     - page_config(cfg) -> the settings of the page that shows this run (its link), when the page's
       settings class is not ``config`` (one tab of a page of several runs).
+    ``snapshot`` is the class of the final snapshot (what the results cache accepts back from disk).
     """
 
     name: str  # the registry key, also the command-line subcommand
     title: str  # what it is, in a few words
     config: type  # the settings dataclass
     run: Callable[..., Iterator]  # run(cfg, **options) -> snapshots (each with a ``progress`` in [0, 1])
+    snapshot: type  # the class of the final snapshot
     figures: Callable | None = None
     students: Callable | None = None
     weights: Callable | None = None

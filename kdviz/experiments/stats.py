@@ -98,36 +98,7 @@ def claim_verdict(effect: PairedEffect, expect: int) -> str:
     return CONFIRMED if math.copysign(1, effect.mean) == expect else REVERSED
 
 
-def did_not_learn(accuracy: float, classes: int, loss_curve, chance_check: bool = True) -> str | None:
-    """Why a student counts as failed, or None: accuracy at chance (at most 1/classes + 2 points; skipped
-    with ``chance_check`` False, where chance is what a good model reaches, as on a real market), or a
-    training loss that ended above 3 x max(its first value, log classes) without becoming NaN
-    (a NaN is the engine's own "diverged" status). loss_curve: (R,) recorded training loss."""
-    chance = 1.0 / classes
-    if chance_check and accuracy <= chance + 0.02:
-        return f"accuracy {accuracy:.1%} is chance level (1/{classes} = {chance:.0%})"
-    loss = np.asarray(loss_curve, dtype=np.float64)
-    loss = loss[np.isfinite(loss)]
-    if len(loss) >= 2 and loss[-1] > 3 * max(loss[0], math.log(classes)):
-        return f"the training loss grew from {loss[0]:.3g} to {loss[-1]:.3g}"
-    return None
-
-
 FAILED_ADVICE = "this run did not learn: lower the learning rate"
-
-
-def failed_students(names: list[str], accuracy, classes: int, loss, status=None, chance_check: bool = True) -> list[str]:
-    """"name: why" for each student that diverged (the engine's status) or did not learn (did_not_learn).
-
-    names, accuracy (K,), loss (K, R) recorded training loss, status (K,) the engine's ("ok" or why).
-    """
-    status = ["ok"] * len(names) if status is None else status
-    out = []
-    for name, acc, curve, st in zip(names, np.asarray(accuracy), np.asarray(loss), status):
-        why = st if st != "ok" else did_not_learn(float(acc), classes, curve, chance_check)
-        if why:
-            out.append(f"{name}: {why}")
-    return out
 
 
 def not_judged(failed: list[str]) -> str:

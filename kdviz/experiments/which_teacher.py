@@ -19,7 +19,7 @@ import torch
 from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_data, seeds_of, students_of, teacher_config
-from kdviz.experiments import findings
+from kdviz.experiments import findings, learned
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
@@ -73,7 +73,8 @@ def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
     yield Finding("capacity", [Panel("Student accuracy against teacher size", "teacher hidden widths",
                                      "test accuracy", names, series, percent=True),
                                Panel("Student-teacher agreement", "teacher hidden widths", "top-1 agreement on test",
-                                     names, {"fidelity": st.fidelity[1:].T}, percent=True)], verdicts, notes)
+                                     names, {"fidelity": st.fidelity[1:].T}, percent=True)], verdicts, notes,
+                  failed=st.failed)
 
 
 def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
@@ -100,7 +101,7 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
              f"{mean_std(ta_acc, 100)}%; small students ({cfg.student} units): baseline {mean_std(st.acc[0], 100)}%, "
              f"directly {mean_std(st.acc[1], 100)}%, through the assistant {mean_std(st.acc[2], 100)}%."]
     yield Finding("assistant", [Panel("Small student by route", "route", "test accuracy", ["small student"],
-                                      series, percent=True)], verdicts, notes)
+                                      series, percent=True)], verdicts, notes, failed=learned.run_named(ta) + st.failed)
 
 
 def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
@@ -146,7 +147,7 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
         notes.append(f"The teacher's validation score was still improving at step {run.t}: no checkpoint after the "
                      "best on validation here, so only early checkpoints are compared with the last.")
     yield Finding("early_stop", [Panel("Students of one teacher's checkpoints", "teacher checkpoint", "test accuracy",
-                                       names, series, percent=True)], verdicts, notes)
+                                       names, series, percent=True)], verdicts, notes, failed=st.failed)
 
 
 PART_RUNS = {"capacity": capacity, "assistant": assistant, "early_stop": early_stop}
@@ -160,5 +161,5 @@ def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
-                        WhichTeacherConfig, run,
+                        WhichTeacherConfig, run, Finding,
                         figures=findings.figures, students=findings.students, verdict=findings.verdict)

@@ -6,17 +6,25 @@ milliseconds by every later run in any worker. An entry is keyed like the in-pro
 data content, config, device) plus the code version, so changed code never loads an old teacher.
 Only teachers of the registered datasets are stored: a teacher of an uploaded file never touches
 the disk (an upload lives on the server only for its session).
+
+A file holds plain tensors, numbers and strings (the architecture, the weights and the training
+info), read with torch.load(weights_only=True), so loading one runs no code from the file; one that
+is damaged or holds anything else is a miss: logged, deleted and trained again (storage.read_checked).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 
+import numpy as np
 import torch
 
 from kdviz.data import names
 from kdviz.data.registry import Dataset
-from kdviz.storage import cache_dir, code_version, write_atomically
+from kdviz.models import MLP, Population
+from kdviz.storage import cache_dir, code_version, read_checked, write_atomically
+
+KINDS = {"teacher": MLP, "ensemble": Population}  # what a key's kind (key[0]) stores
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +40,37 @@ def path_of(key: tuple):
     return cache_dir() / "teachers" / f"{key[0]}-{digest}.pt"
 
 
+def _record(model: torch.nn.Module) -> dict:
+    """``model`` (an MLP or a Population, with its ``info``) as plain tensors, numbers and strings."""
+    pop = model if isinstance(model, Population) else Population.from_models([model])
+    arrays = {k: [torch.from_numpy(a) for a in v] if k in ("weight", "bias") else v for k, v in pop.arrays().items()}
+    info = {k: torch.from_numpy(np.asarray(v)) if isinstance(v, np.ndarray) else v
+            for k, v in getattr(model, "info", {}).items()}
+    return {"arrays": arrays, "info": info}
+
+
+def _model(record: dict, kind: str, device: torch.device) -> torch.nn.Module:
+    """The model of kind ``kind`` that ``_record`` wrote, on ``device`` in eval mode (ValueError/KeyError/TypeError
+    when the record is not one)."""
+    if not (isinstance(record, dict) and all(isinstance(record.get(k), dict) for k in ("arrays", "info"))):
+        raise ValueError(f"a stored teacher is a dict of arrays and info, got {type(record).__name__}")
+    pop = Population.from_arrays(record["arrays"], device)
+    model = pop.member(0) if KINDS[kind] is MLP else pop
+    model.eval().info = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in record["info"].items()}
+    return model
+
+
 def load(key: tuple, device: torch.device):
-    """The stored model of ``key`` on ``device``, or None (never stored, or unreadable)."""
-    path = path_of(key)
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location=device, weights_only=False)
-    except Exception:  # noqa: BLE001 - a damaged file is retrained, never fatal
-        log.warning("could not read the stored teacher %s; training it again", path)
-        return None
+    """The stored model of ``key`` on ``device`` (an MLP for kind "teacher", a Population for "ensemble"), or
+    None: never stored, or unreadable or of another kind (then logged and deleted, see storage.read_checked)."""
+    kind = key[0]
+    return read_checked(path_of(key), lambda f: _model(torch.load(f, map_location=device, weights_only=True),
+                                                        kind, device), KINDS[kind])
 
 
 def store(key: tuple, model: torch.nn.Module) -> None:
     """Keep ``model`` as the teacher of ``key`` (atomically; a failure is logged, never raised)."""
     try:
-        write_atomically(path_of(key), lambda f: torch.save(model, f))
+        write_atomically(path_of(key), lambda f: torch.save(_record(model), f))
     except OSError:
         log.warning("could not store the teacher %s", path_of(key))

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from kdviz.config import learning_rate, setting
 from kdviz.data.transforms import omit_class
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import PairedEffect, count, failed_students, mean_std, not_judged, paired
+from kdviz.experiments import learned
+from kdviz.experiments.stats import PairedEffect, count, mean_std, not_judged, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import MemberConfig, PopulationRun
 
@@ -61,7 +63,7 @@ class OmittedSnapshot:
     y_val: np.ndarray | None = None
     status: dict | None = None  # role -> per-seed status
     weights: dict | None = None  # role -> Population.arrays() of its S students (for exports)
-    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (stats.failed_students)
+    failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (learned.failures)
     teacher_acc: dict | None = None  # at the end: teacher role ("kd", "kd_smoothed_0.1") -> its test accuracy
 
     @property
@@ -111,11 +113,12 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
 
     test = outputs(ds.x_test)
     y = ds.y_test.numpy()
-    failed = [line for r, (s, sl) in runs.items()
-              for line in failed_students([f"{r}, seed {k}" for k in range(cfg.seeds)], (test[r].argmax(-1) == y).mean(-1),
-                                          ds.n_classes, s.history["hard_loss"][sl], s.status[sl])]
+    seen = learned.seen_classes(transfer.y_train, ds.n_classes)
+    why = {r: learned.failures(torch.as_tensor(test[r]), ds.y_test, seen, s.history["hard_loss"][sl], s.status[sl],
+                               class_names=ds.class_names) for r, (s, sl) in runs.items()}  # role -> (S,) str or None
+    failed = [line for r, w in why.items() for line in learned.named([f"{r}, seed {k}" for k in range(cfg.seeds)], w)]
     yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), test, outputs(ds.x_val),
-                          y, ds.y_val.numpy(), {r: s.status[sl] for r, (s, sl) in runs.items()},
+                          y, ds.y_val.numpy(), {r: [w or "ok" for w in why[r]] for r in runs},
                           {r: members(s.population.arrays(), sl) for r, (s, sl) in runs.items()}, failed, teacher_acc)
 
 
@@ -309,5 +312,5 @@ def page_config(cfg: OmittedConfig):
 
 
 EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        OmittedSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
                         page_config=page_config)

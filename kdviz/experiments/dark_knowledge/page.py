@@ -138,5 +138,5 @@ def verdict(cfg: DarkConfig, snap: DarkSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("dark_knowledge", "Dark knowledge: the page's teachers, omitted digit, label smoothing and "
-                        "sweep, from the page's settings", DarkConfig, run, figures=figures, students=students,
-                        weights=student_weights, verdict=verdict)
+                        "sweep, from the page's settings", DarkConfig, run, DarkSnapshot, figures=figures,
+                        students=students, weights=student_weights, verdict=verdict)

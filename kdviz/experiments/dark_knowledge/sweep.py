@@ -15,6 +15,7 @@ import numpy as np
 
 from kdviz.config import setting
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
+from kdviz.experiments import learned
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import count, paired
 from kdviz.train import MemberConfig, PopulationRun
@@ -72,7 +73,7 @@ class SweepResult:
     teacher_acc: float
     accuracy: dict[str, np.ndarray]  # name -> (nT, nA, S)
     fidelity: dict[str, np.ndarray]  # name -> (nT, nA, S)
-    status: dict[str, list[str]] | None = None  # name -> per member (grid order, see members())
+    status: dict[str, list[str]] | None = None  # name -> per member (grid order, see members()): "ok" or why it failed
     weights: dict[str, dict] | None = None  # name -> Population.arrays() of its population (for exports)
 
 
@@ -111,7 +112,7 @@ def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
         ev = students.evaluate("test")
         result.accuracy[name] = ev["accuracy"].reshape(cfg.shape)
         result.fidelity[name] = ev["fidelity"].reshape(cfg.shape)
-        result.status[name] = list(students.status)
+        result.status[name] = [why or "ok" for why in learned.run_failures(students)]
         result.weights[name] = students.population.arrays()
     with _LOCK:
         _CACHE[cfg] = result
@@ -161,14 +162,14 @@ def best_temperature_sentence(result: SweepResult, student: str, alpha: float) -
 
 def diverged_sentence(result: SweepResult) -> str | None:
     """Which students of the sweep diverged (the engine froze them where their loss or gradient stopped being
-    finite), the first three named; None when every student trained to the end."""
+    finite) or did not learn (learned.run_failures), the first three named; None when every student learned."""
     status = [x for n in result.accuracy for x in (result.status or {}).get(n, [])]
     bad = [(n, result.temperatures[i], result.alphas[j], s, why)
            for (n, i, j, s), why in zip(_places(result), status) if why != "ok"]
     if not bad:
         return None
     named = "; ".join(f"{n} at T = {T:g}, alpha = {a:g}, seed {s} ({why})" for n, T, a, s, why in bad[:3])
-    return (f"{count(len(bad), 'student')} of {len(status)} diverged and stopped training: {named}"
+    return (f"{count(len(bad), 'student')} of {len(status)} diverged or did not learn: {named}"
             f"{'; …' if len(bad) > 3 else ''}. Their cells show the accuracy they had when they stopped: read them "
             "as failed runs, not as the effect of T and alpha.")
 
@@ -234,5 +235,5 @@ def page_config(cfg: SweepConfig):
 
 
 EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run,
-                        figures=figures, students=students, weights=student_weights, verdict=verdict,
+                        SweepSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
                         page_config=page_config)

@@ -108,5 +108,5 @@ def figures(cfg: TeachersConfig, snap: TeachersSnapshot, image: int | None = Non
 
 
 EXPERIMENT = Experiment("dark_teachers", "The digits teachers: normal and label-smoothed", TeachersConfig, run,
-                        figures=figures, students=models, weights=lambda cfg, snap, k: None,
+                        TeachersSnapshot, figures=figures, students=models, weights=lambda cfg, snap, k: None,
                         page_config=lambda cfg: _page_defaults())

@@ -27,7 +27,8 @@ from kdviz.data.market import build_market_dataset
 from kdviz.experiments.market.models import (EnsemblePredictor, StudentPredictor, ensemble_outputs,
                                              paired_members)
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import count, failed_students, not_judged, paired
+from kdviz.experiments import learned
+from kdviz.experiments.stats import count, not_judged, paired
 from kdviz.market.backtest import backtest
 from kdviz.market.csv_input import parse_price_csv
 from kdviz.market.features import FeatureConfig
@@ -179,19 +180,18 @@ def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None
     final = students.snapshot()
     final.weights = best.arrays()  # the checkpointed students the numbers describe (for exports)
     result = final_numbers(ds, teacher, best, outputs.test, cfg)
-    result.failed = student_failures(result, final)
+    result.failed = student_failures(ds, best, final)
     yield MarketSnapshot(1.0, final, result)
 
 
-def student_failures(result: "MarketResult", run: RunSnapshot) -> list[str]:
-    """The paired students that diverged or whose training loss exploded (stats.failed_students). Accuracy
-    at chance is no failure here: on a real market it is what good models reach."""
-    kd, base = result.models["kd"]["accuracy"], result.models["baseline"]["accuracy"]
-    acc = np.empty(len(kd) + len(base))
-    acc[0::2], acc[1::2] = kd, base  # members interleave: KD student, then its baseline, per seed
-    names = [f"{'KD student' if i % 2 == 0 else 'baseline'}, seed {i // 2}" for i in range(len(acc))]
-    return failed_students(names, acc, len(result.class_names), run.history["hard_loss"], run.status,
-                           chance_check=False)
+def student_failures(ds, best, run: RunSnapshot) -> list[str]:
+    """The paired students (the checkpointed ``best`` population) that diverged or whose training loss exploded
+    (learned.failures, learnable False: accuracy at the majority rate is no failure here, on a real market it
+    is what good models reach)."""
+    names = [f"{'KD student' if i % 2 == 0 else 'baseline'}, seed {i // 2}" for i in range(len(run.status))]
+    z = model_logits(best, ds.x_test.to(best.device))  # (K, N, C)
+    return learned.named(names, learned.failures(z, ds.y_test, None, run.history["hard_loss"], run.status,
+                                                 learnable=False))
 
 
 def _scores(z: torch.Tensor, y: torch.Tensor, v: torch.Tensor) -> dict:
@@ -341,4 +341,4 @@ def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
 
 
 EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run,
-                        figures=figures, students=students, verdict=run_verdict)
+                        MarketSnapshot, figures=figures, students=students, verdict=run_verdict)

@@ -148,7 +148,7 @@ def run(cfg: TransferConfig, device: str | None = None) -> Iterator:
 
 
 EXPERIMENT = Experiment("market_transfer", "Cross-market transfer: S&P 500 teacher, NASDAQ student",
-                        TransferConfig, run)
+                        TransferConfig, run, TransferSnapshot)
 
 
 def verdict(rows: list[TransferRow]) -> list[str]:
