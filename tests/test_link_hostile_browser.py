@@ -48,3 +48,8 @@ def test_a_link_past_streamlits_parameter_limit_says_its_settings_were_dropped(o
     notice.wait_for(timeout=60_000)
     assert "1,001 parameters" in notice.inner_text() and "defaults" in notice.inner_text()
     screenshot(page, "link-cut")
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Gradients").click()  # another page: the report stays with the link's page
+    page.wait_for_function("location.pathname.endsWith('/gradients')", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+    page.get_by_role("heading", name="Gradients").first.wait_for(timeout=60_000)
+    assert page.locator(NOTICE, has_text="too long").count() == 0

@@ -104,8 +104,9 @@ def begin():
     if any(styles):
         st.html("<style>" + "\n".join(s for s in styles if s) + "</style>")
     notices = st.container()
-    with notices:
-        cut_link()
+    cut = cut_link()
+    if cut:
+        notices.warning(escape(cut), icon=":material/link_off:")
     at = _step()
     if at:
         lesson_banner(*at)
@@ -182,24 +183,27 @@ def capped(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
 def cut_notice(cut) -> str | None:
     """The notice for a link Streamlit dropped whole: ``cut`` is what the browser counted in its query string,
     {"fields": parameters, "chars": characters}, or None."""
-    if not isinstance(cut, dict):
+    try:  # the browser's report, as any client may send it
+        fields, chars = int(cut["fields"]), int(cut["chars"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    fields, chars = int(cut.get("fields", 0)), int(cut.get("chars", 0))
     return (f"This link is too long to read ({fields:,} parameters, {chars:,} characters; at most "
             f"{query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} parameters and "
             f"{query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH:,} characters): none of its settings or flags were "
             f"applied, so the page shows its defaults.")
 
 
-def cut_link() -> None:
-    """Warn when the browser's URL holds a query string Streamlit ignored (counted in the browser by ``CUT_JS``)."""
+def cut_link() -> str | None:
+    """The notice for a link whose query string Streamlit ignored, counted in the browser by ``CUT_JS`` (mounted
+    at the foot of the sidebar, where it takes no room above the page), or None. One per page path, so the
+    report stays with the page the link opened."""
     mount = st.components.v2.component("kdviz_links_cut", js=CUT_JS)
-    result = mount(key=CUT_KEY, data={"fields": query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS,
-                                      "chars": query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH},
-                   on_cut_change=lambda: None, height=0)
-    text = cut_notice(result.get("cut") if hasattr(result, "get") else getattr(result, "cut", None))
-    if text:
-        st.warning(escape(text), icon=":material/link_off:")
+    limits = {"fields": query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS,
+              "chars": query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH}
+    with st.sidebar:
+        result = mount(key=f"{CUT_KEY}:{urllib.parse.urlsplit(str(st.context.url or '')).path}", data=limits,
+                       on_cut_change=lambda: None, height=0)
+    return cut_notice(result.get("cut"))
 
 
 def end(notices, page_path: str) -> None:
