@@ -106,7 +106,7 @@ st.markdown(
     "NASDAQ before 2017, with or without the teacher's soft targets, and is tested on NASDAQ 2017-2018. "
     "Students train a fixed number of steps (a few months leave no room for a validation period).")
 tcfg = settings(transfer.TransferConfig, "tr", [("months", "student"), ("T", "alpha"), ("steps", "seeds", "seed")],
-                query_prefix="tr", title=None)
+                query_prefix="tr", title=None, validate=transfer.validate)
 jobs.controls(TRANSFER, results.task(TRANSFER, tcfg, lambda: experiment_job("market_transfer", tcfg, device=device_name())),
               prefix="transfer_")
 

@@ -8,12 +8,13 @@ file; ``check`` says what in it would not open cleanly.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdviz.config import fields, from_query
+from kdviz.config import fields, from_query, short
 from kdviz.experiments.compare import CompareConfig
 from kdviz.experiments.dark_knowledge import DarkConfig
 from kdviz.experiments.gradients import GradientsConfig
@@ -23,6 +24,7 @@ from kdviz.experiments.temperature import TemperatureConfig
 LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
 PAGE_CONFIGS = {"temperature": TemperatureConfig, "gradients": GradientsConfig, "live": LiveConfig,
                 "dark_knowledge": DarkConfig, "compare": CompareConfig}  # pages a lesson step can open
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a lesson's file name: letters, digits, - and _
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,12 @@ def parse(name: str, text: str) -> Lesson:
 
 
 def load(name: str, folder: Path = LESSONS_DIR) -> Lesson:
-    """The lesson in ``folder/<name>.toml``; ValueError if there is none or it does not parse."""
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"there is no lesson called {name[:40]!r}")
-    path = folder / f"{name}.toml"
-    if not path.is_file():
-        raise ValueError(f"there is no lesson called {name!r}; there are: {', '.join(names(folder))}")
-    return parse(name, path.read_text(encoding="utf-8"))
+    """The lesson in ``folder/<name>.toml``; ValueError if ``name`` is not a lesson name (``NAME``), names no
+    lesson file, or the file does not parse. The name is checked before any path is built from it."""
+    known = names(folder)
+    if not NAME.fullmatch(name) or name not in known:
+        raise ValueError(f"there is no lesson called {short(name)}; there are: {', '.join(known)}")
+    return parse(name, (folder / f"{name}.toml").read_text(encoding="utf-8"))
 
 
 def names(folder: Path = LESSONS_DIR) -> list[str]:

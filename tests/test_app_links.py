@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 
 from kdviz import lessons
+from tests.conftest import plain
 from ui.links import TEXT_HIDE_CSS
 from ui.sidebar import NARROW_SCREEN_CSS
 
@@ -22,7 +23,7 @@ def styles(at) -> str:
 
 
 def link_notices(at) -> list[str]:
-    return [w.value for w in at.warning]
+    return [plain(w) for w in at.warning]
 
 
 def test_a_hide_flag_hides_that_control_only_and_its_value_still_comes_from_the_link(page_test):

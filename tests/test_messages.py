@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from ui.messages import MAX_MESSAGE, escape, unknown_page_notice
+from ui.messages import JOINER, MAX_MESSAGE, escape, unknown_page_notice
 
 LINK = "[Session expired: click to log in again](https://example.com/login)"
 
@@ -11,7 +11,7 @@ LINK = "[Session expired: click to log in again](https://example.com/login)"
 def test_escape_makes_links_images_and_formulas_literal():
     out = escape(f"{LINK} ![x](https://example.com/a.png) $x^2$ **bold** :red[hi]")
     assert re.search(r"(?<!\\)[\[\]()!$*:]", out) is None  # every Markdown/LaTeX character is escaped
-    assert out.replace("\\", "") == f"{LINK} ![x](https://example.com/a.png) $x^2$ **bold** :red[hi]"
+    assert out.replace("\\", "").replace(JOINER, "") == f"{LINK} ![x](https://example.com/a.png) $x^2$ **bold** :red[hi]"
 
 
 def test_escape_cuts_long_input_and_joins_lines():

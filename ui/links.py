@@ -8,7 +8,9 @@ Flags, read from the page's URL:
 - ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's text and
   controls, so the main figure is above the fold);
 - ``lesson=<name>&step=<n>``: the lesson's step n, its text and question above the page.
-A flag that names no control, or has a value other than 1/0/true/false, gets a notice.
+A flag that names no control, or has a value other than 1/0/true/false, gets a notice (a few are drawn, the
+rest counted; every echoed value is escaped and cut, ui.messages.escape). A link too long for Streamlit,
+which then drops all of its parameters, is reported too: the browser counts them (``cut_link``).
 The router calls ``begin`` before the page and ``end`` after it; ui.state.collect reports each
 config the page drew (``remember``), which is what ``end`` checks the flags against.
 """
@@ -19,9 +21,11 @@ import urllib.parse
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.state import query_params
 
 from kdviz import lessons
 from kdviz.config import query_key, short, to_query
+from ui.messages import escape
 
 PAGE_FLAGS = ("text_hide", "nav_hide", "present")
 LESSON_KEYS = ("lesson", "step")
@@ -31,6 +35,21 @@ TEXT_HIDE_CSS = ('[data-testid="stMain"] [data-testid="stElementContainer"]:has(
                  '[data-testid="stCaptionContainer"])):not(.st-key-lesson *) { display: none; }')  # the step's text stays
 NAV_HIDE_CSS = '[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }'
 RUN = "_links.configs"  # the configs drawn in this run: [(config, query prefix)]
+MAX_NOTICES = 5  # link notices drawn one by one; one more counts the rest
+CUT_KEY = "links.cut"
+# Runs in the browser. Streamlit's server ignores a whole query string past its limits (parameters or
+# characters) and the page then rewrites the address bar, so the page counts the link it was opened with (the
+# navigation entry), on the page that link named.
+CUT_JS = """
+export default function ({ data, setStateValue }) {
+  const opened = new URL(performance.getEntriesByType("navigation")[0]?.name || window.location.href);
+  const query = opened.search.replace(/^\\?/, "");
+  const fields = query ? query.split("&").length : 0;
+  if (opened.pathname === window.location.pathname && (fields > data.fields || query.length > data.chars)) {
+    setStateValue("cut", { fields: fields, chars: query.length });
+  }
+}
+"""
 
 
 def flag(name: str) -> bool:
@@ -85,6 +104,9 @@ def begin():
     if any(styles):
         st.html("<style>" + "\n".join(s for s in styles if s) + "</style>")
     notices = st.container()
+    cut = cut_link()
+    if cut:
+        notices.warning(escape(cut), icon=":material/link_off:")
     at = _step()
     if at:
         lesson_banner(*at)
@@ -150,10 +172,45 @@ def share_link(origin: str, page: str, hide_unchanged: bool) -> str:
     return f"{origin}/{page}?{urllib.parse.urlencode(params)}" if params else f"{origin}/{page}"
 
 
+def capped(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
+    """The first ``limit`` notices, then one that counts the rest (all of them when there are no more)."""
+    if len(notices) <= limit:
+        return notices
+    return notices[:limit] + [f"… and {len(notices) - limit:,} more of the link's parameters were ignored "
+                              f"(the first {limit} are above)."]
+
+
+def cut_notice(cut) -> str | None:
+    """The notice for a link Streamlit dropped whole: ``cut`` is what the browser counted in its query string,
+    {"fields": parameters, "chars": characters}, or None."""
+    try:  # the browser's report, as any client may send it
+        fields, chars = int(cut["fields"]), int(cut["chars"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return (f"This link is too long to read ({fields:,} parameters, {chars:,} characters; at most "
+            f"{query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS:,} parameters and "
+            f"{query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH:,} characters): none of its settings or flags were "
+            f"applied, so the page shows its defaults.")
+
+
+def cut_link() -> str | None:
+    """The notice for a link whose query string Streamlit ignored, counted in the browser by ``CUT_JS`` (mounted
+    at the foot of the sidebar, where it takes no room above the page), or None. One per page path, so the
+    report stays with the page the link opened."""
+    mount = st.components.v2.component("kdviz_links_cut", js=CUT_JS)
+    limits = {"fields": query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS,
+              "chars": query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH}
+    with st.sidebar:
+        result = mount(key=f"{CUT_KEY}:{urllib.parse.urlsplit(str(st.context.url or '')).path}", data=limits,
+                       on_cut_change=lambda: None, height=0)
+    return cut_notice(result.get("cut"))
+
+
 def end(notices, page_path: str) -> None:
-    """After the page: the unknown-flag notices (in the box ``begin`` returned) and the Copy link box."""
-    for text in unknown_flags():
-        notices.warning(text, icon=":material/link:")
+    """After the page: the unknown-flag notices (in the box ``begin`` returned, escaped, a few then a count)
+    and the Copy link box."""
+    for text in capped(unknown_flags()):
+        notices.warning(escape(text), icon=":material/link:")
     url = str(st.context.url or "")
     parts = urllib.parse.urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""

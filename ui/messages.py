@@ -3,7 +3,8 @@ anything the user typed (URL values, logits, method names, CSV cells) shown as t
 
 Streamlit renders the body of st.error/st.warning/st.info as Markdown with LaTeX, so a link, an
 image or a formula in echoed input would be rendered; ``escape`` makes every Markdown and LaTeX
-character literal and cuts the text to a readable length.
+character literal, keeps bare addresses ("https://...", "www.", "name@host") from becoming links,
+and cuts the text to a readable length.
 """
 from __future__ import annotations
 
@@ -14,15 +15,21 @@ import streamlit as st
 
 MAX_MESSAGE = 400  # characters of a message that echoes input; the rest is cut
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~<>:&=\"'^%@])")
+# Markdown turns "http://", "https://", "www." and "name@host" into links even when their characters are
+# backslash-escaped (it finds them in the text it has already unescaped); an invisible word joiner inside
+# each breaks the pattern and reads the same.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+JOINER = "\u2060"
 
 
 def escape(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` cut to ``limit`` characters (with "…") and with every Markdown/LaTeX character backslash-escaped."""
+    """``text`` cut to ``limit`` characters (with "…"), every Markdown/LaTeX character backslash-escaped and
+    every bare address broken by a word joiner (shown as text, never as a link)."""
     s = str(text)
     if len(s) > limit:
         s = s[:limit] + "…"
     s = " ".join(s.split())  # no line breaks: a newline could start a heading, a list or a code block
-    return _SPECIAL.sub(r"\\\1", s)
+    return _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(JOINER, s))
 
 
 def stop_with_error(message: str) -> None:

@@ -72,6 +72,13 @@ class TransferConfig:
     seed: int = setting(0, "Seed", lo=0, hi=9999)
 
 
+def validate(cfg: TransferConfig) -> TransferConfig:
+    """Check the typed lists (history lengths, student widths); raise ValueError with a message for the page."""
+    parse_months(cfg.months)
+    parse_widths(cfg.student)
+    return cfg
+
+
 def teacher_data(features: FeatureConfig | None = None) -> Dataset:
     """The S&P 500 teacher's dataset: 1999 to TEACHER_END, purged chronological splits."""
     prices = load_index("sp500", end=str(TEACHER_END.date()))
