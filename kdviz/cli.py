@@ -36,7 +36,8 @@ class UsageError(ValueError):
 
 
 class Failure(Exception):
-    """A run that failed after every input was checked (its cause chained): one line, exit code 1."""
+    """A run that failed after every input was checked (its cause chained): one line, exit code 1 (2 when the cause is
+    a ValueError: a setting the run itself refused)."""
 
     def __init__(self, folder: Path | None):
         super().__init__("the run failed")
@@ -260,6 +261,10 @@ def _text(value) -> str:
 def options(name: str, cfg, args: argparse.Namespace):
     """(config, run options): --csv stored as a dataset, --prices read as the Market page reads an upload."""
     opts = {"device": args.device}
+    if getattr(args, "label", None) is not None and args.csv is None:
+        raise UsageError("--label names a column of --csv: give --csv too")
+    if getattr(args, "csv", None) is not None and getattr(args, "set_dataset", None) is not None:
+        raise UsageError("--csv replaces --dataset: give one of them")
     if getattr(args, "csv", None) is not None:
         from kdviz.data import csv as csv_data
 
@@ -270,6 +275,9 @@ def options(name: str, cfg, args: argparse.Namespace):
         except ValueError as err:
             raise UsageError(f"--csv {str(args.csv)[:80]!r}: {err}") from None
         cfg = dataclasses.replace(cfg, dataset=csv_data.store(table))
+    if "source" in fields(type(cfg)) and (cfg.source == "upload") != (args.prices is not None):
+        raise UsageError("--source upload reads its prices from --prices FILE (Date, Close, optional Volume): give "
+                         "both or neither")
     if getattr(args, "prices", None) is not None:
         from kdviz.experiments import market
 
@@ -437,10 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # a failure of kdviz itself, not of the input
+    except Exception as err:  # a failure of kdviz itself, or a setting only the run could refuse
         cause = err.__cause__ if isinstance(err, Failure) and err.__cause__ is not None else err
         path = save_traceback(cause, err.folder if isinstance(err, Failure) else None)
         where = f"the traceback is in {path}" if path else "the traceback could not be saved"
-        print(one_line(f"error: kdviz failed ({type(cause).__name__}: {str(cause).strip() or 'no message'}); {where}"),
-              file=sys.stderr)
-        return 1
+        refused = isinstance(err, Failure) and isinstance(cause, ValueError)
+        what = (f"the run refused a setting: {cause}" if refused else
+                f"kdviz failed ({type(cause).__name__}: {str(cause).strip() or 'no message'})")
+        print(one_line(f"error: {what}; {where}"), file=sys.stderr)
+        return 2 if refused else 1

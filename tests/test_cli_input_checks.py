@@ -52,6 +52,7 @@ def test_the_sweeps_methods_are_the_registered_paradigms_that_fit_one_cell():
     (["--steps", "0"], ["steps='0'"]),
     (["--batch", "0"], ["batch='0'"]),
     (["--seeds", "-3"], ["seeds='-3'"]),
+    (["--seeds", "1-2-3"], ["'1-2-3'"]),
     (["--omit", "7"], ["blobs has 5 classes"]),
     (["--lr", "nan"], ["lr='nan'"]),
     (["--workers", "0"], ["--workers", "0"]),
@@ -128,22 +129,28 @@ def test_a_page_link_of_a_tab_is_read_with_its_tabs_prefix():
     (["compare", "--no-such-flag", "1"], ["--no-such-flag"]),
     (["compare", "--out", ""], ["--out", "empty path"]),
     (["sweep", "--steps", "many"], ["--steps", "'many'"]),
+    (["compare", "--label", "kind"], ["--label", "--csv"]),
 ])
 def test_argument_errors_are_one_line(capsys, no_training, argv, words):
     refused(capsys, argv, *words)
 
 
-def test_a_failure_after_the_checks_is_one_line_with_the_traceback_in_a_file(capsys, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error, code, words", [
+    (RuntimeError("the engine broke"), 1, "kdviz failed (RuntimeError: the engine broke)"),
+    (ValueError("steps must be even"), 2, "the run refused a setting: steps must be even"),
+])
+def test_a_failure_after_the_checks_is_one_line_with_the_traceback_in_a_file(capsys, tmp_path, monkeypatch, error,
+                                                                             code, words):
     def broken(cfg, **options):
-        raise RuntimeError("the engine broke")
+        raise error
         yield
 
     monkeypatch.setitem(EXPERIMENTS, "compare", dataclasses.replace(EXPERIMENTS["compare"], run=broken))
-    assert cli.main(["compare", "--out", str(tmp_path), "--progress", "none"]) == 1
+    assert cli.main(["compare", "--out", str(tmp_path), "--progress", "none"]) == code
     err = capsys.readouterr().err
-    assert len(err.splitlines()) == 1 and "RuntimeError: the engine broke" in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err, err
     saved = Path(err.rsplit("the traceback is in ", 1)[1].strip())
-    assert saved.parent == tmp_path and "Traceback" in saved.read_text() and "the engine broke" in saved.read_text()
+    assert saved.parent == tmp_path and "Traceback" in saved.read_text() and str(error) in saved.read_text()
 
 
 @pytest.mark.parametrize("argv", [

@@ -358,9 +358,13 @@ def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, 
 def _seeds(text: str) -> tuple[int, ...]:
     """Seeds as "0, 1, 2" or a range "0-99"."""
     if "-" in text.strip().lstrip("-") and "," not in text:
-        lo, hi = (int(p) for p in text.split("-"))
+        ends = text.split("-")
+        if len(ends) != 2 or not all(e.strip().isdigit() for e in ends):
+            raise ValueError(f"seed range {text[:40]!r}: write first-last, two whole numbers")
+        lo, hi = (int(p) for p in ends)
         if not 0 <= lo <= hi or hi - lo >= 100_000:
-            raise ValueError(f"seed range {text!r}: write first-last with 0 <= first <= last")
+            raise ValueError(f"seed range {text[:40]!r}: write first-last with 0 <= first <= last, at most 100,000 "
+                             "seeds")
         return tuple(range(lo, hi + 1))
     return parse_list(text, int, "seeds", 1, 100_000)
 
@@ -405,6 +409,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def grid_of(args: argparse.Namespace) -> Grid:
     """The Grid the flags describe, every axis checked (ValueError naming the flag)."""
     dataset = args.dataset
+    if args.label is not None and args.csv is None:
+        raise ValueError("sweep: --label names a column of --csv: give --csv too")
     if args.csv is not None:
         from kdviz.data import csv as csv_data
 
