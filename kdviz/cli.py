@@ -8,7 +8,8 @@ setting, whose help is the setting's label. Every input is checked before any wo
 the same parser as the page (the settings' field metadata: bounds, choices), the config file's
 shape, the link's page, the device, the experiment's own validation and the output folder
 (created and write-probed); a bad one prints one line on stderr and exits with code 2. A failure
-after the checks prints one line too, exit code 1, its traceback saved to a file the line names.
+after the checks prints one line too, its traceback saved to a file the line names: exit code 1,
+or 2 when the run itself refused a setting (a ValueError).
 Progress goes to a rich progress bar on a terminal, or one JSON line per snapshot on a
 pipe; at the end the page's exports (results, config, figures, best student, ONNX) go to ``--out``.
 """
@@ -125,7 +126,7 @@ def url_params(link: str, name: str) -> dict[str, str]:
     parts = urlsplit(link.strip())
     page, want = parts.path.rstrip("/").rpartition("/")[2], exports.PAGES.get(name, name)
     if page and page != want:
-        runs = [command(n) for n in EXPERIMENTS if exports.PAGES.get(n, n) == page and EXPERIMENTS[n].page_config is None]
+        runs = [command(n) for n, e in EXPERIMENTS.items() if exports.PAGES.get(n, n) == page and e.page_config is None]
         hint = (f"run python -m kdviz {runs[0]} --from-url ..." if runs else f"the {page[:40]!r} page has no run "
                 "of its own")
         raise UsageError(f"--from-url: the link opens the {page[:40]!r} page, but {command(name)} runs the {want!r} "

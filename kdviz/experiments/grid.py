@@ -417,9 +417,9 @@ def grid_of(args: argparse.Namespace) -> Grid:
         try:
             dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
         except OSError as err:
-            raise ValueError(f"sweep: --csv: cannot read {args.csv}: {err.strerror or err}") from None
+            raise ValueError(f"sweep: --csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
         except ValueError as err:
-            raise ValueError(f"sweep: --csv {args.csv}: {err}") from None
+            raise ValueError(f"sweep: --csv {str(args.csv)[:80]!r}: {err}") from None
     try:
         return Grid(dataset=dataset, T=parse_list(args.T, float, "--T", 1, 1000),
                     alpha=parse_list(args.alpha, float, "--alpha", 1, 1000),
@@ -433,7 +433,8 @@ def grid_of(args: argparse.Namespace) -> Grid:
 
 
 def check_options(args: argparse.Namespace) -> None:
-    """The flags that are not the grid's (tasks, workers, device, the results file), checked before any work."""
+    """The flags that are not the grid's (tasks, workers, the Ray address, the results file), checked before any
+    work; a ValueError naming the flag otherwise."""
     from kdviz.train.configs import whole
 
     for name, value, hi in (("--population", args.population, MAX_CELLS), ("--workers", args.workers, MAX_WORKERS)):
