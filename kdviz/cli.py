@@ -222,6 +222,8 @@ def settings(name: str, args: argparse.Namespace):
     sources = []
     if args.config is not None:
         sources.append(("--config", read_config(args.config, name)))
+    if args.from_url is not None and not args.from_url.strip():
+        raise UsageError("--from-url: an empty link; copy the page's address after changing a setting")
     if args.from_url and EXPERIMENTS[name].page_config is not None:
         page = next(n for n, e in EXPERIMENTS.items() if e.config is type(EXPERIMENTS[name].page_config(cls())))
         raise UsageError(f"--from-url: a page link holds the whole page's settings, not {command(name)}'s: run "

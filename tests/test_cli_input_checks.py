@@ -130,6 +130,7 @@ def test_a_page_link_of_a_tab_is_read_with_its_tabs_prefix():
     (["compare", "--out", ""], ["--out", "empty path"]),
     (["sweep", "--steps", "many"], ["--steps", "'many'"]),
     (["compare", "--label", "kind"], ["--label", "--csv"]),
+    (["compare", "--from-url", " "], ["--from-url", "empty link"]),
 ])
 def test_argument_errors_are_one_line(capsys, no_training, argv, words):
     refused(capsys, argv, *words)
