@@ -4,9 +4,13 @@ One subcommand per experiment of kdviz.experiments.EXPERIMENTS (``dark_omitted``
 ``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
 overriding the one before, from the defaults, ``--config FILE`` (the page's config export),
 ``--from-url LINK`` (a page link: its query is read exactly as the page reads it) and one flag per
-setting, whose help is the setting's label. Each value is checked by the same parser as the page,
-and the experiment's own validation runs first, so bad input gets the page's message and exit
-code 2. Progress goes to a rich progress bar on a terminal, or one JSON line per snapshot on a
+setting, whose help is the setting's label. Every input is checked before any work: each value by
+the same parser as the page (the settings' field metadata: bounds, choices), the config file's
+shape, the link's page, the device, the experiment's own validation and the output folder
+(created and write-probed); a bad one prints one line on stderr and exits with code 2. A failure
+after the checks prints one line too, its traceback saved to a file the line names: exit code 1,
+or 2 when the run itself refused a setting (a ValueError).
+Progress goes to a rich progress bar on a terminal, or one JSON line per snapshot on a
 pipe; at the end the page's exports (results, config, figures, best student, ONNX) go to ``--out``.
 """
 from __future__ import annotations
@@ -14,19 +18,50 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from kdviz import exports
-from kdviz.config import fields, parse_setting, query_key
+from kdviz.config import MAX_LIST, fields, parse_setting, query_key
 from kdviz.experiments import EXPERIMENTS
 from kdviz.experiments.protocol import Phase
 
 
 class UsageError(ValueError):
     """A bad flag, config or link: printed as one line, exit code 2."""
+
+
+class Failure(Exception):
+    """A run that failed after every input was checked (its cause chained): one line, exit code 1 (2 when the cause is
+    a ValueError: a setting the run itself refused)."""
+
+    def __init__(self, folder: Path | None):
+        super().__init__("the run failed")
+        self.folder = folder  # where the traceback goes, when it can be written
+
+
+MAX_CONFIG_BYTES = 1_000_000  # a config file is a few hundred bytes; anything this big is not one
+MAX_LINE = 400  # characters of an error line
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors (unknown subcommand or flag, a value of the wrong type) are one line, exit code 2."""
+
+    def error(self, message: str):
+        """Raise the message as a UsageError instead of printing the usage and exiting."""
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _path(text: str) -> Path:
+    """A path flag's value (an empty one is refused: an unset shell variable, most likely)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
 
 
 def command(name: str) -> str:
@@ -49,9 +84,9 @@ def _help(f: dataclasses.Field) -> str:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Flags every experiment subcommand takes."""
-    p.add_argument("--config", type=Path, help="a config JSON file (the page's 'Config (JSON)' export)")
+    p.add_argument("--config", type=_path, help="a config JSON file (the page's 'Config (JSON)' export)")
     p.add_argument("--from-url", dest="from_url", help="a page link: its settings are read as the page reads them")
-    p.add_argument("--out", type=Path, default=Path("results"), help="folder for the exports (default: results/)")
+    p.add_argument("--out", type=_path, default=Path("results"), help="folder for the exports (default: results/)")
     p.add_argument("--device", default=None, help="torch device (default: the best available)")
     p.add_argument("--no-figures", dest="figures", action="store_false", help="skip the PNG/SVG figures")
     p.add_argument("--progress", choices=("auto", "bar", "json", "none"), default="auto",
@@ -62,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per experiment, with one flag per setting, and sweep."""
     from kdviz.experiments import grid
 
-    top = argparse.ArgumentParser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
+    top = Parser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, exp in EXPERIMENTS.items():
         p = subs.add_parser(command(name), help=exp.title, description=exp.title)
@@ -71,10 +106,10 @@ def parser() -> argparse.ArgumentParser:
         for f in settable(exp.config).values():
             p.add_argument(flag(f.name), dest=f"set_{f.name}", metavar="VALUE", help=_help(f))
         if "dataset" in fields(exp.config):
-            p.add_argument("--csv", type=Path, help="your own classification CSV (numeric features, one label column)")
+            p.add_argument("--csv", type=_path, help="your own classification CSV (numeric features, one label column)")
             p.add_argument("--label", help="the CSV's label column (default: the last column)")
         if "source" in fields(exp.config):
-            p.add_argument("--prices", type=Path, help="daily prices CSV (Date, Close, optional Volume) for --source upload")
+            p.add_argument("--prices", type=_path, help="daily prices CSV (Date, Close, optional Volume) for --source upload")
     grid.add_arguments(subs.add_parser("sweep", help=grid.__doc__.splitlines()[0], description=grid.__doc__))
     return top
 
@@ -85,52 +120,141 @@ def settable(cls) -> dict[str, dataclasses.Field]:
     return {name: f for name, f in fields(cls).items() if "label" in f.metadata}
 
 
-def url_params(link: str) -> dict[str, str]:
-    """The query parameters of a page link (the last value of a repeated one)."""
+def url_params(link: str, name: str) -> dict[str, str]:
+    """The query parameters of a page link of experiment ``name``'s page (the last value of a repeated one);
+    a UsageError for a link with no settings or a link to another page."""
     parts = urlsplit(link.strip())
+    page, want = parts.path.rstrip("/").rpartition("/")[2], exports.PAGES.get(name, name)
+    if page and page != want:
+        runs = [command(n) for n, e in EXPERIMENTS.items() if exports.PAGES.get(n, n) == page and e.page_config is None]
+        hint = (f"run python -m kdviz {runs[0]} --from-url ..." if runs else f"the {page[:40]!r} page has no run "
+                "of its own")
+        raise UsageError(f"--from-url: the link opens the {page[:40]!r} page, but {command(name)} runs the {want!r} "
+                         f"page's settings: {hint}, or copy the {want!r} page's link")
     if not parts.query:
         raise UsageError(f"--from-url: {link[:80]!r} has no settings (nothing after '?'); copy the page's link after "
                          "changing a setting")
     return dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
+def _kind(value) -> str:
+    """What a JSON value is, in words."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def read_config(path: Path, name: str) -> dict:
+    """The settings of a config file (the page's 'Config (JSON)' export, or its "settings" object alone), checked for
+    shape: a JSON object of settings, for experiment ``name``. A UsageError says what is wrong."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as err:
+        raise UsageError(f"--config: cannot read {str(path)[:80]!r}: {err.strerror or err}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise UsageError(f"--config: {str(path)[:80]!r} is over {MAX_CONFIG_BYTES:,} bytes: not a config file")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise UsageError(f"--config: {str(path)[:80]!r} nests too deeply to be a config file") from None
+    except ValueError as err:
+        raise UsageError(f"--config: {str(path)[:80]!r} is not JSON: {str(err)[:120]}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--config: {str(path)[:80]!r} holds {_kind(data)}, not an object of settings like "
+                         '{"experiment": ..., "settings": {...}}')
+    other = data.get("experiment", name)
+    if other != name:
+        known = isinstance(other, str) and other in EXPERIMENTS
+        raise UsageError(f"--config: {str(path)[:80]!r} is a config of {str(other)[:40]!r}, not of {command(name)}"
+                         + (f": run python -m kdviz {command(other)} --config ..." if known else ""))
+    if "settings" not in data:
+        return {k: v for k, v in data.items() if k != "experiment"}
+    extra = sorted(set(data) - {"experiment", "settings"})
+    if extra:
+        raise UsageError(f"--config: {str(path)[:80]!r} holds {str(extra[0])[:40]!r} beside experiment and settings")
+    if not isinstance(data["settings"], dict):
+        raise UsageError(f"--config: its settings are {_kind(data['settings'])}, not an object of settings")
+    return data["settings"]
+
+
+def plain_value(cls, key: str, raw):
+    """A config file's value for a field that has no control (a list of numbers, a flag, a number), checked against
+    the field's type: finite numbers, at most MAX_LIST of them in a list; ValueError otherwise."""
+    kind = str(fields(cls)[key].type).replace(" ", "")
+
+    def number(x, whole: bool):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or (whole and not isinstance(x, int)):
+            raise ValueError(f"expected {'a whole number' if whole else 'a number'}, got {_kind(x)}")
+        if not math.isfinite(x):
+            raise ValueError("expected a finite number")
+        return x
+
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise ValueError(f"expected true or false, got {_kind(raw)}")
+        return raw
+    if kind in ("int", "float"):
+        return number(raw, kind == "int")
+    if kind in ("tuple[float,...]", "tuple[int,...]"):
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_LIST:
+            raise ValueError(f"expected a list of 1 to {MAX_LIST} numbers, got {_kind(raw)}"
+                             + (f" of {len(raw)}" if isinstance(raw, list) else ""))
+        return tuple(number(x, kind == "tuple[int,...]") for x in raw)
+    raise ValueError(f"a setting of type {kind} is not read from a config file")
+
+
+def tab_prefix(name: str, cls, params: dict[str, str], chosen: str | None) -> tuple[str, dict[str, str]]:
+    """(the URL prefix, the tab's setting) of a page with one tab per value of a field: the tab a flag chose, else the
+    one tab whose settings the link holds. ("", {}) for other experiments."""
+    tab = exports.TAB_FIELD.get(name)
+    if tab is None:
+        return exports.QUERY_PREFIX.get(name, ""), {}
+    held = sorted({k.partition(".")[0] for k in params if "." in k} & set(fields(cls)[tab].metadata["choices"]))
+    if chosen is None and len(held) > 1:
+        raise UsageError(f"--from-url: the link holds the settings of {', '.join(held)}: choose one with {flag(tab)}")
+    pick = chosen if chosen is not None else held[0] if held else None
+    return (pick, {tab: pick}) if pick else ("", {})
+
+
 def settings(name: str, args: argparse.Namespace):
     """The experiment's config from the defaults, --config, --from-url and the flags, each value checked."""
     cls, values = EXPERIMENTS[name].config, {}
-    prefix = exports.QUERY_PREFIX.get(name, "")
     sources = []
     if args.config is not None:
-        try:
-            data = json.loads(args.config.read_text())
-        except (OSError, ValueError) as err:
-            raise UsageError(f"--config: cannot read {args.config}: {err}") from None
-        if data.get("experiment", name) != name:
-            raise UsageError(f"--config: {args.config} is a config of {data['experiment']!r}, not of {name!r}")
-        sources.append(("--config", {k: v for k, v in data.get("settings", data).items() if k != "experiment"}))
+        sources.append(("--config", read_config(args.config, name)))
+    if args.from_url is not None and not args.from_url.strip():
+        raise UsageError("--from-url: an empty link; copy the page's address after changing a setting")
     if args.from_url and EXPERIMENTS[name].page_config is not None:
         page = next(n for n, e in EXPERIMENTS.items() if e.config is type(EXPERIMENTS[name].page_config(cls())))
         raise UsageError(f"--from-url: a page link holds the whole page's settings, not {command(name)}'s: run "
                          f"python -m kdviz {command(page)} --from-url ...")
+    flags = {f: getattr(args, f"set_{f}") for f in settable(cls) if getattr(args, f"set_{f}") is not None}
     if args.from_url:
-        params = url_params(args.from_url)
-        sources.append(("--from-url", {f: params[query_key(prefix, f)] for f in fields(cls)
-                                       if query_key(prefix, f) in params}))
-    sources.append(("flag", {f: getattr(args, f"set_{f}") for f in settable(cls)
-                             if getattr(args, f"set_{f}") is not None}))
+        params = url_params(args.from_url, name)
+        prefix, tab = tab_prefix(name, cls, params, flags.get(exports.TAB_FIELD.get(name, "")))
+        sources.append(("--from-url", {**tab, **{f: params[query_key(prefix, f)] for f in fields(cls)
+                                                 if query_key(prefix, f) in params}}))
+    sources.append(("flag", flags))
     for where, given in sources:
         for key, raw in given.items():
             if key not in fields(cls):
-                raise UsageError(f"{where}: {key!r} is not a setting of {command(name)}; the settings are "
+                raise UsageError(f"{where}: {str(key)[:40]!r} is not a setting of {command(name)}; the settings are "
                                  f"{', '.join(fields(cls))}")
-            if key not in settable(cls):  # a plain field of a config file (a tuple of a sweep's axis, say)
-                values[key] = tuple(raw) if isinstance(raw, list) else raw
-                continue
+            what = flag(key) if where == "flag" else f"{where}: {key}"
             try:
-                values[key] = parse_setting(cls, key, raw if isinstance(raw, str) else _text(raw))
+                if key not in settable(cls):  # a plain field of a config file (a tuple of a sweep's axis, say)
+                    values[key] = plain_value(cls, key, raw)
+                elif isinstance(raw, (dict, list)) or raw is None:
+                    raise ValueError(f"expected one value, got {_kind(raw)}")
+                else:
+                    values[key] = parse_setting(cls, key, raw if isinstance(raw, str) else _text(raw))
             except (ValueError, TypeError) as err:
-                what = flag(key) if where == "flag" else f"{where}: {key}"
-                raise UsageError(f"{what}={str(raw)[:40]!r}: {err}") from None
-    return cls(**values)
+                shown = repr(str(raw)[:40]) if isinstance(raw, (str, int, float)) else _kind(raw)
+                raise UsageError(f"{what}={shown}: {err}") from None
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"{command(name)}: {err}") from None
 
 
 def _text(value) -> str:
@@ -140,24 +264,67 @@ def _text(value) -> str:
 def options(name: str, cfg, args: argparse.Namespace):
     """(config, run options): --csv stored as a dataset, --prices read as the Market page reads an upload."""
     opts = {"device": args.device}
+    if getattr(args, "label", None) is not None and args.csv is None:
+        raise UsageError("--label names a column of --csv: give --csv too")
+    if getattr(args, "csv", None) is not None and getattr(args, "set_dataset", None) is not None:
+        raise UsageError("--csv replaces --dataset: give one of them")
     if getattr(args, "csv", None) is not None:
         from kdviz.data import csv as csv_data
 
         try:
             table = csv_data.read_table(args.csv.read_bytes(), args.label)
         except OSError as err:
-            raise UsageError(f"--csv: cannot read {args.csv}: {err}") from None
+            raise UsageError(f"--csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
         except ValueError as err:
-            raise UsageError(f"--csv {args.csv}: {err}") from None
+            raise UsageError(f"--csv {str(args.csv)[:80]!r}: {err}") from None
         cfg = dataclasses.replace(cfg, dataset=csv_data.store(table))
+    if "source" in fields(type(cfg)) and (cfg.source == "upload") != (args.prices is not None):
+        raise UsageError("--source upload reads its prices from --prices FILE (Date, Close, optional Volume): give "
+                         "both or neither")
     if getattr(args, "prices", None) is not None:
         from kdviz.experiments import market
 
         try:
             opts["prices"] = market.frame_to_config(market.read_upload(args.prices.read_bytes(), cfg))
-        except (OSError, ValueError) as err:
-            raise UsageError(f"--prices {args.prices}: {err}") from None
+        except OSError as err:
+            raise UsageError(f"--prices: cannot read {str(args.prices)[:80]!r}: {err.strerror or err}") from None
+        except ValueError as err:
+            raise UsageError(f"--prices {str(args.prices)[:80]!r}: {err}") from None
     return cfg, opts
+
+
+# ----------------------------------------------------------------------------- checks before any work
+def check_device(name: str | None) -> None:
+    """A --device that this machine has (a UsageError otherwise)."""
+    import torch
+
+    from kdviz.device import resolve_device
+
+    try:
+        dev = resolve_device(name)
+    except (ValueError, RuntimeError) as err:
+        raise UsageError(f"--device {str(name)[:40]!r}: {str(err).splitlines()[0] if str(err) else 'not a device'}") \
+            from None
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(f"--device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+
+def validate(name: str, cfg) -> None:
+    """The experiment's own cross-field check (its module's ``validate``, which the page runs too), if it has one."""
+    check = getattr(sys.modules[EXPERIMENTS[name].config.__module__], "validate", None)
+    if check is not None:
+        check(cfg)
+
+
+def check_folder(folder: Path) -> None:
+    """The output folder exists (created if needed) and takes a file: probed by writing one, so that a run's exports
+    are never lost to a folder that cannot hold them."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".kdviz-probe-") as probe:
+            probe.write(b"kdviz")
+    except OSError as err:
+        raise UsageError(f"--out {str(folder)[:80]!r}: cannot write there ({err.strerror or err})") from None
 
 
 # ----------------------------------------------------------------------------- running with progress
@@ -207,21 +374,28 @@ def write(name: str, cfg, snap, out_dir: Path, with_figures: bool = True) -> lis
 
 
 def run_experiment(name: str, args: argparse.Namespace) -> int:
-    """The subcommand of one experiment."""
+    """The subcommand of one experiment: every input checked, then the run (a Failure wraps what fails in it)."""
     cfg = settings(name, args)
+    check_device(args.device)
     cfg, opts = options(name, cfg, args)
-    mode = progress_mode(args.progress)
-    t0 = time.perf_counter()
     try:
-        snap = drive(name, EXPERIMENTS[name].run(cfg, **opts), mode)
-        paths = write(name, cfg, snap, args.out, args.figures)
+        validate(name, cfg)
+        check_folder(args.out)
+        mode = progress_mode(args.progress)
+        t0 = time.perf_counter()
+        try:
+            snap = drive(name, EXPERIMENTS[name].run(cfg, **opts), mode)
+            paths = write(name, cfg, snap, args.out, args.figures)
+            verdict = exports.verdict(name, cfg, snap)
+        except Exception as err:
+            raise Failure(args.out) from err
     finally:
         if str(getattr(cfg, "dataset", "")).startswith("csv:"):
             from kdviz.data import csv as csv_data
 
             csv_data.remove(cfg.dataset)
     summary = {"experiment": name, "done": True, "seconds": round(time.perf_counter() - t0, 2),
-               "verdict": exports.verdict(name, cfg, snap), "files": [str(p) for p in paths]}
+               "verdict": verdict, "files": [str(p) for p in paths]}
     if mode == "json":
         print(json.dumps(summary), flush=True)
     elif mode == "bar":
@@ -229,15 +403,57 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run; bad input prints one line and returns 2."""
-    args = parser().parse_args(argv)
-    try:
-        if args.command == "sweep":
-            from kdviz.experiments import grid
+def run_sweep(args: argparse.Namespace) -> int:
+    """The sweep subcommand: every flag and the results file checked, then the grid (a Failure wraps what fails)."""
+    from kdviz.experiments import grid
 
-            return grid.main(args)
-        return run_experiment(args.experiment, args)
+    check_device(args.device)
+    cells = grid.grid_of(args)
+    grid.check_options(args)
+    try:
+        return grid.run(cells, args)
+    except Exception as err:
+        raise Failure(args.out.parent) from err
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of at most MAX_LINE characters: control characters escaped (a typed value may hold any)."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return flat if len(flat) <= MAX_LINE else flat[:MAX_LINE - 1] + "…"
+
+
+def save_traceback(err: BaseException, folder: Path | None) -> str | None:
+    """Write the traceback of ``err`` into ``folder`` (else the temporary folder); the file's path, or None."""
+    text = "".join(traceback.format_exception(err))
+    for where in ([folder] if folder is not None else []) + [Path(tempfile.gettempdir())]:
+        try:
+            fd, path = tempfile.mkstemp(prefix="kdviz-error-", suffix=".txt", dir=where)
+            with open(fd, "w") as f:
+                f.write(text)
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, check every input, run; one line on stderr for anything that goes wrong: exit code 2
+    for bad input, 1 for a failure after the checks (its traceback saved to a file the line names), 130 on Ctrl-C."""
+    try:
+        args = parser().parse_args(argv)
+        return run_sweep(args) if args.command == "sweep" else run_experiment(args.experiment, args)
     except ValueError as err:  # a bad flag, config, link or setting: the page's message
-        print(f"error: {err}", file=sys.stderr)
+        print(one_line(f"error: {err}"), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a failure of kdviz itself, or a setting only the run could refuse
+        cause = err.__cause__ if isinstance(err, Failure) and err.__cause__ is not None else err
+        path = save_traceback(cause, err.folder if isinstance(err, Failure) else None)
+        where = f"the traceback is in {path}" if path else "the traceback could not be saved"
+        refused = isinstance(err, Failure) and isinstance(cause, ValueError)
+        what = (f"the run refused a setting: {cause}" if refused else
+                f"kdviz failed ({type(cause).__name__}: {str(cause).strip() or 'no message'})")
+        print(one_line(f"error: {what}; {where}"), file=sys.stderr)
+        return 2 if refused else 1

@@ -168,12 +168,19 @@ def _parse(field: dataclasses.Field, raw: str) -> tuple[Any, bool]:
     else:
         value = raw
     unsnapped, value = value, _snap(field, value)
+    return check_value(field, value), value != unsnapped
+
+
+def check_value(field: dataclasses.Field, value: Any) -> Any:
+    """``value`` (already of the field's type) if it is one of the field's choices and within its bounds;
+    else a ValueError saying what is expected. The one range check behind every parsed setting."""
+    meta = field.metadata
     if "choices" in meta and value not in meta["choices"]:
         shown = ", ".join(map(str, meta["choices"][:12])) + (", …" if len(meta["choices"]) > 12 else "")
         raise ValueError(f"expected one of {shown}")
     if "lo" in meta and value < meta["lo"] or "hi" in meta and value > meta["hi"]:
         raise ValueError(f"expected a value from {meta.get('lo')} to {meta.get('hi')}")
-    return value, value != unsnapped
+    return value
 
 
 def parse_setting(cls, name: str, raw: str) -> Any:

@@ -32,11 +32,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kdviz.config import parse_list, parse_widths
+from kdviz.config import check_value, fields, parse_list, parse_widths
+from kdviz.paradigms import MODULES, NOTES
 
 KEYS = ("dataset", "data_seed", "omit", "steps", "lr", "batch", "teacher", "student", "method", "T", "alpha", "seed")
 METRICS = ("accuracy", "balanced_accuracy", "nll", "ece", "fidelity", "kl_to_teacher")
-GRID_METHODS = ("baseline", "kd", "dkd", "fitnet", "attention", "rkd", "similarity", "mean_teacher")  # one teacher each
+ELSEWHERE = {"multi_teacher": "several teachers", "mutual": "peers trained side by side",
+             "born_again": "a previous generation"}  # registered paradigms a cell (one student, one teacher) cannot be
+GRID_METHODS = tuple(k for k in NOTES if k not in ELSEWHERE)  # every other registered paradigm, by its registered name
+MAX_CELLS = 1_000_000  # students one sweep may hold (its cells are listed in memory)
+MAX_BATCH = 100_000  # a population's largest batch (kdviz.train.PopulationRun checks the same)
+MAX_STEPS = 1_000_000  # training steps per student
+MAX_WORKERS = 512  # local worker processes
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,53 @@ class Grid:
     omit: int = -1
     data_seed: int = 0
 
+    def __post_init__(self):
+        """Every axis and shared setting checked (a ValueError naming the first bad one), so nothing trains on one."""
+        check(self)
+
     def cells(self) -> list[Cell]:
         """Every cell, grouped by (teacher, student) so one population holds one shape."""
         return [Cell(self.dataset, self.data_seed, self.omit, self.steps, self.lr, self.batch, t, s, m, T, a, sd)
                 for t, s, m, T, a, sd in itertools.product(self.teacher, self.student, self.method, self.T,
                                                             self.alpha, self.seeds)]
+
+
+def check(grid: Grid) -> None:
+    """Check a grid before any work: the data and teachers as Compare's settings accept them, each student's
+    settings as the engine accepts them (kdviz.train.MemberConfig), the sizes within bounds; ValueError otherwise."""
+    from kdviz.data import spec
+    from kdviz.experiments import compare
+    from kdviz.train import MemberConfig
+    from kdviz.train.configs import whole
+
+    def named(name: str, value, test) -> None:
+        try:
+            test(value)
+        except ValueError as err:
+            raise ValueError(f"{name}={str(value)[:40]!r}: {err}") from None
+
+    spec(grid.dataset)
+    axes = {name: getattr(grid, name) for name in ("T", "alpha", "method", "student", "teacher", "seeds")}
+    for name, values in axes.items():
+        if not values:
+            raise ValueError(f"{name}: give at least one value")
+    if math.prod(map(len, axes.values())) > MAX_CELLS:
+        raise ValueError(f"{math.prod(map(len, axes.values())):,} students; a sweep holds at most {MAX_CELLS:,}")
+    for name, key in (("omit", "omit"), ("data_seed", "seed")):  # the data and teachers are Compare's
+        named(name, getattr(grid, name), lambda v: check_value(fields(compare.CompareConfig)[key], whole(v, name, -1)))
+    compare.validate(compare.CompareConfig(dataset=grid.dataset, omit=grid.omit, seed=grid.data_seed))
+    for m in grid.method:
+        named("method", m, _method)
+    for name, values in (("student", grid.student), ("teacher", grid.teacher)):
+        for widths in values:
+            named(name, widths, parse_widths)
+    # each student setting as the engine checks it, beside defaults it accepts (seeds are checked at both ends)
+    for name, key, values in (("T", "T", grid.T), ("alpha", "alpha", grid.alpha), ("lr", "lr", (grid.lr,)),
+                              ("seeds", "seed", (min(grid.seeds), max(grid.seeds)))):
+        for v in values:
+            named(name, v, lambda v: MemberConfig(**{key: v}))
+    named("steps", grid.steps, lambda v: whole(v, "steps", 1, MAX_STEPS))
+    named("batch", grid.batch, lambda v: whole(v, "batch size", 1, MAX_BATCH))
 
 
 MIN_TASK = 16  # students below which a task is not split further to keep every worker busy
@@ -309,17 +358,26 @@ def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, 
 def _seeds(text: str) -> tuple[int, ...]:
     """Seeds as "0, 1, 2" or a range "0-99"."""
     if "-" in text.strip().lstrip("-") and "," not in text:
-        lo, hi = (int(p) for p in text.split("-"))
+        ends = text.split("-")
+        if len(ends) != 2 or not all(e.strip().isdigit() for e in ends):
+            raise ValueError(f"seed range {text[:40]!r}: write first-last, two whole numbers")
+        lo, hi = (int(p) for p in ends)
         if not 0 <= lo <= hi or hi - lo >= 100_000:
-            raise ValueError(f"seed range {text!r}: write first-last with 0 <= first <= last")
+            raise ValueError(f"seed range {text[:40]!r}: write first-last with 0 <= first <= last, at most 100,000 "
+                             "seeds")
         return tuple(range(lo, hi + 1))
     return parse_list(text, int, "seeds", 1, 100_000)
 
 
 def _method(name: str) -> str:
+    """A grid method's registered name, checked (ValueError naming the choices)."""
     if name not in GRID_METHODS:
-        raise ValueError(f"a grid method; choose from {', '.join(GRID_METHODS)} (methods needing several teachers, "
-                         "peers or a previous generation run on the Compare page)")
+        modules = {m.__name__.rpartition(".")[2]: m.NOTE.key for m in MODULES}  # a paradigm's file -> its name
+        why = (f"{name} needs {ELSEWHERE[name]}" if name in ELSEWHERE else
+               f"{name!r} is registered as {modules[name]!r}" if name in modules else
+               f"{name!r} is not a registered paradigm")
+        raise ValueError(f"a grid method; choose from {', '.join(GRID_METHODS)} ({why}; methods needing several "
+                         "teachers, peers or a previous generation run on the Compare page)")
     return name
 
 
@@ -350,14 +408,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def grid_of(args: argparse.Namespace) -> Grid:
     """The Grid the flags describe, every axis checked (ValueError naming the flag)."""
-    from kdviz.data import spec
-
     dataset = args.dataset
+    if args.label is not None and args.csv is None:
+        raise ValueError("sweep: --label names a column of --csv: give --csv too")
     if args.csv is not None:
         from kdviz.data import csv as csv_data
 
-        dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
-    spec(dataset)
+        try:
+            dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
+        except OSError as err:
+            raise ValueError(f"sweep: --csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
+        except ValueError as err:
+            raise ValueError(f"sweep: --csv {str(args.csv)[:80]!r}: {err}") from None
     try:
         return Grid(dataset=dataset, T=parse_list(args.T, float, "--T", 1, 1000),
                     alpha=parse_list(args.alpha, float, "--alpha", 1, 1000),
@@ -370,13 +432,52 @@ def grid_of(args: argparse.Namespace) -> Grid:
         raise ValueError(f"sweep: {err}") from None
 
 
-def main(args: argparse.Namespace) -> int:
-    """python -m kdviz sweep: run the grid, print progress as JSON lines and a final summary."""
-    grid = grid_of(args)
-    if args.population < 1:
-        raise ValueError("--population must be at least 1")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+def check_options(args: argparse.Namespace) -> None:
+    """The flags that are not the grid's (tasks, workers, the Ray address, the results file), checked before any
+    work; a ValueError naming the flag otherwise."""
+    from kdviz.train.configs import whole
 
+    for name, value, hi in (("--population", args.population, MAX_CELLS), ("--workers", args.workers, MAX_WORKERS)):
+        if value is not None:
+            try:
+                whole(value, name, 1, hi)
+            except ValueError as err:
+                raise ValueError(f"sweep: {err}") from None
+    if args.address is not None and args.backend != "ray":
+        raise ValueError("sweep: --address is a Ray cluster's address: use it with --backend ray")
+    check_results_file(args.out)
+
+
+def check_results_file(path: Path) -> None:
+    """The results file can be written (its folder created if needed) and, when it exists, read back as a sweep's
+    results (the rerun skips what it holds); a ValueError saying what is wrong otherwise."""
+    path = Path(path)
+    if path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"sweep: --out {str(path)[:80]!r}: name a .csv or .parquet file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            if not path.is_file():
+                raise ValueError("it exists and is not a file")
+            Sink(path).done_keys()
+            with open(path, "ab"):
+                pass
+        else:
+            path.touch()
+            path.unlink()
+    except OSError as err:
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} cannot be written: {err.strerror or err}") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file "
+                         f"({err if isinstance(err, ValueError) and str(err) else 'a column is missing'})") from None
+    except Exception as err:  # pyarrow's errors on a file that is not Parquet
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file ({type(err).__name__})") \
+            from None
+
+
+def run(grid: Grid, args: argparse.Namespace) -> int:
+    """python -m kdviz sweep, once its flags are checked (grid_of, check_options): run the grid, print progress as
+    JSON lines and a final summary."""
     def report(rec):
         print(json.dumps(rec), file=sys.stderr if sys.stdout.isatty() else sys.stdout, flush=True)
 
