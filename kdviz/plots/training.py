@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below, split_title, wrap_words
+from kdviz.plots.style import (PALETTE, ROLE_COLOURS, ROLE_NAMES, SHORT_TITLE, layout, legend_below, split_title,
+                               wrap_words)
 
 METRIC_TITLES = {
     "hard_loss": "hard loss (CE)",
@@ -182,8 +183,8 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
     fig = legend_below(layout(fig, None, height=height))
-    if len(panels) > 2:  # two-line panel titles; four panels a row: three short lines in a smaller font
-        fig.update_layout(margin=dict(t=70 if len(panels) < NARROW_PANELS else 85))
+    if len(panels) > 2 or any(len(t) > SHORT_TITLE for t, _ in panels):  # two-line panel titles; four panels a
+        fig.update_layout(margin=dict(t=70 if len(panels) < NARROW_PANELS else 85))  # row: three short lines
     if len(panels) >= NARROW_PANELS:
         fig.update_annotations(font_size=13)
     return fig
@@ -195,7 +196,10 @@ PANEL_LINE = 11
 
 def panel_title(title: str, panels: int) -> str:
     """A panel's title; beside two or more others, split into two lines at its first ", " or " (" so that
-    neighbouring titles do not run into each other on a narrow screen; four or more a row also wrap each line."""
+    neighbouring titles do not run into each other on a narrow screen; four or more a row also wrap each line, and a
+    long title of one or two panels wraps at spaces."""
+    if panels <= 2 and len(title) > SHORT_TITLE:  # a long title alone in its row: wrapped at spaces
+        return wrap_words(title, SHORT_TITLE)
     parts = split_title(title, (", ", " (")) if panels > 2 else None
     lines = [title] if parts is None else list(parts)
     return "<br>".join(wrap_words(line, PANEL_LINE) if panels >= NARROW_PANELS else line for line in lines)
