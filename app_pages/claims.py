@@ -4,13 +4,14 @@ import streamlit as st
 from kdviz.experiments import claims
 from ui import guide
 from ui.findings import finding_tab
+from ui.intro import about
 
 st.title("Claims on trial")
-st.markdown(
-    "Textbooks and tutorials repeat advice about temperatures, alpha and smooth training that is rarely tested. "
-    "Each tab states a claim as written, trains the students that test it (paired seeds, beside the baseline) "
-    "and computes the verdict: *confirmed here*, *not seen here* (within the seed spread) or *reversed here*. "
-    "The source's own finding is shown beside ours.")
+about("Widely copied advice about KD, each claim tested by students trained over paired seeds beside the baseline.",
+      "Textbooks and tutorials repeat advice about temperatures, alpha and smooth training that is rarely tested. "
+      "Each tab states a claim as written, trains the students that test it (paired seeds, beside the baseline) "
+      "and computes the verdict: *confirmed here*, *not seen here* (within the seed spread) or *reversed here*. "
+      "The source's own finding is shown beside ours.")
 guide.notice("claims")
 
 COLUMNS = [("dataset", "student", "seed"), ("T", "alpha"), ("steps", "seeds")]

@@ -10,7 +10,9 @@ st.markdown(
     "labels, the student matches the teacher's output distribution softened by a **temperature** $T$. The small "
     "probabilities it reveals, Hinton's *dark knowledge*, tell the student how the teacher generalises.")
 st.latex(r"L = \alpha\,\mathrm{CE}(p,\,y) + (1-\alpha)\,T^2\,\mathrm{KL}(q^T \Vert\, p^T)")
-st.latex(r"p = \mathrm{softmax}(z),\quad p^T = \mathrm{softmax}(z/T),\quad q^T = \mathrm{softmax}(v/T)")
+for column, formula in zip(st.columns(3), (r"p = \mathrm{softmax}(z)", r"p^T = \mathrm{softmax}(z/T)",
+                                           r"q^T = \mathrm{softmax}(v/T)")):
+    column.latex(formula)  # side by side on a wide screen, one under another on a phone (never cut off)
 st.caption("z: student logits, v: teacher logits, y: the label, α ∈ [0, 1] the weight of the hard labels. Every "
            "number from a run is computed on this server for your settings, and every student is shown beside the "
            "same network trained without KD; the papers' reference numbers are typed from the papers and labelled "

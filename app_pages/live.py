@@ -61,7 +61,9 @@ def draw_preview() -> None:
 
 def draw(job, snap) -> None:
     """The live part: status, decision regions (with a replay scrubber at the end), curves and the summary."""
-    snap = jobs.header(job, snap, "Press **Start** to train the teacher and the students. Defaults take a few seconds.")
+    stepped = isinstance(snap, live.LiveSnapshot) and snap.run.step < snap.steps  # a Step: "Paused at", not "Finished."
+    snap = jobs.header(job, snap, "Press **Start** to train the teacher and the students. Defaults take a few seconds.",
+                       finished=not stepped)
     if snap is None:
         if job is None:
             draw_preview()
@@ -71,6 +73,7 @@ def draw(job, snap) -> None:
     figure_slot = st.container()  # the regions first, their replay control under them
     replay = snap.replay if job.done else None  # a finished run, live or computed ahead, replays the same way
     if replay is not None and len(replay.steps) > 2:
+        jobs.per_job("live.replay", job)  # each run (and the stored result after Reset) opens at its last frame
         steps = [int(s) for s in replay.steps]
         step = st.select_slider("Replay the run: decision regions at step", options=steps, value=steps[-1],
                                 key="live.replay", help=f"Step through {len(steps)} frames of this run.")

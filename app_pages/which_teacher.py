@@ -4,13 +4,13 @@ import streamlit as st
 from kdviz.experiments import which_teacher
 from ui import guide
 from ui.findings import finding_tab
+from ui.intro import about
 
 st.title("Which teacher?")
-st.markdown(
-    "Is the most accurate teacher always the best one to distil from? Each tab trains one small student "
-    "per seed from several teachers **as one population** (students of one seed share their initial weights and "
-    "batch order, so the teachers' effects are paired), beside the **baseline** trained on labels alone, and "
-    "tests a published claim: *confirmed here*, *not seen here* or *reversed here*.")
+about("Is the most accurate teacher always the best one to distil from? Each tab tests a published claim.",
+      "Each tab trains one small student per seed from several teachers **as one population** (students of one seed "
+      "share their initial weights and batch order, so the teachers' effects are paired), beside the **baseline** "
+      "trained on labels alone, and tests a published claim: *confirmed here*, *not seen here* or *reversed here*.")
 guide.notice("which_teacher")
 
 COLUMNS = [("dataset", "student", "seed"), ("T", "alpha"), ("steps", "seeds")]

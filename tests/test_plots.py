@@ -24,7 +24,7 @@ def test_decision_boundaries_one_panel_per_model_with_points():
     pts, lab = np.random.default_rng(0).normal(size=(10, 2)), np.array([0, 1] * 5)
     fig = PT.decision_boundaries([("Teacher", probs), ("KD", probs), ("Baseline", probs)], xs, ys, pts, lab, ["a", "b"])
     images = [t for t in fig.data if t.type == "image"]
-    scatters = [t for t in fig.data if t.type == "scattergl"]
+    scatters = [t for t in fig.data if t.type == "scatter"]
     assert len(images) == 3 and len(scatters) == 6
     assert [a.text for a in fig.layout.annotations] == ["Teacher", "KD", "Baseline"]
     assert sum(len(s.x) for s in scatters[:2]) == 10
@@ -58,7 +58,7 @@ def test_omitted_class_is_marked_in_the_decision_regions():
     probs = np.full((4, 4, 3), 1 / 3)
     pts, lab = np.zeros((6, 2)), np.array([0, 1, 2, 0, 1, 2])
     fig = PT.decision_boundaries([("Teacher", probs)], xs, ys, pts, lab, ["a", "b", "c"], omit=2)
-    unseen = [t for t in fig.data if t.type == "scattergl" and "never seen by the students" in t.name]
+    unseen = [t for t in fig.data if t.type == "scatter" and "never seen by the students" in t.name]
     assert len(unseen) == 1 and unseen[0].marker.symbol == "x"
 
 

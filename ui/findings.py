@@ -25,7 +25,7 @@ def finding_tab(name: str, config: type, value: str, columns, idle: str) -> None
     Widget, job and URL keys are prefixed with ``value`` so tabs of one page keep their own settings and runs.
     """
     key = f"{name}_{value}"
-    cfg = settings(config, key, columns, expanded=jobs.current(key) is None, query_prefix=value, title="Settings")
+    cfg = settings(config, key, columns, expanded=False, query_prefix=value, title="Settings")  # the figure first
     cfg = dataclasses.replace(cfg, **{TAB_FIELD[name]: value})
     jobs.controls(key, results.task(key, cfg, lambda: experiment_job(name, cfg, device=device_name())),
                   prefix=f"{value}_")
@@ -40,9 +40,12 @@ def finding_tab(name: str, config: type, value: str, columns, idle: str) -> None
 
 
 def show(finding: Finding, key: str) -> None:
-    """A Finding: each verdict (claim, ours, the source's), the figures with the seed spread, the computed notes."""
+    """A Finding: whether its students learned, the figures with the seed spread (on screen first), each verdict
+    (claim, ours, the source's), the computed notes."""
     if finding.failed:
         st.warning(not_judged(finding.failed), icon=":material/warning:")
+    for i, panel in enumerate(finding.panels):
+        st.plotly_chart(panel_figure(panel), width="stretch", key=f"{key}_fig{i}")
     for v in finding.verdicts:
         with st.container(border=True):
             st.markdown(f"**Claim** ({v.source}): *{v.claim}*")
@@ -51,8 +54,6 @@ def show(finding: Finding, key: str) -> None:
             st.markdown(f":material/menu_book: **The source found**: {v.reference}")
             st.badge(v.verdict, icon=VERDICT_ICONS[v.verdict],
                      color={"confirmed here": "green", "not seen here": "gray", "reversed here": "red"}[v.verdict])
-    for i, panel in enumerate(finding.panels):
-        st.plotly_chart(panel_figure(panel), width="stretch", key=f"{key}_fig{i}")
     for note in finding.notes:
         st.markdown(note)
     st.caption(f"Dots: one per seed; lines: their mean. Trained in {finding.seconds:.1f} s.")

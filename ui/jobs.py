@@ -135,13 +135,14 @@ def show_status(job: Job) -> None:
     (st.error if job.state == "error" else st.caption)(status_line(job))
 
 
-def header(job: Job | None, snap: Any, idle: str) -> Any:
+def header(job: Job | None, snap: Any, idle: str, finished: bool = True) -> Any:
     """Above a live view: ``idle`` when nothing was started, else the status, a progress bar while it runs and
-    the phase it is in. Returns the snapshot when it holds results to draw, else None."""
+    the phase it is in. Returns the snapshot when it holds results to draw, else None. ``finished`` False: the
+    job ended on purpose before the configured end (a Step), so its page says where it stopped, not "Finished."."""
     if job is None:
         st.info(idle)
         return None
-    if not stored(job):  # a stored result says so itself (ui.results): no "Finished."
+    if not stored(job) and (finished or not job.done):  # a stored result says so itself (ui.results)
         show_status(job)
     if not job.done:
         st.progress(job.progress)
@@ -204,6 +205,15 @@ def chart(key: str, name: str, job: Job | None, build: Callable[[], Any], varian
     """The job's figure ``name`` at full width in ``where`` (st or a column), with ``name`` as its element key:
     kept_figure, so ``build()`` runs only when the job has something new to show or ``variant`` changed."""
     where.plotly_chart(kept_figure(key, name, job, lambda _: build(), variant), width="stretch", key=name)
+
+
+def per_job(widget: str, job: Job | None) -> None:
+    """Forget the state of ``widget`` (e.g. a replay slider) when the job it belongs to is not the one it was last
+    drawn for, so a new run, or the stored result shown after Reset, opens at the widget's default."""
+    owner, now = f"_job.owner.{widget}", None if job is None else job.id
+    if st.session_state.get(owner) != now:
+        st.session_state.pop(widget, None)
+        st.session_state[owner] = now
 
 
 def stored(job: Job | None) -> bool:

@@ -6,6 +6,7 @@ import streamlit as st
 from kdviz.device import available_devices
 
 
+NARROW_PX = 768  # below this width Streamlit's sidebar covers the page instead of sitting beside it
 # Wide formulas scroll sideways inside their box on a phone instead of being cut off; less empty space
 # above the title, so a projector at 1024x768 shows the page's figure sooner; button labels never cut.
 NARROW_SCREEN_CSS = ("<style>.katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 2px;}"
@@ -15,13 +16,25 @@ NARROW_SCREEN_CSS = ("<style>.katex-display {overflow-x: auto; overflow-y: hidde
                      "@media (max-height: 820px) {[data-testid='stMainBlockContainer'] h1 {font-size: 2.1rem; padding-top: 0;}}"
                      # a column holding a button is as wide as its label: Start, Pause, Step, Reset stay readable
                      "[data-testid='stColumn']:has(> div .stButton) {min-width: fit-content !important;"
-                     " flex: 0 0 auto !important; width: auto !important;}</style>")
+                     " flex: 0 0 auto !important; width: auto !important;}"
+                     # a phone has no hover: Plotly's tool bar would stay over the figure's title (drag still zooms,
+                     # a double tap resets, and the exports menu saves images)
+                     f"@media (max-width: {NARROW_PX}px) {{.js-plotly-plot .modebar-container {{display: none;}}}}</style>")
+# On a narrow screen the sidebar covers the page: picking a page there closes it, whatever the browser calls itself
+# (Streamlit does so only for a phone's user agent), so the chosen page's Start is not hidden under it.
+CLOSE_NAV_ON_PICK_JS = ("<script>if (!window.kdvizCloseNav) { window.kdvizCloseNav = true;"
+                        " document.addEventListener('click', (e) => {"
+                        f" if (window.innerWidth > {NARROW_PX} || !e.target.closest('[data-testid=stSidebarNav] a')) return;"
+                        " setTimeout(() => { const b = document.querySelector("
+                        "\"[data-testid=stSidebar][data-collapsed=false] [data-testid=stSidebarCollapseButton] button\");"
+                        " if (b) b.click(); }, 0); }, true); }</script>")
 
 
 def draw_sidebar() -> None:
     """Draw the shared sidebar: a one-line description and the device selector (and the app's small CSS)."""
     st.html(NARROW_SCREEN_CSS)
     with st.sidebar:
+        st.html(CLOSE_NAV_ON_PICK_JS, unsafe_allow_javascript=True)  # in the sidebar: no gap above the page
         st.caption("kdviz · knowledge distillation, computed live: every number from a run is trained or "
                    "evaluated on this server for your settings; the papers' reference numbers are typed from the "
                    "papers and labelled as theirs.")

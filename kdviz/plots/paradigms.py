@@ -7,7 +7,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from kdviz.paradigms import NOTES
-from kdviz.plots.style import PALETTE, TEACHER, layout, legend_below, zoomed_range
+from kdviz.plots.style import PALETTE, TEACHER, layout, legend_below, wrap_words, zoomed_range
+
+CURVE_TITLE_LINE = 40  # characters of panel title per line, shared by the panels side by side (a phone's width)
 
 
 def method_colour(name: str) -> str:
@@ -17,7 +19,8 @@ def method_colour(name: str) -> str:
 
 def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], height: int = 340) -> go.Figure:
     """Side-by-side learning curves, one line per method: panels {title: {method: values (R,)}}, steps (R,)."""
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.08,  # titles wrapped: side by side on a phone
+                        subplot_titles=[wrap_words(t, CURVE_TITLE_LINE // len(panels)) for t in panels])
     for col, (title, series) in enumerate(panels.items(), start=1):
         for m, y in series.items():
             fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=NOTES[m].name, legendgroup=m,
@@ -27,7 +30,7 @@ def method_curves(steps: np.ndarray, panels: dict[str, dict[str, np.ndarray]], h
         if "accuracy" in title.lower() or "fidelity" in title.lower():
             fig.update_yaxes(tickformat=".0%", row=1, col=col)
     fig.update_xaxes(title_text="step")
-    return legend_below(layout(fig, None, height=height))
+    return legend_below(layout(fig, None, height=height)).update_layout(margin=dict(t=75))  # two-line titles
 
 
 def seed_strip(labels: list[str], methods: list[str], values: np.ndarray, title: str, percent: bool = True,
@@ -58,8 +61,8 @@ def disagreement_map(xs: np.ndarray, ys: np.ndarray, disagreement: np.ndarray, p
                                hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.0%} of pairs disagree<extra></extra>"))
     for k in np.unique(labels):
         sel = labels == k
-        fig.add_trace(go.Scattergl(x=points[sel, 0], y=points[sel, 1], mode="markers", name=f"class {k}",
-                                   marker=dict(size=4, color=PALETTE[int(k) % len(PALETTE)])))
+        fig.add_trace(go.Scatter(x=points[sel, 0], y=points[sel, 1], mode="markers", name=f"class {k}",
+                                 marker=dict(size=4, color=PALETTE[int(k) % len(PALETTE)])))
     fig.update_xaxes(range=[xs[0], xs[-1]])
     fig.update_yaxes(range=[ys[0], ys[-1]])
     return legend_below(layout(fig, None, height=height))

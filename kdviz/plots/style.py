@@ -1,6 +1,8 @@
 """Shared look of every figure: one colour and one name per role, the same on every page."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -16,12 +18,16 @@ ACCENT = BLACK  # a marked value: the current T, the hard label, a chosen bias
 # Paul Tol's muted scheme for the 7th to 10th class; never the teacher's blue or the student's vermillion.
 PALETTE = [ORANGE, SKY, GREEN, PURPLE, YELLOW, "#882255", "#44AA99", "#999933", "#332288", "#AA4499"]
 CLASS_COLOURS = PALETTE
+# Series without a role (or a second series of one role) in a figure: the palette in this order, so the first
+# ones stand apart from the student's vermillion; orange (beside vermillion) and pale yellow come last.
+SPARE = [GREEN, PURPLE, SKY, "#882255", "#44AA99", "#999933", "#332288", "#AA4499", ORANGE, YELLOW]
 
 ROLE_COLOURS = {"teacher": TEACHER, "kd": STUDENT, "student": STUDENT, "baseline": BASELINE}
 ROLE_NAMES = {"teacher": "Teacher", "kd": "KD student", "student": "KD student", "baseline": "Baseline"}
 
 
 SHORT_TITLE = 45  # characters a title keeps on one line (a phone's width); longer ones put their detail below
+LONG_TITLE = 50  # a title without a mark to split at is wrapped at spaces beyond this length
 
 
 def split_title(title: str, marks: tuple[str, ...] = (": ", " (")) -> tuple[str, str] | None:
@@ -34,11 +40,28 @@ def split_title(title: str, marks: tuple[str, ...] = (": ", " (")) -> tuple[str,
     return title[:at], title[at + len(mark) - mark.endswith("("):]
 
 
+def wrap_words(text: str, width: int) -> str:
+    """``text`` broken with <br> into lines of at most ``width`` characters where it can be, at spaces and after
+    hyphens (a single longer word keeps its own line): a panel title that fits its share of a phone's width."""
+    words = re.findall(r"[^ -]+-?", text)  # "Multi-teacher" -> "Multi-", "teacher"
+    lines: list[str] = []
+    for word in words:
+        joint = "" if not lines or lines[-1].endswith("-") else " "
+        if lines and len(lines[-1] + joint + word) <= width:
+            lines[-1] += joint + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def two_line_title(title: str) -> str:
     """A long title split at its first ": " or " (" into the title and a smaller line of detail below it, so it
-    stays whole on a narrow screen (Plotly does not wrap titles); a short one, or one without either, as it is."""
+    stays whole on a narrow screen (Plotly does not wrap titles); a short one as it is, a very long one without
+    either wrapped at spaces."""
     parts = split_title(title) if len(title) > SHORT_TITLE else None
-    return title if parts is None else f"{parts[0]}<br><sup>{parts[1]}</sup>"
+    if parts is None:  # no mark to split at: wrapped at a space only when too long for a phone's width at all
+        return wrap_words(title, SHORT_TITLE) if len(title) > LONG_TITLE else title
+    return f"{parts[0]}<br><sup>{parts[1]}</sup>"
 
 
 def layout(fig: go.Figure, title: str | None = None, height: int = 360, **kw) -> go.Figure:
@@ -64,16 +87,37 @@ def legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def log_ticks(fig: go.Figure, axis: str = "x", power: bool = False, **kw) -> go.Figure:
+def log_ticks(fig: go.Figure, axis: str = "x", power: bool = False, at=None, **kw) -> go.Figure:
     """A log axis labelled at whole decades only (0.01, 0.1, 1, 10... or 10^-3 with ``power``), never at the
-    2 and 5 in between, every 2nd or 3rd decade on a long range; ``kw`` goes to update_xaxes/update_yaxes
-    (title, range, row, col)."""
+    2 and 5 in between, every 2nd or 3rd decade on a long range; or, with ``at``, labelled exactly at those
+    values, each written out (0.9, 20, 30: never Plotly's bare "9", "2", "3" between decades). ``kw`` goes to
+    update_xaxes/update_yaxes (title, range, row, col)."""
     span = abs(kw["range"][1] - kw["range"][0]) if "range" in kw else 0
+    ticks = dict(dtick=1 if span <= 8 else 2 if span <= 16 else 4) if at is None else \
+        dict(tickmode="array", tickvals=[float(v) for v in at], ticktext=[tick_label(v) for v in at])
     (fig.update_xaxes if axis == "x" else fig.update_yaxes)(
-        type="log", dtick=1 if span <= 8 else 2 if span <= 16 else 4,
-        exponentformat="power" if power else "none", separatethousands=True,
-        minor=dict(showgrid=True, gridcolor="#f2f2f2"), **kw)
+        type="log", exponentformat="power" if power else "none", separatethousands=True,
+        minor=dict(showgrid=True, gridcolor="#f2f2f2"), **ticks, **kw)
     return fig
+
+
+def tick_label(value: float) -> str:
+    """A tick's value as a reader writes it: 0.9, 20, 1,500 (four significant digits at most)."""
+    return f"{float(value):,.4g}"
+
+
+def distinct_colours(wanted: list[str | None]) -> list[str]:
+    """One colour per series of a figure: each keeps the colour it asks for (its role's) unless a series before it
+    took it, then it, like a series that asks for none, gets the first palette colour no series uses yet."""
+    taken = {c for c in wanted if c is not None}
+    spare = iter([c for c in SPARE if c not in taken] + SPARE)
+    used, out = set(), []
+    for colour in wanted:
+        if colour is None or colour in used:
+            colour = next(spare)
+        used.add(colour)
+        out.append(colour)
+    return out
 
 
 def probability_range(*probs) -> list[float]:

@@ -10,18 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from kdviz.experiments.findings import Panel
-from kdviz.plots.style import BASELINE, PALETTE, STUDENT, TEACHER, layout
+from kdviz.plots.style import BASELINE, STUDENT, TEACHER, distinct_colours, layout, log_ticks
 
 SERIES_COLOURS = {"teacher": TEACHER, "baseline": BASELINE, "student": STUDENT}  # by a word in the series' name
 
 
-def series_colour(name: str, i: int) -> str:
-    """A series' colour: the role colour when its name says teacher, baseline or student, else the palette's i-th."""
-    low = name.lower()
-    for word, colour in SERIES_COLOURS.items():
-        if low.startswith(word) or f" {word}" in low.split("(")[0]:
-            return colour
-    return PALETTE[(i + 2) % len(PALETTE)]
+def role_colour(name: str) -> str | None:
+    """The role colour a series' name asks for: that of the first of teacher, baseline or student it names
+    ("small student, high-confidence teacher" is a student), else None."""
+    words = name.lower().split("(")[0].replace(",", " ").split()
+    return next((SERIES_COLOURS[w] for w in words if w in SERIES_COLOURS), None)
 
 
 def panel_figure(panel: Panel, height: int = 360) -> go.Figure:
@@ -31,9 +29,9 @@ def panel_figure(panel: Panel, height: int = 360) -> go.Figure:
     categorical = any(isinstance(x, str) for x in panel.x)
     x = [str(v) for v in panel.x] if categorical else list(panel.x)
     many = len(x) > 40  # a curve over steps: no per-seed dots, the mean and the band of seeds
-    for i, (name, values) in enumerate(panel.series.items()):
+    colours = distinct_colours([role_colour(name) for name in panel.series])  # never two series in one colour
+    for colour, (name, values) in zip(colours, panel.series.items()):
         v = np.asarray(values, dtype=np.float64) * scale  # (S, X)
-        colour = series_colour(name, i)
         if not many:
             fig.add_trace(go.Scatter(x=[xv for _ in range(len(v)) for xv in x], y=v.ravel(), mode="markers",
                                      marker=dict(color=colour, size=7, opacity=0.45), legendgroup=name,
@@ -43,6 +41,9 @@ def panel_figure(panel: Panel, height: int = 360) -> go.Figure:
                                  line=dict(color=colour, width=2.2),
                                  marker=dict(size=28 if categorical else 9, symbol="line-ew-open",
                                              line=dict(color=colour, width=3))))
-    fig.update_xaxes(title_text=panel.x_title, type="log" if panel.log_x else ("category" if categorical else None))
+    if panel.log_x:
+        log_ticks(fig, "x", at=x, title_text=panel.x_title)
+    else:
+        fig.update_xaxes(title_text=panel.x_title, type="category" if categorical else None)
     fig.update_yaxes(title_text=panel.y_title + (" (%)" if panel.percent else ""))
     return layout(fig, panel.title, height=height)

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from kdviz.plots.style import PALETTE, ROLE_COLOURS, ROLE_NAMES, layout, legend_below, split_title
+from kdviz.plots.style import (PALETTE, ROLE_COLOURS, ROLE_NAMES, SHORT_TITLE, layout, legend_below, split_title,
+                               wrap_words)
 
 METRIC_TITLES = {
     "hard_loss": "hard loss (CE)",
@@ -172,7 +173,7 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
         for k, name in enumerate(class_names):
             sel = labels == k
             unseen = k == omit
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=points[sel, 0], y=points[sel, 1], mode="markers",
                 name=f"{name}: never seen by the students" if unseen else name, legendgroup=name,
                 showlegend=col == 1, marker=dict(size=7 if unseen else 5, color=PALETTE[k % len(PALETTE)],
@@ -182,16 +183,26 @@ def decision_boundaries(panels: list[tuple[str, np.ndarray]], xs: np.ndarray, ys
         fig.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, row=1, col=col)
         fig.update_yaxes(range=[ys[0], ys[-1]], showticklabels=col == 1, autorange=False, row=1, col=col)
     fig = legend_below(layout(fig, None, height=height))
-    if len(panels) > 2:
-        fig.update_layout(margin=dict(t=70))  # two-line panel titles
+    if len(panels) > 2 or any(len(t) > SHORT_TITLE for t, _ in panels):  # two-line panel titles; four panels a
+        fig.update_layout(margin=dict(t=70 if len(panels) < NARROW_PANELS else 85))  # row: three short lines
+    if len(panels) >= NARROW_PANELS:
+        fig.update_annotations(font_size=13)
     return fig
+
+
+NARROW_PANELS = 4  # from this many panels a row, each title line keeps to PANEL_LINE characters (a phone's quarter)
+PANEL_LINE = 11
 
 
 def panel_title(title: str, panels: int) -> str:
     """A panel's title; beside two or more others, split into two lines at its first ", " or " (" so that
-    neighbouring titles do not run into each other on a narrow screen."""
+    neighbouring titles do not run into each other on a narrow screen; four or more a row also wrap each line, and a
+    long title of one or two panels wraps at spaces."""
+    if panels <= 2 and len(title) > SHORT_TITLE:  # a long title alone in its row: wrapped at spaces
+        return wrap_words(title, SHORT_TITLE)
     parts = split_title(title, (", ", " (")) if panels > 2 else None
-    return title if parts is None else f"{parts[0]}<br>{parts[1]}"
+    lines = [title] if parts is None else list(parts)
+    return "<br>".join(wrap_words(line, PANEL_LINE) if panels >= NARROW_PANELS else line for line in lines)
 
 
 def learning_curves(steps: np.ndarray, series: dict[str, dict[str, np.ndarray]],
