@@ -195,15 +195,14 @@ def drive(name: str, snapshots, mode: str, out=sys.stdout):
     return last
 
 
-def write(name: str, cfg, snap, out_dir: Path, with_figures: bool = True) -> list[Path]:
-    """Write the run's exports (exactly the page's) into ``out_dir``; the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for item in exports.bundle(name, cfg, snap, with_figures):
-        path = out_dir / item.file_name
-        path.write_bytes(item.build())
-        paths.append(path)
-    return paths
+def write(name: str, cfg, snap, out_dir: Path, with_figures: bool = True, mode: str = "none") -> list[Path]:
+    """Write the run's exports (exactly the page's) into ``out_dir``, reporting each file as ``mode`` says; the paths."""
+    def report(done: int, total: int, file_name: str) -> None:
+        if mode == "json":
+            print(json.dumps({"experiment": name, "export": file_name, "done": done, "of": total}), flush=True)
+        elif mode == "bar":
+            print(f"exports {done}/{total}: {file_name}", file=sys.stderr, flush=True)
+    return exports.write_bundle(exports.bundle(name, cfg, snap, with_figures), out_dir, report)
 
 
 def run_experiment(name: str, args: argparse.Namespace) -> int:
@@ -214,7 +213,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         snap = drive(name, EXPERIMENTS[name].run(cfg, **opts), mode)
-        paths = write(name, cfg, snap, args.out, args.figures)
+        paths = write(name, cfg, snap, args.out, args.figures, mode)
     finally:
         if str(getattr(cfg, "dataset", "")).startswith("csv:"):
             from kdviz.data import csv as csv_data

@@ -24,8 +24,11 @@ import json
 import math
 import os
 import shutil
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
@@ -176,13 +179,47 @@ def figures(name: str, cfg, snap) -> dict:
     return {title: make() for title, make in figure_makers(name, cfg, snap).items()}
 
 
-def figure_bytes(fig, fmt: str) -> bytes:
-    """A Plotly figure as PNG or SVG bytes, rendered offline by kaleido in the system's Chromium."""
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"figure format must be png or svg, got {fmt!r}")
+def _system_browser() -> None:
     if "BROWSER_PATH" not in os.environ and (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
         os.environ["BROWSER_PATH"] = CHROMIUM  # kaleido's browser: never a download
+
+
+def figure_bytes(fig, fmt: str) -> bytes:
+    """A Plotly figure as PNG or SVG bytes, rendered offline by kaleido in the system's Chromium.
+
+    Alone, each call starts and stops its own Chromium (about 2-4 s); inside ``one_browser()`` every
+    call shares one."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"figure format must be png or svg, got {fmt!r}")
+    _system_browser()
     return fig.to_image(format=fmt, width=fig.layout.width or 1000, height=fig.layout.height or 500)
+
+
+_BROWSER_LOCK = threading.Lock()
+_BROWSER_USERS = 0  # nested or concurrent one_browser() blocks sharing the one kaleido server
+
+
+@contextmanager
+def one_browser() -> Iterator[None]:
+    """Render every figure_bytes() call inside in one kaleido session: one Chromium started once and
+    its page reused, instead of a browser started and stopped per image (the cost of a run's figures)."""
+    global _BROWSER_USERS
+    import kaleido
+
+    _system_browser()
+    with _BROWSER_LOCK:
+        if _BROWSER_USERS == 0:
+            kaleido.start_sync_server(silence_warnings=True)
+        _BROWSER_USERS += 1
+    try:
+        with warnings.catch_warnings():  # plotly passes its per-call browser options, which a running server keeps
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            yield
+    finally:
+        with _BROWSER_LOCK:
+            _BROWSER_USERS -= 1
+            if _BROWSER_USERS == 0:
+                kaleido.stop_sync_server(silence_warnings=True)
 
 
 # ----------------------------------------------------------------------------- students
@@ -316,6 +353,22 @@ class Export:
     label: str
     mime: str
     build: Callable[[], bytes]
+
+
+def write_bundle(items: list[Export], out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
+    """Write every export of ``items`` into ``out_dir``, the figures in one browser session (one_browser);
+    ``progress(done, total, file_name)`` is called after each file. The paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    renders = any(item.mime.startswith("image/") for item in items)
+    with one_browser() if renders else nullcontext():
+        for i, item in enumerate(items, 1):
+            path = out_dir / item.file_name
+            path.write_bytes(item.build())
+            paths.append(path)
+            if progress is not None:
+                progress(i, len(items), item.file_name)
+    return paths
 
 
 def _slug(title: str) -> str:
