@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from kdviz import exports
 from kdviz.config import fields, parse_setting, query_key
+from kdviz.data import omission
 from kdviz.experiments import EXPERIMENTS
 from kdviz.experiments.protocol import Phase
 
@@ -209,6 +210,9 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
     """The subcommand of one experiment."""
     cfg = settings(name, args)
     cfg, opts = options(name, cfg, args)
+    cfg, moved = omission.fit(cfg)  # the pages' rule: an omitted class the dataset lacks moves, said in words
+    if moved:
+        print(f"note: {moved}", file=sys.stderr)
     mode = progress_mode(args.progress)
     t0 = time.perf_counter()
     try:
