@@ -11,7 +11,8 @@ looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a 
   metrics) and the experiment's verdict in words;
 - config_json (the file ``python -m kdviz <experiment> --config`` reads) and config_url (the page link);
 - student_safetensors + student_card: one trained student (a row of members()) as an nn.Linear state dict that
-  ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card;
+  ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card; the bundle offers the best
+  student overall and, where a run trains several methods, the best of each (which_student names it);
 - onnx_student / onnx_check: a student as ONNX (probabilities out), and onnxruntime's latency
   beside PyTorch's with a check that both predict the same classes.
 """
@@ -260,6 +261,44 @@ def best_member(name: str, cfg, snap) -> int | None:
     return next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
 
 
+def best_of_each_method(name: str, cfg, snap) -> dict[str, int]:
+    """{method: row of its most accurate student whose weights are kept}, methods in their rows' order; empty
+    when the rows name fewer than two methods (then best_member is the only best student)."""
+    rows = members(name, cfg, snap)
+    methods = list(dict.fromkeys(r["method"] for r in rows if r.get("method") is not None))
+    if len(methods) < 2:
+        return {}
+    best = {}
+    for m in methods:
+        ranked = sorted((k for k, r in enumerate(rows) if r.get("method") == m),
+                        key=lambda k: (-np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), k))
+        k = next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
+        if k is not None:
+            best[m] = k
+    return best
+
+
+def method_name(method: str) -> str:
+    """A method's display name ("kd" -> "KD (Hinton)", "baseline" -> "baseline (no KD)")."""
+    from kdviz.paradigms import NOTES
+
+    if method == "baseline":
+        return "baseline (no KD)"
+    return NOTES[method].name if method in NOTES else str(method)
+
+
+def which_student(name: str, cfg, snap, k: int) -> str:
+    """Row k's student in words: "KD (Hinton), seed 1, 81.2% test accuracy" (what it is is told, never implied)."""
+    row = members(name, cfg, snap)[k]
+    parts = [method_name(row["method"]) if row.get("method") is not None else f"member {k}"]
+    if row.get("seed") is not None:
+        parts.append(f"seed {row['seed']}")
+    acc = row.get("accuracy")
+    if acc is not None and math.isfinite(float(acc)):
+        parts.append(f"{float(acc):.1%} test accuracy")
+    return ", ".join(parts)
+
+
 def _weights(name: str, cfg, snap, k: int) -> tuple[dict, int]:
     held = student_weights(name, cfg, snap, k)
     if held is None:
@@ -353,6 +392,7 @@ class Export:
     label: str
     mime: str
     build: Callable[[], bytes]
+    student_of: str = ""  # the method whose best student this file holds ("": not one method's student)
 
 
 def write_bundle(items: list[Export], out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
@@ -381,7 +421,8 @@ def onnx_inputs(n_features: int, n: int = 1000) -> torch.Tensor:
 
 
 def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
-    """Every export of a finished run: results, config, figures (PNG, SVG), the best student, and on Market its ONNX."""
+    """Every export of a finished run: results, config, figures (PNG, SVG), the best student overall and of each
+    method, and on Market its ONNX."""
     def json_bytes(make):
         return lambda: json.dumps(plain(make()), indent=1, allow_nan=False).encode()
 
@@ -404,10 +445,18 @@ def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
                     for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
     k = best_member(name, cfg, snap)
     if k is not None:
-        out += [Export("student.safetensors", f"Best student (member {k}, safetensors)", "application/octet-stream",
+        out += [Export("student.safetensors", f"Best student overall: {which_student(name, cfg, snap, k)} "
+                                              "(safetensors)", "application/octet-stream",
                        lambda: student_safetensors(name, cfg, snap, k)),
                 Export("student.json", "Its card (JSON)", "application/json",
                        json_bytes(lambda: student_card(name, cfg, snap, k)))]
+        for method, j in best_of_each_method(name, cfg, snap).items():
+            said, slug = which_student(name, cfg, snap, j), _slug(str(method))
+            out += [Export(f"student-{slug}.safetensors", f"Best {method_name(method)} student: {said} (safetensors)",
+                           "application/octet-stream", lambda j=j: student_safetensors(name, cfg, snap, j),
+                           method_name(method)),
+                    Export(f"student-{slug}.json", "Its card (JSON)", "application/json",
+                           json_bytes(lambda j=j: student_card(name, cfg, snap, j)), method_name(method))]
         if name == "market":
             weights, m = _weights(name, cfg, snap, k)
             model, width = student_model(weights, m), weights["sizes"][0]
