@@ -187,7 +187,11 @@ def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
     teacher's (paired per seed: same initial weights and batch order); negative when they recognise it less."""
     normal = errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall
     smoothed = errors(snap.test_logits[role_name(eps)], snap.y_test, snap.omit).recall
-    return paired(normal, smoothed)
+
+    def hits(role: str) -> np.ndarray:  # (S, N_digit) whether each student recognises each test image of the digit
+        return snap.test_logits[role][:, snap.y_test == snap.omit].argmax(-1) == snap.omit
+
+    return paired(normal, smoothed, hits_a=hits("kd"), hits_b=hits(role_name(eps)))
 
 
 def omitted_sentence(snap: OmittedSnapshot, chosen: float) -> str:
@@ -223,8 +227,7 @@ def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
     effect = smoothing_effect(snap, eps)
     how = (f"{abs(effect.mean) * 100:.0f} points {'less' if effect.mean < 0 else 'more'} often"
            if effect.mean else "exactly as often")
-    verdict = ("larger than its seed spread" if effect.clear else
-               "not larger than the seed spread, so no clear effect in this run")
+    verdict = ("larger than its seed spread" if effect.clear else f"not clear in this run: {effect.reading().rstrip('.')}")
     return (f"Both teachers are about as accurate, but the smoothed one's soft targets carry less about which digits "
             f"look alike. Students distilled from it recognise the unseen {snap.omit} {how} ({effect.text()}, "
             f"{verdict}). Müller, Kornblith and Hinton (2019) found that label-smoothed teachers make worse students: "
