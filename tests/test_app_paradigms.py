@@ -73,7 +73,7 @@ def test_compare_page_trains_on_an_uploaded_csv_and_offers_exports(monkeypatch, 
     assert not at.exception
     assert at.dataframe[0].value.shape[0] == 2
     labels = [b.label for b in at.get("download_button")]
-    assert "Numbers (CSV)" in labels and "Best student (member" in " ".join(labels)
+    assert "Numbers (CSV)" in labels and "Best student overall: " in " ".join(labels)
     csv_data.remove(name)
 
 

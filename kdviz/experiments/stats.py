@@ -57,12 +57,13 @@ class TestPoints:
 
     def text(self, seeds: int) -> str:
         """What the sign test saw, in words."""
+        p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.2g}"
         if self.counted:
             return (f"the two disagree on {count(self.wins + self.losses, 'test prediction')} over "
                     f"{count(seeds, 'seed')} of {count(self.n_test, 'test point')} ({self.wins} for, {self.losses} "
-                    f"against): an exact sign test gives p = {self.p:.2g}")
+                    f"against): an exact sign test gives {p}")
         return (f"a net {count(self.wins, 'test point')} over {count(seeds, 'seed')} of {self.n_test}: "
-                f"even all one way, an exact sign test gives p = {self.p:.2g}")
+                f"even all one way, an exact sign test gives {p}")
 
 
 @dataclass(frozen=True)
