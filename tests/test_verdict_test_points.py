@@ -75,14 +75,24 @@ def test_identical_predictions_say_no_difference_in_words():
     assert "no difference" in live.verdict(s)
 
 
-def test_the_same_accuracy_reached_by_different_points_is_not_called_identical():
+def test_the_same_accuracy_reached_by_different_points_is_within_noise_not_identical():
     base = _hits(ROWS, 0.8, 4)
     base[:, 0], base[:, 1] = False, True
     kd = base.copy()
     kd[:, 0], kd[:, 1] = True, False  # on every seed one point won and one lost: the same accuracy
     effect = paired(base.mean(1), kd.mean(1), hits_a=base, hits_b=kd)
     assert not effect.diffs.any() and not effect.no_difference
-    assert effect.direction == TOO_FEW and effect.points.wins == effect.points.losses == SEEDS
+    assert effect.direction == "within noise" and effect.points.wins == effect.points.losses == SEEDS
+
+
+def test_seeds_that_disagree_on_many_test_points_are_within_noise_not_too_few():
+    base = _hits(600, 0.8, 5)
+    kd = base.copy()
+    kd[0, :2] = ~base[0, :2]  # a couple of predictions differ, both ways across seeds
+    kd[1, 2:4] = ~base[1, 2:4]
+    effect = paired(base.mean(1), kd.mean(1), hits_a=base, hits_b=kd)
+    assert not effect.seeds_agree and effect.direction == "within noise"
+    assert "within the seed spread" in verdict_sentence(effect, "FitNets vs baseline")
 
 
 def test_the_sign_test_is_exact_and_symmetric():

@@ -19,7 +19,7 @@ from kdviz.data import make_dataset, names, omission, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
-from kdviz.experiments.stats import FAILED_ADVICE, PairedEffect, count, did_not_learn, paired
+from kdviz.experiments.stats import FAILED_ADVICE, NO_DIFFERENCE, TOO_FEW, PairedEffect, count, did_not_learn, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
@@ -259,7 +259,7 @@ def verdict(s: Summary) -> str:
         return head + f". Not judged: {count(len(s.diverged), 'student')} failed, so {FAILED_ADVICE}."
     if e.n < 2:
         return head + " (one seed: train more seeds to tell an effect from noise)."
-    if e.no_difference or e.too_few_points:
+    if e.direction in (NO_DIFFERENCE, TOO_FEW):
         return f"{head}: {e.reading()}"
     if e.clear:
         return head + f", the same sign on all {count(e.n, 'seed')} and larger than the spread: a real effect here."

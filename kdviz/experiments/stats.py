@@ -14,6 +14,9 @@ called clear when two rules both hold:
   test is run on the most favourable split (every point of the net difference one way), so it
   only ever says "too few test points to tell" where no split could tell.
 
+Where the seeds agree but the test points cannot tell, the verdict is "too few test points to
+tell"; where the seeds disagree it is "within noise", however many test points there are.
+
 Pooling over seeds counts each (seed, test point) once; the seeds share the test set, so this
 test is about the students trained here, not about fresh test data. A difference that is zero on
 every seed, or predictions identical on every test point, reads "no difference".
@@ -102,8 +105,8 @@ class PairedEffect:
 
     @property
     def too_few_points(self) -> bool:
-        """The test points cannot tell this difference from chance (see the module's rule)."""
-        return self.points is not None and not self.no_difference and not self.points.enough
+        """The seeds agree, but the test points cannot tell the difference from chance (see the module's rule)."""
+        return self.seeds_agree and self.points is not None and not self.points.enough
 
     @property
     def clear(self) -> bool:
@@ -118,7 +121,7 @@ class PairedEffect:
             return BETTER if self.mean > 0 else WORSE
         if self.no_difference:
             return NO_DIFFERENCE
-        return TOO_FEW if self.too_few_points else WITHIN_NOISE
+        return TOO_FEW if self.too_few_points else WITHIN_NOISE  # seeds that disagree: noise, whatever the points
 
     def reading(self) -> str:
         """The verdict's clause in words (after "what: +1.2 ± 0.3 points (paired over 3 seeds)")."""
