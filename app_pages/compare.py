@@ -7,7 +7,7 @@ from kdviz.experiments.task import job as experiment_job
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
-from ui import exercises, exports, guide, jobs, results, upload
+from ui import exercises, exports, guide, jobs, omission, results, upload
 from ui.controls import settings
 from ui.intro import about
 from ui.sidebar import device_name
@@ -23,9 +23,10 @@ about("Every KD paradigm trains the same students, beside the **baseline** (labe
       "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 guide.notice("compare")
 
+omission.follow_dataset(compare.CompareConfig, KEY)
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])
-cfg = upload.dataset(cfg, KEY)  # your own CSV replaces the dataset when one is uploaded
+cfg = omission.fit(upload.dataset(cfg, KEY), KEY)  # your own CSV replaces the dataset when one is uploaded
 st.caption("Methods available: " + ", ".join(PARADIGMS) + ". The baseline is always trained.")
 
 jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("compare", cfg, device=device_name())))

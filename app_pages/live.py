@@ -6,11 +6,10 @@ from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.plots.training import decision_boundaries, learning_curves
-from ui import exercises, exports, guide, jobs, results, upload
+from ui import exercises, exports, guide, jobs, omission, results, upload
 from ui.board import post_button
 from ui.controls import settings
 from ui.intro import about
-from ui.state import bind, widget_key
 from ui.sidebar import device_name
 
 KEY = JOB = "live"
@@ -22,18 +21,11 @@ about("A **teacher** learns every class; a **KD student** and the **baseline** (
       "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 guide.notice("live")
 
-bind(live.LiveConfig, KEY)
-dataset, omit = st.session_state[widget_key(KEY, "dataset")], st.session_state[widget_key(KEY, "omit")]
-moved = live.valid_omit(dataset, omit)
-if moved != omit:  # a dataset with fewer classes: move the omitted class instead of blocking Start
-    st.session_state[widget_key(KEY, "omit")] = moved
-    st.session_state["live.omit_notice"] = live.omit_moved_notice(dataset, omit, moved)
+omission.follow_dataset(live.LiveConfig, KEY)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
                expanded=False, validate=live.validate)
-cfg = upload.dataset(cfg, KEY, two_d_only=True)  # your own CSV replaces the dataset when one is uploaded
-if st.session_state.get("live.omit_notice"):
-    st.info(st.session_state.pop("live.omit_notice"), icon=":material/info:")
+cfg = omission.fit(upload.dataset(cfg, KEY, two_d_only=True), KEY)  # your own CSV replaces the dataset
 if live.separable_notice(cfg):
     st.info(live.separable_notice(cfg), icon=":material/info:")
 

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from kdviz import exports
 from kdviz.config import MAX_LIST, fields, parse_setting, query_key
+from kdviz.data import omission
 from kdviz.experiments import EXPERIMENTS
 from kdviz.experiments.protocol import Phase
 
@@ -362,15 +363,14 @@ def drive(name: str, snapshots, mode: str, out=sys.stdout):
     return last
 
 
-def write(name: str, cfg, snap, out_dir: Path, with_figures: bool = True) -> list[Path]:
-    """Write the run's exports (exactly the page's) into ``out_dir``; the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for item in exports.bundle(name, cfg, snap, with_figures):
-        path = out_dir / item.file_name
-        path.write_bytes(item.build())
-        paths.append(path)
-    return paths
+def write(name: str, cfg, snap, out_dir: Path, with_figures: bool = True, mode: str = "none") -> list[Path]:
+    """Write the run's exports (exactly the page's) into ``out_dir``, reporting each file as ``mode`` says; the paths."""
+    def report(done: int, total: int, file_name: str) -> None:
+        if mode == "json":
+            print(json.dumps({"experiment": name, "export": file_name, "done": done, "of": total}), flush=True)
+        elif mode == "bar":
+            print(f"exports {done}/{total}: {file_name}", file=sys.stderr, flush=True)
+    return exports.write_bundle(exports.bundle(name, cfg, snap, with_figures), out_dir, report)
 
 
 def run_experiment(name: str, args: argparse.Namespace) -> int:
@@ -379,13 +379,16 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
     check_device(args.device)
     cfg, opts = options(name, cfg, args)
     try:
+        cfg, moved = omission.fit(cfg)  # the pages' rule: an omitted class the dataset lacks moves, said in words
+        if moved:
+            print(f"note: {moved}", file=sys.stderr)
         validate(name, cfg)
         check_folder(args.out)
         mode = progress_mode(args.progress)
         t0 = time.perf_counter()
         try:
             snap = drive(name, EXPERIMENTS[name].run(cfg, **opts), mode)
-            paths = write(name, cfg, snap, args.out, args.figures)
+            paths = write(name, cfg, snap, args.out, args.figures, mode)
             verdict = exports.verdict(name, cfg, snap)
         except Exception as err:
             raise Failure(args.out) from err

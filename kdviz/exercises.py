@@ -250,9 +250,9 @@ def best_paradigm(prediction: str, rows: list) -> Check:
     if not methods:
         raise ValueError("this run trained no method besides the baseline")
     best = max(methods, key=lambda r: float(np.mean(r.gain)))
-    effect = paired(np.zeros_like(best.gain), best.gain)
+    effect = best.effect
     clear = ("larger than its seed spread" if effect.clear else
-             "but within its seed spread, so this run cannot tell it from the others")
+             f"but not clear, so this run cannot tell it from the others: {effect.reading().rstrip('.')}")
     return Check(best.name, prediction == best.name,
                  f"{best.name} has the largest mean gain over the baseline here, {effect.text()} ({clear}). "
                  "The ranking "
@@ -264,7 +264,7 @@ def kd_loses(prediction: str, rows: list) -> Check:
     kd = next((r for r in rows if r.method == "kd"), None)
     if kd is None:
         raise ValueError("this run has no KD students: add kd to the methods")
-    effect = paired(np.zeros_like(kd.gain), kd.gain)
+    effect = kd.effect
     answer = YES if effect.direction == "worse" else NO
     found = ("Found: at these settings KD is clearly worse than the baseline." if answer == YES else
              "Not here: change T and alpha (and the unseen class) and run again.")

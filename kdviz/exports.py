@@ -11,7 +11,8 @@ looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a 
   metrics) and the experiment's verdict in words;
 - config_json (the file ``python -m kdviz <experiment> --config`` reads) and config_url (the page link);
 - student_safetensors + student_card: one trained student (a row of members()) as an nn.Linear state dict that
-  ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card;
+  ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card; the bundle offers the best
+  student overall and, where a run trains several methods, the best of each (which_student names it);
 - onnx_student / onnx_check: a student as ONNX (probabilities out), and onnxruntime's latency
   beside PyTorch's with a check that both predict the same classes.
 """
@@ -24,8 +25,11 @@ import json
 import math
 import os
 import shutil
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
@@ -177,13 +181,47 @@ def figures(name: str, cfg, snap) -> dict:
     return {title: make() for title, make in figure_makers(name, cfg, snap).items()}
 
 
-def figure_bytes(fig, fmt: str) -> bytes:
-    """A Plotly figure as PNG or SVG bytes, rendered offline by kaleido in the system's Chromium."""
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"figure format must be png or svg, got {fmt!r}")
+def _system_browser() -> None:
     if "BROWSER_PATH" not in os.environ and (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
         os.environ["BROWSER_PATH"] = CHROMIUM  # kaleido's browser: never a download
+
+
+def figure_bytes(fig, fmt: str) -> bytes:
+    """A Plotly figure as PNG or SVG bytes, rendered offline by kaleido in the system's Chromium.
+
+    Alone, each call starts and stops its own Chromium (about 2-4 s); inside ``one_browser()`` every
+    call shares one."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"figure format must be png or svg, got {fmt!r}")
+    _system_browser()
     return fig.to_image(format=fmt, width=fig.layout.width or 1000, height=fig.layout.height or 500)
+
+
+_BROWSER_LOCK = threading.Lock()
+_BROWSER_USERS = 0  # nested or concurrent one_browser() blocks sharing the one kaleido server
+
+
+@contextmanager
+def one_browser() -> Iterator[None]:
+    """Render every figure_bytes() call inside in one kaleido session: one Chromium started once and
+    its page reused, instead of a browser started and stopped per image (the cost of a run's figures)."""
+    global _BROWSER_USERS
+    import kaleido
+
+    _system_browser()
+    with _BROWSER_LOCK:
+        if _BROWSER_USERS == 0:
+            kaleido.start_sync_server(silence_warnings=True)
+        _BROWSER_USERS += 1
+    try:
+        with warnings.catch_warnings():  # plotly passes its per-call browser options, which a running server keeps
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            yield
+    finally:
+        with _BROWSER_LOCK:
+            _BROWSER_USERS -= 1
+            if _BROWSER_USERS == 0:
+                kaleido.stop_sync_server(silence_warnings=True)
 
 
 # ----------------------------------------------------------------------------- students
@@ -222,6 +260,44 @@ def best_member(name: str, cfg, snap) -> int | None:
     rows = members(name, cfg, snap)
     ranked = sorted(range(len(rows)), key=lambda k: (-np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), k))
     return next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
+
+
+def best_of_each_method(name: str, cfg, snap) -> dict[str, int]:
+    """{method: row of its most accurate student whose weights are kept}, methods in their rows' order; empty
+    when the rows name fewer than two methods (then best_member is the only best student)."""
+    rows = members(name, cfg, snap)
+    methods = list(dict.fromkeys(r["method"] for r in rows if r.get("method") is not None))
+    if len(methods) < 2:
+        return {}
+    best = {}
+    for m in methods:
+        ranked = sorted((k for k, r in enumerate(rows) if r.get("method") == m),
+                        key=lambda k: (-np.nan_to_num(rows[k].get("accuracy", -1.0), nan=-1.0), k))
+        k = next((k for k in ranked if student_weights(name, cfg, snap, k) is not None), None)
+        if k is not None:
+            best[m] = k
+    return best
+
+
+def method_name(method: str) -> str:
+    """A method's display name ("kd" -> "KD (Hinton)", "baseline" -> "baseline (no KD)")."""
+    from kdviz.paradigms import NOTES
+
+    if method == "baseline":
+        return "baseline (no KD)"
+    return NOTES[method].name if method in NOTES else str(method)
+
+
+def which_student(name: str, cfg, snap, k: int) -> str:
+    """Row k's student in words: "KD (Hinton), seed 1, 81.2% test accuracy" (what it is is told, never implied)."""
+    row = members(name, cfg, snap)[k]
+    parts = [method_name(row["method"]) if row.get("method") is not None else f"member {k}"]
+    if row.get("seed") is not None:
+        parts.append(f"seed {row['seed']}")
+    acc = row.get("accuracy")
+    if acc is not None and math.isfinite(float(acc)):
+        parts.append(f"{float(acc):.1%} test accuracy")
+    return ", ".join(parts)
 
 
 def _weights(name: str, cfg, snap, k: int) -> tuple[dict, int]:
@@ -317,6 +393,23 @@ class Export:
     label: str
     mime: str
     build: Callable[[], bytes]
+    student_of: str = ""  # the method whose best student this file holds ("": not one method's student)
+
+
+def write_bundle(items: list[Export], out_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
+    """Write every export of ``items`` into ``out_dir``, the figures in one browser session (one_browser);
+    ``progress(done, total, file_name)`` is called after each file. The paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    renders = any(item.mime.startswith("image/") for item in items)
+    with one_browser() if renders else nullcontext():
+        for i, item in enumerate(items, 1):
+            path = out_dir / item.file_name
+            path.write_bytes(item.build())
+            paths.append(path)
+            if progress is not None:
+                progress(i, len(items), item.file_name)
+    return paths
 
 
 def _slug(title: str) -> str:
@@ -329,7 +422,8 @@ def onnx_inputs(n_features: int, n: int = 1000) -> torch.Tensor:
 
 
 def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
-    """Every export of a finished run: results, config, figures (PNG, SVG), the best student, and on Market its ONNX."""
+    """Every export of a finished run: results, config, figures (PNG, SVG), the best student overall and of each
+    method, and on Market its ONNX."""
     def json_bytes(make):
         return lambda: json.dumps(plain(make()), indent=1, allow_nan=False).encode()
 
@@ -352,10 +446,18 @@ def bundle(name: str, cfg, snap, with_figures: bool = True) -> list[Export]:
                     for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml"))]
     k = best_member(name, cfg, snap)
     if k is not None:
-        out += [Export("student.safetensors", f"Best student (member {k}, safetensors)", "application/octet-stream",
+        out += [Export("student.safetensors", f"Best student overall: {which_student(name, cfg, snap, k)} "
+                                              "(safetensors)", "application/octet-stream",
                        lambda: student_safetensors(name, cfg, snap, k)),
                 Export("student.json", "Its card (JSON)", "application/json",
                        json_bytes(lambda: student_card(name, cfg, snap, k)))]
+        for method, j in best_of_each_method(name, cfg, snap).items():
+            said, slug = which_student(name, cfg, snap, j), _slug(str(method))
+            out += [Export(f"student-{slug}.safetensors", f"Best {method_name(method)} student: {said} (safetensors)",
+                           "application/octet-stream", lambda j=j: student_safetensors(name, cfg, snap, j),
+                           method_name(method)),
+                    Export(f"student-{slug}.json", "Its card (JSON)", "application/json",
+                           json_bytes(lambda j=j: student_card(name, cfg, snap, j)), method_name(method))]
         if name == "market":
             weights, m = _weights(name, cfg, snap, k)
             model, width = student_model(weights, m), weights["sizes"][0]

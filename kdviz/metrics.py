@@ -159,8 +159,13 @@ def predictions(z) -> torch.Tensor:
 
 def accuracy(z, y) -> torch.Tensor:
     """Fraction of samples whose top-1 class equals the label: (K,) or ()."""
+    return hits(z, y).float().mean(-1)
+
+
+def hits(z, y) -> torch.Tensor:
+    """Whether each sample's top-1 class equals its label: (..., N, C) -> (..., N) bool (accuracy is its mean)."""
     o = _out(z)
-    return _correct(o, _labels(y, o.logits)).float().mean(-1)
+    return _correct(o, _labels(y, o.logits)) > 0
 
 
 def fidelity(z, v) -> torch.Tensor:

@@ -15,6 +15,17 @@ def menu(name: str, cfg, snap, key: str) -> None:
                    f"command line: `python -m kdviz {name.replace('_', '-')} --config config.json`.")
         st.code(exports.config_url(name, cfg), language=None)
         items = exports.bundle(name, cfg, snap)
-        for col, item in zip(st.columns(4) * (len(items) // 4 + 1), items):
-            col.download_button(item.label, item.build, file_name=item.file_name, mime=item.mime, on_click="ignore",
-                                key=f"{key}_export_{item.file_name.replace('.', '_')}", width="stretch")
+        _buttons([i for i in items if not i.student_of], key)
+        methods = list(dict.fromkeys(i.student_of for i in items if i.student_of))
+        if methods:
+            method = st.selectbox("The best student of one method", methods, key=f"{key}_export_method",
+                                  help="The best student overall may be the baseline (no KD): each method's own "
+                                       "best is here.")
+            _buttons([i for i in items if i.student_of == method], key)
+
+
+def _buttons(items: list, key: str) -> None:
+    """One download button per export, four to a row."""
+    for col, item in zip(st.columns(4) * (len(items) // 4 + 1), items):
+        col.download_button(item.label, item.build, file_name=item.file_name, mime=item.mime, on_click="ignore",
+                            key=f"{key}_export_{item.file_name.replace('.', '_')}", width="stretch")

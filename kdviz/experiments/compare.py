@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kdviz import metrics
 from kdviz.config import learning_rate, parse_list, setting
-from kdviz.data import make_dataset, names, spec
+from kdviz.data import make_dataset, names, omission, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
 from kdviz.experiments import learned
-from kdviz.experiments.stats import mean_std, paired
+from kdviz.experiments.stats import NO_DIFFERENCE, TOO_FEW, PairedEffect, mean_std, paired
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
 
@@ -63,11 +64,7 @@ class CompareConfig:
 def validate(cfg: CompareConfig) -> CompareConfig:
     """Check cross-field rules; ValueError with a message for the page."""
     parse_methods(cfg.methods)
-    c = spec(cfg.dataset).classes
-    if cfg.omit >= c:
-        raise ValueError(f"{cfg.dataset} has {c} classes (0 to {c - 1}); the omitted class must be one of them or -1")
-    if cfg.omit >= 0 and c == 2:
-        raise ValueError(f"omitting a class of {cfg.dataset} leaves one class: choose -1 (none)")
+    omission.check(cfg)  # pages and the command line move it first (omission.fit)
     return cfg
 
 
@@ -170,6 +167,7 @@ class CompareSnapshot:
     final: dict | None = None  # evaluate() of every member on the test set
     ms_per_step: dict | None = None  # method -> ms per step of its students alone
     failed: list | None = None  # per member: why it failed (learned.run_failures) or None, at the end
+    hits: np.ndarray | None = None  # (K, N_test) bool at the end: whether each member got each test point right
 
 
 def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
@@ -197,6 +195,7 @@ def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
             snap.grids = probs[::cfg.seeds].astype(np.float32)
         if students.t >= cfg.steps:
             snap.final = students.evaluate("test")
+            snap.hits = metrics.hits(students.logits(students.ds.x_test), students.ds.y_test).cpu().numpy()
             snap.ms_per_step = step_times(students, methods, cfg.seeds)
             snap.failed = learned.run_failures(students)
         yield snap
@@ -214,6 +213,8 @@ class Row:
     recall_omitted: float | None  # mean recall on the omitted class
     ms_per_step: float  # training cost of this method's students alone
     status: list[str]  # members that diverged
+    hits: np.ndarray | None = None  # (S, N_test) bool: this method's students per test point, when known
+    base_hits: np.ndarray | None = None  # (S, N_test) the baseline students of the same seeds
 
     @property
     def name(self) -> str:
@@ -221,24 +222,32 @@ class Row:
         return NOTES[self.method].name
 
     @property
+    def effect(self) -> PairedEffect:
+        """The paired gain over the baseline, judged on the seeds and on the test points (kdviz.experiments.stats)."""
+        return paired(np.zeros_like(self.gain), self.gain, hits_a=self.base_hits, hits_b=self.hits)
+
+    @property
     def verdict(self) -> str:
-        """"better" / "worse" when every seed agrees and the mean gain exceeds its spread, else "within noise"."""
+        """"better" / "worse" when clear (stats.PairedEffect.clear), else "within noise", "no difference" or
+        "too few test points to tell"; "reference" for the baseline, "failed" when a student failed."""
         if self.status:
             return "failed"
-        return "reference" if self.method == "baseline" else paired(np.zeros_like(self.gain), self.gain).direction
+        return "reference" if self.method == "baseline" else self.effect.direction
 
 
 def summarise(snap: CompareSnapshot, omit: int) -> list[Row]:
     """The results table, one Row per method (needs snap.final)."""
     fin, s, methods = snap.final, snap.scene.seeds, snap.scene.methods
     acc = fin["accuracy"].reshape(len(methods), s)  # (M, S)
+    hits = None if snap.hits is None else snap.hits.reshape(len(methods), s, -1)  # (M, S, N_test)
     rows = []
     for i, m in enumerate(methods):
         sl = slice(i * s, (i + 1) * s)
         rows.append(Row(m, acc[i], acc[i] - acc[0], float(np.mean(fin["fidelity"][sl])),
                         float(np.mean(fin["kl_to_teacher"][sl])),
                         float(np.nanmean(fin["recall"][sl, omit])) if omit >= 0 else None,
-                        float(snap.ms_per_step[m]), failed_members(snap, sl)))
+                        float(snap.ms_per_step[m]), failed_members(snap, sl),
+                        None if hits is None else hits[i], None if hits is None else hits[0]))
     return rows
 
 
@@ -254,7 +263,7 @@ def table(rows: list[Row]) -> list[dict]:
     out = []
     for r in rows:
         rec = {"method": r.name, "test accuracy %": mean_std(r.acc, 100),
-               "gain vs baseline (pts)": "" if r.method == "baseline" else paired(np.zeros_like(r.gain), r.gain).text(unit=""),
+               "gain vs baseline (pts)": "" if r.method == "baseline" else r.effect.text(unit=""),
                "verdict": r.verdict, "fidelity %": round(r.fidelity * 100, 1), "KL to teacher": round(r.kl, 3)}
         if r.recall_omitted is not None:
             rec["recall on unseen class %"] = round(r.recall_omitted * 100, 1)
@@ -265,16 +274,24 @@ def table(rows: list[Row]) -> list[dict]:
 
 def takeaway(rows: list[Row]) -> str:
     """Plain sentences: which methods beat the baseline beyond the seed spread, and which did not."""
-    groups = {v: [r.name for r in rows if r.verdict == v] for v in ("better", "within noise", "worse", "failed")}
+    groups = {v: [r for r in rows if r.verdict == v]
+              for v in ("better", "within noise", NO_DIFFERENCE, TOO_FEW, "worse", "failed")}
+    names = {v: ", ".join(r.name for r in group) for v, group in groups.items()}
     parts = []
     if groups["better"]:
-        parts.append(f"Beat the baseline on every seed, by more than the seed spread: {', '.join(groups['better'])}.")
+        parts.append(f"Beat the baseline on every seed, by more than the seed spread: {names['better']}.")
     if groups["within noise"]:
-        parts.append(f"No difference from the baseline beyond the seed noise: {', '.join(groups['within noise'])}.")
+        parts.append(f"No difference from the baseline beyond the seed noise: {names['within noise']}.")
+    if groups[NO_DIFFERENCE]:
+        parts.append(f"Exactly the baseline's accuracy on every seed: {names[NO_DIFFERENCE]}.")
+    if groups[TOO_FEW]:
+        first = groups[TOO_FEW][0]
+        parts.append(f"Too few test points to tell from the baseline: {names[TOO_FEW]} ({first.name}: "
+                     f"{first.effect.points.text(first.effect.n)}).")
     if groups["worse"]:
-        parts.append(f"Worse than the baseline on every seed: {', '.join(groups['worse'])}.")
+        parts.append(f"Worse than the baseline on every seed: {names['worse']}.")
     if groups["failed"]:
-        parts.append(f"Did not learn, so not judged (lower the learning rate or T): {', '.join(groups['failed'])}.")
+        parts.append(f"Did not learn, so not judged (lower the learning rate or T): {names['failed']}.")
     return " ".join(parts)
 
 

@@ -18,6 +18,7 @@ from kdviz.config import setting
 from kdviz.data import make_dataset, spec
 from kdviz.data.registry import Dataset
 from kdviz.experiments import learned
+from kdviz.experiments.stats import PairedEffect, paired
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, model_logits
 
 DATASETS = ("digits", "blobs", "spiral", "moons")  # digits and three 2-D sets
@@ -60,6 +61,12 @@ class Students:
     fidelity: np.ndarray  # (G + 1, S) top-1 agreement with the row's teacher on test (NaN for the baseline)
     kl: np.ndarray  # (G + 1, S) KL(teacher || student) on test at T = 1 (NaN for the baseline)
     run: PopulationRun
+    hits: np.ndarray | None = None  # (G + 1, S, N_test) bool: whether each student got each test point right
+
+    def effect(self, a: int, b: int) -> PairedEffect:
+        """The paired accuracy effect of row b over row a, judged on the seeds and the test points (kdviz.experiments.stats)."""
+        return paired(self.acc[a], self.acc[b], hits_a=None if self.hits is None else self.hits[a],
+                      hits_b=None if self.hits is None else self.hits[b])
 
     @property
     def failed(self) -> list[str]:
@@ -89,6 +96,7 @@ def students_of(ds: Dataset, teachers: list[torch.nn.Module | torch.Tensor], hid
     run = PopulationRun(ds, None, hidden, members, device=device, record_every=max(steps, 1),
                         targets={s + i: v for i, v in enumerate(train_logits)}).step(steps)
     z = run.logits(ds.x_test)  # (K, N_test, C)
+    hits = metrics.hits(z, ds.y_test.to(z.device)).cpu().numpy().reshape(-1, s, z.shape[1])  # (G + 1, S, N_test)
     acc = metrics.accuracy(z, ds.y_test.to(z.device)).cpu().numpy().reshape(-1, s)  # (G + 1, S)
     fid = np.full_like(acc, np.nan)
     kl = np.full_like(acc, np.nan)
@@ -96,7 +104,7 @@ def students_of(ds: Dataset, teachers: list[torch.nn.Module | torch.Tensor], hid
         zg = z[(g + 1) * s:(g + 2) * s]  # (S, N_test, C)
         fid[g + 1] = metrics.fidelity(zg, v.to(z.device)).cpu().numpy()
         kl[g + 1] = metrics.kl_to_teacher(zg, v.to(z.device)).cpu().numpy()
-    return Students(acc, fid, kl, run)
+    return Students(acc, fid, kl, run, hits)
 
 
 def accuracy_on_test(model, ds: Dataset) -> float:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kdviz import metrics
 from kdviz.config import canonical_widths, learning_rate, parse_widths, setting
-from kdviz.data import make_dataset, names, spec
+from kdviz.data import make_dataset, names, omission, spec
 from kdviz.data.transforms import omit_class
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
 from kdviz.experiments import learned
-from kdviz.experiments.stats import FAILED_ADVICE, PairedEffect, count, paired
+from kdviz.experiments.stats import FAILED_ADVICE, NO_DIFFERENCE, TOO_FEW, PairedEffect, count, paired
 from kdviz.sweeps import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
@@ -57,34 +58,11 @@ def validate(cfg: LiveConfig) -> LiveConfig:
     parse_widths(cfg.teacher)
     parse_widths(cfg.student)
     data = spec(cfg.dataset)
-    classes = data.classes
     if not data.two_d:
         raise ValueError(f"Live training draws decision regions on the plane, so it needs 2 features; {data.title} has "
                          f"{data.features}. Compare paradigms trains on wider data.")
-    if cfg.omit >= classes:
-        raise ValueError(f"{cfg.dataset} has {classes} classes (0 to {classes - 1}): the omitted class must be "
-                         f"one of them, or -1 for none")
-    if cfg.omit >= 0 and classes == 2:
-        raise ValueError(f"omitting a class of {cfg.dataset} leaves one class: choose -1 (none) or a multi-class set")
+    omission.check(cfg)  # the page and the command line move it first (omission.fit)
     return cfg
-
-
-def valid_omit(dataset: str, omit: int) -> int:
-    """``omit`` when ``dataset`` can leave it out; otherwise the nearest valid choice: -1 (none) on a
-    two-class set, its last class on a set with fewer classes than omit + 1."""
-    classes = spec(dataset).classes
-    if omit < 0 or classes > 2 and omit < classes:
-        return omit
-    return -1 if classes == 2 else classes - 1
-
-
-def omit_moved_notice(dataset: str, before: int, after: int) -> str:
-    """The sentence that says why the omitted class changed with the dataset."""
-    classes = spec(dataset).classes
-    now = "no class is left out now" if after < 0 else f"class {after} is left out instead"
-    why = ("leaving one out would leave a single class" if classes == 2
-           else f"it has classes 0 to {classes - 1}")
-    return f"{dataset} has {classes} classes, so class {before} cannot be left out ({why}): {now}."
 
 
 def separable_notice(cfg: LiveConfig) -> str | None:
@@ -100,15 +78,21 @@ def chunk_size(steps: int) -> int:
     return max(10, math.ceil(steps / 40))
 
 
+def full_data(cfg: LiveConfig):
+    """The whole dataset of a config (the teacher's, and what the page draws)."""
+    return make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, train_ratio=cfg.train_ratio)
+
+
 def build_data(cfg: LiveConfig):
     """(full dataset for the teacher, the students' transfer set) for a config."""
-    ds = make_dataset(cfg.dataset, n=cfg.n, noise=cfg.noise, seed=cfg.seed, train_ratio=cfg.train_ratio)
+    ds = full_data(cfg)
     return ds, (omit_class(ds, cfg.omit) if cfg.omit >= 0 else ds)
 
 
 def preview(cfg: LiveConfig) -> Plane:
-    """The plane of a config's data, drawn before anything trains (cheap: no model is built)."""
-    return Plane.of(build_data(cfg)[0], GRID, SHOWN_POINTS)
+    """The plane of a config's data, drawn before anything trains (cheap: no model is built; the omitted
+    class does not matter here, so a setting the dataset cannot take never stops the preview)."""
+    return Plane.of(full_data(cfg), GRID, SHOWN_POINTS)
 
 
 def architecture(cfg: LiveConfig) -> str:
@@ -120,7 +104,7 @@ def architecture(cfg: LiveConfig) -> str:
 
 def teacher(cfg: LiveConfig, device=None):
     """The teacher of a config, trained on the full dataset (cached in-process and on disk: see kdviz.train.teacher)."""
-    return train_teacher(build_data(cfg)[0], TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed),
+    return train_teacher(full_data(cfg), TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed),
                          device)
 
 
@@ -179,6 +163,7 @@ class LiveSnapshot:
     final: dict | None = None  # evaluate() of every member on the test set, once stop_at is reached
     replay: Replay | None = None  # the run's decision regions frame by frame, once stop_at is reached
     failed: list | None = None  # per member: why it failed (learned.run_failures) or None, once stop_at is reached
+    hits: np.ndarray | None = None  # (K, N_test) bool, once stop_at is reached: each member right on each test point
 
 
 def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
@@ -211,7 +196,8 @@ def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) 
         yield LiveSnapshot(students.t / cfg.steps, cfg.steps, stop, scene, students.snapshot(weights=final),
                            kd_grid, base_grid, students.evaluate("test") if final else None,
                            Replay.of(frames, len(ds.class_names)) if final else None,
-                           learned.run_failures(students) if final else None)
+                           learned.run_failures(students) if final else None,
+                           metrics.hits(students.logits(ds.x_test), ds.y_test).cpu().numpy() if final else None)
 
 
 def _role(i: int) -> str:
@@ -230,11 +216,13 @@ class Summary:
     base_fidelity: float
     teacher_acc: float
     diverged: list[str]  # status lines of members that diverged
+    kd_hits: np.ndarray | None = None  # (S, N_test) bool: the KD students per test point, when known
+    base_hits: np.ndarray | None = None  # (S, N_test) the baselines
 
     @property
     def effect(self) -> PairedEffect:
-        """KD's paired accuracy gain over the baseline, per seed."""
-        return paired(self.base_acc, self.kd_acc)
+        """KD's paired accuracy gain over the baseline, per seed, judged on the seeds and the test points."""
+        return paired(self.base_acc, self.kd_acc, hits_a=self.base_hits, hits_b=self.kd_hits)
 
     @property
     def gain(self) -> np.ndarray:
@@ -255,6 +243,7 @@ def summarise(snap: LiveSnapshot, omit: int) -> Summary:
         teacher_acc=snap.scene.teacher_test_acc,
         diverged=learned.named([f"{_role(i)} student, seed {i // 2}" for i in range(len(snap.run.status))],
                                failures(snap)),
+        kd_hits=None if snap.hits is None else snap.hits[kd], base_hits=None if snap.hits is None else snap.hits[base],
     )
 
 
@@ -271,6 +260,8 @@ def verdict(s: Summary) -> str:
         return head + f". Not judged: {count(len(s.diverged), 'student')} failed, so {FAILED_ADVICE}."
     if e.n < 2:
         return head + " (one seed: train more seeds to tell an effect from noise)."
+    if e.direction in (NO_DIFFERENCE, TOO_FEW):
+        return f"{head}: {e.reading()}"
     if e.clear:
         return head + f", the same sign on all {count(e.n, 'seed')} and larger than the spread: a real effect here."
     return head + ": within the seed spread, so no clear effect in this setting."

@@ -22,7 +22,7 @@ from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_da
 from kdviz.experiments import findings, learned
 from kdviz.experiments.findings import Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import mean_std, paired
+from kdviz.experiments.stats import mean_std
 from kdviz.train import Checkpoints, MemberConfig, PopulationRun, model_logits, train_teacher
 
 PARTS = ("capacity", "assistant", "early_stop")
@@ -60,11 +60,11 @@ def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
         Verdict("Bigger teachers are often worse teachers.", "Cho and Hariharan 2019",
                 "On ImageNet, students of deeper ResNets were not better and often worse.",
                 f"Student of the largest teacher ({names[-1]}) against the next smaller ({names[-2]})",
-                paired(st.acc[-2], st.acc[-1]), -1),
+                st.effect(-2, -1), -1),
         Verdict("Teacher quality directly impacts student performance.", "the seed text",
                 "Stated without an experiment.",
                 f"Student of the most accurate teacher ({names[best]}, {t_acc[best]:.1%}) against the least "
-                f"({names[worst]}, {t_acc[worst]:.1%})", paired(st.acc[worst + 1], st.acc[best + 1]), +1),
+                f"({names[worst]}, {t_acc[worst]:.1%})", st.effect(worst + 1, best + 1), +1),
     ]
     top = int(np.argmax(st.acc[1:].mean(1)))
     notes = [f"The best teacher for this {cfg.student}-unit student was {names[top]} (student "
@@ -96,7 +96,7 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
     series = {lab: st.acc[i][:, None] for i, lab in enumerate(labels)}
     verdicts = [Verdict("A teacher assistant bridges a large capacity gap.", "Mirzadeh et al. 2020",
                         "On CIFAR-10/100 and ImageNet, large -> TA -> small beat large -> small.",
-                        "Through the assistant against directly", paired(st.acc[1], st.acc[2]), +1)]
+                        "Through the assistant against directly", st.effect(1, 2), +1)]
     notes = [f"Large teacher {large.info['test_acc']:.1%}; assistants ({ASSISTANT[0]} units) "
              f"{mean_std(ta_acc, 100)}%; small students ({cfg.student} units): baseline {mean_std(st.acc[0], 100)}%, "
              f"directly {mean_std(st.acc[1], 100)}%, through the assistant {mean_std(st.acc[2], 100)}%."]
@@ -136,10 +136,10 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
     claim = ("Early-stopped teachers teach better than fully trained ones.", "Cho and Hariharan 2019",
              "On ImageNet, students of early-stopped teachers beat those of converged teachers.")
     verdicts = [Verdict(*claim, f"Student of the step-{CHECKS_AT[-1]} checkpoint against the last",
-                        paired(st.acc[-1], st.acc[early + 1]), +1)]
+                        st.effect(-1, early + 1), +1)]
     if best_step < run.t:
         verdicts.append(Verdict(*claim, "Student of the best-on-validation checkpoint against the last",
-                                paired(st.acc[-1], st.acc[-2]), +1))
+                                st.effect(-1, -2), +1))
     notes = ["Checkpoints' own accuracy: " + ", ".join(f"{n}: {a:.1%}" for n, a in zip(names, t_acc)) +
              ". Their students: " + ", ".join(f"{n}: {mean_std(st.acc[i + 1], 100)}%" for i, n in enumerate(names)) +
              f"; baseline {mean_std(st.acc[0], 100)}%."]

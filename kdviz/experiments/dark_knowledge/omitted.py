@@ -194,7 +194,11 @@ def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
     teacher's (paired per seed: same initial weights and batch order); negative when they recognise it less."""
     normal = errors(snap.test_logits["kd"], snap.y_test, snap.omit).recall
     smoothed = errors(snap.test_logits[role_name(eps)], snap.y_test, snap.omit).recall
-    return paired(normal, smoothed)
+
+    def hits(role: str) -> np.ndarray:  # (S, N_digit) whether each student recognises each test image of the digit
+        return snap.test_logits[role][:, snap.y_test == snap.omit].argmax(-1) == snap.omit
+
+    return paired(normal, smoothed, hits_a=hits("kd"), hits_b=hits(role_name(eps)))
 
 
 def omitted_sentence(snap: OmittedSnapshot, chosen: float) -> str:
@@ -233,8 +237,7 @@ def smoothing_sentence(snap: OmittedSnapshot, eps: float) -> str:
     effect = smoothing_effect(snap, eps)
     how = (f"{abs(effect.mean) * 100:.0f} points {'less' if effect.mean < 0 else 'more'} often"
            if effect.mean else "exactly as often")
-    verdict = ("larger than its seed spread" if effect.clear else
-               "not larger than the seed spread, so no clear effect in this run")
+    verdict = ("larger than its seed spread" if effect.clear else f"not clear in this run: {effect.reading().rstrip('.')}")
     return (f"{_teachers_compared(snap, eps)} Students distilled from the smoothed one recognise the unseen "
             f"{snap.omit} {how} ({effect.text()}, {verdict}). Müller, Kornblith and Hinton (2019) found that "
             "label-smoothed teachers make worse students: a better teacher is not always a better teacher to distil "
