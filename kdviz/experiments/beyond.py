@@ -107,7 +107,7 @@ class MultiResult:
     methods: list[str]  # the engine method of each role
     acc: np.ndarray  # (roles, S) test accuracy
     frac_disagree: float  # share of the plane where any two teachers disagree
-    status: list[str] | None = None  # per student (roles x S, role-major): "ok" or how it diverged
+    status: list[str] | None = None  # per student (roles x S, role-major): "ok", or how it diverged or did not learn
     weights: list[dict] | None = None  # [Population.arrays()] of the students, in the same order
     failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (learned.run_failures)
 
@@ -192,7 +192,7 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
               + [f"multi: {r}" for r in RULES])
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
-                       labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), list(students.status),
+                       labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), learned.run_status(students),
                        [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
 
 
@@ -212,7 +212,7 @@ def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     acc = flat.reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
     labels = ["independent", "mutual learning"]
-    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, list(students.status),
+    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, learned.run_status(students),
                         [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
 
 
@@ -249,7 +249,7 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
 
     labels = seed_labels([f"student, decay {d:g}" for d in DECAYS] + ["labels alone"], cfg.seeds)
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
-                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], list(students.status),
+                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], learned.run_status(students),
                      [students.population.arrays()], failures(students, labels))
 
 
@@ -294,7 +294,7 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     seeds = seeds_of(cfg)
     gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds],
                         device=device, record_every=cfg.steps).step(cfg.steps)
-    accs, status, weights = [gen.evaluate("test")["accuracy"]], list(gen.status), [gen.population.arrays()]
+    accs, status, weights = [gen.evaluate("test")["accuracy"]], learned.run_status(gen), [gen.population.arrays()]
     failed = failures(gen, seed_labels(["generation 0"], len(seeds)))
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
@@ -302,7 +302,7 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
                             record_every=cfg.steps).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])
-        status += gen.status
+        status += learned.run_status(gen)
         weights.append(gen.population.arrays())
         failed += failures(gen, seed_labels([f"generation {g}"], len(seeds)))
     return BornAgainResult(np.stack(accs), status, weights, failed)

@@ -103,6 +103,12 @@ def run_failures(run, members: slice = slice(None), learnable: bool = True) -> l
                     run.status[members], learnable, ds.class_names)
 
 
+def run_status(run, learnable: bool = True) -> list[str]:
+    """Per member of a PopulationRun: "ok", or why it diverged or did not learn (run_failures): the status
+    an export's rows and a sweep's results carry."""
+    return [why or "ok" for why in run_failures(run, learnable=learnable)]
+
+
 def named(names: list[str], why: list[str | None]) -> list[str]:
     """"name: why" for each member that failed (``why`` from failures)."""
     return [f"{name}: {w}" for name, w in zip(names, why) if w]

@@ -112,7 +112,7 @@ def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
         ev = students.evaluate("test")
         result.accuracy[name] = ev["accuracy"].reshape(cfg.shape)
         result.fidelity[name] = ev["fidelity"].reshape(cfg.shape)
-        result.status[name] = [why or "ok" for why in learned.run_failures(students)]
+        result.status[name] = learned.run_status(students)
         result.weights[name] = students.population.arrays()
     with _LOCK:
         _CACHE[cfg] = result
