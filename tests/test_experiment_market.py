@@ -169,3 +169,14 @@ def test_students_whose_loss_explodes_are_flagged_and_not_judged():
     assert len(r.failed) >= 2 and any(line.startswith("KD student, seed") for line in r.failed)
     acc_line = L.verdict(r)[0]
     assert "Not judged" in acc_line and "lower the learning rate" in acc_line and "within the seed spread" not in acc_line
+
+
+def test_transfer_students_whose_loss_explodes_are_flagged_and_not_judged(monkeypatch):
+    cfg = X.TransferConfig(months="1", steps=50, seeds=2)
+    assert last(X.run(cfg)).rows[0].failed == []
+    real = X.paired_members
+    monkeypatch.setattr(X, "paired_members", lambda *a: [dataclasses.replace(m, lr=1e3) for m in real(*a)])
+    (row,) = last(X.run(cfg)).rows
+    assert len(row.failed) >= 2 and all(" student, seed " in line for line in row.failed)
+    first = X.verdict([row])[0]
+    assert "Not judged" in first and "within the seed spread" not in first

@@ -13,7 +13,7 @@ validation period.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ from kdviz.data.registry import Dataset
 from kdviz.experiments.market import clear_beyond_noise, noise_band, teacher_config
 from kdviz.experiments.market.models import ensemble_logits, paired_members
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.stats import count, paired
+from kdviz.experiments import learned
+from kdviz.experiments.stats import count, not_judged, paired
 from kdviz.market.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
 from kdviz.market.prices import load_index
 from kdviz.sweeps import T_CHOICES
@@ -116,6 +117,7 @@ class TransferRow:
     teacher: float  # the S&P teacher's accuracy on the NASDAQ test period
     majority: float  # always predicting the training period's majority class
     n_test: int
+    failed: list[str] = field(default_factory=list)  # students that diverged or whose loss exploded (learned)
 
 
 @dataclass
@@ -137,9 +139,12 @@ def transfer_row(teacher, months: int, cfg: TransferConfig, mean, std, device=No
     students.step(cfg.steps)
     acc = metrics.accuracy(students.logits(ds.x_test), students.ds.y_test).cpu().numpy()  # (2S,)
     majority = int(float(ds.y_train.float().mean()) >= 0.5)
+    # accuracy at the majority rate is no failure on a real market (learnable=False): only divergence is
+    names = [f"{'baseline' if k % 2 else 'kd'} student, seed {k // 2}" for k in range(len(acc))]
+    failed = learned.named(names, learned.run_failures(students, learnable=False))
     return TransferRow(months, int(len(ds.y_train)), acc[0::2], acc[1::2],
                        float(metrics.accuracy(outputs.test, ds.y_test.to(dev))),
-                       float((ds.y_test == majority).float().mean()), int(len(ds.y_test)))
+                       float((ds.y_test == majority).float().mean()), int(len(ds.y_test)), failed)
 
 
 def run(cfg: TransferConfig, device: str | None = None) -> Iterator:
@@ -163,7 +168,8 @@ def verdict(rows: list[TransferRow]) -> list[str]:
     out = []
     for r in rows:
         effect = paired(r.baseline, r.kd)
-        judged = "a clear difference" if clear_beyond_noise(effect, r.n_test) else "within the seed spread or the noise"
+        judged = ("a clear difference" if clear_beyond_noise(effect, r.n_test) else "within the seed spread or the noise"
+                  ) if not r.failed else not_judged(r.failed).rstrip(".")
         out.append(f"{count(r.months, 'month')} ({r.n_train} days): KD {np.mean(r.kd):.1%}, baseline "
                    f"{np.mean(r.baseline):.1%} ({effect.text()}, "
                    f"{judged}).")
