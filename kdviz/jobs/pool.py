@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 import time
@@ -208,6 +209,8 @@ class JobPool:
         self._broken: str | None = None  # why workers cannot start, if they cannot
         self._ever_ready = False  # some worker started once: later deaths are replaced, never fatal
         self._start_failures = 0  # deaths during start-up in a row (backs off the respawn)
+        self._reported: dict[int, str] = {}  # worker index -> the error it reported before it ended
+        self.problem: str | None = None  # what last went wrong starting a worker, until one starts
         self._served: dict[Any, int] = {}  # owner -> turn at which one of its jobs last started
         self._turn = itertools.count()
         self._leaving: dict[Any, threading.Timer] = {}  # disconnected owners, stopped when the timer fires
@@ -469,9 +472,12 @@ class JobPool:
         kind = msg[0]
         if kind == "ready":
             worker.ready = self._ever_ready = True
-            self._start_failures = 0
+            self._start_failures, self.problem = 0, None
             if all(w.ready for w in self._workers):
                 self._ready.set()
+            return
+        if kind == "failed":
+            self._reported[worker.index] = msg[2]
             return
         job = self._jobs.get(msg[1])
         if job is None:
@@ -497,17 +503,21 @@ class JobPool:
 
     def _worker_died(self, worker: _Worker) -> None:
         """Replace a dead worker: its started jobs fail with WORKER_LOST, the ones it never began queue
-        again, every other job is untouched. Only a pool whose workers never once started gives up."""
+        again, every other job is untouched. A worker killed by a signal (the out-of-memory killer, an
+        operator) is always replaced, however often; only a pool whose workers never once started and
+        exited on their own three times in a row gives up, saying why."""
         if self._closed or self._broken or worker not in self._workers or worker.dead:
             return
         code = getattr(worker.runner, "exitcode", None)
         worker.dead = True
         worker.close()
+        cause = self._reported.pop(worker.index, None) or ended(code)
         if not worker.ready:
             self._start_failures += 1
-            if not self._ever_ready and self._start_failures >= 3:  # start-up itself is broken
-                self._broken = (f"job workers cannot start (exit code {code}); a script that creates a "
-                                "JobPool must guard its entry point with if __name__ == '__main__'")
+            self.problem = f"a job worker stopped while starting ({cause}); starting another"
+            if not self._ever_ready and self._start_failures >= 3 and not (code is not None and code < 0):
+                self._broken = f"job workers cannot start: {cause}"  # start-up itself is broken
+                self.problem = self._broken
                 for job in list(self._jobs.values()):
                     self._finish(job, "error", self._broken)
                 return
@@ -538,6 +548,19 @@ class JobPool:
                 timer.start()
                 return
             self._dispatch()
+
+
+def ended(code: int | None) -> str:
+    """How a worker process ended, in words, from its exit code (negative: the signal that killed it)."""
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"killed by signal {-code}{name}"
+    return f"exited with code {code}"
 
 
 def _remaining(job: Job) -> float:

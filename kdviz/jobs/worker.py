@@ -279,7 +279,26 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
 
 def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int,
                  slice_seconds: float = SLICE_SECONDS) -> None:
-    """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop."""
+    """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop.
+
+    An exception before or in the loop is reported to the pool as ("failed", index, message) before the
+    process exits, so the pool can say why a worker could not start.
+    """
+    try:
+        _start_worker(inbox, outbox, index, emit_interval, parent_pid, nice, slice_seconds)
+    except BaseException as exc:
+        try:
+            outbox.put(("failed", index, _message(exc)))
+            outbox.close()
+            outbox.join_thread()  # the message is in the pipe before the process ends
+        except Exception:
+            pass
+        raise
+
+
+def _start_worker(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int,
+                  slice_seconds: float) -> None:
+    """Set up a worker process (priority, threads) and run its loop."""
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
