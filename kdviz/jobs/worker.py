@@ -149,8 +149,10 @@ class Control:
             self._slices.release(self)
 
     def _boundary(self) -> bool:
-        """A slice boundary: hold while paused, let a waiting job take its turn; False once stopped."""
-        if self._want == "pause":
+        """A slice boundary: let a waiting job take its turn, hold while paused; False once stopped."""
+        if self._want == "run" and self._has_turn and self._slices.contended():
+            self._has_turn = self._slices.acquire(self, self.owner, yielding=True)  # the next turn goes by share
+        if self._want == "pause":  # asked before this boundary or while it waited for its turn back
             self.flush()
             self._outbox.put(("paused", self.job_id))
             self.give_turn()
@@ -160,8 +162,6 @@ class Control:
                     self._cond.wait()
             if self._parking:
                 self._parking.resume(self, self.owner, self._runs, parked, restore=self._want != "stop")
-        elif self._want == "run" and self._slices is not None and self._slices.contended():
-            self.give_turn()
         if self._want != "run":
             return False
         if not self.take_turn():
@@ -259,6 +259,9 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
             continue
         if msg[0] == "shutdown":
             break
+        if msg[0] == "shares":
+            slices.set_shares(msg[1])
+            continue
         kind, job_id = msg[0], msg[1]
         if kind == "start":
             control = controls[job_id] = Control(job_id, outbox, emit_interval, slices, msg[3] if len(msg) > 3 else None,
