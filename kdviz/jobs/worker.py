@@ -1,8 +1,6 @@
 """Worker side of the job pool: task loading, the Control a task talks to, and the worker loop."""
 from __future__ import annotations
 
-import ctypes
-import gc
 import importlib
 import os
 import pickle
@@ -18,7 +16,7 @@ from typing import Any
 import torch
 
 from kdviz.device import limit_threads
-from kdviz.jobs.parking import Parking
+from kdviz.jobs.parking import Parking, release_memory
 from kdviz.jobs.slices import SliceScheduler, slice_end
 
 STATES = ("queued", "running", "paused", "done", "stopped", "error")
@@ -200,15 +198,6 @@ class Control:
             self._slices.cancel(self)  # a job waiting for its turn ends now
 
 
-def _release_memory() -> None:
-    """Collect a finished job's tensors and hand freed heap back to the system (glibc), where possible."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _run_job(payload: Any, control: Control) -> None:
     """Run one task on this thread and always report how it ended ("done", "stopped", "error")."""
     state, error, detail = "done", None, None
@@ -234,7 +223,7 @@ def _run_job(payload: Any, control: Control) -> None:
         control.give_turn()
         control.finished = True
         control._outbox.put(("end", control.job_id, state, error, detail))
-        _release_memory()
+        release_memory()
 
 
 def _warm_torch() -> None:
