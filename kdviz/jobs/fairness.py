@@ -28,7 +28,8 @@ def fair_shares(placement: Mapping[Hashable, set]) -> dict[Hashable, dict[Hashab
     for worker, owners in placement.items():
         for owner in owners:
             bids[worker, owner] = 1.0 / spread[owner]
-    shared = any(len(owners) > 1 for owners in placement.values())
+    # equal bids are already the answer unless a worker is shared by an owner that also runs elsewhere
+    shared = any(len(owners) > 1 and any(spread[o] > 1 for o in owners) for owners in placement.values())
     for _ in range(ROUNDS if shared else 0):
         price = {w: sum(bids[w, o] for o in owners) for w, owners in placement.items()}
         got = {(w, o): b / price[w] for (w, o), b in bids.items()}

@@ -51,6 +51,8 @@ def _main_hidden():
             yield
         finally:
             sys.modules["__main__"] = main
+
+
 class OwnerLimit(ValueError):
     """An owner already has as many running and queued jobs as the pool allows one owner."""
 
