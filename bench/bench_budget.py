@@ -4,7 +4,7 @@ relative error, print JSON.
 
 Each run uses a fresh data seed, so the teacher cache never hides the teacher's cost.
 
-    OMP_NUM_THREADS=1 python bench/bench_budget.py [--quick]
+    OMP_NUM_THREADS=1 python bench/bench_budget.py [--quick] [--experiments]
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import time
 import numpy as np
 import torch
 
-from kdviz.experiments import budget, live
+from kdviz.experiments import budget, experiment, live
+from kdviz.paradigms import PARADIGMS
 
 SIZES = [  # (steps, seeds, student, teacher, batch)
     (1000, 3, "32", "128, 128", 64),  # the page's defaults
@@ -36,12 +37,42 @@ def timed_run(cfg: live.LiveConfig) -> float:
     return time.perf_counter() - t0
 
 
+CHECKS = [  # (experiment, settings): other experiments' estimates against their measured time
+    ("compare", {"methods": "kd", "seeds": 2, "steps": 500}),
+    ("compare", {}),  # the page's defaults: six methods and the baseline, 3 seeds
+    ("compare", {"methods": ",".join(PARADIGMS), "seeds": 5, "steps": 1000}),
+    ("claims", {}), ("claims", {"claim": "temperature"}),
+    ("which_teacher", {}), ("which_teacher", {"part": "early_stop"}),
+]
+
+
+def check_experiments() -> list[dict]:
+    """Each CHECKS run's estimate and wall seconds (a fresh data seed each, so teachers train as estimated)."""
+    out = []
+    for i, (name, settings) in enumerate(CHECKS):
+        exp = experiment(name)
+        cfg = exp.config(**settings, seed=2000 + i)
+        t0 = time.perf_counter()
+        for _ in exp.run(cfg, device="cpu"):
+            pass
+        seconds = time.perf_counter() - t0
+        estimate = budget.estimate(exp.name, cfg)
+        out.append({"experiment": name, "settings": settings, "seconds": round(seconds, 2),
+                    "estimate": round(estimate, 2), "measured_over_estimate": round(seconds / estimate, 2)})
+    return out
+
+
 def main() -> None:
     """Time each size, fit the model's two constants by least squares and report both with the fit's error."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the first two sizes only, fewer steps")
+    parser.add_argument("--experiments", action="store_true",
+                        help="instead: other experiments' estimates against their measured time")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.experiments:
+        print(json.dumps(check_experiments(), indent=1))
+        return
     sizes = [(s // 4, *rest) for s, *rest in SIZES[:2]] if args.quick else SIZES
     rows, seconds = [], []
     for i, (steps, seeds, student, teacher, batch) in enumerate(sizes):

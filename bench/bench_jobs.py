@@ -12,6 +12,10 @@ submit -> running on an idle pool. Also the server process's CPU time, which the
 would otherwise have had.
 
     OMP_NUM_THREADS=1 python bench/bench_jobs.py [--jobs 30 --workers 2 --steps 1000]
+
+``--parking``: instead, a default Live job paused in memory and parked (KDVIZ_PAUSED_IN_MEMORY 1 and 0):
+the worker's memory idle, running, paused and after the job ends, and the seconds from Resume to the
+next snapshot.
 """
 from __future__ import annotations
 
@@ -158,6 +162,40 @@ def run_backend(name: str, args) -> dict:
         pool.shutdown()
 
 
+def parking_case(in_memory: int) -> dict:
+    """One default Live job on a fresh one-worker pool, paused with ``in_memory`` paused jobs kept in memory."""
+    from kdviz.experiments import live
+    from kdviz.experiments.task import job as experiment_job
+
+    os.environ["KDVIZ_PAUSED_IN_MEMORY"] = str(in_memory)
+    pool = JobPool(workers=1, emit_interval=0.0)
+    try:
+        pool.wait_ready(120)
+        time.sleep(1.0)
+        rss = {"idle": worker_rss_mb(pool)[0]}
+        job = pool.submit(experiment_job("live", live.LiveConfig(steps=5000), device="cpu"), owner="me")
+        while not (isinstance(job.snapshot(), live.LiveSnapshot) and job.progress > 0.5) and not job.done:
+            time.sleep(0.01)
+        rss["running"] = worker_rss_mb(pool)[0]
+        job.pause()
+        while job.state != "paused":
+            time.sleep(0.005)
+        time.sleep(1.0)  # the worker parks after it confirmed the pause
+        rss["paused"] = worker_rss_mb(pool)[0]
+        version, t0 = job.version, time.monotonic()
+        job.resume()
+        while job.version == version and not job.done:
+            time.sleep(0.001)
+        resume_s = time.monotonic() - t0
+        job.stop()
+        job.wait(60)
+        time.sleep(1.0)
+        rss["ended"] = worker_rss_mb(pool)[0]
+        return {"paused_in_memory": in_memory, "worker_rss_mb": rss, "resume_to_next_snapshot_s": round(resume_s, 3)}
+    finally:
+        pool.shutdown()
+
+
 def main() -> None:
     """Parse options, run the idle baseline and each backend, print one JSON document."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -171,7 +209,11 @@ def main() -> None:
     ap.add_argument("--cap", type=float, default=120.0, help="stop measuring a backend after this many seconds")
     ap.add_argument("--backends", default="thread,process,process-nice0",
                     help="comma-separated: thread, process (workers at nice 10), process-niceN")
+    ap.add_argument("--parking", action="store_true", help="instead: a paused Live job in memory and parked")
     args = ap.parse_args()
+    if args.parking:
+        print(json.dumps([parking_case(n) for n in (1, 0, 1, 0)], indent=1))
+        return
     import torch
 
     torch.set_num_threads(1)

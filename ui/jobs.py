@@ -20,7 +20,7 @@ import streamlit as st
 from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
-from kdviz.jobs import Job, default_pool, reclaim_owner, release_owner
+from kdviz.jobs import Job, OwnerLimit, default_pool, reclaim_owner, release_owner
 from kdviz.plots.training import FigureTemplates
 from ui.figures import frozen, shared
 
@@ -86,7 +86,8 @@ def admission(seconds: float | None) -> str | None:
 
 def start(key: str, task: tuple[Callable | str, Any]) -> Job:
     """Stop this session's job under ``key`` (if any) and submit ``task`` in its place (one running job
-    per key and session). RunRefused, with the message to show, when the server will not take it."""
+    per key and session). RunRefused, with the message to show, when the server will not take it (too long,
+    the server full, or this session already has as many runs going as one session may)."""
     seconds = task_cost(task)
     refused = admission(seconds)
     if refused:
@@ -94,7 +95,10 @@ def start(key: str, task: tuple[Callable | str, Any]) -> Job:
     old = current(key)
     if old is not None and not old.done:
         old.stop()
-    job = default_pool().submit(task, owner=session_owner(), cost=seconds)
+    try:
+        job = default_pool().submit(task, owner=session_owner(), cost=seconds)
+    except OwnerLimit as limit:
+        raise RunRefused(str(limit)) from None
     st.session_state[f"_job.{key}"] = job
     st.session_state[f"_job.{key}.polling"] = True
     return job
@@ -123,8 +127,9 @@ def status_line(job: Job | None) -> str:
             return "Starting…"
         when = f", starting in {budget.duration(wait)}" if wait else ""
         alone = f"; it then takes {budget.duration(job.cost)}" if job.cost else ""
+        trouble = f" ({job.trouble[0].upper()}{job.trouble[1:]}.)" if job.trouble else ""
         return (f"Waiting for a free worker: number {pos} in the queue{when}{alone}. Every worker of this "
-                "server is busy; runs take turns, so yours starts as soon as a place frees up.")
+                f"server is busy; runs take turns, so yours starts as soon as a place frees up.{trouble}")
     return {"running": f"Training… {job.progress:.0%}", "paused": f"Paused at {job.progress:.0%}.",
             "done": "Finished.", "stopped": f"Stopped at {job.progress:.0%}.",
             "error": f"The run failed: {job.error}"}[job.state]

@@ -1,9 +1,11 @@
 """What a run costs before it starts: estimated seconds of one worker, from parameters x batch x steps x members.
 
 A training loop of ``steps`` optimiser steps over ``members`` stacked networks of ``params`` weights each,
-on batches of ``batch`` examples, costs about ``steps * (STEP_SECONDS + params * batch * members *
-UNIT_SECONDS)`` on one worker core: a fixed Python cost per step plus the arithmetic. Both constants
-come from bench/bench_budget.py (least relative error over Live runs of several sizes, one torch thread).
+on batches of ``batch`` examples, costs about ``steps * (groups * STEP_SECONDS + params * batch * members *
+UNIT_SECONDS)`` on one worker core: a fixed Python cost per step and per group of members that take
+their own loss path (each method of a mixed population: Compare's seven methods pay it seven times),
+plus the arithmetic. Both constants come from bench/bench_budget.py (least relative error over Live
+runs of several sizes, one torch thread; ``--experiments`` checks the other experiments' estimates).
 Each experiment lists its loops (teachers, students, evaluation grids); estimate() sums them.
 """
 from __future__ import annotations
@@ -31,10 +33,11 @@ class Loop:
     batch: int
     steps: int
     members: int = 1
+    groups: int = 1  # members' loss paths (methods) computed one after another in each step
 
     def seconds(self) -> float:
         """Estimated seconds of this loop on one worker."""
-        return self.steps * (STEP_SECONDS + self.params * self.batch * self.members * UNIT_SECONDS)
+        return self.steps * (self.groups * STEP_SECONDS + self.params * self.batch * self.members * UNIT_SECONDS)
 
 
 def mlp_params(d_in: int, hidden: Iterable[int], d_out: int) -> int:
@@ -74,7 +77,7 @@ def _compare(cfg) -> list[Loop]:
     student = mlp_params(TOY_IN, STUDENT, TOY_OUT)
     methods = len([m for m in str(cfg.methods).split(",") if m.strip()]) + 1  # and the baseline
     return [Loop(mlp_params(TOY_IN, (128, 128), TOY_OUT), BATCH, TEACHER_STEPS, 3),
-            Loop(student, BATCH, cfg.steps, methods * cfg.seeds), evaluation(student, 3600, SNAPSHOTS, methods)]
+            Loop(student, BATCH, cfg.steps, methods * cfg.seeds, methods), evaluation(student, 3600, SNAPSHOTS, methods)]
 
 
 def _beyond(cfg) -> list[Loop]:
@@ -117,6 +120,7 @@ def _market_transfer(cfg) -> list[Loop]:
 
 
 CLAIM_GROUPS = {"temperature": 15, "alpha": 7, "hinton": 2, "smoothness": 2, "gradient": 10, "fidelity": 6}  # per seed
+CLAIM_PATHS = {"temperature": 3, "hinton": 2, "smoothness": 2}  # populations run in turn, or methods mixed in one
 WHICH_GROUPS = {"capacity": 5, "assistant": 3, "early_stop": 6}  # students per seed, the baseline included
 
 
@@ -132,7 +136,7 @@ def _claims(cfg) -> list[Loop]:
     student = mlp_params(DIGITS_IN, (max(cfg.student, 128),) if cfg.claim == "temperature" else (cfg.student,),
                          DIGITS_OUT)
     return [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS),
-            Loop(student, BATCH, cfg.steps, CLAIM_GROUPS.get(cfg.claim, 15) * cfg.seeds)]
+            Loop(student, BATCH, cfg.steps, CLAIM_GROUPS.get(cfg.claim, 15) * cfg.seeds, CLAIM_PATHS.get(cfg.claim, 1))]
 
 
 LOOPS: dict[str, Callable] = {"live": _live, "compare": _compare, "beyond": _beyond, "dark_teachers": _dark_teachers,

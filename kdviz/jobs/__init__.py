@@ -16,6 +16,10 @@ Backends (bench/bench_jobs.py measures both):
 - ``"thread"``: tasks run on threads of this process: instant start, no extra memory, but the
   interpreter lock caps all training at about one core, taken from the web server itself.
 
+Fair share: one owner may have at most ``per_owner`` jobs running or queued (OwnerLimit beyond), and
+owners that compute on one worker get proportionally fair shares of it (kdviz.jobs.fairness), so a
+session with jobs on every worker leaves a shared worker to a session with a single job.
+
 Time slices: a worker hosts several jobs (``jobs_per_worker``) that take turns of ``slice_seconds``
 of compute, one turn per owner in rotation (kdviz.jobs.slices); a task gives its turn away at
 ``control.proceed()`` and at ``control.tick()``, a preemption point cheap enough to call before
@@ -37,7 +41,7 @@ Streamlit wiring (this module never imports streamlit)::
         return uuid.uuid4().hex
 """
 from kdviz.jobs.demo import demo_task
-from kdviz.jobs.pool import WORKER_LOST, Job, JobPool, default_pool, reclaim_owner, release_owner
+from kdviz.jobs.pool import WORKER_LOST, Job, JobPool, OwnerLimit, default_pool, reclaim_owner, release_owner
 from kdviz.jobs.worker import (
     BACKENDS,
     STATES,
@@ -50,4 +54,4 @@ from kdviz.jobs.worker import (
     resolve_workers,
 )
 
-__all__ = ["BACKENDS", "Control", "Job", "JobPool", "JobStopped", "STATES", "TERMINAL", "WORKER_LOST", "default_pool", "demo_task", "load_callable", "reclaim_owner", "release_owner", 'resolve_backend', 'resolve_task', 'resolve_workers']
+__all__ = ["BACKENDS", "Control", "Job", "JobPool", "JobStopped", "OwnerLimit", "STATES", "TERMINAL", "WORKER_LOST", "default_pool", "demo_task", "load_callable", "reclaim_owner", "release_owner", 'resolve_backend', 'resolve_task', 'resolve_workers']

@@ -1,7 +1,8 @@
-"""Paused jobs beyond a few per session give their memory back: their runs' own tensors go to disk.
+"""Paused jobs give their memory back: their runs' own tensors go to disk.
 
-A job that pauses while its owner already has ``limit`` paused jobs in memory on this worker is
-*parked*: every training run its thread stepped (each exposes ``own_tensors()``: its weights,
+A job that pauses while its owner already has ``limit`` paused jobs in memory on this worker (by
+default none: every pause parks, since resuming a parked Live run is as fast as resuming one in
+memory, bench/bench_jobs.py --parking) is *parked*: every training run its thread stepped (each exposes ``own_tensors()``: its weights,
 gradients and optimiser moments, tensors no other job shares) is written to one safetensors file,
 and each tensor's storage is shrunk to zero bytes, so the memory goes back to the allocator while
 every view of it (the model's parameters) stays valid. On resume the storages grow back and the
@@ -10,6 +11,8 @@ job deletes its file.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import tempfile
 import threading
@@ -20,7 +23,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-PAUSED_IN_MEMORY = 1  # paused jobs per owner and worker that keep their memory (KDVIZ_PAUSED_IN_MEMORY)
+PAUSED_IN_MEMORY = 0  # paused jobs per owner and worker that keep their memory (KDVIZ_PAUSED_IN_MEMORY)
 
 
 def checkpoint_dir() -> Path:
@@ -29,7 +32,7 @@ def checkpoint_dir() -> Path:
 
 
 def paused_limit() -> int:
-    """Paused jobs per owner kept in memory: env KDVIZ_PAUSED_IN_MEMORY (a whole number >= 0), else 1."""
+    """Paused jobs per owner kept in memory: env KDVIZ_PAUSED_IN_MEMORY (a whole number >= 0), else PAUSED_IN_MEMORY."""
     raw = os.environ.get("KDVIZ_PAUSED_IN_MEMORY", "").strip()
     if not raw:
         return PAUSED_IN_MEMORY
@@ -79,6 +82,15 @@ def unpark(runs, path: Path) -> None:
     discard(path)
 
 
+def release_memory() -> None:
+    """Collect freed tensors and hand freed heap back to the system (glibc), where possible."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def discard(path: Path | None) -> None:
     """Delete a parked job's file (nothing if it is gone already)."""
     if path is not None:
@@ -109,6 +121,7 @@ class Parking:
         if path is not None:
             with self._lock:
                 self.parked += 1
+            release_memory()
         return path
 
     def resume(self, token: Any, owner: Any, runs, path: Path | None, restore: bool = True) -> None:

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from kdviz.jobs.fairness import fair_shares
 from kdviz.jobs.worker import (
     SLICE_SECONDS,
     TERMINAL,
@@ -30,6 +32,7 @@ from kdviz.jobs.worker import (
 # --------------------------------------------------------------------------- server side
 _MAIN_LOCK = threading.Lock()
 WORKER_LOST = "the worker running this job stopped; press Start to run it again"
+RUNS_PER_SESSION = 4  # running and queued jobs one owner may have in the shared pool (KDVIZ_RUNS_PER_SESSION)
 RECONNECT_SECONDS = 120.0  # a disconnected session's jobs keep running this long (Streamlit's disconnectedSessionTTL)
 
 
@@ -48,6 +51,12 @@ def _main_hidden():
             yield
         finally:
             sys.modules["__main__"] = main
+
+
+class OwnerLimit(ValueError):
+    """An owner already has as many running and queued jobs as the pool allows one owner."""
+
+
 class Job:
     """A handle on one submitted task: state, queue position, progress, error and snapshots.
 
@@ -91,6 +100,11 @@ class Job:
     def wait_seconds(self) -> float | None:
         """Estimated seconds until this queued job starts (None unless queued, or when costs are unknown)."""
         return self._pool._wait_estimate(self)
+
+    @property
+    def trouble(self) -> str | None:
+        """What keeps the pool's workers from starting now (a worker that ended while starting), else None."""
+        return None if self.done else self._pool.problem
 
     @property
     def queue_position(self) -> int | None:
@@ -140,6 +154,7 @@ class _Worker:
         self.running = 0  # of those, how many hold a slot
         self.ready = False  # its loop has started (torch imported)
         self.dead = False  # it ended; its replacement is on the way
+        self.shares: dict[str, float] = {}  # owner -> its share of this worker, as last sent
         ctx = pool._ctx
         self.inbox, self.outbox = (ctx.Queue(), ctx.Queue()) if ctx else (queue.Queue(), queue.Queue())
         args = (self.inbox, self.outbox, index, pool._emit_interval)
@@ -181,11 +196,14 @@ class JobPool:
     "process"; ``context`` is the multiprocessing start method ("spawn" or "forkserver", never
     "fork" once torch threads exist); snapshots travel at most every ``emit_interval`` seconds;
     worker processes run ``nice`` levels below the server (0 to share the cores equally).
+    ``per_owner``: the most running and queued jobs one (non-None) owner may have (None: no limit);
+    a submit beyond it raises OwnerLimit. Owners computing on the same worker get proportionally fair
+    shares of it (kdviz.jobs.fairness), so an owner with jobs everywhere yields to one with a single job.
     """
 
     def __init__(self, workers: int | None = None, backend: str | None = None, *, context: str = "spawn",
                  emit_interval: float = 0.1, nice: int = 10, jobs_per_worker: int = 1,
-                 slice_seconds: float = SLICE_SECONDS):
+                 slice_seconds: float = SLICE_SECONDS, per_owner: int | None = None):
         if context not in ("spawn", "forkserver"):
             raise ValueError(f"context must be 'spawn' or 'forkserver' (fork is unsafe with torch), got {context!r}")
         if not emit_interval >= 0:
@@ -196,7 +214,9 @@ class JobPool:
             raise ValueError(f"jobs_per_worker must be a whole number >= 1, got {jobs_per_worker!r}")
         if not slice_seconds > 0:
             raise ValueError(f"slice_seconds must be > 0, got {slice_seconds!r}")
-        self.jobs_per_worker, self.slice_seconds = jobs_per_worker, float(slice_seconds)
+        if per_owner is not None and (isinstance(per_owner, bool) or not isinstance(per_owner, int) or per_owner < 1):
+            raise ValueError(f"per_owner must be a whole number >= 1 or None, got {per_owner!r}")
+        self.jobs_per_worker, self.slice_seconds, self.per_owner = jobs_per_worker, float(slice_seconds), per_owner
         self.slots = self.size * jobs_per_worker  # jobs computing (in turns) at once
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}  # active jobs (not yet ended), by id
@@ -208,7 +228,10 @@ class JobPool:
         self._broken: str | None = None  # why workers cannot start, if they cannot
         self._ever_ready = False  # some worker started once: later deaths are replaced, never fatal
         self._start_failures = 0  # deaths during start-up in a row (backs off the respawn)
+        self._reported: dict[int, str] = {}  # worker index -> the error it reported before it ended
+        self.problem: str | None = None  # what last went wrong starting a worker, until one starts
         self._served: dict[Any, int] = {}  # owner -> turn at which one of its jobs last started
+        self._placement: dict[int, frozenset] = {}  # worker index -> owners running there, as last shared
         self._turn = itertools.count()
         self._leaving: dict[Any, threading.Timer] = {}  # disconnected owners, stopped when the timer fires
         self._emit_interval = emit_interval
@@ -237,6 +260,10 @@ class JobPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the job pool has been shut down")
+            going = self.going(owner)
+            if owner is not None and self.per_owner is not None and going >= self.per_owner:
+                raise OwnerLimit(f"You have {going} runs going; stop one or wait for one to finish, "
+                                 "then start this one.")
             job = Job(self, next(self._seq), owner, payload)
             job.cost = cost
             self._jobs[job.id] = job
@@ -250,6 +277,12 @@ class JobPool:
         """Active (not ended) jobs, all or one owner's, in submission order."""
         with self._lock:
             return [j for j in self._jobs.values() if owner is None or j.owner == owner]
+
+    def going(self, owner: Any) -> int:
+        """How many of ``owner``'s jobs are running or queued (not paused, not being stopped)."""
+        with self._lock:
+            return sum(1 for j in self._jobs.values()
+                       if j.owner == owner and j.state in ("queued", "running") and not j._stop_pending)
 
     def cancel_owner(self, owner: Any) -> int:
         """Stop every active job of ``owner`` (e.g. when its browser session ends); return how many."""
@@ -386,15 +419,38 @@ class JobPool:
             job._worker.running += delta
         job.state = state
 
+    def _owners_on(self, worker: _Worker) -> set:
+        """Owners (as workers know them) with a job holding a slot on ``worker``."""
+        return {str(j.owner) for j in self._jobs.values() if j.state == "running" and j._worker is worker}
+
     def _dispatch(self) -> None:
+        self._fill()
+        self._share()
+
+    def _share(self) -> None:
+        """Tell each worker its owners' fair shares when who runs where has changed."""
+        if self._closed:
+            return
+        placement = {w.index: frozenset(self._owners_on(w)) for w in self._workers if not w.dead}
+        if placement == self._placement:
+            return
+        self._placement = placement
+        shares = fair_shares(placement)
+        for worker in self._workers:
+            if not worker.dead and worker.shares != shares[worker.index]:
+                worker.shares = shares[worker.index]
+                worker.send(("shares", worker.shares))
+
+    def _fill(self) -> None:
         while self._running < self.slots and self._queue and not self._closed:
             job = self._order()[0]
-            if job._worker is None:  # first start: the least busy live worker
+            if job._worker is None:  # first start: the live worker with the fewest other owners, then the least busy
                 alive = [w for w in self._workers if not w.dead]
                 if not alive:
                     return  # a replacement is starting; it dispatches when it is up
                 self._queue.remove(job)
-                job._worker = min(alive, key=lambda w: (w.running, len(w.hosted)))
+                job._worker = min(alive, key=lambda w: (len(self._owners_on(w) - {str(job.owner)}), w.running,
+                                                        len(w.hosted)))
                 job._worker.hosted.add(job.id)
                 job.dispatched_at = time.monotonic()
                 job._worker.send(("start", job.id, job._payload, str(job.owner)))
@@ -469,9 +525,12 @@ class JobPool:
         kind = msg[0]
         if kind == "ready":
             worker.ready = self._ever_ready = True
-            self._start_failures = 0
+            self._start_failures, self.problem = 0, None
             if all(w.ready for w in self._workers):
                 self._ready.set()
+            return
+        if kind == "failed":
+            self._reported[worker.index] = msg[2]
             return
         job = self._jobs.get(msg[1])
         if job is None:
@@ -497,17 +556,21 @@ class JobPool:
 
     def _worker_died(self, worker: _Worker) -> None:
         """Replace a dead worker: its started jobs fail with WORKER_LOST, the ones it never began queue
-        again, every other job is untouched. Only a pool whose workers never once started gives up."""
+        again, every other job is untouched. A worker killed by a signal (the out-of-memory killer, an
+        operator) is always replaced, however often; only a pool whose workers never once started and
+        exited on their own three times in a row gives up, saying why."""
         if self._closed or self._broken or worker not in self._workers or worker.dead:
             return
         code = getattr(worker.runner, "exitcode", None)
         worker.dead = True
         worker.close()
+        cause = self._reported.pop(worker.index, None) or ended(code)
         if not worker.ready:
             self._start_failures += 1
-            if not self._ever_ready and self._start_failures >= 3:  # start-up itself is broken
-                self._broken = (f"job workers cannot start (exit code {code}); a script that creates a "
-                                "JobPool must guard its entry point with if __name__ == '__main__'")
+            self.problem = f"a job worker stopped while starting ({cause}); starting another"
+            if not self._ever_ready and self._start_failures >= 3 and not (code is not None and code < 0):
+                self._broken = f"job workers cannot start: {cause}"  # start-up itself is broken
+                self.problem = self._broken
                 for job in list(self._jobs.values()):
                     self._finish(job, "error", self._broken)
                 return
@@ -520,6 +583,7 @@ class JobPool:
                 self._enqueue(job)
             else:
                 self._finish(job, "error", WORKER_LOST)
+        self._share()
         delay = 0.0 if worker.ready else min(5.0, 0.25 * 2 ** self._start_failures)
         timer = threading.Timer(delay, self._respawn, (worker,))
         timer.daemon = True
@@ -540,6 +604,19 @@ class JobPool:
             self._dispatch()
 
 
+def ended(code: int | None) -> str:
+    """How a worker process ended, in words, from its exit code (negative: the signal that killed it)."""
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"killed by signal {-code}{name}"
+    return f"exited with code {code}"
+
+
 def _remaining(job: Job) -> float:
     """Estimated compute seconds ``job`` still needs (0 when its cost is unknown)."""
     return 0.0 if job.cost is None else job.cost * (1.0 - job.progress)
@@ -551,12 +628,24 @@ _DEFAULT_LOCK = threading.Lock()
 
 def default_pool() -> JobPool:
     """The process-wide shared pool (created on first use with the environment's settings:
-    KDVIZ_WORKERS, KDVIZ_JOB_BACKEND and KDVIZ_JOBS_PER_WORKER, jobs taking turns on each worker)."""
+    KDVIZ_WORKERS, KDVIZ_JOB_BACKEND and KDVIZ_JOBS_PER_WORKER, jobs taking turns on each worker, and
+    KDVIZ_RUNS_PER_SESSION running and queued jobs per owner)."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None or _DEFAULT._closed:
-            _DEFAULT = JobPool(jobs_per_worker=resolve_workers(os.environ.get("KDVIZ_JOBS_PER_WORKER") or 4))
+            _DEFAULT = JobPool(jobs_per_worker=resolve_workers(os.environ.get("KDVIZ_JOBS_PER_WORKER") or 4),
+                               per_owner=runs_per_session())
         return _DEFAULT
+
+
+def runs_per_session() -> int:
+    """Running and queued jobs one session may have in the shared pool: KDVIZ_RUNS_PER_SESSION, else RUNS_PER_SESSION."""
+    raw = os.environ.get("KDVIZ_RUNS_PER_SESSION", "").strip()
+    if not raw:
+        return RUNS_PER_SESSION
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"KDVIZ_RUNS_PER_SESSION must be a whole number >= 1, got {raw!r}")
+    return int(raw)
 
 
 def release_owner(owner: Any, grace: float | None = None) -> None:

@@ -2,7 +2,10 @@
 
 Only the thread holding the turn computes; it gives the turn away at a preemption point (Control.tick,
 called before every optimiser step) once its slice is over and another job is waiting. Owners rotate:
-an owner with five jobs gets one turn in each round, like an owner with one.
+an owner with five jobs gets one turn in each round, like an owner with one. The pool may give owners
+unequal shares of this worker (kdviz.jobs.fairness: a session also computing on other workers yields
+this one); turns then go by stride: each turn moves its owner's pass on by 1 / share, and the waiting
+owner with the lowest pass goes next.
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import threading
 import time
 from collections import Counter, deque
 from typing import Any
+
+
+MIN_SHARE = 0.01  # an owner's turns never stop: at least one in a hundred while others wait
 
 
 class SliceScheduler:
@@ -24,12 +30,23 @@ class SliceScheduler:
         self._cond = threading.Condition()
         self._holder: Any = None  # the token (a Control) now computing
         self._waiting: dict[Any, deque] = {}  # owner -> its waiting tokens
-        self._served: dict[Any, int] = {}  # owner -> when it last got a turn (the least recent goes next)
-        self._turns = itertools.count()
+        self._pass: dict[Any, float] = {}  # owner -> its pass (the lowest waiting goes next)
+        self._now = 0.0  # the pass of the latest turn: an owner that comes (back) starts there
+        self._shares: dict[Any, float] = {}  # owner -> its share of this worker (1 when not given)
+        self._order = itertools.count()  # ties go to the owner that started waiting first
+        self._since: dict[Any, int] = {}
 
-    def acquire(self, token: Any, owner: Any) -> bool:
-        """Block until ``token`` holds the turn (True) or was cancelled while waiting (False)."""
+    def acquire(self, token: Any, owner: Any, yielding: bool = False) -> bool:
+        """Block until ``token`` holds the turn (True) or was cancelled while waiting (False).
+
+        ``yielding``: ``token`` holds the turn and lines up again at once, so it competes with the
+        waiting owners by pass (a release then an acquire would hand the turn to them whatever their shares)."""
         with self._cond:
+            if yielding and self._holder is token:
+                self._holder = None
+            if owner not in self._waiting:
+                self._pass[owner] = max(self._pass.get(owner, self._now), self._now)
+                self._since[owner] = next(self._order)
             self._waiting.setdefault(owner, deque()).append(token)
             self._grant()
             while self._holder is not token:
@@ -61,6 +78,11 @@ class SliceScheduler:
                 if not line:
                     del self._waiting[owner]
 
+    def set_shares(self, shares: dict[Any, float]) -> None:
+        """Owners' shares of this worker (from the pool; an owner not named has share 1)."""
+        with self._cond:
+            self._shares = dict(shares)
+
     def contended(self) -> bool:
         """True when another job waits for a turn."""
         return bool(self._waiting)
@@ -69,14 +91,16 @@ class SliceScheduler:
         """Hand a free turn to the oldest token of the waiting owner served least recently."""
         if self._holder is not None or not self._waiting:
             return
-        owner = min(self._waiting, key=lambda o: self._served.get(o, -1))
+        owner = min(self._waiting, key=lambda o: (self._pass[o], self._since[o]))
         line = self._waiting[owner]
         self._holder = line.popleft()
         if not line:
             del self._waiting[owner]
-        self._served[owner] = next(self._turns)
-        if len(self._served) > 256:  # forget owners that wait no more
-            self._served = {o: t for o, t in self._served.items() if o in self._waiting or o == owner}
+        self._now = self._pass[owner]
+        self._pass[owner] += 1.0 / max(MIN_SHARE, self._shares.get(owner, 1.0))
+        if len(self._pass) > 256:  # forget owners that wait no more
+            self._pass = {o: p for o, p in self._pass.items() if o in self._waiting or o == owner}
+            self._since = {o: t for o, t in self._since.items() if o in self._pass}
         self.granted[owner] += 1
         self._cond.notify_all()
 

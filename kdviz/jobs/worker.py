@@ -1,8 +1,6 @@
 """Worker side of the job pool: task loading, the Control a task talks to, and the worker loop."""
 from __future__ import annotations
 
-import ctypes
-import gc
 import importlib
 import os
 import pickle
@@ -18,7 +16,7 @@ from typing import Any
 import torch
 
 from kdviz.device import limit_threads
-from kdviz.jobs.parking import Parking
+from kdviz.jobs.parking import Parking, release_memory
 from kdviz.jobs.slices import SliceScheduler, slice_end
 
 STATES = ("queued", "running", "paused", "done", "stopped", "error")
@@ -149,8 +147,10 @@ class Control:
             self._slices.release(self)
 
     def _boundary(self) -> bool:
-        """A slice boundary: hold while paused, let a waiting job take its turn; False once stopped."""
-        if self._want == "pause":
+        """A slice boundary: let a waiting job take its turn, hold while paused; False once stopped."""
+        if self._want == "run" and self._has_turn and self._slices.contended():
+            self._has_turn = self._slices.acquire(self, self.owner, yielding=True)  # the next turn goes by share
+        if self._want == "pause":  # asked before this boundary or while it waited for its turn back
             self.flush()
             self._outbox.put(("paused", self.job_id))
             self.give_turn()
@@ -160,8 +160,6 @@ class Control:
                     self._cond.wait()
             if self._parking:
                 self._parking.resume(self, self.owner, self._runs, parked, restore=self._want != "stop")
-        elif self._want == "run" and self._slices is not None and self._slices.contended():
-            self.give_turn()
         if self._want != "run":
             return False
         if not self.take_turn():
@@ -200,15 +198,6 @@ class Control:
             self._slices.cancel(self)  # a job waiting for its turn ends now
 
 
-def _release_memory() -> None:
-    """Collect a finished job's tensors and hand freed heap back to the system (glibc), where possible."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _run_job(payload: Any, control: Control) -> None:
     """Run one task on this thread and always report how it ended ("done", "stopped", "error")."""
     state, error, detail = "done", None, None
@@ -234,7 +223,7 @@ def _run_job(payload: Any, control: Control) -> None:
         control.give_turn()
         control.finished = True
         control._outbox.put(("end", control.job_id, state, error, detail))
-        _release_memory()
+        release_memory()
 
 
 def _warm_torch() -> None:
@@ -259,6 +248,9 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
             continue
         if msg[0] == "shutdown":
             break
+        if msg[0] == "shares":
+            slices.set_shares(msg[1])
+            continue
         kind, job_id = msg[0], msg[1]
         if kind == "start":
             control = controls[job_id] = Control(job_id, outbox, emit_interval, slices, msg[3] if len(msg) > 3 else None,
@@ -279,7 +271,26 @@ def _serve(inbox, outbox, index: int, emit_interval: float, parent_pid: int | No
 
 def _worker_main(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int,
                  slice_seconds: float = SLICE_SECONDS) -> None:
-    """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop."""
+    """Entry of a worker process: lower priority, one torch thread, torch imported once, then the loop.
+
+    An exception before or in the loop is reported to the pool as ("failed", index, message) before the
+    process exits, so the pool can say why a worker could not start.
+    """
+    try:
+        _start_worker(inbox, outbox, index, emit_interval, parent_pid, nice, slice_seconds)
+    except BaseException as exc:
+        try:
+            outbox.put(("failed", index, _message(exc)))
+            outbox.close()
+            outbox.join_thread()  # the message is in the pipe before the process ends
+        except Exception:
+            pass
+        raise
+
+
+def _start_worker(inbox, outbox, index: int, emit_interval: float, parent_pid: int, nice: int,
+                  slice_seconds: float) -> None:
+    """Set up a worker process (priority, threads) and run its loop."""
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers end
