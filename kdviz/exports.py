@@ -229,8 +229,8 @@ def student_state(weights: dict, k: int) -> dict[str, torch.Tensor]:
     """Member k of Population.arrays() as an MLP state dict ("layers.0.weight" (out, in), "layers.0.bias" (out,))."""
     state = {}
     for i, (w, b) in enumerate(zip(weights["weight"], weights["bias"])):
-        state[f"layers.{i}.weight"] = torch.as_tensor(np.ascontiguousarray(w[k]))  # (out, in)
-        state[f"layers.{i}.bias"] = torch.as_tensor(np.ascontiguousarray(b[k, :, 0]))  # (out,)
+        state[f"layers.{i}.weight"] = torch.as_tensor(np.ascontiguousarray(w[k]), device="cpu")  # (out, in)
+        state[f"layers.{i}.bias"] = torch.as_tensor(np.ascontiguousarray(b[k, :, 0]), device="cpu")  # (out,)
     return state
 
 

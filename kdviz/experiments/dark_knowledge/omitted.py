@@ -114,7 +114,7 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
     test = outputs(ds.x_test)
     y = ds.y_test.numpy()
     seen = learned.seen_classes(transfer.y_train, ds.n_classes)
-    why = {r: learned.failures(torch.as_tensor(test[r]), ds.y_test, seen, s.history["hard_loss"][sl], s.status[sl],
+    why = {r: learned.failures(torch.as_tensor(test[r], device="cpu"), ds.y_test, seen, s.history["hard_loss"][sl], s.status[sl],
                                class_names=ds.class_names) for r, (s, sl) in runs.items()}  # role -> (S,) str or None
     failed = [line for r, w in why.items() for line in learned.named([f"{r}, seed {k}" for k in range(cfg.seeds)], w)]
     yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(runs), test, outputs(ds.x_val),
