@@ -9,7 +9,7 @@ import pytest
 from kdviz import lessons
 from tests.conftest import plain
 from ui.links import TEXT_HIDE_CSS
-from ui.sidebar import NARROW_SCREEN_CSS
+from ui.sidebar import CLOSE_NAV_ON_PICK_JS, NARROW_SCREEN_CSS
 
 
 def widget_keys(at) -> set[str]:
@@ -18,8 +18,8 @@ def widget_keys(at) -> set[str]:
 
 
 def styles(at) -> str:
-    """The page's style blocks beyond the ones every page carries (the sidebar's layout rules)."""
-    return "\n".join(h.proto.body for h in at.get("html") if h.proto.body != NARROW_SCREEN_CSS)
+    """The page's style blocks beyond the ones every page carries (the sidebar's layout rules and its script)."""
+    return "\n".join(h.proto.body for h in at.get("html") if h.proto.body not in (NARROW_SCREEN_CSS, CLOSE_NAV_ON_PICK_JS))
 
 
 def link_notices(at) -> list[str]:
