@@ -35,6 +35,8 @@ TEXT_HIDE_CSS = ('[data-testid="stMain"] [data-testid="stElementContainer"]:has(
                  '[data-testid="stCaptionContainer"])):not(.st-key-lesson *) { display: none; }')  # the step's text stays
 NAV_HIDE_CSS = '[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }'
 RUN = "_links.configs"  # the configs drawn in this run: [(config, query prefix)]
+STEP_SEEN = "_links.step"  # (lesson name, step index) the previous run opened, or None
+ENTERING = "_links.entering"  # whether this run enters a lesson step: its settings then replace the page's
 MAX_NOTICES = 5  # link notices drawn one by one; one more counts the rest
 CUT_KEY = "links.cut"
 # Runs in the browser. Streamlit's server ignores a whole query string past its limits (parameters or
@@ -108,9 +110,18 @@ def begin():
     if cut:
         notices.warning(escape(cut), icon=":material/link_off:")
     at = _step()
+    marker = (at[0].name, at[1]) if at else None
+    st.session_state[ENTERING] = at is not None and st.session_state.get(STEP_SEEN) != marker
+    st.session_state[STEP_SEEN] = marker
     if at:
         lesson_banner(*at)
     return notices
+
+
+def entering_step() -> bool:
+    """Whether this run enters a lesson step (from another step, page or a link; not a rerun within the step):
+    the step's settings then apply, whatever the session's controls held before (ui.state.bind)."""
+    return bool(st.session_state.get(ENTERING))
 
 
 def lesson_open() -> bool:

@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from kdviz.config import from_query, to_query
-from ui.links import remember
+from ui.links import entering_step, remember
 from ui.messages import stop_with_error, warn
 
 C = TypeVar("C")
@@ -22,14 +22,16 @@ def bind(cls: type[C], prefix: str, query_prefix: str = "") -> None:
     """Seed the page's widget state before its widgets are drawn.
 
     On a session's first visit the URL decides (malformed values fall back to defaults, and a
-    warning names each one); on a return visit within the session, the page's last config does.
-    Widgets must then be created with key=widget_key(prefix, field) and no value argument (see
-    ui.controls). ``query_prefix`` names a second config's URL parameters ("tr" -> tr.months).
+    warning names each one), and so it does whenever the run enters a lesson step (the step's own
+    settings, however the step is reached); on a return visit within the session, the page's last
+    config does. Widgets must then be created with key=widget_key(prefix, field) and no value
+    argument (see ui.controls). ``query_prefix`` names a second config's URL parameters ("tr" -> tr.months).
     """
     first = widget_key(prefix, dataclasses.fields(cls)[0].name)
-    if first in st.session_state:
+    entering = entering_step()
+    if first in st.session_state and not entering:
         return
-    saved = st.session_state.get(f"_{prefix}.saved")
+    saved = None if entering else st.session_state.get(f"_{prefix}.saved")
     if saved is None:
         saved, notices = from_query(cls, st.query_params.to_dict(), query_prefix)
         for notice in notices:
