@@ -100,5 +100,5 @@ def test_beyond_flags_students_that_did_not_learn_instead_of_judging_them():
     for topic, r in broken.items():
         assert r.failed, topic
         assert all(": " in line and "seed" in line for line in r.failed)
-        # the status each student carries into the exports says the same as the page's list (learned.run_status)
+        # the status each student carries into the exports says the same as the page's list (beyond.judged)
         assert sum(s != "ok" for s in r.status) == len(r.failed), topic

@@ -159,9 +159,11 @@ class BeyondSnapshot:
     results: dict = field(default_factory=dict)  # topic -> its result dataclass, as they finish
 
 
-def failures(students: PopulationRun, labels: list[str]) -> list[str]:
-    """The students of a run that diverged or did not learn (learned.run_failures), named by ``labels`` (one per member)."""
-    return learned.named(labels, learned.run_failures(students))
+def judged(students: PopulationRun, labels: list[str]) -> tuple[list[str], list[str]]:
+    """(each member's status: "ok" or why it failed; the failed ones named by ``labels``, one per member), from one
+    learned.run_failures of the run."""
+    why = learned.run_failures(students)
+    return [w or "ok" for w in why], learned.named(labels, why)
 
 
 def seed_labels(roles: list[str], seeds: int) -> list[str]:
@@ -190,10 +192,11 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     test_acc = [float(t.info["test_acc"]) for t in teachers]
     labels = (["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
               + [f"multi: {r}" for r in RULES])
+    status, failed = judged(students, seed_labels(labels, cfg.seeds))
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
-                       labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), learned.run_status(students),
-                       [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
+                       labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), status,
+                       [students.population.arrays()], failed)
 
 
 def agreement(z: np.ndarray) -> np.ndarray:
@@ -212,8 +215,9 @@ def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
     acc = flat.reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
     labels = ["independent", "mutual learning"]
-    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, learned.run_status(students),
-                        [students.population.arrays()], failures(students, seed_labels(labels, cfg.seeds)))
+    status, failed = judged(students, seed_labels(labels, cfg.seeds))
+    return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, status,
+                        [students.population.arrays()], failed)
 
 
 def _weights(params) -> torch.Tensor:
@@ -248,9 +252,10 @@ def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
         return np.stack([v[:n] for v in a], -1).reshape(k, cfg.seeds, -1)  # (D, S, R): the EMA students
 
     labels = seed_labels([f"student, decay {d:g}" for d in DECAYS] + ["labels alone"], cfg.seeds)
+    status, failed = judged(students, labels)
     return EmaResult(list(DECAYS), np.array(steps), shape(stud), shape(teach), shape(dist),
-                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], learned.run_status(students),
-                     [students.population.arrays()], failures(students, labels))
+                     [ema_lag(cfg.steps, d) for d in DECAYS], stud[-1][n:], status,
+                     [students.population.arrays()], failed)
 
 
 def ema_lag(steps: int, decay: float) -> float:
@@ -294,17 +299,17 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
     seeds = seeds_of(cfg)
     gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds],
                         device=device, record_every=cfg.steps).step(cfg.steps)
-    accs, status, weights = [gen.evaluate("test")["accuracy"]], learned.run_status(gen), [gen.population.arrays()]
-    failed = failures(gen, seed_labels(["generation 0"], len(seeds)))
+    accs, weights = [gen.evaluate("test")["accuracy"]], [gen.population.arrays()]
+    status, failed = judged(gen, seed_labels(["generation 0"], len(seeds)))
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
         members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s + 1000 * g) for s in seeds]
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
                             record_every=cfg.steps).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])
-        status += learned.run_status(gen)
         weights.append(gen.population.arrays())
-        failed += failures(gen, seed_labels([f"generation {g}"], len(seeds)))
+        more_status, more_failed = judged(gen, seed_labels([f"generation {g}"], len(seeds)))
+        status, failed = status + more_status, failed + more_failed
     return BornAgainResult(np.stack(accs), status, weights, failed)
 
 
