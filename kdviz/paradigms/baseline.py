@@ -3,7 +3,7 @@
 The engine method "baseline" (kdviz.train.hinton) trains labelled_ce with its analytic gradient.
 """
 from kdviz.paradigms.note import Note
-from kdviz.train.protocol import labelled_ce
+from kdviz.train.kernels import labelled_ce
 
 TRANSFERS = ("Nothing from a teacher: cross-entropy on the labels alone, from the same initial weights and "
              "batch order as every student it is compared with.")

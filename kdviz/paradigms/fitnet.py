@@ -16,7 +16,10 @@ import torch.nn as nn
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
 from kdviz.paradigms.taps import last_name, last_tap, last_teacher_tap
-from kdviz.train.protocol import Batch, Grad, adam_update, flatten_parameters, hard_grad, labelled_ce, register_method
+from kdviz.train.kernels import hard_grad, labelled_ce
+from kdviz.train.optimiser import adam_update, flatten_parameters
+from kdviz.train.protocol import Batch, Grad, register_method
+
 TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
              "must reproduce the teacher's last hidden layer. Unlike the paper, which first trains the student up to "
              "a middle layer on the hint alone and then the whole student with KD (two stages), this trains the hint "
@@ -107,7 +110,7 @@ def fitnet_objective(z, labels, h_s, h_t, weight_matrix, bias, weight=WEIGHT, ma
 class Regressors:
     """The FitNets regressors of a run's fitnet members (one per member, seeded by its seed) and their Adam.
 
-    Weights and gradients are views into one (K', P) buffer each, stepped by protocol.adam_update at
+    Weights and gradients are views into one (K', P) buffer each, stepped by optimiser.adam_update at
     each member's learning rate (the engine's own update, a handful of tensor ops). The gradients
     arrive from autograd (accumulated, after fitnet_method's clear()) or from fitnet_grad (written).
     """

@@ -18,7 +18,8 @@ from kdviz.models import Population
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, logits_pair
 from kdviz.softening import kl_from_log
-from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce, register_method
+from kdviz.train.kernels import hard_grad, labelled_ce
+from kdviz.train.protocol import Batch, Grad, register_method
 
 DECAY, RAMPUP, WEIGHT = 0.99, 200, 1.0  # defaults: EMA decay, consistency ramp-up steps, consistency weight
 NOISE_SEED = 7919  # offsets a member's seed for its input-noise generator (independent of its batches)

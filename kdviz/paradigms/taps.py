@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import torch
 
-from kdviz.train.protocol import Batch, Grad, hard_grad, labelled_ce
+from kdviz.train.kernels import hard_grad, labelled_ce
+from kdviz.train.protocol import Batch, Grad
 
 
 def last_name(taps: dict[str, torch.Tensor]) -> str:

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from kdviz.paradigms.shapes import right
-from kdviz.train.protocol import Batch, Grad, kl_fm, labelled_ce, soft_toward_grad
+from kdviz.train.kernels import kl_fm, labelled_ce, soft_toward_grad
+from kdviz.train.protocol import Batch, Grad
 
 
 def soft_target_objective(z, labels, log_target, T=4.0, alpha=0.1, mask=None) -> torch.Tensor:
@@ -39,5 +40,5 @@ def objective_on_table(b: Batch) -> torch.Tensor:
 
 
 def grad_on_table(b: Batch) -> Grad:
-    """objective_on_table and its gradient in closed form (protocol.soft_toward_grad toward the table's rows)."""
+    """objective_on_table and its gradient in closed form (kernels.soft_toward_grad toward the table's rows)."""
     return soft_toward_grad(b, b.gather_members(b.state))  # targets (K', C, B)

@@ -1,6 +1,8 @@
 """The training engine: populations of K students trained in one pass, their methods, teachers and evaluation.
 
-protocol.py says what a method sees (Batch) and is (Method) and holds the registry; hinton.py
+protocol.py says what a method sees (Batch) and is (Method) and holds the registry; kernels.py
+holds the loss kernels every method builds on (with their analytic gradients), optimiser.py the
+Adam that steps a population's one parameter buffer; hinton.py
 registers Hinton's KD and the baseline with their analytic fast path (smoothing.py the
 label-smoothed cross-entropy of smoothed teachers); run.py is PopulationRun, K students of one
 shape whose member k equals the same member trained alone; teacher.py trains and caches
@@ -12,7 +14,8 @@ from kdviz.train.batches import IndexStream
 from kdviz.train.configs import MemberConfig, TeacherConfig
 from kdviz.train.evaluate import GridPredictions, evaluate, grid_predictions, plane_extent
 from kdviz.train.outputs import TeacherOutputs, model_logits, teacher_outputs
-from kdviz.train.protocol import METHODS, Batch, Grad, Method, hard_loss, lookup, register_method
+from kdviz.train.kernels import hard_loss
+from kdviz.train.protocol import METHODS, Batch, Grad, Method, lookup, register_method
 from kdviz.train.history import HISTORY_KEYS
 from kdviz.train.run import PopulationRun, RunSnapshot
 from kdviz.train import teacher_store  # noqa: F401  (teachers on disk)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from kdviz import metrics
 from kdviz.data.registry import Dataset
 from kdviz.train.outputs import TeacherOutputs
-from kdviz.train.protocol import kl_fm
+from kdviz.train.kernels import kl_fm
 
 RECORD_POINTS = 512  # training points (a fixed seeded subset of larger sets) the train metrics use
 HISTORY_KEYS = ("loss", "hard_loss", "soft_loss", "train_acc", "test_acc", "test_nll", "test_ece", "fidelity",

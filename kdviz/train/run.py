@@ -36,8 +36,9 @@ from kdviz.train.configs import MemberConfig, non_negative, whole
 from kdviz.train.evaluate import evaluate
 from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
-from kdviz.train.protocol import (ADAM_BETAS, ADAM_EPS, Batch, MemberConsts, Tables,  # noqa: F401  (Adam's constants,
-                                  adam_update, flatten_parameters, lookup, onehot_fm)  # re-exported where they were)
+from kdviz.train.kernels import onehot_fm
+from kdviz.train.optimiser import adam_update, flatten_parameters
+from kdviz.train.protocol import Batch, MemberConsts, Tables, lookup
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.
