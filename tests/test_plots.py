@@ -100,36 +100,6 @@ def test_live_update_redraws_only_the_panels_that_changed():
     assert after[1] == PT.image_source(PT.probability_image(new_student))
 
 
-def test_figure_templates_hand_out_independent_copies_and_stay_bounded():
-    store = PT.FigureTemplates(size=2)
-    fig = PT.FigureSpec(_regions([np.full((4, 4, 2), 0.5)] * 3))
-    store.keep("a", fig)
-    first, second = store.copy("a"), store.copy("a")
-    first.spec["layout"]["annotations"][0]["text"] = "changed"
-    assert second.spec["layout"]["annotations"][0]["text"] == "panel 0"
-    assert fig.spec["layout"]["annotations"][0]["text"] == "panel 0"
-    assert first.drawn == {} and store.copy("missing") is None
-    store.keep("b", fig)
-    store.keep("c", fig)
-    assert store.copy("a") is None and store.copy("c") is not None  # the least recently used went
-
-
-def test_shared_figures_build_once_per_key_and_stay_bounded():
-    store, built = PT.SharedFigures(size=2), []
-
-    def build(name):
-        def make():
-            built.append(name)
-            return name
-        return make
-
-    assert store.get("a", build("a")) == "a" and store.get("a", build("again")) == "a"
-    assert built == ["a"]
-    store.get("b", build("b"))
-    store.get("c", build("c"))
-    assert store.get("a", build("a2")) == "a2"  # "a" was the least recently used: built anew
-
-
 def test_the_equity_chart_draws_at_most_four_lines():
     import pytest
 

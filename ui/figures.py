@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from kdviz.plots.training import FigureSpec, SharedFigures
+from kdviz.plots.training import FigureSpec
+from ui.figure_cache import SharedFigures
 
 FIGURES = SharedFigures(512)  # by (figure name, what it shows); the least recently used go first
 

@@ -21,7 +21,7 @@ from kdviz.experiments import budget
 from kdviz.experiments.protocol import Phase
 from kdviz.experiments.task import cost as task_cost
 from kdviz.jobs import Job, OwnerLimit, default_pool, reclaim_owner, release_owner
-from kdviz.plots.training import FigureTemplates
+from ui.figure_cache import FigureTemplates
 from ui.figures import frozen, shared
 
 POLL_SECONDS = 0.25  # alone: four redraws a second
