@@ -27,10 +27,12 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from kdviz import exports
-from kdviz.config import MAX_LIST, fields, parse_setting, query_key
+from kdviz.config import MAX_LIST, fields, parse_list, parse_setting, parse_widths, query_key
+from kdviz.data import csv as csv_data
 from kdviz.data import omission
-from kdviz.experiments import EXPERIMENTS
+from kdviz.experiments import EXPERIMENTS, grid
 from kdviz.experiments.protocol import Phase
+from kdviz.train.configs import whole
 
 
 class UsageError(ValueError):
@@ -96,8 +98,6 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per experiment, with one flag per setting, and sweep."""
-    from kdviz.experiments import grid
-
     top = Parser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, exp in EXPERIMENTS.items():
@@ -111,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--label", help="the CSV's label column (default: the last column)")
         if "source" in fields(exp.config):
             p.add_argument("--prices", type=_path, help="daily prices CSV (Date, Close, optional Volume) for --source upload")
-    grid.add_arguments(subs.add_parser("sweep", help=grid.__doc__.splitlines()[0], description=grid.__doc__))
+    sweep_arguments(subs.add_parser("sweep", help=grid.__doc__.splitlines()[0], description=grid.__doc__))
     return top
 
 
@@ -406,17 +406,129 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_sweep(args: argparse.Namespace) -> int:
-    """The sweep subcommand: every flag and the results file checked, then the grid (a Failure wraps what fails)."""
-    from kdviz.experiments import grid
+# ----------------------------------------------------------------------------- the sweep's flags
+def sweep_seeds(text: str) -> tuple[int, ...]:
+    """Seeds as "0, 1, 2" or a range "0-99"."""
+    if "-" in text.strip().lstrip("-") and "," not in text:
+        ends = text.split("-")
+        if len(ends) != 2 or not all(e.strip().isdigit() for e in ends):
+            raise ValueError(f"seed range {text[:40]!r}: write first-last, two whole numbers")
+        lo, hi = (int(p) for p in ends)
+        if not 0 <= lo <= hi or hi - lo >= 100_000:
+            raise ValueError(f"seed range {text[:40]!r}: write first-last with 0 <= first <= last, at most 100,000 "
+                             "seeds")
+        return tuple(range(lo, hi + 1))
+    return parse_list(text, int, "seeds", 1, 100_000)
 
-    check_device(args.device)
-    cells = grid.grid_of(args)
-    grid.check_options(args)
+
+def sweep_arguments(p: argparse.ArgumentParser) -> None:
+    """The sweep subcommand's flags (kdviz.experiments.grid: a grid of students)."""
+    d = grid.Grid()
+    p.add_argument("--dataset", default=d.dataset, help="a registered dataset (digits, blobs, moons, ...)")
+    p.add_argument("--csv", type=Path, help="your own classification CSV instead of --dataset")
+    p.add_argument("--label", help="the CSV's label column (default: the last)")
+    p.add_argument("--T", default="1, 4", help="temperatures, e.g. 1, 2, 4, 8")
+    p.add_argument("--alpha", default="0.1", help="weights of the hard labels, e.g. 0, 0.1, 0.5")
+    p.add_argument("--method", default="kd, baseline", help=f"methods: {', '.join(grid.GRID_METHODS)}")
+    p.add_argument("--student", action="append", help="student hidden widths, e.g. 32 or '32, 32' (repeatable)")
+    p.add_argument("--teacher", action="append", help="teacher hidden widths (repeatable; default 256, 256)")
+    p.add_argument("--seeds", default="0-2", help="student seeds: '0, 1, 2' or a range '0-99'")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--omit", type=int, default=d.omit, help="class the students never see (-1: none)")
+    p.add_argument("--data-seed", dest="data_seed", type=int, default=d.data_seed, help="seed of the data and teachers")
+    p.add_argument("--backend", choices=("local", "ray"), default="local")
+    p.add_argument("--address", help="a Ray cluster's address (with --backend ray); default: a local Ray")
+    p.add_argument("--workers", type=int, help="local worker processes (default: the CPU cores)")
+    p.add_argument("--population", type=int, default=256, help="students per task (default 256)")
+    p.add_argument("--out", type=Path, default=Path("results/sweep.csv"), help="results file, .csv or .parquet")
+    p.add_argument("--device", default=None)
+
+
+def grid_of(args: argparse.Namespace) -> grid.Grid:
+    """The Grid the flags describe, every axis checked (ValueError naming the flag)."""
+    dataset = args.dataset
+    if args.label is not None and args.csv is None:
+        raise ValueError("sweep: --label names a column of --csv: give --csv too")
+    if args.csv is not None:
+        try:
+            dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
+        except OSError as err:
+            raise ValueError(f"sweep: --csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
+        except ValueError as err:
+            raise ValueError(f"sweep: --csv {str(args.csv)[:80]!r}: {err}") from None
     try:
-        return grid.run(cells, args)
+        return grid.Grid(dataset=dataset, T=parse_list(args.T, float, "--T", 1, 1000),
+                         alpha=parse_list(args.alpha, float, "--alpha", 1, 1000),
+                         method=parse_list(args.method, grid.grid_method, "--method", 1, len(grid.GRID_METHODS)),
+                         student=tuple(", ".join(map(str, parse_widths(s))) for s in (args.student or ["32"])),
+                         teacher=tuple(", ".join(map(str, parse_widths(t))) for t in (args.teacher or ["256, 256"])),
+                         seeds=sweep_seeds(args.seeds), steps=args.steps, lr=args.lr, batch=args.batch, omit=args.omit,
+                         data_seed=args.data_seed)
+    except ValueError as err:
+        raise ValueError(f"sweep: {err}") from None
+
+
+def check_sweep_options(args: argparse.Namespace) -> None:
+    """The flags that are not the grid's (tasks, workers, the Ray address, the results file), checked before any
+    work; a ValueError naming the flag otherwise."""
+    for name, value, hi in (("--population", args.population, grid.MAX_CELLS),
+                            ("--workers", args.workers, grid.MAX_WORKERS)):
+        if value is not None:
+            try:
+                whole(value, name, 1, hi)
+            except ValueError as err:
+                raise ValueError(f"sweep: {err}") from None
+    if args.address is not None and args.backend != "ray":
+        raise ValueError("sweep: --address is a Ray cluster's address: use it with --backend ray")
+    check_results_file(args.out)
+
+
+def check_results_file(path: Path) -> None:
+    """The results file can be written (its folder created if needed) and, when it exists, read back as a sweep's
+    results (the rerun skips what it holds); a ValueError saying what is wrong otherwise."""
+    path = Path(path)
+    if path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"sweep: --out {str(path)[:80]!r}: name a .csv or .parquet file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            if not path.is_file():
+                raise ValueError("it exists and is not a file")
+            grid.Sink(path).done_keys()
+            with open(path, "ab"):
+                pass
+        else:
+            path.touch()
+            path.unlink()
+    except OSError as err:
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} cannot be written: {err.strerror or err}") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file "
+                         f"({err if isinstance(err, ValueError) and str(err) else 'a column is missing'})") from None
+    except Exception as err:  # pyarrow's errors on a file that is not Parquet
+        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file ({type(err).__name__})") \
+            from None
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """The sweep subcommand: every flag and the results file checked (grid_of, check_sweep_options), then the grid,
+    its progress printed as JSON lines and a final summary (a Failure wraps what fails)."""
+    check_device(args.device)
+    cells = grid_of(args)
+    check_sweep_options(args)
+
+    def report(rec):
+        print(json.dumps(rec), file=sys.stderr if sys.stdout.isatty() else sys.stdout, flush=True)
+
+    try:
+        summary = grid.sweep(cells, args.out, args.backend, args.population, args.workers, args.address, args.device,
+                             report)
     except Exception as err:
         raise Failure(args.out.parent) from err
+    print(json.dumps(summary), flush=True)
+    return 0
 
 
 def one_line(text: str) -> str:

@@ -1,9 +1,11 @@
 """Grid sweeps: a cell reproduces Compare's student, the Ray backend gives the local backend's numbers, reruns resume."""
+import argparse
 import csv
 from pathlib import Path
 
 import pytest
 
+from kdviz import cli
 from kdviz.experiments import compare, grid
 from kdviz.experiments.protocol import last
 from tests.tolerance import one_point
@@ -52,11 +54,9 @@ def test_ray_backend_gives_the_local_numbers(tmp_path):
 
 
 def test_grid_flags_are_checked():
-    import argparse
-
     p = argparse.ArgumentParser()
-    grid.add_arguments(p)
+    cli.sweep_arguments(p)
     with pytest.raises(ValueError, match="a grid method"):
-        grid.grid_of(p.parse_args(["--method", "kd, mutual"]))
-    g = grid.grid_of(p.parse_args(["--T", "1, 2", "--seeds", "0-9", "--student", "8", "--student", "32, 32"]))
+        cli.grid_of(p.parse_args(["--method", "kd, mutual"]))
+    g = cli.grid_of(p.parse_args(["--T", "1, 2", "--seeds", "0-9", "--student", "8", "--student", "32, 32"]))
     assert len(g.cells()) == 2 * 1 * 2 * 10 * 2 and g.student == ("8", "32, 32")

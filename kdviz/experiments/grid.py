@@ -20,20 +20,25 @@ sweep resumes where it stopped (a CSV survives a kill; a Parquet file is complet
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import itertools
-import json
 import math
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kdviz.config import check_value, fields, parse_list, parse_widths
+import torch
+
+from kdviz.config import check_value, fields, parse_widths
+from kdviz.data import spec
+from kdviz.device import resolve_device
+from kdviz.experiments import compare, learned
+from kdviz.jobs import JobPool, resolve_workers
 from kdviz.paradigms import MODULES, NOTES
+from kdviz.train import MemberConfig, PopulationRun, train_teacher
+from kdviz.train.configs import whole
 
 KEYS = ("dataset", "data_seed", "omit", "steps", "lr", "batch", "teacher", "student", "method", "T", "alpha", "seed")
 METRICS = ("accuracy", "balanced_accuracy", "nll", "ece", "fidelity", "kl_to_teacher")
@@ -104,11 +109,6 @@ class Grid:
 def check(grid: Grid) -> None:
     """Check a grid before any work: the data and teachers as Compare's settings accept them, each student's
     settings as the engine accepts them (kdviz.train.MemberConfig), the sizes within bounds; ValueError otherwise."""
-    from kdviz.data import spec
-    from kdviz.experiments import compare
-    from kdviz.train import MemberConfig
-    from kdviz.train.configs import whole
-
     def named(name: str, value, test) -> None:
         try:
             test(value)
@@ -126,7 +126,7 @@ def check(grid: Grid) -> None:
         named(name, getattr(grid, name), lambda v: check_value(fields(compare.CompareConfig)[key], whole(v, name, -1)))
     compare.validate(compare.CompareConfig(dataset=grid.dataset, omit=grid.omit, seed=grid.data_seed))
     for m in grid.method:
-        named("method", m, _method)
+        named("method", m, grid_method)
     for name, values in (("student", grid.student), ("teacher", grid.teacher)):
         for widths in values:
             named(name, widths, parse_widths)
@@ -137,6 +137,18 @@ def check(grid: Grid) -> None:
             named(name, v, lambda v: MemberConfig(**{key: v}))
     named("steps", grid.steps, lambda v: whole(v, "steps", 1, MAX_STEPS))
     named("batch", grid.batch, lambda v: whole(v, "batch size", 1, MAX_BATCH))
+
+
+def grid_method(name: str) -> str:
+    """A grid method's registered name, checked (ValueError naming the choices)."""
+    if name not in GRID_METHODS:
+        modules = {m.__name__.rpartition(".")[2]: m.NOTE.key for m in MODULES}  # a paradigm's file -> its name
+        why = (f"{name} needs {ELSEWHERE[name]}" if name in ELSEWHERE else
+               f"{name!r} is registered as {modules[name]!r}" if name in modules else
+               f"{name!r} is not a registered paradigm")
+        raise ValueError(f"a grid method; choose from {', '.join(GRID_METHODS)} ({why}; methods needing several "
+                         "teachers, peers or a previous generation run on the Compare page)")
+    return name
 
 
 MIN_TASK = 16  # students below which a task is not split further to keep every worker busy
@@ -167,8 +179,6 @@ def teacher_key(cell: Cell) -> tuple:
 
 def _data(cell: Cell):
     """Compare's settings, teacher data and student data of a cell."""
-    from kdviz.experiments import compare
-
     cfg = compare.CompareConfig(dataset=cell.dataset, omit=cell.omit, seed=cell.data_seed)
     return (cfg, *compare.build_data(cfg))
 
@@ -176,8 +186,6 @@ def _data(cell: Cell):
 @contextmanager
 def one_thread():
     """Run the block with one torch thread, as a job worker does (so a teacher trained here is a worker's)."""
-    import torch
-
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -188,9 +196,6 @@ def one_thread():
 
 def shared_teachers(work: list[list[Cell]], device: str | None = None) -> dict[tuple, object]:
     """Each distinct teacher of the tasks, trained once here (cached) on ``device``, as a CPU copy to ship with the tasks."""
-    from kdviz.experiments import compare
-    from kdviz.train import train_teacher
-
     out = {}
     for cells in work:
         key = teacher_key(cells[0])
@@ -207,10 +212,6 @@ def train_cells(cells: list[dict], device: str | None = None, teacher=None) -> l
     """Train one task's students as one population; a row per student (its cell, test metrics, teacher accuracy).
 
     ``teacher``: the cells' teacher (from shared_teachers), else trained here (cached per process)."""
-    from kdviz.device import resolve_device
-    from kdviz.experiments import compare, learned
-    from kdviz.train import MemberConfig, PopulationRun, train_teacher
-
     t0, cpu0 = time.perf_counter(), time.thread_time()
     first = Cell(**cells[0])
     cfg, ds, sds = _data(first)
@@ -241,8 +242,6 @@ TASK = "kdviz.experiments.grid:grid_task"
 # ----------------------------------------------------------------------------- backends
 def run_local(work: list[list[Cell]], workers: int | None = None, device: str | None = None):
     """Run tasks in a job pool of ``workers`` processes; yield each task's rows as it finishes."""
-    from kdviz.jobs import JobPool
-
     pool = JobPool(workers, nice=0)  # a sweep is the foreground work here, unlike a page's jobs beside the server
     try:
         teachers = shared_teachers(work, device)  # while the workers start
@@ -261,7 +260,7 @@ def run_local(work: list[list[Cell]], workers: int | None = None, device: str | 
 
 def run_ray(work: list[list[Cell]], address: str | None = None, device: str | None = None):
     """Run tasks as Ray tasks (one CPU each) on the cluster at ``address`` (or a local Ray); yield rows as they finish."""
-    import ray
+    import ray  # optional (the ray extra): imported only when a sweep asks for it
 
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -287,7 +286,7 @@ class Sink:
         if not self.path.exists():
             return []
         if self.parquet:
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # optional (Parquet results): imported only for a .parquet file
 
             return pq.read_table(self.path).to_pylist()
         with open(self.path, newline="") as f:
@@ -311,7 +310,7 @@ class Sink:
     def close(self) -> None:
         """Write the Parquet file (old rows and new); a CSV is already complete."""
         if self.parquet and self._new:
-            import pyarrow as pa
+            import pyarrow as pa  # optional, as above
             import pyarrow.parquet as pq
 
             tmp = self.path.with_suffix(".parquet.tmp")
@@ -334,8 +333,6 @@ def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, 
     done = sink.done_keys()
     todo = [c for c in grid.cells() if c.key not in done]
     if workers is None and backend == "local":
-        from kdviz.jobs import resolve_workers
-
         workers = resolve_workers()
     work = tasks(todo, population, workers or 1)
     t0, finished = time.perf_counter(), 0
@@ -352,135 +349,3 @@ def sweep(grid: Grid, out: Path, backend: str = "local", population: int = 256, 
     return {"cells": len(grid.cells()), "skipped": len(grid.cells()) - len(todo), "trained": finished,
             "tasks": len(work), "seconds": round(seconds, 2),
             "students_per_second": round(finished / seconds, 1) if finished else None, "file": str(out)}
-
-
-# ----------------------------------------------------------------------------- command line
-def _seeds(text: str) -> tuple[int, ...]:
-    """Seeds as "0, 1, 2" or a range "0-99"."""
-    if "-" in text.strip().lstrip("-") and "," not in text:
-        ends = text.split("-")
-        if len(ends) != 2 or not all(e.strip().isdigit() for e in ends):
-            raise ValueError(f"seed range {text[:40]!r}: write first-last, two whole numbers")
-        lo, hi = (int(p) for p in ends)
-        if not 0 <= lo <= hi or hi - lo >= 100_000:
-            raise ValueError(f"seed range {text[:40]!r}: write first-last with 0 <= first <= last, at most 100,000 "
-                             "seeds")
-        return tuple(range(lo, hi + 1))
-    return parse_list(text, int, "seeds", 1, 100_000)
-
-
-def _method(name: str) -> str:
-    """A grid method's registered name, checked (ValueError naming the choices)."""
-    if name not in GRID_METHODS:
-        modules = {m.__name__.rpartition(".")[2]: m.NOTE.key for m in MODULES}  # a paradigm's file -> its name
-        why = (f"{name} needs {ELSEWHERE[name]}" if name in ELSEWHERE else
-               f"{name!r} is registered as {modules[name]!r}" if name in modules else
-               f"{name!r} is not a registered paradigm")
-        raise ValueError(f"a grid method; choose from {', '.join(GRID_METHODS)} ({why}; methods needing several "
-                         "teachers, peers or a previous generation run on the Compare page)")
-    return name
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The sweep subcommand's flags."""
-    d = Grid()
-    p.add_argument("--dataset", default=d.dataset, help="a registered dataset (digits, blobs, moons, ...)")
-    p.add_argument("--csv", type=Path, help="your own classification CSV instead of --dataset")
-    p.add_argument("--label", help="the CSV's label column (default: the last)")
-    p.add_argument("--T", default="1, 4", help="temperatures, e.g. 1, 2, 4, 8")
-    p.add_argument("--alpha", default="0.1", help="weights of the hard labels, e.g. 0, 0.1, 0.5")
-    p.add_argument("--method", default="kd, baseline", help=f"methods: {', '.join(GRID_METHODS)}")
-    p.add_argument("--student", action="append", help="student hidden widths, e.g. 32 or '32, 32' (repeatable)")
-    p.add_argument("--teacher", action="append", help="teacher hidden widths (repeatable; default 256, 256)")
-    p.add_argument("--seeds", default="0-2", help="student seeds: '0, 1, 2' or a range '0-99'")
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--batch", type=int, default=d.batch)
-    p.add_argument("--omit", type=int, default=d.omit, help="class the students never see (-1: none)")
-    p.add_argument("--data-seed", dest="data_seed", type=int, default=d.data_seed, help="seed of the data and teachers")
-    p.add_argument("--backend", choices=("local", "ray"), default="local")
-    p.add_argument("--address", help="a Ray cluster's address (with --backend ray); default: a local Ray")
-    p.add_argument("--workers", type=int, help="local worker processes (default: the CPU cores)")
-    p.add_argument("--population", type=int, default=256, help="students per task (default 256)")
-    p.add_argument("--out", type=Path, default=Path("results/sweep.csv"), help="results file, .csv or .parquet")
-    p.add_argument("--device", default=None)
-
-
-def grid_of(args: argparse.Namespace) -> Grid:
-    """The Grid the flags describe, every axis checked (ValueError naming the flag)."""
-    dataset = args.dataset
-    if args.label is not None and args.csv is None:
-        raise ValueError("sweep: --label names a column of --csv: give --csv too")
-    if args.csv is not None:
-        from kdviz.data import csv as csv_data
-
-        try:
-            dataset = csv_data.store(csv_data.read_table(args.csv.read_bytes(), args.label))
-        except OSError as err:
-            raise ValueError(f"sweep: --csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
-        except ValueError as err:
-            raise ValueError(f"sweep: --csv {str(args.csv)[:80]!r}: {err}") from None
-    try:
-        return Grid(dataset=dataset, T=parse_list(args.T, float, "--T", 1, 1000),
-                    alpha=parse_list(args.alpha, float, "--alpha", 1, 1000),
-                    method=parse_list(args.method, _method, "--method", 1, len(GRID_METHODS)),
-                    student=tuple(", ".join(map(str, parse_widths(s))) for s in (args.student or ["32"])),
-                    teacher=tuple(", ".join(map(str, parse_widths(t))) for t in (args.teacher or ["256, 256"])),
-                    seeds=_seeds(args.seeds), steps=args.steps, lr=args.lr, batch=args.batch, omit=args.omit,
-                    data_seed=args.data_seed)
-    except ValueError as err:
-        raise ValueError(f"sweep: {err}") from None
-
-
-def check_options(args: argparse.Namespace) -> None:
-    """The flags that are not the grid's (tasks, workers, the Ray address, the results file), checked before any
-    work; a ValueError naming the flag otherwise."""
-    from kdviz.train.configs import whole
-
-    for name, value, hi in (("--population", args.population, MAX_CELLS), ("--workers", args.workers, MAX_WORKERS)):
-        if value is not None:
-            try:
-                whole(value, name, 1, hi)
-            except ValueError as err:
-                raise ValueError(f"sweep: {err}") from None
-    if args.address is not None and args.backend != "ray":
-        raise ValueError("sweep: --address is a Ray cluster's address: use it with --backend ray")
-    check_results_file(args.out)
-
-
-def check_results_file(path: Path) -> None:
-    """The results file can be written (its folder created if needed) and, when it exists, read back as a sweep's
-    results (the rerun skips what it holds); a ValueError saying what is wrong otherwise."""
-    path = Path(path)
-    if path.suffix not in (".csv", ".parquet"):
-        raise ValueError(f"sweep: --out {str(path)[:80]!r}: name a .csv or .parquet file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            if not path.is_file():
-                raise ValueError("it exists and is not a file")
-            Sink(path).done_keys()
-            with open(path, "ab"):
-                pass
-        else:
-            path.touch()
-            path.unlink()
-    except OSError as err:
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} cannot be written: {err.strerror or err}") from None
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file "
-                         f"({err if isinstance(err, ValueError) and str(err) else 'a column is missing'})") from None
-    except Exception as err:  # pyarrow's errors on a file that is not Parquet
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file ({type(err).__name__})") \
-            from None
-
-
-def run(grid: Grid, args: argparse.Namespace) -> int:
-    """python -m kdviz sweep, once its flags are checked (grid_of, check_options): run the grid, print progress as
-    JSON lines and a final summary."""
-    def report(rec):
-        print(json.dumps(rec), file=sys.stderr if sys.stdout.isatty() else sys.stdout, flush=True)
-
-    print(json.dumps(sweep(grid, args.out, args.backend, args.population, args.workers, args.address, args.device,
-                           report)), flush=True)
-    return 0
