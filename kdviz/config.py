@@ -14,6 +14,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from kdviz.checks import NotANumber, OutOfRange, finite_number
+
 C = TypeVar("C")
 MAX_LIST = 64  # items a list setting may hold
 LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1)  # the students' learning rates a page offers
@@ -64,13 +66,13 @@ def short(text: str, limit: int = 40) -> str:
 
 
 def _finite(p: str) -> float:
+    """An item of a typed list as a finite float; the ValueError completes "'p' is not ..."."""
     try:
-        x = float(p)
-    except ValueError:
+        return finite_number(p, "item")
+    except NotANumber:
         raise ValueError("a number") from None
-    if not math.isfinite(x):
-        raise ValueError("a finite number (no nan or inf)")
-    return x
+    except OutOfRange:
+        raise ValueError("a finite number (no nan or inf)") from None
 
 
 def _whole(p: str) -> int:

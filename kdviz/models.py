@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from kdviz.checks import finite_number
+
 ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "gelu": F.gelu}
 IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_}  # safe on a fresh matmul output (saves a buffer)
 # derivative of each activation from its OUTPUT a, applied in place to an incoming gradient g (Population.backward_fm)
@@ -66,13 +68,7 @@ def check_activation(activation: str) -> str:
 
 def check_dropout(p) -> float:
     """Validate a dropout probability in [0, 1)."""
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}") from None
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {p!r}")
-    return p
+    return finite_number(p, "dropout", 0.0, 1.0, open_high=True)
 
 
 def _check_input(x: torch.Tensor, width: int, dims: tuple[int, ...]) -> None:

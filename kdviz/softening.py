@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from kdviz.checks import finite_number, finite_numbers
 T_MIN, T_MAX = 1e-3, 1e5  # temperatures outside this range are rejected as meaningless
 
 
@@ -38,19 +39,8 @@ def as_logits(x, name: str = "logits") -> torch.Tensor:
 def check_temperature(T) -> float | torch.Tensor:
     """Validate a temperature: a positive finite number (or tensor of them) in [1e-3, 1e5]."""
     if isinstance(T, torch.Tensor):
-        bad = ~torch.isfinite(T) | (T < T_MIN) | (T > T_MAX)
-        if bad.any():
-            raise ValueError(f"temperature must be a finite number in [{T_MIN:g}, {T_MAX:g}]; got {T[bad].flatten()[0].item():g}")
-        return T
-    try:
-        Tf = float(T)
-    except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a number, got {T!r}") from None
-    if not math.isfinite(Tf) or Tf <= 0:
-        raise ValueError(f"temperature must be a positive number, got {T!r}")
-    if not T_MIN <= Tf <= T_MAX:
-        raise ValueError(f"temperature must be in [{T_MIN:g}, {T_MAX:g}], got {Tf:g}")
-    return Tf
+        return finite_numbers(T, "temperature", T_MIN, T_MAX)
+    return finite_number(finite_number(T, "temperature", 0, open_low=True), "temperature", T_MIN, T_MAX)
 
 
 def per_sample(T):

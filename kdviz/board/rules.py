@@ -5,9 +5,10 @@ it writes anything, so a rejected post writes nothing.
 """
 from __future__ import annotations
 
-import math
 import secrets
 import unicodedata
+
+from kdviz.checks import NotANumber, OutOfRange, finite_number
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud and typed
 CODE_LENGTH = 6
@@ -74,12 +75,11 @@ def clean_numbers(numbers: dict) -> dict[str, float]:
     for name, value in numbers.items():
         key = clean_text(name, 40, "number's name")
         try:
-            x = float(value)
-        except (TypeError, ValueError):
+            out[key] = finite_number(value, key)
+        except NotANumber:
             raise BoardError(f"The value of {key} is not a number.") from None
-        if not math.isfinite(x):
-            raise BoardError(f"The value of {key} is not finite.")
-        out[key] = x
+        except OutOfRange:
+            raise BoardError(f"The value of {key} is not finite.") from None
     return out
 
 

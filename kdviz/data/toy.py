@@ -12,6 +12,7 @@ import math
 import numpy as np
 from sklearn import datasets as skd
 
+from kdviz.checks import finite_number
 from kdviz.data.registry import register
 
 N_MAX = 200_000  # more points than a page can draw or a 2-core server can train on
@@ -23,13 +24,7 @@ def _check(n, noise) -> tuple[int, float]:
         raise ValueError(f"number of points must be a whole number, got {n!r}")
     if not 10 <= n <= N_MAX:
         raise ValueError(f"number of points must be between 10 and {N_MAX:,}, got {n}")
-    try:
-        noise = float(noise)
-    except (TypeError, ValueError):
-        raise ValueError(f"noise must be a number, got {noise!r}") from None
-    if not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return int(n), noise
+    return int(n), finite_number(noise, "noise", 0)
 
 
 def _count(value, name: str, low: int, high: int) -> int:
@@ -58,12 +53,7 @@ def blobs(n: int, noise: float = 0.0, seed: int = 0, classes: int = 5, spread: f
     """
     n, noise = _check(n, noise)
     classes = _count(classes, "number of classes", 2, 10)
-    try:
-        spread = float(spread)
-    except (TypeError, ValueError):
-        raise ValueError(f"blob spread must be a number, got {spread!r}") from None
-    if not (math.isfinite(spread) and 0.0 < spread <= 5.0):
-        raise ValueError(f"blob spread (std) must be in (0, 5], got {spread!r}")
+    spread = finite_number(spread, "blob spread (std)", 0.0, 5.0, open_low=True)
     rng = np.random.default_rng(seed)
     centres = rng.uniform(-2.0, 2.0, size=(classes, 2))
     x, y = skd.make_blobs(n_samples=n, centers=centres, cluster_std=spread, random_state=seed)

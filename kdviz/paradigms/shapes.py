@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from kdviz.checks import finite_number, finite_numbers
 from kdviz.softening import check_labels
 
 
@@ -99,18 +100,11 @@ def member_param(x, name: str, lead: tuple[int, ...], low: float = 0.0, high: fl
     must be finite and lie in [low, high].
     """
     if not isinstance(x, torch.Tensor):
-        try:
-            f = float(x)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number, got {x!r}") from None
-        if not (math.isfinite(f) and low <= f <= high):
-            raise ValueError(f"{name} must be a finite number in [{low:g}, {high:g}], got {x!r}")
-        return f
+        return finite_number(x, name, low, high)
     k = math.prod(lead)
     if x.numel() not in (1, k):
         raise ValueError(f"{name} needs 1 value or one per member ({k}), got shape {tuple(x.shape)}")
-    if (~torch.isfinite(x) | (x < low) | (x > high)).any():
-        raise ValueError(f"{name} must hold finite numbers in [{low:g}, {high:g}]")
+    finite_numbers(x, name, low, high)
     return x.reshape(()) if x.numel() == 1 else x.reshape(lead)
 
 
