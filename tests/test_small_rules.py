@@ -10,10 +10,14 @@ from kdviz import cli, models, softening
 from kdviz.board.rules import BoardError, clean_numbers
 from kdviz.checks import ECHO, NotANumber, OutOfRange, finite_number, finite_numbers
 from kdviz.config import parse_floats
-from kdviz.data import toy
+from kdviz.data import make_dataset, toy
 from kdviz.experiments import grid
+from kdviz.experiments.dark_knowledge import sweep as dk_sweep
+from kdviz.experiments.task import job, run_experiment
 from kdviz.paradigms import NOTES
 from kdviz.paradigms.shapes import member_param
+from kdviz.train import MemberConfig, PopulationRun
+from kdviz.train import run as run_module
 from kdviz.train.protocol import lookup
 
 
@@ -103,3 +107,44 @@ def test_a_number_too_big_for_a_float_is_refused_as_out_of_range_not_a_crash():
         toy.xor(n=50, noise=10 ** 400)
     with pytest.raises(BoardError, match="not finite"):
         clean_numbers({"acc": 10 ** 400})
+
+
+# ----------------------------------------------------------------------------- the run's preemption hook
+def tiny_run(**kwargs) -> PopulationRun:
+    ds = make_dataset("moons", n=60, noise=0.1, seed=0)
+    return PopulationRun(ds, None, [4], [MemberConfig("baseline", seed=s) for s in range(2)], record_every=5, **kwargs)
+
+
+def test_a_run_calls_the_hook_it_was_given_once_before_each_step():
+    seen = []
+
+    def hook(run):
+        seen.append((run, run.t))  # the run and the steps it had taken when asked
+
+    run = tiny_run(hook=hook).step(3)
+    assert [r for r, _ in seen] == [run] * 3 and [t for _, t in seen] == [0, 1, 2]
+
+
+def test_a_run_without_a_hook_consults_no_global():
+    assert not hasattr(run_module, "STEP_HOOK")
+    other = []
+    tiny_run(hook=other.append).step(1)  # a run with a hook in the same thread...
+    tiny_run().step(2)  # ...leaves nothing behind for a run without one
+    assert len(other) == 1 and tiny_run().hook is None
+
+
+def test_a_job_passes_its_tick_to_every_training_run_of_its_experiment():
+    ticks: dict[int, int] = {}
+
+    class Control:
+        def proceed(self):
+            return True
+
+        def tick(self, run=None):
+            assert isinstance(run, PopulationRun)
+            ticks[id(run)] = ticks.get(id(run), 0) + 1
+
+    cfg = dk_sweep.SweepConfig(temperatures=(3.0,), alphas=(0.3,), seeds=1, steps=7)  # not in the result cache
+    _, payload = job("dark_sweep", cfg)
+    run_experiment(payload, lambda snap, progress: None, Control())
+    assert sum(1 for n in ticks.values() if n == cfg.steps) >= len(dk_sweep.STUDENTS)  # each student run, every step

@@ -77,15 +77,16 @@ def regime_sentence(cfg: BeyondConfig) -> str:
             "view for the mean teacher, beside the labels-only student.")
 
 
-def committee(cfg: BeyondConfig, ds, device) -> list:
-    """The teachers of the multi-teacher topic: unequal ones (plain), or weak ones on disjoint thirds (own)."""
+def committee(cfg: BeyondConfig, ds, device, hook=None) -> list:
+    """The teachers of the multi-teacher topic: unequal ones (plain), or weak ones on disjoint thirds (own);
+    ``hook``: their training runs' step hook."""
     if cfg.regime == "plain":
-        return [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
+        return [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device, hook)
                 for i, h in enumerate(TEACHER_WIDTHS)]
     parts = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed),
                            device="cpu").chunk(len(WEAK_TEACHERS))
     return [train_teacher(replace(ds, x_train=ds.x_train[p], y_train=ds.y_train[p]),
-                          TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device)
+                          TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device, hook)
             for i, (h, p) in enumerate(zip(WEAK_TEACHERS, parts))]
 
 
@@ -171,9 +172,10 @@ def seed_labels(roles: list[str], seeds: int) -> list[str]:
     return [f"{role}, seed {k}" for role in roles for k in range(seeds)]
 
 
-def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
-    """Teachers' disagreement on the plane, each rule's combined decision there, and students per rule over seeds."""
-    teachers = committee(cfg, ds, device)
+def multi_teacher(cfg: BeyondConfig, ds, device, hook=None) -> MultiResult:
+    """Teachers' disagreement on the plane, each rule's combined decision there, and students per rule over seeds
+    (``hook``: every training run's step hook, as for each topic)."""
+    teachers = committee(cfg, ds, device, hook)
     ext = plane_extent(ds.x_train)
     probs = np.stack([grid_predictions(t, *ext, resolution=GRID).probs for t in teachers])  # (M, H, W, C)
     top = probs.argmax(-1)  # (M, H, W)
@@ -185,7 +187,7 @@ def multi_teacher(cfg: BeyondConfig, ds, device) -> MultiResult:
     methods = [("baseline", {}), ("kd", {})] + [("multi_teacher", {"rule": r}) for r in RULES]
     members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s, options=o) for m, o in methods for s in seeds_of(cfg)]
     students = PopulationRun(ds, teachers[0], STUDENT, members, device=device, teachers=teachers,
-                             record_every=cfg.steps)
+                             record_every=cfg.steps, hook=hook)
     students.step(cfg.steps)
     flat = students.evaluate("test")["accuracy"]  # (M * S,)
     acc = flat.reshape(len(methods), cfg.seeds)
@@ -207,10 +209,11 @@ def agreement(z: np.ndarray) -> np.ndarray:
     return (same.sum(1) - 1) / (s - 1)
 
 
-def mutual(cfg: BeyondConfig, ds, device) -> MutualResult:
+def mutual(cfg: BeyondConfig, ds, device, hook=None) -> MutualResult:
     """A cohort trained with mutual learning against the same students trained independently (paired seeds)."""
     members = [MemberConfig(m, T=1.0, lr=cfg.lr, seed=s) for m in ("baseline", "mutual") for s in seeds_of(cfg)]
-    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps).step(cfg.steps)
+    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps,
+                             hook=hook).step(cfg.steps)
     flat = students.evaluate("test")["accuracy"]
     acc = flat.reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
@@ -225,14 +228,14 @@ def _weights(params) -> torch.Tensor:
     return torch.cat([p.detach().reshape(p.shape[0], -1) for p in params], 1)
 
 
-def ema(cfg: BeyondConfig, ds, device, chunks: int = 20) -> EmaResult:
+def ema(cfg: BeyondConfig, ds, device, hook=None, chunks: int = 20) -> EmaResult:
     """Students with an EMA teacher at several decays: accuracy of student and teacher over time, and the lag."""
     noise = EMA_NOISE if cfg.regime == "own" else 0.0  # the teacher's view of the inputs is noised in its own regime
     members = [MemberConfig("ema", lr=cfg.lr, seed=s, options={"decay": d, "weight": 1.0, "noise": noise})
                for d in DECAYS for s in seeds_of(cfg)]
     n = len(members)  # the EMA students; the labels-only students follow
     members += [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds_of(cfg)]
-    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps)
+    students = PopulationRun(ds, None, STUDENT, members, device=device, record_every=cfg.steps, hook=hook)
     per = max(1, cfg.steps // chunks)
     steps, stud, teach, dist = [], [], [], []
     xt, yt = students.ds.x_test, students.ds.y_test
@@ -294,18 +297,18 @@ def ema_lag_sentence(decays, lags, steps: int) -> str:
             "(1 - decay), reaching it only several times 1/(1 - decay) steps later.")
 
 
-def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
+def born_again(cfg: BeyondConfig, ds, device, hook=None) -> BornAgainResult:
     """Generation 0 on labels; generation g distils from generation g-1 (same seed, same architecture)."""
     seeds = seeds_of(cfg)
     gen = PopulationRun(ds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=s) for s in seeds],
-                        device=device, record_every=cfg.steps).step(cfg.steps)
+                        device=device, record_every=cfg.steps, hook=hook).step(cfg.steps)
     accs, weights = [gen.evaluate("test")["accuracy"]], [gen.population.arrays()]
     status, failed = judged(gen, seed_labels(["generation 0"], len(seeds)))
     for g in range(1, cfg.generations + 1):
         prev = gen.logits(gen.ds.x_train)  # (S, N, C)
         members = [MemberConfig("born_again", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s + 1000 * g) for s in seeds]
         gen = PopulationRun(ds, None, STUDENT, members, device=device, targets={k: prev[k] for k in range(len(seeds))},
-                            record_every=cfg.steps).step(cfg.steps)
+                            record_every=cfg.steps, hook=hook).step(cfg.steps)
         accs.append(gen.evaluate("test")["accuracy"])
         weights.append(gen.population.arrays())
         more_status, more_failed = judged(gen, seed_labels([f"generation {g}"], len(seeds)))
@@ -316,14 +319,15 @@ def born_again(cfg: BeyondConfig, ds, device) -> BornAgainResult:
 TOPIC_RUNS = {"multi": multi_teacher, "mutual": mutual, "ema": ema, "born_again": born_again}
 
 
-def run(cfg: BeyondConfig, device: str | None = None) -> Iterator[BeyondSnapshot]:
-    """The four topics in turn, a snapshot after each (the scene alone first)."""
+def run(cfg: BeyondConfig, device: str | None = None, hook=None) -> Iterator[BeyondSnapshot]:
+    """The four topics in turn, a snapshot after each (the scene alone first); ``hook``: called before each training
+    step (a job's preemption point), or None."""
     dev = resolve_device(device)
     ds = data(cfg)
     snap = BeyondSnapshot(0.0, Plane.of(ds, GRID, SHOWN_POINTS))
     yield snap
     for i, topic in enumerate(TOPICS):
-        result = TOPIC_RUNS[topic](cfg, students_data(cfg, topic, ds), dev)
+        result = TOPIC_RUNS[topic](cfg, students_data(cfg, topic, ds), dev, hook)
         snap = replace(snap, progress=(i + 1) / len(TOPICS), results={**snap.results, topic: result})
         yield snap
 

@@ -51,15 +51,19 @@ class ClaimsConfig(StudentSettings):
     claim: str = setting("hinton", "Claim", choices=CLAIMS)
 
 
-def _setup(cfg, dev, hidden=TEACHER):
+def _setup(cfg, dev, hidden=TEACHER, hook=None):
+    """The claim's data and its teacher (trained with ``hook``, PopulationRun's step hook)."""
     ds = build_data(cfg.dataset, cfg.seed)
-    return ds, train_teacher(ds, teacher_config(cfg.dataset, hidden, cfg.seed), dev)
+    return ds, train_teacher(ds, teacher_config(cfg.dataset, hidden, cfg.seed), dev, hook)
 
 
-def _sweep(ds, teacher, hidden, seeds, dev, steps, T=(4.0,), alpha=(0.1,), record_every=None) -> PopulationRun:
-    """KD students (one per seed and (T, alpha) pair, T-major then alpha then seed) trained together."""
+def _sweep(ds, teacher, hidden, seeds, dev, steps, T=(4.0,), alpha=(0.1,), record_every=None,
+           hook=None) -> PopulationRun:
+    """KD students (one per seed and (T, alpha) pair, T-major then alpha then seed) trained together (``hook``:
+    the run's step hook)."""
     members = [MemberConfig("kd", T=t, alpha=a, seed=sd) for t in T for a in alpha for sd in seeds]
-    return PopulationRun(ds, teacher, hidden, members, device=dev, record_every=record_every or steps).step(steps)
+    return PopulationRun(ds, teacher, hidden, members, device=dev, record_every=record_every or steps,
+                         hook=hook).step(steps)
 
 
 def _test_acc(run: PopulationRun, s: int) -> np.ndarray:
@@ -67,15 +71,15 @@ def _test_acc(run: PopulationRun, s: int) -> np.ndarray:
     return run.evaluate("test")["accuracy"].reshape(-1, s)
 
 
-def hinton(cfg: ClaimsConfig, dev) -> Iterator:
+def hinton(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """Teacher, the student alone (no regularisation, trained until it overfits) and the same student distilled."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
-    ds, teacher = _setup(cfg, dev)
+    ds, teacher = _setup(cfg, dev, hook=hook)
     seeds, n = seeds_of(cfg), len(ds.y_test)
     yield Phase("students", 0.4, "Training the students alone and distilled…")
     run = PopulationRun(ds, teacher, (cfg.student,), [MemberConfig(m, T=HINTON_T, alpha=cfg.alpha, seed=sd)
                                                       for m in ("baseline", "kd") for sd in seeds],
-                        device=dev, record_every=cfg.steps).step(cfg.steps)
+                        device=dev, record_every=cfg.steps, hook=hook).step(cfg.steps)
     errors = np.rint((1 - _test_acc(run, len(seeds))) * n)  # (2, S)
     t_err = round((1 - teacher.info["test_acc"]) * n)
     labels = ["teacher", "student alone", "student distilled"]
@@ -91,10 +95,10 @@ def hinton(cfg: ClaimsConfig, dev) -> Iterator:
                   failed=learned.run_named(run))
 
 
-def temperature(cfg: ClaimsConfig, dev) -> Iterator:
+def temperature(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """Accuracy against T for a small student, a small student of a sharpened teacher, and a similar-size student."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
-    ds, teacher = _setup(cfg, dev)
+    ds, teacher = _setup(cfg, dev, hook=hook)
     seeds, s = seeds_of(cfg), cfg.seeds
     out = teacher_outputs(teacher, ds, dev, taps=False)
     sharp = TeacherOutputs(out.train * SHARPEN, out.test * SHARPEN, None, None)
@@ -104,7 +108,7 @@ def temperature(cfg: ClaimsConfig, dev) -> Iterator:
     acc, failed = {}, []
     for i, (name, (t, hidden)) in enumerate(conditions.items()):
         yield Phase("students", 0.2 + 0.8 * i / len(conditions), f"Sweeping T: {name}…")
-        sweep = _sweep(ds, t, hidden, seeds, dev, cfg.steps, TEMPERATURES, (cfg.alpha,))
+        sweep = _sweep(ds, t, hidden, seeds, dev, cfg.steps, TEMPERATURES, (cfg.alpha,), hook=hook)
         acc[name], failed = _test_acc(sweep, s), failed + learned.run_named(sweep)  # (nT, S)
     small, sharpened, similar = acc.values()
     at = {t: i for i, t in enumerate(TEMPERATURES)}
@@ -122,12 +126,12 @@ def temperature(cfg: ClaimsConfig, dev) -> Iterator:
                   failed=failed)
 
 
-def alpha(cfg: ClaimsConfig, dev) -> Iterator:
+def alpha(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """Accuracy against alpha at the page's T; the best alpha inside [0.1, 0.5] against the best outside."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
-    ds, teacher = _setup(cfg, dev)
+    ds, teacher = _setup(cfg, dev, hook=hook)
     yield Phase("students", 0.4, "Sweeping alpha…")
-    sweep = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, cfg.steps, (cfg.T,), ALPHAS)
+    sweep = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, cfg.steps, (cfg.T,), ALPHAS, hook=hook)
     acc = _test_acc(sweep, cfg.seeds)
     inside = [i for i, a in enumerate(ALPHAS) if 0.1 <= a <= 0.5]
     outside = [i for i in range(len(ALPHAS)) if i not in inside]
@@ -149,16 +153,16 @@ def jitter(values: np.ndarray) -> np.ndarray:
     return np.std(np.diff(values, axis=1), axis=1, ddof=1)
 
 
-def smoothness(cfg: ClaimsConfig, dev) -> Iterator:
+def smoothness(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """Step-to-step jitter of the training loss and relative jitter of the gradient norm, KD against the baseline."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
-    ds, teacher = _setup(cfg, dev)
+    ds, teacher = _setup(cfg, dev, hook=hook)
     seeds, s = seeds_of(cfg), cfg.seeds
     yield Phase("students", 0.4, "Training KD and baseline students, recording every step…")
     steps = min(cfg.steps, SMOOTH_STEPS)
     run = PopulationRun(ds, teacher, (cfg.student,), [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, seed=sd)
                                                       for m in ("baseline", "kd") for sd in seeds],
-                        device=dev, record_every=1).step(steps)
+                        device=dev, record_every=1, hook=hook).step(steps)
     h = run.history
     ce = h["hard_loss"][:, BURN_IN:]  # (K, R'): cross-entropy on a fixed set of training points
     g = h["grad_norm"][:, BURN_IN:]  # (K, R')
@@ -187,12 +191,13 @@ GRADIENT_FORM = ("The soft gradient is T (p - q) with T^2 and (p - q) / T withou
                  "||z~ - v~|| / N.")
 
 
-def gradient(cfg: ClaimsConfig, dev) -> Iterator:
+def gradient(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """Mean gradient norm over the first steps against T, with T^2 (as trained) and without (alpha = 0)."""
     yield Phase("teacher", 0.0, "Training the big teacher…")
-    ds, teacher = _setup(cfg, dev)
+    ds, teacher = _setup(cfg, dev, hook=hook)
     yield Phase("students", 0.5, "Measuring the first steps' gradients…")
-    run = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, EARLY_STEPS, GRAD_TEMPERATURES, (0.0,), record_every=1)
+    run = _sweep(ds, teacher, (cfg.student,), seeds_of(cfg), dev, EARLY_STEPS, GRAD_TEMPERATURES, (0.0,), record_every=1,
+                 hook=hook)
     g = np.nanmean(run.history["grad_norm"][:, 1:], axis=1).reshape(len(GRAD_TEMPERATURES), cfg.seeds)  # (nT, S)
     t2 = np.square(GRAD_TEMPERATURES)[:, None]
     plain = g / t2  # alpha = 0: the loss without T^2 is the loss with it over T^2, and so is every gradient
@@ -224,22 +229,23 @@ def transfer_sets(ds, seed: int) -> dict:
                 ds, x_train=torch.cat([ds.x_train, *noisy]), y_train=torch.cat([ds.y_train, unlabelled]))}
 
 
-def fidelity(cfg: ClaimsConfig, dev) -> Iterator:
+def fidelity(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     """A student of the teacher's own size distilled (alpha = 0) on growing transfer sets: agreement and accuracy."""
     hidden = (cfg.student,)
     yield Phase("teacher", 0.0, "Training the teacher (the student's own size)…")
-    ds, teacher = _setup(cfg, dev, hidden)
+    ds, teacher = _setup(cfg, dev, hidden, hook)
     seeds = seeds_of(cfg)
     fid, acc, curves, failed = {}, {}, {}, []
     sets = transfer_sets(ds, cfg.seed)
     for i, (name, tds) in enumerate(sets.items()):
         yield Phase("students", 0.2 + 0.8 * i / len(sets), f"Distilling on {name}…")
-        run = _sweep(tds, teacher, hidden, seeds, dev, cfg.steps, (cfg.T,), (0.0,), record_every=max(cfg.steps // 20, 1))
+        run = _sweep(tds, teacher, hidden, seeds, dev, cfg.steps, (cfg.T,), (0.0,), record_every=max(cfg.steps // 20, 1),
+                     hook=hook)
         h = run.history
         fid[name], acc[name], curves[name] = h["fidelity"][:, -1], h["test_acc"][:, -1], h["fidelity"]
         failed += learned.run_named(run)
     yield Phase("students", 0.9, "Sweeping T and alpha on all training points…")
-    sweep = _sweep(ds, teacher, hidden, seeds, dev, cfg.steps, TEMPERATURES, FIDELITY_ALPHAS)
+    sweep = _sweep(ds, teacher, hidden, seeds, dev, cfg.steps, TEMPERATURES, FIDELITY_ALPHAS, hook=hook)
     ev = sweep.evaluate("test")
     shape = (len(TEMPERATURES), len(FIDELITY_ALPHAS), len(seeds))
     s_fid, s_acc, s_kl = (ev[k].reshape(shape) for k in ("fidelity", "accuracy", "kl_to_teacher"))  # (nT, nA, S)
@@ -285,11 +291,12 @@ CLAIM_RUNS = {"fidelity": fidelity, "hinton": hinton, "temperature": temperature
               "smoothness": smoothness, "gradient": gradient}
 
 
-def run(cfg: ClaimsConfig, device: str | None = None) -> Iterator:
-    """Test the chosen claim: Phases while it trains, then one Finding."""
+def run(cfg: ClaimsConfig, device: str | None = None, hook=None) -> Iterator:
+    """Test the chosen claim: Phases while it trains, then one Finding; ``hook``: called before each training step
+    (a job's preemption point), or None."""
     if cfg.claim not in CLAIM_RUNS:
         raise ValueError(f"unknown claim {cfg.claim!r}; choose one of {', '.join(CLAIMS)}")
-    yield from timed(CLAIM_RUNS[cfg.claim](cfg, resolve_device(device)))
+    yield from timed(CLAIM_RUNS[cfg.claim](cfg, resolve_device(device), hook))
 
 
 EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run,

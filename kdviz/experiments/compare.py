@@ -100,39 +100,41 @@ def seeds_of(cfg: CompareConfig) -> list[int]:
     return [cfg.seed * 100 + k for k in range(cfg.seeds)]
 
 
-def build_run(cfg: CompareConfig, device=None, record_every: int | None = None):
-    """(run, teacher, data) for a config: teachers trained (cached), born-again generation 0 trained first."""
+def build_run(cfg: CompareConfig, device=None, record_every: int | None = None, hook=None):
+    """(run, teacher, data) for a config: teachers trained (cached), born-again generation 0 trained first;
+    ``hook``: every training run's step hook (PopulationRun's)."""
     dev = resolve_device(device)
     ds, sds = build_data(cfg)
-    teacher = train_teacher(ds, teacher_config(cfg), dev)
+    teacher = train_teacher(ds, teacher_config(cfg), dev, hook)
     methods = roles(cfg)
     committee = None
     if "multi_teacher" in methods:  # two more, smaller teachers: a committee that disagrees at the margins
-        committee = [teacher, *(train_teacher(ds, teacher_config(cfg, h, cfg.seed + 1 + i), dev)
+        committee = [teacher, *(train_teacher(ds, teacher_config(cfg, h, cfg.seed + 1 + i), dev, hook)
                                 for i, h in enumerate(COMMITTEE))]
     seeds = seeds_of(cfg)
     members = [MemberConfig(m, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=sd) for m in methods for sd in seeds]
     targets = {}
     if "born_again" in methods:  # generation 0: the same students trained on labels alone
         gen0 = PopulationRun(sds, None, STUDENT, [MemberConfig("baseline", lr=cfg.lr, seed=sd) for sd in seeds],
-                             device=dev, record_every=cfg.steps).step(cfg.steps)
+                             device=dev, record_every=cfg.steps, hook=hook).step(cfg.steps)
         z0 = gen0.logits(gen0.ds.x_train)  # (S, N, C)
         first = methods.index("born_again") * cfg.seeds
         targets = {first + k: z0[k] for k in range(cfg.seeds)}
     students = PopulationRun(sds, teacher, STUDENT, members, device=dev, teachers=committee, targets=targets,
-                             record_every=record_every or chunk_size(cfg.steps))
+                             record_every=record_every or chunk_size(cfg.steps), hook=hook)
     return students, teacher, ds
 
 
 def step_times(run: PopulationRun, methods: list[str], seeds: int, steps: int = 20) -> dict[str, float]:
-    """Milliseconds per training step of each method's students alone (a short separate timing run)."""
+    """Milliseconds per training step of each method's students alone (a short separate timing run, with
+    ``run``'s step hook)."""
     out = {}
     teachers = None if run.teacher_set is None else list(run.teacher_set)
     for i, m in enumerate(methods):
         ix = list(range(i * seeds, (i + 1) * seeds))
         alone = PopulationRun(run.ds, run.teacher, run.hidden, [run.members[k] for k in ix], device=run.device,
                               teachers=teachers, targets={j: run.targets[k] for j, k in enumerate(ix) if k in run.targets},
-                              record_every=10_000)
+                              record_every=10_000, hook=run.hook)
         alone.step(2)  # warm-up (first-call setup)
         t0 = time.perf_counter()
         alone.step(steps)
@@ -170,12 +172,13 @@ class CompareSnapshot:
     hits: np.ndarray | None = None  # (K, N_test) bool at the end: whether each member got each test point right
 
 
-def run(cfg: CompareConfig, device: str | None = None) -> Iterator:
-    """Train the population in chunks, yielding a CompareSnapshot after each (the teachers first)."""
+def run(cfg: CompareConfig, device: str | None = None, hook=None) -> Iterator:
+    """Train the population in chunks, yielding a CompareSnapshot after each (the teachers first); ``hook``: called
+    before each training step (a job's preemption point), or None."""
     cfg = validate(cfg)
     yield Phase("teachers", 0.0, "Training the teachers…")
     t0 = time.perf_counter()
-    students, teacher, ds = build_run(cfg, device)
+    students, teacher, ds = build_run(cfg, device, hook=hook)
     methods = roles(cfg)
     scene = CompareScene(methods, cfg.seeds, list(ds.class_names), str(students.device),
                          float(teacher.info["test_acc"]), time.perf_counter() - t0)

@@ -75,11 +75,12 @@ class Students:
 
 
 def students_of(ds: Dataset, teachers: list[torch.nn.Module | torch.Tensor], hidden, seeds: list[int], T: float,
-                alpha: float, steps: int, device, targets: list[torch.Tensor] | None = None) -> Students:
+                alpha: float, steps: int, device, targets: list[torch.Tensor] | None = None, hook=None) -> Students:
     """Train baseline and distilled students of width ``hidden`` (one per seed and teacher) for ``steps`` steps.
 
     teachers: G models (their logits on ds are computed here); ``targets`` instead gives per-seed
     train logits (G lists of S tensors (N, C)) with their test logits in ``teachers`` as (S, N_test, C).
+    hook: the training run's step hook (PopulationRun's).
     """
     s = len(seeds)
     members = [MemberConfig("baseline", T=T, alpha=alpha, seed=sd) for sd in seeds]
@@ -94,7 +95,7 @@ def students_of(ds: Dataset, teachers: list[torch.nn.Module | torch.Tensor], hid
             test_logits.append(t)
         members += [MemberConfig("born_again", T=T, alpha=alpha, seed=sd) for sd in seeds]
     run = PopulationRun(ds, None, hidden, members, device=device, record_every=max(steps, 1),
-                        targets={s + i: v for i, v in enumerate(train_logits)}).step(steps)
+                        targets={s + i: v for i, v in enumerate(train_logits)}, hook=hook).step(steps)
     z = run.logits(ds.x_test)  # (K, N_test, C)
     hits = metrics.hits(z, ds.y_test.to(z.device)).cpu().numpy().reshape(-1, s, z.shape[1])  # (G + 1, S, N_test)
     acc = metrics.accuracy(z, ds.y_test.to(z.device)).cpu().numpy().reshape(-1, s)  # (G + 1, S)

@@ -102,10 +102,11 @@ def architecture(cfg: LiveConfig) -> str:
                      for role, widths in (("teacher", cfg.teacher), ("student", cfg.student)))
 
 
-def teacher(cfg: LiveConfig, device=None):
-    """The teacher of a config, trained on the full dataset (cached in-process and on disk: see kdviz.train.teacher)."""
+def teacher(cfg: LiveConfig, device=None, hook=None):
+    """The teacher of a config, trained on the full dataset (cached in-process and on disk: see kdviz.train.teacher;
+    ``hook``: the training run's step hook)."""
     return train_teacher(full_data(cfg), TeacherConfig(hidden=parse_widths(cfg.teacher), steps=1000, seed=cfg.seed),
-                         device)
+                         device, hook)
 
 
 @dataclass
@@ -166,22 +167,23 @@ class LiveSnapshot:
     hits: np.ndarray | None = None  # (K, N_test) bool, once stop_at is reached: each member right on each test point
 
 
-def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None) -> Iterator:
+def run(cfg: LiveConfig, device: str | None = None, stop_at: int | None = None, hook=None) -> Iterator:
     """Train the teacher, then KD and baseline students in chunks, yielding a LiveSnapshot after each.
 
     stop_at: train only that many steps (the page's Step button; runs are deterministic, so a
     longer run passes through the same states). device: a torch device name (default: the best).
+    hook: called before each training step (a job's preemption point), or None.
     """
     cfg = validate(cfg)
     dev = resolve_device(device)
     stop = min(int(stop_at or cfg.steps), cfg.steps)
     yield Phase("teacher", 0.0, "Training the teacher…")
     ds, student_ds = build_data(cfg)
-    model = teacher(cfg, dev)
+    model = teacher(cfg, dev, hook)
     members = [MemberConfig(method, T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=cfg.seed * 100 + s)
                for s in range(cfg.seeds) for method in ROLES]
     students = PopulationRun(student_ds, model, parse_widths(cfg.student), members, batch_size=cfg.batch,
-                             device=dev, record_every=chunk_size(cfg.steps))
+                             device=dev, record_every=chunk_size(cfg.steps), hook=hook)
     plane = Plane.of(ds, GRID, SHOWN_POINTS)
     extent = plane.extent
     scene = Scene(plane, grid_predictions(model, *extent, resolution=GRID).probs.astype(np.float32),

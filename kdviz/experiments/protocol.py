@@ -1,9 +1,10 @@
 """What an experiment is: a settings dataclass and a generator of typed snapshots, runnable anywhere.
 
-An experiment's ``run(cfg, **options)`` trains in chunks and yields a snapshot after each: a
+An experiment's ``run(cfg, hook=None, **options)`` trains in chunks and yields a snapshot after each: a
 Phase while it has nothing to draw yet, then its own snapshot dataclass. The same generator is
 driven by the job pool for a page (kdviz.experiments.task), by the command line and by tests,
-so every caller gets exactly the same numbers for the same settings and seeds.
+so every caller gets exactly the same numbers for the same settings and seeds. ``hook`` (a job's
+preemption point) goes to every training run the experiment makes (PopulationRun's hook).
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ class Experiment:
     name: str  # the registry key, also the command-line subcommand
     title: str  # what it is, in a few words
     config: type  # the settings dataclass
-    run: Callable[..., Iterator]  # run(cfg, **options) -> snapshots (each with a ``progress`` in [0, 1])
+    run: Callable[..., Iterator]  # run(cfg, hook=None, **options) -> snapshots (each with a ``progress`` in [0, 1])
     snapshot: type  # the class of the final snapshot
     figures: Callable | None = None
     students: Callable | None = None

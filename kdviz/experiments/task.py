@@ -5,7 +5,6 @@ import dataclasses
 from typing import Any
 
 from kdviz.experiments import budget, experiment
-from kdviz.train.run import STEP_HOOK
 
 TASK = "kdviz.experiments.task:run_experiment"
 
@@ -28,17 +27,13 @@ def cost(task: Any) -> float | None:
 def run_experiment(payload: dict, emit, control) -> None:
     """Job task: run the experiment, emitting each snapshot; between snapshots, pause or stop when asked.
 
-    While it runs, ``control.tick`` (if the control has one) is this thread's engine step hook: the
-    preemption point where a time slice ends and pause or stop take effect, between optimiser steps.
+    ``control.tick`` (if the control has one) is passed to the run as the step hook of every training run it
+    makes: the preemption point where a time slice ends and pause or stop take effect, between optimiser steps.
     """
     exp = experiment(payload["experiment"])
     cfg = exp.config(**payload["config"])
-    STEP_HOOK.fn = getattr(control, "tick", None)
-    try:
-        for snap in exp.run(cfg, **payload.get("options", {})):
-            emit(snap, progress=snap.progress)
-            if not control.proceed():
-                return
-    finally:
-        STEP_HOOK.fn = None
+    for snap in exp.run(cfg, hook=getattr(control, "tick", None), **payload.get("options", {})):
+        emit(snap, progress=snap.progress)
+        if not control.proceed():
+            return
 

@@ -42,15 +42,15 @@ class WhichTeacherConfig(StudentSettings):
     teacher_steps: int = setting(3000, "Overtrained teacher's steps (early_stop)", lo=100, hi=10000, step=100)
 
 
-def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
+def capacity(cfg: WhichTeacherConfig, dev, hook=None) -> Iterator:
     """Students of each teacher of LADDER, with the teachers' own accuracy beside theirs."""
     ds = build_data(cfg.dataset, cfg.seed)
     teachers = []
     for i, h in enumerate(LADDER):
         yield Phase("teachers", 0.6 * i / len(LADDER), f"Training teacher {'x'.join(map(str, h))}…")
-        teachers.append(train_teacher(ds, teacher_config(cfg.dataset, h, cfg.seed), dev))
+        teachers.append(train_teacher(ds, teacher_config(cfg.dataset, h, cfg.seed), dev, hook))
     yield Phase("students", 0.6, "Training the students of every teacher as one population…")
-    st = students_of(ds, teachers, (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
+    st = students_of(ds, teachers, (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev, hook=hook)
     names = ["x".join(map(str, h)) for h in LADDER]
     t_acc = np.array([t.info["test_acc"] for t in teachers])
     series = {"student (distilled)": st.acc[1:].T, "baseline student": np.repeat(st.acc[:1].T, len(LADDER), 1),
@@ -77,21 +77,21 @@ def capacity(cfg: WhichTeacherConfig, dev) -> Iterator:
                   failed=st.failed)
 
 
-def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
+def assistant(cfg: WhichTeacherConfig, dev, hook=None) -> Iterator:
     """Large -> assistant -> small against large -> small, both beside the baseline small student."""
     ds = build_data(cfg.dataset, cfg.seed)
     yield Phase("teacher", 0.0, "Training the large teacher…")
-    large = train_teacher(ds, teacher_config(cfg.dataset, LADDER[-1], cfg.seed), dev)
+    large = train_teacher(ds, teacher_config(cfg.dataset, LADDER[-1], cfg.seed), dev, hook)
     seeds = seeds_of(cfg)
     yield Phase("assistant", 0.4, "Distilling the teacher assistants…")
     ta = PopulationRun(ds, large, ASSISTANT, [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, seed=sd) for sd in seeds],
-                       device=dev, record_every=cfg.steps).step(cfg.steps)
+                       device=dev, record_every=cfg.steps, hook=hook).step(cfg.steps)
     ta_train, ta_test = ta.logits(ds.x_train), ta.logits(ds.x_test)  # (S, N, C), (S, N_test, C)
     ta_acc = ta.evaluate("test")["accuracy"]
     yield Phase("students", 0.7, "Distilling the small students, directly and through the assistants…")
     v_train, v_test = (model_logits(large, x.to(dev)).expand(len(seeds), -1, -1) for x in (ds.x_train, ds.x_test))
     st = students_of(ds, [v_test, ta_test], (cfg.student,), seeds, cfg.T, cfg.alpha, cfg.steps, dev,
-                     targets=[list(v_train), list(ta_train)])
+                     targets=[list(v_train), list(ta_train)], hook=hook)
     labels = ["baseline", "large -> small", "large -> assistant -> small"]
     series = {lab: st.acc[i][:, None] for i, lab in enumerate(labels)}
     verdicts = [Verdict("A teacher assistant bridges a large capacity gap.", "Mirzadeh et al. 2020",
@@ -104,7 +104,7 @@ def assistant(cfg: WhichTeacherConfig, dev) -> Iterator:
                                       series, percent=True)], verdicts, notes, failed=learned.run_named(ta) + st.failed)
 
 
-def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
+def early_stop(cfg: WhichTeacherConfig, dev, hook=None) -> Iterator:
     """Students of one teacher's checkpoints: early ones, the best on validation, and the last (overtrained)."""
     ds = build_data(cfg.dataset, cfg.seed)
     n_val = len(ds.y_train) // 6
@@ -112,7 +112,7 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
     val = (ds.x_train[perm[:n_val]], ds.y_train[perm[:n_val]])
     yield Phase("teacher", 0.0, "Training the teacher and keeping checkpoints…")
     run = PopulationRun(ds, None, EARLY_STOP_TEACHER, [MemberConfig("baseline", seed=cfg.seed)], device=dev,
-                        record_every=cfg.teacher_steps)
+                        record_every=cfg.teacher_steps, hook=hook)
     keep = Checkpoints(run, val)
     checks = {}
     while run.t < cfg.teacher_steps:
@@ -129,7 +129,8 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
     names = list(checks)
     t_acc = np.array([accuracy_on_test(m, ds) for m in checks.values()])
     yield Phase("students", 0.5, "Distilling a student from every checkpoint…")
-    st = students_of(ds, list(checks.values()), (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev)
+    st = students_of(ds, list(checks.values()), (cfg.student,), seeds_of(cfg), cfg.T, cfg.alpha, cfg.steps, dev,
+                     hook=hook)
     series = {"student (distilled)": st.acc[1:].T, "baseline student": np.repeat(st.acc[:1].T, len(names), 1),
               "teacher checkpoint itself": np.tile(t_acc, (cfg.seeds, 1))}
     early = names.index(f"step {CHECKS_AT[-1]}")
@@ -153,11 +154,12 @@ def early_stop(cfg: WhichTeacherConfig, dev) -> Iterator:
 PART_RUNS = {"capacity": capacity, "assistant": assistant, "early_stop": early_stop}
 
 
-def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
-    """Run the chosen part: Phases while teachers and students train, then one Finding."""
+def run(cfg: WhichTeacherConfig, device: str | None = None, hook=None) -> Iterator:
+    """Run the chosen part: Phases while teachers and students train, then one Finding; ``hook``: called before each
+    training step (a job's preemption point), or None."""
     if cfg.part not in PART_RUNS:
         raise ValueError(f"unknown part {cfg.part!r}; choose one of {', '.join(PARTS)}")
-    yield from timed(PART_RUNS[cfg.part](cfg, resolve_device(device)))
+    yield from timed(PART_RUNS[cfg.part](cfg, resolve_device(device), hook))
 
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",

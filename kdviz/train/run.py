@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -48,7 +49,6 @@ CHUNK_STEPS = 128  # batches of indices prepared at once
 FAST_PATH = True  # use analytic gradients when every method has them (tests turn it off to compare)
 ROW_GATHER = 32  # input features from which a step gathers whole points (rows of x) rather than columns of x^T
 EVAL_ELEMENTS = 1 << 24  # cap on K * points * width held at once when evaluating a population
-STEP_HOOK = threading.local()  # .fn, if set on a thread: called with the run before each of its optimiser steps (a job's preemption point)
 
 
 @dataclass
@@ -73,7 +73,8 @@ class PopulationRun:
     "born_again" members. record_every: steps between history records (also recorded at step 0
     and at the end of each step() call). dropout, weight_decay, activation: shared by all members.
     dtype: float32 (the default) or float64, for every weight, gradient and table of the run (float64
-    lets tests compare long trajectories without float32 rounding compounding).
+    lets tests compare long trajectories without float32 rounding compounding). hook: called with
+    the run before each of its optimiser steps (a job's preemption point, Control.tick), or None.
 
     Call step(n) to train; read history (dict of NumPy arrays (K, R)), status and snapshot();
     logits(x) and evaluate(split) give every member's outputs and metrics.
@@ -81,7 +82,9 @@ class PopulationRun:
 
     def __init__(self, ds: Dataset, teacher, hidden, members, *, teachers=None, targets=None, batch_size: int = 64,
                  device=None, activation: str = "relu", record_every: int = 50, dropout: float = 0.0,
-                 weight_decay: float = 0.0, dtype: torch.dtype = torch.float32):
+                 weight_decay: float = 0.0, dtype: torch.dtype = torch.float32,
+                 hook: Callable[[PopulationRun], None] | None = None):
+        self.hook = hook
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"a run trains in float32 or float64, got {dtype}")
@@ -256,7 +259,7 @@ class PopulationRun:
     def step(self, n: int = 1) -> "PopulationRun":
         """Train every member for ``n`` steps; records every record_every steps and at the end."""
         n = whole(n, "number of steps", 0, 10_000_000)
-        hook = getattr(STEP_HOOK, "fn", None)
+        hook = self.hook
         for _ in range(n):
             if hook is not None:
                 hook(self)

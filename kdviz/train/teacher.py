@@ -118,13 +118,14 @@ def _split_validation(ds: Dataset, cfg: TeacherConfig) -> tuple[Dataset, tuple |
     return train, ((xv, yv) if cfg.early_stopping and xv is not None else None)
 
 
-def _fit(ds: Dataset, cfg: TeacherConfig, device: torch.device) -> Population:
-    """Train cfg.members teachers as one population of ``cfg.method`` members, checkpointed on validation."""
+def _fit(ds: Dataset, cfg: TeacherConfig, device: torch.device, hook: Callable | None = None) -> Population:
+    """Train cfg.members teachers as one population of ``cfg.method`` members, checkpointed on validation
+    (``hook``: the run's step hook, PopulationRun's)."""
     train, val = _split_validation(ds, cfg)
     members = [MemberConfig(cfg.method, lr=cfg.lr, seed=s, options=dict(cfg.options)) for s in cfg.seeds]
     run = PopulationRun(train, None, cfg.hidden, members, batch_size=cfg.batch_size, device=device,
                         activation=cfg.activation, record_every=cfg.eval_every, dropout=cfg.dropout,
-                        weight_decay=cfg.weight_decay)
+                        weight_decay=cfg.weight_decay, hook=hook)
     pop = train_checkpointed(run, cfg.steps, cfg.eval_every, val, cfg.patience)
     pop.info.update(status=list(run.status), test_acc=metrics.accuracy(
         model_logits(pop, ds.x_test.to(device)), ds.y_test.to(device)).cpu().numpy())
@@ -136,9 +137,11 @@ _TEACHERS_LOCK = threading.Lock()
 TEACHER_CACHE_SIZE = 16
 
 
-def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[Population], torch.nn.Module]):
+def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[Population], torch.nn.Module],
+            hook: Callable | None = None):
     """The model ``make(_fit(...))`` for this data, config and device, from the cache when it is there:
-    in this process, else on disk (teacher_store, registered datasets only), else trained now."""
+    in this process, else on disk (teacher_store, registered datasets only), else trained now (``hook`` called
+    before each training step, as PopulationRun's; it is not part of the key)."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     key = (kind, dataset_key(ds), cfg, str(dev))
     with _TEACHERS_LOCK:
@@ -147,7 +150,7 @@ def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[
             return _TEACHERS[key]
     model = teacher_store.load(key, dev) if teacher_store.storable(ds) else None
     if model is None:
-        model = make(_fit(ds, cfg, dev))
+        model = make(_fit(ds, cfg, dev, hook))
         if teacher_store.storable(ds):
             teacher_store.store(key, model)
     with _TEACHERS_LOCK:
@@ -167,25 +170,25 @@ def _single(pop: Population) -> MLP:
     return model
 
 
-def train_teacher(ds: Dataset, cfg: TeacherConfig = TeacherConfig(), device=None) -> MLP:
+def train_teacher(ds: Dataset, cfg: TeacherConfig = TeacherConfig(), device=None, hook: Callable | None = None) -> MLP:
     """A teacher MLP trained on ds's labelled training points (see TeacherConfig), in eval mode.
 
     Cached in-process by (data content, cfg, device): the same call returns the same (shared,
     read-only) model. Its ``info`` dict says how training went (best step, validation accuracy,
-    steps run, status, test accuracy).
+    steps run, status, test accuracy). ``hook``: PopulationRun's step hook while it trains (a job's preemption point).
     """
     if cfg.members != 1:
         raise ValueError(f"train_teacher trains one teacher; use train_ensemble for {cfg.members} members")
-    return _cached("teacher", ds, cfg, device, _single)
+    return _cached("teacher", ds, cfg, device, _single, hook)
 
 
-def train_ensemble(ds: Dataset, cfg: TeacherConfig, device=None) -> Population:
+def train_ensemble(ds: Dataset, cfg: TeacherConfig, device=None, hook: Callable | None = None) -> Population:
     """cfg.members teachers (seeds cfg.seeds) trained as one population, each at its best validation score.
 
     Returns the Population in eval mode with ``info`` (val_accuracy, best_step, test_acc per
-    member, steps_run); cached like train_teacher.
+    member, steps_run); cached like train_teacher (``hook`` as there).
     """
-    return _cached("ensemble", ds, cfg, device, lambda pop: pop)
+    return _cached("ensemble", ds, cfg, device, lambda pop: pop, hook)
 
 
 def clear_teacher_cache() -> None:

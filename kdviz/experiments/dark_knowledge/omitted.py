@@ -77,8 +77,11 @@ def chunk_size(steps: int) -> int:
     return max(50, steps // 20)
 
 
-def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
-    """KD students of each teacher (and baselines) on the transfer set without one digit."""
+def run(cfg: OmittedConfig, device: str | None = None, hook=None) -> Iterator:
+    """KD students of each teacher (and baselines) on the transfer set without one digit.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     ds = digits_data(0)
     transfer = omit_class(ds, cfg.omit)
     runs = {}  # role -> (run, member slice)
@@ -88,10 +91,10 @@ def run(cfg: OmittedConfig, device: str | None = None) -> Iterator:
         kd = [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
         base = ([MemberConfig("baseline", lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
                 if cfg.baseline and i == 0 else [])
-        teacher = teacher_for(ds, eps, device)
+        teacher = teacher_for(ds, eps, device, hook)
         teacher_acc[role_name(eps)] = float(teacher.info["test_acc"])
         students = PopulationRun(transfer, teacher, STUDENT, kd + base, device=device,
-                                 record_every=chunk_size(cfg.steps))
+                                 record_every=chunk_size(cfg.steps), hook=hook)
         runs[role_name(eps)] = (students, slice(0, cfg.seeds))
         if base:
             runs["baseline"] = (students, slice(cfg.seeds, 2 * cfg.seeds))

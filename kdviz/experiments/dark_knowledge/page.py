@@ -84,13 +84,16 @@ def part(name: str, snap) -> DarkSnapshot:
     return DarkSnapshot(1.0, {name: snap})
 
 
-def run(cfg: DarkConfig, device: str | None = None) -> Iterator:
-    """Every tab's run in turn (PARTS), a Phase while each trains and a DarkSnapshot after each."""
+def run(cfg: DarkConfig, device: str | None = None, hook=None) -> Iterator:
+    """Every tab's run in turn (PARTS), a Phase while each trains and a DarkSnapshot after each.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     done: dict = {}
     for i, name in enumerate(PARTS):
         exp, sub = part_run(cfg, name)
         final = None
-        for final in exp.run(sub, device=device):
+        for final in exp.run(sub, device=device, hook=hook):
             yield Phase(name, (i + min(float(final.progress), 0.99)) / len(PARTS),
                         f"{exp.title}: {final.text}" if isinstance(final, Phase) else exp.title)
         done[name] = final

@@ -85,8 +85,11 @@ class SweepSnapshot:
     result: SweepResult | None = None
 
 
-def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
-    """Train the sweep in chunks (or take it from this process's cache), yielding progress, then the result."""
+def run(cfg: SweepConfig, device: str | None = None, hook=None) -> Iterator:
+    """Train the sweep in chunks (or take it from this process's cache), yielding progress, then the result.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     with _LOCK:
         cached = _CACHE.get(cfg)
     if cached is not None:
@@ -94,8 +97,9 @@ def run(cfg: SweepConfig, device: str | None = None) -> Iterator:
         return
     yield Phase("teacher", 0.0, "Training the teacher…")
     ds = digits_data(0)
-    teacher = teacher_for(ds, 0.0, device)
-    runs = {name: PopulationRun(ds, teacher, hidden, members(cfg), device=device, record_every=cfg.steps)
+    teacher = teacher_for(ds, 0.0, device, hook)
+    runs = {name: PopulationRun(ds, teacher, hidden, members(cfg), device=device, record_every=cfg.steps,
+                                hook=hook)
             for name, hidden in STUDENTS.items()}
     done = 0
     while done < cfg.steps:

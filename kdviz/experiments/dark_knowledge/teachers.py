@@ -37,9 +37,10 @@ def teacher_config(eps: float = 0.0, cfg: TeacherConfig = TEACHER) -> TeacherCon
     return cfg if eps == 0.0 else replace(cfg, method="smoothed_ce", options=(("eps", eps),))
 
 
-def teacher_for(ds: Dataset, eps: float = 0.0, device=None):
-    """The digits teacher trained with label smoothing ``eps`` (cached), in eval mode."""
-    return train_teacher(ds, teacher_config(eps), device)
+def teacher_for(ds: Dataset, eps: float = 0.0, device=None, hook=None):
+    """The digits teacher trained with label smoothing ``eps`` (cached), in eval mode; ``hook``: its training run's
+    step hook."""
+    return train_teacher(ds, teacher_config(eps), device, hook)
 
 
 @dataclass
@@ -61,13 +62,16 @@ class TeachersSnapshot:
     eps: float
 
 
-def run(cfg: TeachersConfig, device: str | None = None) -> Iterator:
-    """Train (or fetch from this process's cache) both teachers; yield their test logits."""
+def run(cfg: TeachersConfig, device: str | None = None, hook=None) -> Iterator:
+    """Train (or fetch from this process's cache) both teachers; yield their test logits.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     ds = digits_data(0)
     logits = []
     for i, e in enumerate((0.0, cfg.eps)):
         yield Phase("teachers", i / 2, f"Training teacher {i + 1} of 2…")
-        logits.append(model_logits(teacher_for(ds, e, device), ds.x_test).cpu().numpy())  # (N, C)
+        logits.append(model_logits(teacher_for(ds, e, device, hook), ds.x_test).cpu().numpy())  # (N, C)
     z = np.stack(logits).astype(np.float32)  # (2, N, C)
     y = ds.y_test.numpy()
     yield TeachersSnapshot(1.0, z, y, ds.info["images_test"], (z.argmax(-1) == y).mean(-1), float(cfg.eps))

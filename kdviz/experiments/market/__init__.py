@@ -159,17 +159,20 @@ class MarketSnapshot:
     result: MarketResult | None = None
 
 
-def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None) -> Iterator:
-    """The ensemble teacher, then paired KD/baseline students in chunks, then every test-period number."""
+def run(cfg: MarketConfig, device: str | None = None, prices: dict | None = None, hook=None) -> Iterator:
+    """The ensemble teacher, then paired KD/baseline students in chunks, then every test-period number.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     cfg = validate(cfg)
     ds = build_data(cfg, prices)
     yield Phase("teacher", 0.0, "Training the teacher ensemble…")
-    teacher = train_ensemble(ds, teacher_config(parse_widths(cfg.teacher), cfg.members, cfg.seed), device)
+    teacher = train_ensemble(ds, teacher_config(parse_widths(cfg.teacher), cfg.members, cfg.seed), device, hook)
     outputs = ensemble_outputs(teacher, ds)
     chunk = chunk_size(cfg.steps)
     students = PopulationRun(ds, outputs, parse_widths(cfg.student),
                              paired_members(cfg.seeds, cfg.T, cfg.alpha, cfg.lr, cfg.seed), device=device,
-                             record_every=chunk)
+                             record_every=chunk, hook=hook)
     checkpoints = Checkpoints(students, (ds.x_val, ds.y_val) if ds.x_val is not None else None)
     while students.t < cfg.steps:
         students.step(min(chunk, cfg.steps - students.t))

@@ -128,14 +128,16 @@ class TransferSnapshot:
     rows: list[TransferRow]
 
 
-def transfer_row(teacher, months: int, cfg: TransferConfig, mean, std, device=None) -> TransferRow:
-    """Paired KD/baseline students on ``months`` of NASDAQ history; their test accuracies (S,) each."""
+def transfer_row(teacher, months: int, cfg: TransferConfig, mean, std, device=None, hook=None) -> TransferRow:
+    """Paired KD/baseline students on ``months`` of NASDAQ history; their test accuracies (S,) each (``hook``: the
+    training run's step hook)."""
     ds = nasdaq_data(months, mean, std)
     dev = teacher.device
     outputs = TeacherOutputs(ensemble_logits(teacher, ds.x_train.to(dev)), ensemble_logits(teacher, ds.x_test.to(dev)))
     students = PopulationRun(ds, outputs, parse_widths(cfg.student),
                              paired_members(cfg.seeds, cfg.T, cfg.alpha, 1e-2, cfg.seed),
-                             batch_size=min(64, len(ds.y_train)), device=device, record_every=cfg.steps)
+                             batch_size=min(64, len(ds.y_train)), device=device, record_every=cfg.steps,
+                             hook=hook)
     students.step(cfg.steps)
     acc = metrics.accuracy(students.logits(ds.x_test), students.ds.y_test).cpu().numpy()  # (2S,)
     majority = int(float(ds.y_train.float().mean()) >= 0.5)
@@ -147,15 +149,18 @@ def transfer_row(teacher, months: int, cfg: TransferConfig, mean, std, device=No
                        float((ds.y_test == majority).float().mean()), int(len(ds.y_test)), failed)
 
 
-def run(cfg: TransferConfig, device: str | None = None) -> Iterator:
-    """The S&P ensemble teacher, then paired KD/baseline NASDAQ students for each history length."""
+def run(cfg: TransferConfig, device: str | None = None, hook=None) -> Iterator:
+    """The S&P ensemble teacher, then paired KD/baseline NASDAQ students for each history length.
+
+    hook: called before each training step (a job's preemption point), or None.
+    """
     months = parse_months(cfg.months)
     yield Phase("teacher", 0.0, "Training the S&P 500 teacher ensemble…")
     tds = teacher_data()
-    teacher = train_ensemble(tds, teacher_config(TEACHER_HIDDEN, TEACHER_MEMBERS, cfg.seed), device)
+    teacher = train_ensemble(tds, teacher_config(TEACHER_HIDDEN, TEACHER_MEMBERS, cfg.seed), device, hook)
     rows = []
     for i, m in enumerate(months):
-        rows.append(transfer_row(teacher, m, cfg, tds.info["mean"], tds.info["std"], device))
+        rows.append(transfer_row(teacher, m, cfg, tds.info["mean"], tds.info["std"], device, hook))
         yield TransferSnapshot(0.3 + 0.7 * (i + 1) / len(months), list(rows))
 
 
