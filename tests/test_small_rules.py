@@ -54,7 +54,7 @@ def test_the_sweep_refuses_mean_teacher_in_one_line_naming_ema(tmp_path, capsys)
     (1.0, {"low": 0, "high": 1, "open_high": True}, OutOfRange, "x must be a finite number in [0, 1), got 1.0"),
     (0, {"low": 0, "open_low": True}, OutOfRange, "x must be a positive number, got 0"),
     (10 ** 400, {"high": 5}, OutOfRange, "x must be a finite number <= 5, got 1000"),
-])
+], ids=["text", "None", "nan", "below", "open top", "not positive", "beyond a float"])
 def test_one_check_says_what_the_number_must_be(value, kwargs, error, text):
     with pytest.raises(error) as caught:
         finite_number(value, "x", **kwargs)
@@ -80,7 +80,7 @@ def test_every_tensor_value_is_checked_and_the_first_bad_one_named():
         finite_numbers(t, "T", 0.5, 3)
 
 
-def test_each_caller_keeps_its_own_words():
+def test_each_caller_names_its_quantity_and_keeps_its_own_sentences():
     with pytest.raises(ValueError, match="noise must be a finite number >= 0, got -0.1"):
         toy.xor(n=50, noise=-0.1)
     with pytest.raises(ValueError, match=r"dropout must be a finite number in \[0, 1\), got 1"):
