@@ -1,8 +1,9 @@
-"""kdviz: the router. Lists the pages explicitly and draws the shared sidebar."""
+"""kdviz: the router. Lists the pages from their records (kdviz.site) and draws the shared sidebar."""
 from pathlib import Path
 
 import streamlit as st
 
+from kdviz import site
 from ui import guide, links
 from ui.jobs import warm_pool
 from ui.messages import unknown_page_notice, warn
@@ -12,23 +13,9 @@ from ui.sidebar import draw_sidebar
 st.set_page_config(page_title="kdviz: knowledge distillation, live", page_icon=str(Path(__file__).parent / "ui" / "favicon.png"),
                    layout="wide", initial_sidebar_state=links.sidebar_state())
 
-PAGES = {
-    "Start": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "The mathematics": [
-        st.Page("app_pages/temperature.py", title="Temperature", icon=":material/thermostat:"),
-        st.Page("app_pages/gradients.py", title="Gradients", icon=":material/functions:"),
-    ],
-    "Training": [
-        st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:"),
-        st.Page("app_pages/dark_knowledge.py", title="Dark knowledge", icon=":material/dark_mode:"),
-        st.Page("app_pages/compare.py", title="Compare paradigms", icon=":material/compare:"),
-        st.Page("app_pages/beyond.py", title="Beyond one teacher", icon=":material/groups:"),
-        st.Page("app_pages/which_teacher.py", title="Which teacher?", icon=":material/school:"),
-        st.Page("app_pages/claims.py", title="Claims on trial", icon=":material/gavel:"),
-        st.Page("app_pages/market.py", title="Market", icon=":material/candlestick_chart:"),
-    ],
-    "Workshop": [st.Page("app_pages/board.py", title="Board", icon=":material/groups_2:")],
-}
+PAGES: dict[str, list] = {}  # sidebar section -> its pages, in the records' order
+for rec in site.PAGES:
+    PAGES.setdefault(rec.group, []).append(st.Page(rec.file, title=rec.title, icon=rec.icon, default=rec.default))
 
 page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "sidebar")
 notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.values() for p in group])

@@ -1,8 +1,7 @@
 """Home: what knowledge distillation is, the lessons, and the pages as cards in a suggested order."""
 import streamlit as st
 
-from kdviz import guide, lessons
-from kdviz.thumbnails import thumbnail
+from kdviz import guide, lessons, site
 
 st.title("kdviz: knowledge distillation, live")
 st.markdown(
@@ -29,17 +28,17 @@ def card_grid(cards, columns: int = 3) -> None:
 
 def lesson_card(lesson: lessons.Lesson):
     def draw() -> None:
-        st.image(thumbnail(lesson.steps[0].page), width=200)
-        st.page_link(f"app_pages/{lesson.steps[0].page}.py", label=lesson.title, icon=":material/school:",
+        st.image(site.thumbnail(lesson.steps[0].page), width=200)
+        st.page_link(site.page(lesson.steps[0].page).file, label=lesson.title, icon=":material/school:",
                      query_params=lessons.step_params(lesson, 0))
         st.caption(f"{lesson.summary} {len(lesson.steps)} steps, about {lesson.minutes:g} min.")
     return draw
 
 
-def page_card(number: int, page: guide.Page):
+def page_card(number: int, page: site.PageRecord):
     def draw() -> None:
-        st.image(thumbnail(page.page), width=200)
-        st.page_link(f"app_pages/{page.page}.py", label=f"{number}. {page.title}", icon=page.icon)
+        st.image(site.thumbnail(page.path), width=200)
+        st.page_link(page.file, label=f"{number}. {page.title}", icon=page.icon)
         st.caption(f"{page.line} About {page.minutes} min.")
     return draw
 

@@ -1,7 +1,7 @@
-"""Server CPU of one viewer's refresh of the Board page: an empty room against a room of 2,000 posts; prints JSON.
+"""Server CPU of one viewer's refresh of the Class board page: an empty room against a room of 2,000 posts; prints JSON.
 
 Fills a room in a fresh SQLite file with ROOM posts from many names (through Board.post, with a
-clock that advances so the rate limits let them in), then reruns the Board page in AppTest as a
+clock that advances so the rate limits let them in), then reruns the Class board page in AppTest as a
 participant who joined the room and times each rerun in CPU seconds of this process (the page's
 script thread included). The first rerun after joining may build the room's board; the reruns
 after it are what each viewer's poll costs while nothing changes. A viewer polls every 3 s, so
@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from _root import ROOT  # noqa: E402
 from kdviz.board import Board  # noqa: E402
 
-POLL_S = 3.0  # the Board page's refresh interval
+POLL_S = 3.0  # the Class board page's refresh interval
 
 
 def fill(board: Board, code: str, n: int, clock: list[float]) -> None:
@@ -41,7 +41,7 @@ def fill(board: Board, code: str, n: int, clock: list[float]) -> None:
 
 
 def refreshes(url: str, code: str, reruns: int) -> list[float]:
-    """CPU milliseconds of each rerun of the Board page for a participant in room ``code``."""
+    """CPU milliseconds of each rerun of the Class board page for a participant in room ``code``."""
     os.environ["KDVIZ_BOARD_URL"] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
@@ -64,7 +64,7 @@ def stats(ms: list[float]) -> dict:
 
 
 def main() -> None:
-    """Fill the room, then time reruns of the Board page with the empty room and with the full one."""
+    """Fill the room, then time reruns of the Class board page with the empty room and with the full one."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--posts", type=int, default=2000)
     args.add_argument("--reruns", type=int, default=15)

@@ -71,9 +71,9 @@ def wait_for_warm_cache(timeout: float = 900.0) -> float:
     """Wait until the server's warm-up stored every page's default result (as it would have long before
     a class arrives); return the seconds waited. The bench and the server share KDVIZ_CACHE_DIR."""
     from kdviz.experiments import cache
-    from ui.results import default_runs
+    from kdviz.site import warm_runs
 
-    wanted = [cache.cache_dir() / cache.key(name, cfg) for name, cfg in default_runs()]
+    wanted = [cache.cache_dir() / cache.key(name, cfg) for name, cfg in warm_runs()]
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout and not all(p.exists() for p in wanted):
         time.sleep(1.0)

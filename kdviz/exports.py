@@ -35,18 +35,18 @@ from urllib.parse import urlencode
 import numpy as np
 import torch
 
+from kdviz import site
 from kdviz.config import query_key, to_query
 from kdviz.data import spec
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.models import MLP
 
-PAGES = {"live": "live", "compare": "compare", "beyond": "beyond", "dark_knowledge": "dark_knowledge",
-         "dark_teachers": "dark_knowledge",
-         "dark_omitted": "dark_knowledge", "dark_sweep": "dark_knowledge", "market": "market",
-         "market_transfer": "market"}  # experiment -> the page's URL path (where it is not the experiment's name)
-QUERY_PREFIX = {"market_transfer": "tr"}  # experiments whose page prefixes their URL parameters
-TAB_FIELD = {"which_teacher": "part", "claims": "claim"}  # experiments whose page has one tab per value of this
-# field, each tab's settings in the URL prefixed with that value ("capacity.steps=300")
+# From the pages' records (kdviz.site): experiment -> the URL path of the page that runs it; experiment -> the prefix
+# its page gives its URL parameters; experiment -> the field its page shows one tab per value of, each tab's
+# settings in the URL prefixed with that value ("capacity.steps=300").
+PAGES = {name: p.path for p in site.PAGES for name in p.experiments}
+QUERY_PREFIX = {name: prefix for p in site.PAGES for name, prefix in p.query_prefix.items()}
+TAB_FIELD = {name: tab for p in site.PAGES for name, tab in p.tab_field.items()}
 ARRAY_LIMIT = 4096  # arrays with more entries (decision grids, weights) stay out of the JSON results
 CHROMIUM = os.environ.get("KDVIZ_CHROMIUM", "/usr/bin/chromium")
 

@@ -14,16 +14,11 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from kdviz import site
 from kdviz.config import fields, from_query, short
-from kdviz.experiments.compare import CompareConfig
-from kdviz.experiments.dark_knowledge import DarkConfig
-from kdviz.experiments.gradients import GradientsConfig
-from kdviz.experiments.live import LiveConfig
-from kdviz.experiments.temperature import TemperatureConfig
 
 LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
-PAGE_CONFIGS = {"temperature": TemperatureConfig, "gradients": GradientsConfig, "live": LiveConfig,
-                "dark_knowledge": DarkConfig, "compare": CompareConfig}  # pages a lesson step can open
+PAGE_CONFIGS = {p.path: p.config for p in site.PAGES if p.config is not None}  # pages a lesson step can open
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a lesson's file name: letters, digits, - and _
 
 
@@ -109,7 +104,8 @@ def check(lesson: Lesson) -> list[str]:
     for i, step in enumerate(lesson.steps, 1):
         cls = PAGE_CONFIGS.get(step.page)
         if cls is None:
-            problems.append(f"step {i}: no page {step.page!r} (one of {', '.join(PAGE_CONFIGS)})")
+            what = "a lesson step cannot open" if step.page in site.BY_PATH else "no page"
+            problems.append(f"step {i}: {what} {step.page[:40]!r} (a step opens one of {', '.join(PAGE_CONFIGS)})")
             continue
         known = fields(cls)
         problems += [f"step {i}: {step.page} has no setting {k!r}" for k in step.settings if k not in known]

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from kdviz import guide, lessons
 from tests.conftest import APP
 
-PAGES = [p.page for p in guide.PAGES]
+PAGES = [p.path for p in guide.PAGES]
 
 
 def notices(at) -> list[str]:
@@ -21,7 +21,7 @@ def next_links(at) -> list[tuple[str, str]]:
 
 
 def test_the_order_is_homes_and_ends_back_home():
-    assert [guide.next_page(p).page for p in PAGES[:-1]] == PAGES[1:]
+    assert [guide.next_page(p).path for p in PAGES[:-1]] == PAGES[1:]
     assert guide.next_page(PAGES[-1]) is None
     with pytest.raises(ValueError, match="no page called"):
         guide.page("nowhere")
@@ -37,7 +37,7 @@ def test_every_page_says_what_to_notice_and_links_to_the_next_page(page_test, pa
     if nxt is None:
         assert label == "Back to Home" and target in ("", "home")
     else:
-        assert (label, target) == (f"Next: {nxt.title}", nxt.page)  # the link's URL path
+        assert (label, target) == (f"Next: {nxt.title}", nxt.path)  # the link's URL path
 
 
 def test_the_next_link_opens_the_next_page():

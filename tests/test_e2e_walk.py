@@ -23,13 +23,13 @@ PAGES = [("", 0, None), ("temperature", 3, None), ("gradients", 3, None), ("live
 def warmed_server():
     """A server whose cache holds every page's default results."""
     from kdviz.experiments import cache
-    from ui.results import default_runs
+    from kdviz.site import warm_runs
 
     folder = ARTIFACTS / "results-cache"
     old = os.environ.get("KDVIZ_CACHE_DIR")
     os.environ["KDVIZ_CACHE_DIR"] = str(folder)
     try:
-        cache.warm(default_runs())
+        cache.warm(warm_runs())
         with streamlit_server("walk-server.log") as url:
             yield url
     finally:

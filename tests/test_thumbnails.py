@@ -4,17 +4,19 @@ import re
 import numpy as np
 import pytest
 
-from kdviz import guide, softening, thumbnails
+from kdviz import guide, site, softening
 from kdviz.plots import svg
 
 
 def test_every_page_has_a_distinct_svg_thumbnail_computed_once():
-    drawn = {p.page: thumbnails.thumbnail(p.page) for p in guide.PAGES}
+    drawn = {p.path: site.thumbnail(p.path) for p in guide.PAGES}
     assert all(s.startswith("<svg") and s.endswith("</svg>") for s in drawn.values())
     assert len(set(drawn.values())) == len(drawn)
-    assert thumbnails.thumbnail("live") is drawn["live"]  # cached
-    with pytest.raises(ValueError, match="no thumbnail"):
-        thumbnails.thumbnail("nowhere")
+    assert site.thumbnail("live") is drawn["live"]  # cached
+    with pytest.raises(ValueError, match="no page called"):
+        site.thumbnail("nowhere")
+    with pytest.raises(ValueError, match="no card figure"):
+        site.thumbnail("home")
 
 
 def test_bars_are_the_softened_distribution_scaled_to_the_tallest():

@@ -29,5 +29,5 @@ def next_page(page: str) -> None:
     if nxt is None:
         st.page_link("app_pages/home.py", label="Back to Home", icon=":material/home:", query_params=keep)
     else:
-        st.page_link(f"app_pages/{nxt.page}.py", label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
+        st.page_link(nxt.file, label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
                      query_params=keep)

@@ -16,26 +16,14 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from kdviz.experiments import cache
+from kdviz import site
+from kdviz.experiments import cache, live
 from ui import jobs
 
 log = logging.getLogger(__name__)
 WARM_NICE = 10  # the warm-up thread yields the cores to page runs and to the workers' live jobs
 CACHED_LINE = "Computed ahead for these settings on this server; **Start** trains it live."
 STALE_CSS = "<style>[class*='st-key-stale_'] {opacity: 0.4; filter: grayscale(0.6);}</style>"
-
-
-def default_runs() -> list[tuple[str, Any]]:
-    """(experiment, settings) of every training page's defaults, fastest first."""
-    from kdviz.experiments import beyond, claims, compare, dark_knowledge, live, market, which_teacher
-    from kdviz.experiments.market import transfer
-    dark = dark_knowledge.DarkConfig()
-    return [("live", live.LiveConfig()), ("beyond", beyond.BeyondConfig()), ("compare", compare.CompareConfig()),
-            ("market", market.MarketConfig()), ("dark_omitted", dark_knowledge.omitted_config(dark)),
-            ("dark_omitted", dark_knowledge.omitted_config(dark, (0.0, dark_knowledge.teachers.TeachersConfig().eps), False)),
-            ("market_transfer", transfer.TransferConfig()), ("dark_sweep", dark_knowledge.sweep_config(dark)),
-            *(("which_teacher", which_teacher.WhichTeacherConfig(part=p)) for p in which_teacher.PARTS),
-            *(("claims", claims.ClaimsConfig(claim=c)) for c in claims.CLAIMS)]
 
 
 def warm_all() -> None:
@@ -46,12 +34,11 @@ def warm_all() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICE)  # Linux: this thread only
     except (AttributeError, OSError):
         pass
-    from kdviz.experiments import live
     try:
         live.teacher(live.LiveConfig(), "cpu")
     except Exception:  # noqa: BLE001 - logged; Start then trains the teacher itself
         log.exception("warming the Live teacher failed")
-    cache.warm(default_runs())
+    cache.warm(site.warm_runs())
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,7 +6,8 @@ UNIT_SECONDS)`` on one worker core: a fixed Python cost per step and per group o
 their own loss path (each method of a mixed population: Compare's seven methods pay it seven times),
 plus the arithmetic. Both constants come from bench/bench_budget.py (least relative error over Live
 runs of several sizes, one torch thread; ``--experiments`` checks the other experiments' estimates).
-Each experiment lists its loops (teachers, students, evaluation grids); estimate() sums them.
+Each experiment registers its loops (teachers, students, evaluation grids) with ``@loops_of(name)``, here
+or in its own module (LOOPS: one entry per experiment of kdviz.experiments.EXPERIMENTS); estimate() sums them.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kdviz.config import parse_widths
+from kdviz.experiments.dark_knowledge.page import PARTS, part_run
 
 # Calibrated by bench/bench_budget.py (2 shared cores, one torch thread): Live runs of 1.6 s to 66 s,
 # fitted within 35% (defaults: 2.8 s measured, 2.6 s fitted).
@@ -51,6 +53,21 @@ def widths(text_or_tuple) -> tuple[int, ...]:
     return tuple(text_or_tuple) if isinstance(text_or_tuple, (tuple, list)) else parse_widths(text_or_tuple)
 
 
+LOOPS: dict[str, Callable] = {}  # experiment name -> its loops: settings -> [Loop] (filled by loops_of)
+
+
+def loops_of(name: str) -> Callable:
+    """Decorator registering ``fn(cfg) -> [Loop]`` as the cost of experiment ``name`` (in LOOPS)."""
+
+    def register(fn: Callable) -> Callable:
+        if name in LOOPS:
+            raise ValueError(f"experiment {name!r} has its loops registered twice")
+        LOOPS[name] = fn
+        return fn
+
+    return register
+
+
 def evaluation(params: int, points: int, snapshots: int, members: int) -> Loop:
     """Forward passes over ``points`` inputs at each of ``snapshots`` redraws (about a third of a training step)."""
     return Loop(params, max(1, points // 3), snapshots, members)
@@ -65,6 +82,7 @@ STUDENT = (32,)  # the default student of the pages without a width setting
 BATCH = 64
 
 
+@loops_of("live")
 def _live(cfg) -> list[Loop]:
     teacher = mlp_params(TOY_IN, widths(cfg.teacher), TOY_OUT)
     student = mlp_params(TOY_IN, widths(cfg.student), TOY_OUT)
@@ -73,6 +91,7 @@ def _live(cfg) -> list[Loop]:
             evaluation(student, 60 * 60 + cfg.n, SNAPSHOTS, members)]
 
 
+@loops_of("compare")
 def _compare(cfg) -> list[Loop]:
     student = mlp_params(TOY_IN, STUDENT, TOY_OUT)
     methods = len([m for m in str(cfg.methods).split(",") if m.strip()]) + 1  # and the baseline
@@ -80,38 +99,43 @@ def _compare(cfg) -> list[Loop]:
             Loop(student, BATCH, cfg.steps, methods * cfg.seeds, methods), evaluation(student, 3600, SNAPSHOTS, methods)]
 
 
+@loops_of("beyond")
 def _beyond(cfg) -> list[Loop]:
     student = mlp_params(TOY_IN, STUDENT, TOY_OUT)
     return [Loop(mlp_params(TOY_IN, (128, 128), TOY_OUT), BATCH, TEACHER_STEPS, 3),
             Loop(student, BATCH, cfg.steps, (4 + cfg.generations) * cfg.seeds)]
 
 
+@loops_of("dark_teachers")
 def _dark_teachers(cfg) -> list[Loop]:
     return [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS, 2)]
 
 
+@loops_of("dark_omitted")
 def _dark_omitted(cfg) -> list[Loop]:
     return [Loop(mlp_params(DIGITS_IN, STUDENT, DIGITS_OUT), BATCH, cfg.steps, 2 * cfg.seeds)]
 
 
+@loops_of("dark_sweep")
 def _dark_sweep(cfg) -> list[Loop]:
     cells = len(cfg.temperatures) * len(cfg.alphas) * int(cfg.seeds)
     return [Loop(mlp_params(DIGITS_IN, h, DIGITS_OUT), BATCH, cfg.steps, cells) for h in ((32,), (8,))]
 
 
+@loops_of("dark_knowledge")
 def _dark_knowledge(cfg) -> list[Loop]:
     """The whole Dark knowledge page (the command line's dark-knowledge): each of its tabs' runs in turn."""
-    from kdviz.experiments.dark_knowledge.page import PARTS, part_run
-
     return [loop for name in PARTS for exp, sub in [part_run(cfg, name)] for loop in LOOPS[exp.name](sub)]
 
 
+@loops_of("market")
 def _market(cfg) -> list[Loop]:
     student = mlp_params(MARKET_IN, widths(cfg.student), MARKET_OUT)
     return [Loop(mlp_params(MARKET_IN, widths(cfg.teacher), MARKET_OUT), BATCH, TEACHER_STEPS, cfg.members),
             Loop(student, BATCH, cfg.steps, 2 * cfg.seeds)]
 
 
+@loops_of("market_transfer")
 def _market_transfer(cfg) -> list[Loop]:
     months = len([m for m in str(cfg.months).split(",") if m.strip()])
     student = mlp_params(MARKET_IN, widths(cfg.student), MARKET_OUT)
@@ -124,6 +148,7 @@ CLAIM_PATHS = {"temperature": 3, "hinton": 2, "smoothness": 2}  # populations ru
 WHICH_GROUPS = {"capacity": 5, "assistant": 3, "early_stop": 6}  # students per seed, the baseline included
 
 
+@loops_of("which_teacher")
 def _which_teacher(cfg) -> list[Loop]:
     student = mlp_params(DIGITS_IN, (cfg.student,), DIGITS_OUT)
     teachers = [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS, 4)]
@@ -132,18 +157,12 @@ def _which_teacher(cfg) -> list[Loop]:
     return [*teachers, Loop(student, BATCH, cfg.steps, WHICH_GROUPS.get(cfg.part, 6) * cfg.seeds)]
 
 
+@loops_of("claims")
 def _claims(cfg) -> list[Loop]:
     student = mlp_params(DIGITS_IN, (max(cfg.student, 128),) if cfg.claim == "temperature" else (cfg.student,),
                          DIGITS_OUT)
     return [Loop(mlp_params(DIGITS_IN, (256, 256), DIGITS_OUT), BATCH, TEACHER_STEPS),
             Loop(student, BATCH, cfg.steps, CLAIM_GROUPS.get(cfg.claim, 15) * cfg.seeds, CLAIM_PATHS.get(cfg.claim, 1))]
-
-
-LOOPS: dict[str, Callable] = {"live": _live, "compare": _compare, "beyond": _beyond, "dark_teachers": _dark_teachers,
-                              "dark_omitted": _dark_omitted, "dark_sweep": _dark_sweep,
-                              "dark_knowledge": _dark_knowledge, "market": _market,
-                              "market_transfer": _market_transfer, "which_teacher": _which_teacher,
-                              "claims": _claims}
 
 
 def estimate(name: str, cfg) -> float | None:
