@@ -4,7 +4,8 @@ One subcommand per experiment of kdviz.experiments.EXPERIMENTS (``dark_omitted``
 ``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
 overriding the one before, from the defaults, ``--config FILE`` (the page's config export),
 ``--from-url LINK`` (a page link: its query is read exactly as the page reads it) and one flag per
-setting, whose help is the setting's label. Every input is checked before any work: each value by
+setting, whose help is the setting's label; a config or link of a run on an uploaded CSV (``dataset=csv:<digest>``)
+takes the same file with ``--csv``, its digest checked. Every input is checked before any work: each value by
 the same parser as the page (the settings' field metadata: bounds, choices), the config file's
 shape, the link's page, the device, the experiment's own validation and the output folder
 (created and write-probed); a bad one prints one line on stderr and exits with code 2. A failure

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,6 +14,7 @@ import pytest
 from kdviz import exports
 from kdviz.data import csv as csv_data
 from kdviz.experiments import compare
+from tests.test_app_live import wait_for_job
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(methods="kd", steps="60", seeds="2", omit="-1")
@@ -93,12 +93,8 @@ def test_a_page_run_on_a_csv_reruns_from_its_link_and_its_exports_with_the_same_
     at = page_test("app_pages/compare.py", **SMALL)
     at.file_uploader(key="compare_csv").set_value(("mine.csv", data, "text/csv")).run()
     at.button(key="start").click().run()
-    job = at.session_state["_job.compare"]
-    deadline = time.time() + 180
-    while not job.done and time.time() < deadline:
-        time.sleep(0.3)
+    job = wait_for_job(at, "compare", timeout=180)
     assert job.state == "done", job.error
-    at.run()
     page = job.snapshot().final["accuracy"].tolist()  # what the page's table and strip show
     menu = [c.value for c in at.code]
     assert "python -m kdviz compare --config config.json --csv yourfile.csv" in menu

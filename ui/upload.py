@@ -1,7 +1,9 @@
 """Your own CSV as the dataset of a training page: upload, checks shown as text, the file gone with the session.
 
 Each session is one owner of the files it stored (kdviz.data.csv); when its connection drops, it stays
-the owner for the reconnection window that also keeps its jobs, so a run it queued still finds its data."""
+the owner for the reconnection window that also keeps its jobs, so a run it queued still finds its data. The page's URL
+names the dataset it shows, an upload as "csv:<digest>"; a link naming an upload that this session does not hold asks
+for that file."""
 from __future__ import annotations
 
 import dataclasses
@@ -115,11 +117,11 @@ def _claim(cfg):
     return cfg
 
 
-def _linked(cfg, uploads: _Uploads) -> str | None:
+def _linked(cfg) -> str | None:
     """The upload ("csv:<digest>") the URL names when this session never stored it (a link from elsewhere), else
     None; a malformed name is reported, and the page shows ``cfg``'s dataset instead."""
     raw = st.query_params.get("dataset")
-    if not csv_data.names_upload(raw) or raw in uploads.names:
+    if not csv_data.names_upload(raw) or raw in _session_uploads(_owner()).names:
         return None
     try:
         return csv_data.checked_name(raw)
@@ -133,8 +135,7 @@ def dataset(cfg, key: str, two_d_only: bool = False):
 
     The URL names the dataset shown. A link naming an upload this session does not hold asks for that file and
     stops the page until it comes; a file with another digest is said to be another file."""
-    uploads = _session_uploads(_owner())
-    linked = _linked(cfg, uploads)
+    linked = _linked(cfg)
     if linked is not None:
         st.session_state[_wanted_key(key)] = linked
     with st.expander("Your own data (CSV)", icon=":material/upload_file:", expanded=linked is not None):
@@ -161,11 +162,11 @@ def dataset(cfg, key: str, two_d_only: bool = False):
             _claim(cfg)
             stop_with_error(f"Live training draws decision regions on the plane, so it needs 2 features; "
                             f"{up.name[:60]} has {table.x.shape[1]}. Compare paradigms trains on wider data.")
-        name = uploads.keep(table)
+        name = _session_uploads(_owner()).keep(table)
         wanted = st.session_state.get(_wanted_key(key))
         if wanted is not None and wanted != name:
-            warn(f"This file is {name}, not the link's {wanted}: another table, so the results will not be the "
-                 "link's.", icon=":material/difference:")
+            warn(f"This file is {name}, not the link's {wanted}: another table (its rows, columns or label column "
+                 "differ), so the results will not be the link's.", icon=":material/difference:")
         points, said = csv_data.projection(table.x)
         st.text(" ".join([f"Training on your CSV: {table.describe()}.", *table.notes]))
         if points is not None:
