@@ -23,6 +23,7 @@ about("Every KD paradigm trains the same students, beside the **baseline** (labe
       "weighed against the seed spread. Default: 5 overlapping blobs, and the students never see class 3.")
 guide.notice("compare")
 
+upload.follow_link(KEY)  # a link naming your own CSV ("csv:<digest>") asks for that file
 omission.follow_dataset(compare.CompareConfig, KEY)
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])

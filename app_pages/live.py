@@ -21,6 +21,7 @@ about("A **teacher** learns every class; a **KD student** and the **baseline** (
       "alone. Dark knowledge is what lets the KD student find a class it never saw.")
 guide.notice("live")
 
+upload.follow_link(KEY)  # a link naming your own CSV ("csv:<digest>") asks for that file
 omission.follow_dataset(live.LiveConfig, KEY)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],

@@ -4,7 +4,8 @@ One subcommand per experiment of kdviz.experiments.EXPERIMENTS (``dark_omitted``
 ``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
 overriding the one before, from the defaults, ``--config FILE`` (the page's config export),
 ``--from-url LINK`` (a page link: its query is read exactly as the page reads it) and one flag per
-setting, whose help is the setting's label. Every input is checked before any work: each value by
+setting, whose help is the setting's label; a config or link of a run on an uploaded CSV (``dataset=csv:<digest>``)
+takes the same file with ``--csv``, its digest checked. Every input is checked before any work: each value by
 the same parser as the page (the settings' field metadata: bounds, choices), the config file's
 shape, the link's page, the device, the experiment's own validation and the output folder
 (created and write-probed); a bad one prints one line on stderr and exits with code 2. A failure
@@ -243,7 +244,9 @@ def settings(name: str, args: argparse.Namespace):
                                  f"{', '.join(fields(cls))}")
             what = flag(key) if where == "flag" else f"{where}: {key}"
             try:
-                if key not in settable(cls):  # a plain field of a config file (a tuple of a sweep's axis, say)
+                if key == "dataset" and csv_data.names_upload(raw):  # an upload: its file comes with --csv
+                    values[key] = csv_data.checked_name(raw)
+                elif key not in settable(cls):  # a plain field of a config file (a tuple of a sweep's axis, say)
                     values[key] = plain_value(cls, key, raw)
                 elif isinstance(raw, (dict, list)) or raw is None:
                     raise ValueError(f"expected one value, got {_kind(raw)}")
@@ -263,21 +266,31 @@ def _text(value) -> str:
 
 
 def options(name: str, cfg, args: argparse.Namespace):
-    """(config, run options): --csv stored as a dataset, --prices read as the Market page reads an upload."""
+    """(config, run options): --csv stored as a dataset (the very table the settings name, when they name an
+    upload "csv:<digest>": a config or link of a run on a CSV), --prices read as the Market page reads an upload."""
     opts = {"device": args.device}
+    linked = getattr(cfg, "dataset", None) if csv_data.names_upload(getattr(cfg, "dataset", None)) else None
     if getattr(args, "label", None) is not None and args.csv is None:
         raise UsageError("--label names a column of --csv: give --csv too")
-    if getattr(args, "csv", None) is not None and getattr(args, "set_dataset", None) is not None:
+    if linked is not None and getattr(args, "csv", None) is None:
+        raise UsageError(f"the settings train on an uploaded CSV, {linked}: pass that file with --csv FILE "
+                         "(and --label COLUMN when it was not the last column)")
+    if linked is None and getattr(args, "csv", None) is not None and getattr(args, "set_dataset", None) is not None:
         raise UsageError("--csv replaces --dataset: give one of them")
     if getattr(args, "csv", None) is not None:
-        from kdviz.data import csv as csv_data
-
         try:
             table = csv_data.read_table(args.csv.read_bytes(), args.label)
         except OSError as err:
             raise UsageError(f"--csv: cannot read {str(args.csv)[:80]!r}: {err.strerror or err}") from None
         except ValueError as err:
             raise UsageError(f"--csv {str(args.csv)[:80]!r}: {err}") from None
+        if linked is not None:
+            try:
+                csv_data.same_table(table, linked)
+            except ValueError as err:
+                hint = "; if the page's label column was not the last one, name it with --label" if args.label is None \
+                    else ""
+                raise UsageError(f"--csv {str(args.csv)[:80]!r}: {err}{hint}") from None
         cfg = dataclasses.replace(cfg, dataset=csv_data.store(table))
     if "source" in fields(type(cfg)) and (cfg.source == "upload") != (args.prices is not None):
         raise UsageError("--source upload reads its prices from --prices FILE (Date, Close, optional Volume): give "
@@ -393,9 +406,7 @@ def run_experiment(name: str, args: argparse.Namespace) -> int:
         except Exception as err:
             raise Failure(args.out) from err
     finally:
-        if str(getattr(cfg, "dataset", "")).startswith("csv:"):
-            from kdviz.data import csv as csv_data
-
+        if csv_data.names_upload(getattr(cfg, "dataset", None)):
             csv_data.remove(cfg.dataset)
     summary = {"experiment": name, "done": True, "seconds": round(time.perf_counter() - t0, 2),
                "verdict": verdict, "files": [str(p) for p in paths]}

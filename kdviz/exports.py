@@ -9,7 +9,8 @@ looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a 
   and the system's Chromium (offline);
 - results_json / results_csv: the settings, one row per student (method, seed, T, alpha, test
   metrics) and the experiment's verdict in words;
-- config_json (the file ``python -m kdviz <experiment> --config`` reads) and config_url (the page link);
+- config_json (the file ``python -m kdviz <experiment> --config`` reads), config_url (the page link) and
+  rerun_command (the command line that reruns the config: with ``--csv`` for a run on an uploaded CSV);
 - student_safetensors + student_card: one trained student (a row of members()) as an nn.Linear state dict that
   ``kdviz.models.MLP(card["architecture"]["sizes"])`` loads, and its JSON card; the bundle offers the best
   student overall and, where a run trains several methods, the best of each (which_student names it);
@@ -24,6 +25,7 @@ import io
 import json
 import math
 import os
+import shlex
 import shutil
 import threading
 import warnings
@@ -37,6 +39,7 @@ import torch
 
 from kdviz import site
 from kdviz.config import query_key, to_query
+from kdviz.data import csv as csv_data
 from kdviz.data import spec
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.models import MLP
@@ -167,6 +170,19 @@ def config_url(name: str, cfg, base: str = "") -> str:
     if tab:
         del query[query_key(prefix, tab)]  # the tab is chosen on the page; its settings carry its name
     return f"{base}/{PAGES.get(name, name)}?{urlencode(query)}"
+
+
+MAX_LABEL = 80  # characters of a label column's name written into a command line (a longer one: a placeholder)
+
+
+def rerun_command(name: str, cfg, label: str | None = None) -> str:
+    """The command line that reruns these settings from config.json; a run on an uploaded CSV ("csv:<digest>") also
+    needs that file (``--csv``, its digest checked) and, when it was not the last column, its label column."""
+    cmd = f"python -m kdviz {name.replace('_', '-')} --config config.json"
+    if not csv_data.names_upload(getattr(cfg, "dataset", None)):
+        return cmd
+    column = shlex.quote(label) if label and len(label) <= MAX_LABEL else "COLUMN" if label else None
+    return f"{cmd} --csv yourfile.csv" + (f" --label {column}" if column else "")
 
 
 # ----------------------------------------------------------------------------- figures

@@ -4,6 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kdviz import exports
+from kdviz.data import csv as csv_data
+from ui import upload
 
 
 def menu(name: str, cfg, snap, key: str) -> None:
@@ -11,8 +13,12 @@ def menu(name: str, cfg, snap, key: str) -> None:
     if snap is None or getattr(snap, "progress", 0) < 1:
         return
     with st.expander("Export: figures, numbers, config, students", icon=":material/download:"):
-        st.caption("Each file is made when you click it. The config JSON runs the same experiment from the "
-                   f"command line: `python -m kdviz {name.replace('_', '-')} --config config.json`.")
+        mine = csv_data.names_upload(getattr(cfg, "dataset", None))
+        st.caption("Each file is made when you click it. The config JSON reruns the same experiment from the command "
+                   "line" + (f" with the CSV you uploaded (the same file: its digest, {cfg.dataset}, is checked)"
+                             if mine else "") + "; rerun with:")
+        st.code(exports.rerun_command(name, cfg, upload.label(key)), language="bash")
+        st.caption("The page link" + (" (it asks for the same CSV file)" if mine else "") + ":")
         st.code(exports.config_url(name, cfg), language=None)
         items = exports.bundle(name, cfg, snap)
         _buttons([i for i in items if not i.student_of], key)

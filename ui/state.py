@@ -6,11 +6,26 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from kdviz.config import from_query, to_query
+from kdviz.config import from_query, query_key, to_query
 from ui.links import entering_step, remember
 from ui.messages import stop_with_error, warn
 
 C = TypeVar("C")
+# (page prefix, field) -> which URL values of that field another part of the page reads and writes itself (the
+# upload box's "csv:<digest>" dataset): the settings' binding neither applies nor reports nor overwrites them
+_ELSEWHERE: dict[tuple[str, str], Callable[[str], bool]] = {}
+
+
+def read_elsewhere(prefix: str, name: str, test: Callable[[str], bool]) -> None:
+    """Leave the URL value of field ``name`` of the page ``prefix`` to another part of the page whenever
+    ``test(value)`` holds: ``bind`` then seeds the widget from the defaults (no notice) and ``collect`` keeps the
+    value. Call it before the page's settings are bound."""
+    _ELSEWHERE[(prefix, name)] = test
+
+
+def _elsewhere(prefix: str, name: str, value) -> bool:
+    test = _ELSEWHERE.get((prefix, name))
+    return test is not None and value is not None and test(str(value))
 
 
 def widget_key(prefix: str, name: str) -> str:
@@ -33,7 +48,11 @@ def bind(cls: type[C], prefix: str, query_prefix: str = "") -> None:
         return
     saved = None if entering else st.session_state.get(f"_{prefix}.saved")
     if saved is None:
-        saved, notices = from_query(cls, st.query_params.to_dict(), query_prefix)
+        params = st.query_params.to_dict()
+        for field in dataclasses.fields(cls):
+            if _elsewhere(prefix, field.name, params.get(query_key(query_prefix, field.name))):
+                del params[query_key(query_prefix, field.name)]
+        saved, notices = from_query(cls, params, query_prefix)
         for notice in notices:
             warn(notice, icon=":material/link:")
     for field in dataclasses.fields(cls):
@@ -50,9 +69,11 @@ def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = 
     st.session_state[f"_{prefix}.saved"] = cfg
     remember(cfg, query_prefix)
     current = st.query_params.to_dict()
-    for key, value in to_query(cfg, query_prefix).items():
-        if current.get(key) != value:
-            st.query_params[key] = value
+    query = to_query(cfg, query_prefix)
+    for field in dataclasses.fields(cls):
+        key = query_key(query_prefix, field.name)
+        if current.get(key) != query[key] and not _elsewhere(prefix, field.name, current.get(key)):
+            st.query_params[key] = query[key]
     if validate is not None:
         try:
             validate(cfg)

@@ -1,7 +1,9 @@
 """Your own CSV as the dataset of a training page: upload, checks shown as text, the file gone with the session.
 
 Each session is one owner of the files it stored (kdviz.data.csv); when its connection drops, it stays
-the owner for the reconnection window that also keeps its jobs, so a run it queued still finds its data."""
+the owner for the reconnection window that also keeps its jobs, so a run it queued still finds its data. The page's URL
+names the dataset it shows, an upload as "csv:<digest>"; a link naming an upload that this session does not hold asks
+for that file."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +16,9 @@ import streamlit as st
 from kdviz.data import csv as csv_data
 from kdviz.jobs.pool import RECONNECT_SECONDS
 from kdviz.plots.data import projection_scatter
-from ui.messages import stop_with_error
+from ui.links import remember
+from ui.messages import stop_with_error, warn
+from ui.state import read_elsewhere
 
 
 class _Uploads:
@@ -86,24 +90,83 @@ def _owner() -> str:
     return owner
 
 
+def follow_link(key: str) -> None:
+    """Before the page's settings are bound: a URL whose dataset names an upload ("csv:<digest>") is this box's to
+    read and write (``dataset``), so a link's other settings still apply and no built-in dataset stands in for it."""
+    read_elsewhere(key, "dataset", csv_data.names_upload)
+
+
+def _label_key(key: str) -> str:
+    return f"{key}_csv_label"
+
+
+def _wanted_key(key: str) -> str:
+    return f"_upload.{key}.wanted"
+
+
+def label(key: str) -> str | None:
+    """The label column typed for the page's upload (None: the file's last column)."""
+    return str(st.session_state.get(_label_key(key)) or "").strip() or None
+
+
+def _claim(cfg):
+    """``cfg``, once the URL and the Copy link box name its dataset: what the page shows, an upload included."""
+    if st.query_params.get("dataset") != cfg.dataset:
+        st.query_params["dataset"] = cfg.dataset
+    remember(cfg)
+    return cfg
+
+
+def _linked(cfg) -> str | None:
+    """The upload ("csv:<digest>") the URL names when this session never stored it (a link from elsewhere), else
+    None; a malformed name is reported, and the page shows ``cfg``'s dataset instead."""
+    raw = st.query_params.get("dataset")
+    if not csv_data.names_upload(raw) or raw in _session_uploads(_owner()).names:
+        return None
+    try:
+        return csv_data.checked_name(raw)
+    except ValueError as err:
+        warn(f"Ignored the link's dataset ({err}); using {cfg.dataset}.", icon=":material/link:")
+        return None
+
+
 def dataset(cfg, key: str, two_d_only: bool = False):
-    """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``."""
-    with st.expander("Your own data (CSV)", icon=":material/upload_file:"):
+    """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``.
+
+    The URL names the dataset shown. A link naming an upload this session does not hold asks for that file and
+    stops the page until it comes; a file with another digest is said to be another file."""
+    linked = _linked(cfg)
+    if linked is not None:
+        st.session_state[_wanted_key(key)] = linked
+    with st.expander("Your own data (CSV)", icon=":material/upload_file:", expanded=linked is not None):
         up = st.file_uploader("A classification CSV: numeric feature columns and one label column", type=["csv", "txt"],
                               key=f"{key}_csv")
         if up is None:
             st.caption(f"At most {csv_data.MAX_ROWS:,} rows and {csv_data.MAX_FEATURES} features; the label is the last "
                        "column unless you name another. Your file stays on the server only for this session.")
-            return cfg
-        label = st.text_input("Label column (empty: the last one)", key=f"{key}_csv_label").strip() or None
+            if linked is None:
+                st.session_state.pop(_wanted_key(key), None)
+                return _claim(cfg)
+            _claim(dataclasses.replace(cfg, dataset=linked))
+            warn(f"This link trains on your own CSV file {linked}, which this session does not have: upload the file "
+                 "with that digest here to run it, or open the page from the menu for a built-in dataset.",
+                 icon=":material/upload_file:")
+            st.stop()
+        st.text_input("Label column (empty: the last one)", key=_label_key(key))
         try:
-            table = csv_data.read_table(up.getvalue(), label)
+            table = csv_data.read_table(up.getvalue(), label(key))
         except ValueError as err:
+            _claim(cfg)
             stop_with_error(f"{up.name[:60]}: {err}")
         if two_d_only and table.x.shape[1] != 2:
+            _claim(cfg)
             stop_with_error(f"Live training draws decision regions on the plane, so it needs 2 features; "
                             f"{up.name[:60]} has {table.x.shape[1]}. Compare paradigms trains on wider data.")
         name = _session_uploads(_owner()).keep(table)
+        wanted = st.session_state.get(_wanted_key(key))
+        if wanted is not None and wanted != name:
+            warn(f"This file is {name}, not the link's {wanted}: another table (its rows, columns or label column "
+                 "differ), so the results will not be the link's.", icon=":material/difference:")
         points, said = csv_data.projection(table.x)
         st.text(" ".join([f"Training on your CSV: {table.describe()}.", *table.notes]))
         if points is not None:
@@ -111,4 +174,4 @@ def dataset(cfg, key: str, two_d_only: bool = False):
             st.caption(said)
         else:
             st.text(said)
-    return dataclasses.replace(cfg, dataset=name)
+    return _claim(dataclasses.replace(cfg, dataset=name))

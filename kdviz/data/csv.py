@@ -283,6 +283,33 @@ def path_of(name: str) -> Path:
     return UPLOAD_DIR / f"{digest}.npz"
 
 
+NAME = re.compile(rf"{PREFIX}:[0-9a-f]{{16}}")  # an upload's dataset name: the prefix and Table.digest
+
+
+def names_upload(value) -> bool:
+    """Whether ``value`` is meant as an uploaded CSV's dataset name (it starts with "csv:"), well formed or not."""
+    return isinstance(value, str) and value.startswith(f"{PREFIX}:")
+
+
+def checked_name(value: str) -> str:
+    """``value`` if it is an uploaded CSV's dataset name ("csv:" and 16 hexadecimal digits, as the page's link and
+    config write it); else a ValueError saying so."""
+    if not NAME.fullmatch(value):
+        raise ValueError(f"{_quoted(value)} is not the name of an uploaded CSV: expected {PREFIX}: and 16 "
+                         "hexadecimal digits, as the page's link and config write it")
+    return value
+
+
+def same_table(table: Table, name: str) -> str:
+    """The dataset name of ``table`` when it is the table that dataset ``name`` was made from; else a ValueError
+    naming both digests (another file, or the same file read with another label column)."""
+    mine = f"{PREFIX}:{table.digest}"
+    if mine != name:
+        raise ValueError(f"this file is {mine}, but the settings were made from {name}: another table (its rows, "
+                         "columns or label column differ), so the run would not be theirs")
+    return mine
+
+
 OWNER = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an owner's name is a file name in the owners' folder
 
 
