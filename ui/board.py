@@ -1,6 +1,6 @@
 """The class board in a page: this session's room membership, and the one-button post of a run's result.
 
-A session joins a room on the Board page (a code and a display name); any page can then call
+A session joins a room on the Class board page (a code and a display name); any page can then call
 ``post_button`` with its settings and the headline numbers its run computed. Database trouble
 is shown as a message, never a traceback, and leaves the rest of the page working.
 """
@@ -93,7 +93,7 @@ def post_button(page: str, settings, numbers: dict[str, float]) -> None:
     ``numbers`` (its headline numbers, computed by the app) go to the room this session joined."""
     joined = membership()
     if joined is None:
-        st.caption("In a workshop? Join your class's room on the **Board** page to post this run with one click.")
+        st.caption("In a workshop? Join your class's room on the **Class board** page to post this run with one click.")
         return
     code, name = joined
     if st.button(f"Post this run to the class board (room {code})", key=f"board.post.{page}",

@@ -139,7 +139,7 @@ def lesson_banner(lesson: lessons.Lesson, index: int) -> None:
             st.markdown(f"**Question:** {step.question}")
         if step.board:
             st.markdown("**Class board:** post your result with the button under it (join your room on the "
-                        "**Board** page first); your instructor shows the class's results.")
+                        "**Class board** page first); your instructor shows the class's results.")
         keep = {k: "1" for k in PAGE_FLAGS if flag(k)}
         if index + 1 < len(lesson.steps):  # a page link: the same session, so a joined board room stays joined
             nxt = lesson.steps[index + 1]

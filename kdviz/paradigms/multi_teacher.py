@@ -23,9 +23,9 @@ RULE_NAMES = {"avg_prob": "averaged probabilities", "avg_logit": "averaged logit
               "confidence": "weighted by confidence"}  # each rule as a page names it
 RULE, SHARPNESS = "avg_prob", 5.0  # the defaults of a multi-teacher student
 CONFIDENCE = ("max_prob", "neg_entropy")  # per-teacher confidence scores for rule="confidence"
-TRANSFERS = ("A consensus of several teachers: by default their averaged probabilities (rule avg_prob); "
-             "averaged logits (avg_logit) or a per-sample mixture weighted by each teacher's confidence "
-             "(confidence) are options.")
+TRANSFERS = ("A consensus of several teachers: by default their averaged probabilities (rule `avg_prob`); "
+             "averaged logits (`avg_logit`) or a per-sample mixture weighted by each teacher's confidence "
+             "(`confidence`) are options.")
 FORMULA = (r"\mathcal{L} = \alpha\,\mathrm{CE}(p, y) + (1-\alpha)\,T^2\,\mathrm{KL}(r \,\|\, p^T),\quad"
            r" r = \frac{1}{M}\sum_{m=1}^{M} q_m^T")  # as trained
 
