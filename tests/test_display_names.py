@@ -3,7 +3,6 @@ it, as code), the class board is "Class board", a claim's source is said in plai
 the teacher at T = 1 once."""
 import json
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from kdviz.paradigms import NOTES, PARADIGMS
 from kdviz.paradigms.multi_teacher import RULES
 from kdviz.plots import softening as PS
+from tests.test_app_paradigms import _open, _train
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {n.name for n in NOTES.values()}
@@ -30,17 +30,7 @@ def test_softmax_bars_name_the_teacher_at_t_1_once():
 
 
 def _trained(page: str, key: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=180)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at = at.run()
-    at.button(key="start").click().run()
-    job = at.session_state[f"_job.{key}"]
-    deadline = time.time() + 240
-    while not job.done and time.time() < deadline:
-        time.sleep(0.3)
-    assert job.state == "done", job.error
-    at = at.run()
+    at = _train(_open(page, **query), key)
     assert not at.exception
     return at
 
@@ -66,7 +56,8 @@ def _shown(at: AppTest) -> list[str]:
 def test_compare_and_beyond_show_display_names_never_registry_keys():
     compare = _trained("compare.py", "compare", methods=",".join(PARADIGMS), steps="60", seeds="2")
     beyond = _trained("beyond.py", "beyond", steps="60", seeds="2", generations="1")
-    for at in (compare, beyond):
+    without_kd = _open("compare.py", methods="dkd")  # the exercise below says how to add KD
+    for at in (compare, beyond, without_kd):
         raw = sorted({m.group(0) + ": " + t[:80] for t in _shown(at) for m in RAW.finditer(t)})
         assert not raw, raw
     table = compare.dataframe[0].value

@@ -1,16 +1,12 @@
 """Beyond one teacher, the several-teachers topic: every sentence names the teachers as trained in the chosen regime,
 what the verdict compares, and where the baseline stands against every distilled student (ties in words)."""
 import re
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from kdviz.experiments import beyond
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_app_paradigms import _open, _train
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +59,8 @@ def test_baseline_sentence_follows_the_run(runs):
     own = runs["own"]
     assert np.all(own.acc[0] > own.acc[1:])  # the defaults: the baseline above every distilled student on every seed
     base = f"{np.rint(own.acc[0].astype(np.float64) * own.n_test).sum() / own.acc[0].size / own.n_test:.1%}"
-    assert f"**The baseline (labels alone, no KD: {base}) beats every distilled student here**" in beyond.baseline_sentence(own)
+    said = beyond.baseline_sentence(own)
+    assert f"**The baseline (labels alone, no KD: {base}) beats every distilled student here**" in said
 
 
 def made(acc, n_test=100, failed=()) -> beyond.MultiResult:
@@ -91,21 +88,11 @@ def test_baseline_sentence_handles_ties_and_unclear_gaps_in_words():
 
 
 def test_page_names_the_committee_of_its_regime():
-    at = AppTest.from_file(str(ROOT / "app_pages" / "beyond.py"), default_timeout=120)
-    for k, v in {"steps": "100", "seeds": "2", "generations": "1"}.items():
-        at.query_params[k] = v
-    at = at.run()
-    at.button(key="start").click().run()
-    job = at.session_state["_job.beyond"]
-    deadline = time.time() + 240
-    while not job.done and time.time() < deadline:
-        time.sleep(0.3)
-    assert job.state == "done", job.error
-    at = at.run()
+    at = _train(_open("beyond.py", steps="100", seeds="2", generations="1"), "beyond")
     assert not at.exception
     text = [md.value for md in at.markdown]
     assert any(t.startswith("3 teachers, each with 1 hidden layer of 2 units") for t in text)
-    assert not any("128" in t or "big teacher" in t for t in text)
+    assert not any("128 units" in t or "128-128" in t or "big teacher" in t for t in text)
     assert any(t.startswith("Students of the committee (averaged probabilities) vs students of teacher 1 alone")
                for t in text)
     assert any(re.search(r"baseline \(labels alone, no KD: \d+\.\d%\)", t) for t in text)

@@ -238,7 +238,8 @@ def teachers_sentence(m: MultiResult) -> str:
         listed = f"{', '.join(acc[:-1])} and {acc[-1]}" if n > 1 else acc[0]
         return f"{n} teachers, each with {hidden_words(w[0])} and trained on {data} (test accuracy {listed})"
     return (f"{n} teachers of different sizes, each trained on {data} ("
-            + "; ".join(f"teacher {i + 1}: {hidden_words(h)}, {a} test accuracy" for i, (h, a) in enumerate(zip(w, acc)))
+            + "; ".join(f"teacher {i + 1}: {hidden_words(h)}, {a} test accuracy"
+                        for i, (h, a) in enumerate(zip(w, acc)))
             + ")")
 
 
