@@ -28,15 +28,15 @@ job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond",
 
 
 def tab_multi(job, plane: Plane, m: beyond.MultiResult) -> None:
-    st.markdown(f"Three teachers of widths {', '.join('-'.join(map(str, h)) for h in beyond.TEACHER_WIDTHS)} "
-                f"(test accuracy {', '.join(f'{a:.0%}' for a in m.teacher_acc)}) disagree on "
-                f"**{m.frac_disagree:.0%}** of the plane (darker blue: more of the teacher pairs disagree).")
+    st.markdown(f"{beyond.teachers_sentence(m)} disagree on **{m.frac_disagree:.0%}** of the plane "
+                "(darker blue: more of the teacher pairs disagree).")
     jobs.chart(JOB, "disagree", job, lambda: beyond_plots.disagreement(plane, m))
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
     jobs.chart(JOB, "rules", job, lambda: beyond_plots.rule_regions(plane, m))
     jobs.chart(JOB, "multi_acc", job, lambda: beyond_plots.multi_accuracy(m))
-    st.markdown(judged_sentence(paired(m.acc[1], m.acc[2]), "Averaged committee vs the big teacher alone",
-                                m.failed))
+    st.markdown(judged_sentence(beyond.committee_effect(m), beyond.committee_label(m), m.failed))
+    if said := beyond.baseline_sentence(m):
+        st.markdown(said)
 
 
 def tab_mutual(job, plane: Plane, u: beyond.MutualResult) -> None:
@@ -74,7 +74,7 @@ def draw(job, snap) -> None:
     if job is not None and (not job.done or job.state == "error"):  # a finished run's tabs speak for themselves
         jobs.show_status(job)
         st.progress(job.progress)
-    tabs = st.tabs(["Several teachers", "Mutual learning", "EMA teacher", "Born-again"])
+    tabs = st.tabs(beyond.topic_names())
     for tab, topic, fn in zip(tabs, beyond.TOPICS, (tab_multi, tab_mutual, tab_ema, tab_born_again)):
         with tab:
             if isinstance(snap, beyond.BeyondSnapshot) and topic in snap.results:

@@ -196,10 +196,10 @@ def test_which_paradigm_lesson_at_t_1_says_only_what_holds_for_any_teacher():
 # --- Claims on trial: the gradient claim ---------------------------------------------------------------------------
 
 def test_gradient_claim_credits_the_source_only_with_what_it_said():
-    from kdviz.experiments import claims
+    from kdviz.experiments import claims, findings
 
     claim, source, reference = claims.GRADIENT_CLAIM
-    assert source == "the seed text" and reference == "Stated without an experiment."
+    assert source == findings.TUTORIAL_ADVICE and reference == "Stated without an experiment."
     assert "shrinks with T" not in " ".join(claims.GRADIENT_CLAIM)
 
 

@@ -144,7 +144,7 @@ def compare(cfg, job_key: str = "compare") -> None:
         predict_then_check("exercise.compare_best", rows, START, choices=tuple(NOTES[m].name for m in methods))
         st.divider()
         if "kd" not in methods:
-            st.caption("The challenge needs KD among the methods: add kd above.")
+            st.caption(f"The challenge needs {NOTES['kd'].name} among the methods: add `kd` above.")
             return
         predict_then_check("exercise.compare_loses", rows, START)
 

@@ -22,8 +22,10 @@ from kdviz.data.transforms import few_labels, flip_labels
 from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Plane
 from kdviz.experiments import learned
+from kdviz.experiments.stats import BETTER, WORSE, count, paired
+from kdviz.paradigms import NOTES
 from kdviz.paradigms.mean_teacher import ema_decay
-from kdviz.paradigms.multi_teacher import RULES, combine_teachers
+from kdviz.paradigms.multi_teacher import RULE, RULE_NAMES, RULES, combine_teachers
 from kdviz.train import MemberConfig, PopulationRun, TeacherConfig, grid_predictions, plane_extent, train_teacher
 
 TEACHER_WIDTHS = ((128, 128), (8,), (3,))  # a committee of unequal teachers: they disagree near the boundaries
@@ -77,17 +79,28 @@ def regime_sentence(cfg: BeyondConfig) -> str:
             "view for the mean teacher, beside the labels-only student.")
 
 
+def committee_widths(cfg: BeyondConfig) -> tuple[tuple[int, ...], ...]:
+    """The hidden widths of the multi-teacher topic's teachers in the chosen regime, one tuple per teacher."""
+    return TEACHER_WIDTHS if cfg.regime == "plain" else WEAK_TEACHERS
+
+
+def committee_parts(cfg: BeyondConfig) -> int:
+    """Into how many disjoint parts the training data is cut, one per teacher (1: every teacher sees all of it)."""
+    return 1 if cfg.regime == "plain" else len(WEAK_TEACHERS)
+
+
 def committee(cfg: BeyondConfig, ds, device, hook=None) -> list:
     """The teachers of the multi-teacher topic: unequal ones (plain), or weak ones on disjoint thirds (own);
     ``hook``: their training runs' step hook."""
-    if cfg.regime == "plain":
+    widths, n = committee_widths(cfg), committee_parts(cfg)
+    if n == 1:
         return [train_teacher(ds, TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device, hook)
-                for i, h in enumerate(TEACHER_WIDTHS)]
+                for i, h in enumerate(widths)]
     parts = torch.randperm(len(ds.y_train), generator=torch.Generator().manual_seed(cfg.seed),
-                           device="cpu").chunk(len(WEAK_TEACHERS))
+                           device="cpu").chunk(n)
     return [train_teacher(replace(ds, x_train=ds.x_train[p], y_train=ds.y_train[p]),
                           TeacherConfig(hidden=h, steps=1000, seed=cfg.seed + i), device, hook)
-            for i, (h, p) in enumerate(zip(WEAK_TEACHERS, parts))]
+            for i, (h, p) in enumerate(zip(widths, parts))]
 
 
 def seeds_of(cfg: BeyondConfig) -> list[int]:
@@ -111,6 +124,9 @@ class MultiResult:
     status: list[str] | None = None  # per student (roles x S, role-major): "ok", or how it diverged or did not learn
     weights: list[dict] | None = None  # [Population.arrays()] of the students, in the same order
     failed: list[str] = field(default_factory=list)  # students that diverged or did not learn (learned.run_failures)
+    teacher_widths: list[tuple[int, ...]] = field(default_factory=list)  # each teacher's hidden widths, as trained
+    teacher_parts: int = 1  # each teacher trained on its own 1/teacher_parts of the training data (1: all of it)
+    n_test: int = 0  # test points each accuracy was measured on
 
 
 @dataclass
@@ -192,13 +208,101 @@ def multi_teacher(cfg: BeyondConfig, ds, device, hook=None) -> MultiResult:
     flat = students.evaluate("test")["accuracy"]  # (M * S,)
     acc = flat.reshape(len(methods), cfg.seeds)
     test_acc = [float(t.info["test_acc"]) for t in teachers]
-    labels = (["baseline", "kd (big teacher)" if cfg.regime == "plain" else "kd (one teacher)"]
-              + [f"multi: {r}" for r in RULES])
+    labels = ([NOTES["baseline"].name, f"{NOTES['kd'].name} from teacher 1 alone"]
+              + [f"{NOTES['multi_teacher'].name}: {RULE_NAMES[r]}" for r in RULES])
     status, failed = judged(students, seed_labels(labels, cfg.seeds))
     return MultiResult(probs.astype(np.float32), disagree.astype(np.float32),
                        {r: g.astype(np.float32) for r, g in rule_grids.items()}, dominant, test_acc,
                        labels, [m for m, _ in methods], acc, float((disagree > 0).mean()), status,
-                       [students.population.arrays()], failed)
+                       [students.population.arrays()], failed, [tuple(t.sizes[1:-1]) for t in teachers],
+                       committee_parts(cfg), len(ds.y_test))
+
+
+PARTS = {1: "all the training data", 2: "its own half of the training data", 3: "its own third of the training data",
+         4: "its own quarter of the training data"}  # what each teacher of a committee cut into n parts trains on
+
+
+def hidden_words(widths) -> str:
+    """A network's hidden layers in words: (8,) -> "1 hidden layer of 8 units", (128, 128) -> "2 hidden layers of
+    128 units", (64, 32) -> "2 hidden layers of 64 and 32 units"."""
+    units = f"{widths[0]} unit{'s' if widths[0] != 1 else ''}" if len(set(widths)) == 1 else \
+        ", ".join(map(str, widths[:-1])) + f" and {widths[-1]} units"
+    return f"{count(len(widths), 'hidden layer')} of {units}"
+
+
+def teachers_sentence(m: MultiResult) -> str:
+    """Who the committee is, from the run: how many teachers, their hidden layers as trained, what data each saw,
+    and each one's test accuracy."""
+    w, n = m.teacher_widths, len(m.teacher_acc)
+    data = PARTS.get(m.teacher_parts, f"its own 1/{m.teacher_parts} of the training data")
+    acc = [f"{a:.0%}" for a in m.teacher_acc]
+    if len(set(w)) == 1:
+        listed = f"{', '.join(acc[:-1])} and {acc[-1]}" if n > 1 else acc[0]
+        return f"{n} teachers, each with {hidden_words(w[0])} and trained on {data} (test accuracy {listed})"
+    return (f"{n} teachers of different sizes, each trained on {data} ("
+            + "; ".join(f"teacher {i + 1}: {hidden_words(h)}, {a} test accuracy"
+                        for i, (h, a) in enumerate(zip(w, acc)))
+            + ")")
+
+
+def one_teacher_name(m: MultiResult) -> str:
+    """The teacher the single-teacher KD students learn from (teacher 1), in words: the largest one where it is."""
+    sizes = [sum(h) for h in m.teacher_widths]
+    largest = ", the largest" if sizes and sizes[0] > max(sizes[1:], default=-1) else ""
+    return f"teacher 1 alone ({hidden_words(m.teacher_widths[0])}{largest}, {m.teacher_acc[0]:.0%} test accuracy)"
+
+
+def committee_label(m: MultiResult) -> str:
+    """What the tab's verdict compares: students of the committee (the default rule) against students of teacher 1."""
+    return (f"Students of the committee ({RULE_NAMES[RULE]}) vs students of {one_teacher_name(m)}")
+
+
+def committee_effect(m: MultiResult):
+    """The paired effect of the committee's students (the default rule) over teacher 1's students."""
+    return paired(m.acc[1], m.acc[2 + RULES.index(RULE)], n_test=m.n_test or None)
+
+
+def baseline_sentence(m: MultiResult) -> str:
+    """Where the baseline (labels alone, no KD) stands against every distilled student of the topic, in words.
+
+    Accuracies are compared as counts of correct test predictions summed over seeds (whole numbers, so a tie is
+    exact); "beats every distilled student" needs each paired verdict to be clear (kdviz.experiments.stats). Empty
+    when a student failed (the tab then says the run is not judged) or the test-set size is unknown.
+    """
+    if m.failed or not m.n_test:
+        return ""
+    s = m.acc.shape[1]
+    correct = np.rint(np.asarray(m.acc, dtype=np.float64) * m.n_test).astype(int).sum(1)  # (roles,) over seeds
+    base, rest = correct[0], range(1, len(correct))
+    top = max(correct[i] for i in rest)
+    base_pct, top_pct = (f"{c / (s * m.n_test):.1%}" for c in (base, top))
+    who = f"the {NOTES['baseline'].name.lower()} (labels alone, no KD: {base_pct})"
+    head = who[0].upper() + who[1:]
+    best = " and ".join(f"*{m.labels[i]}*" for i in rest if correct[i] == top)  # every distilled role at the top
+
+    def apart(more: bool) -> str:
+        return (f"{count(abs(int(top - base)), 'correct test prediction')} {'more' if more else 'fewer'}, summed over "
+                f"{count(s, 'seed')} of {m.n_test} test points each")
+
+    directions = {i: paired(m.acc[0], m.acc[i], n_test=m.n_test).direction for i in rest}
+    if all(d == WORSE for d in directions.values()):
+        return (f"**{head} beats every distilled student here**, each of them on every seed by more than the seed "
+                f"spread; the best distilled student, {best}, reaches {top_pct} ({apart(False)}).")
+    if top < base:
+        unclear = [m.labels[i] for i in rest if directions[i] != WORSE]
+        return (f"{head} has the highest accuracy here: every distilled student is below it (the best, {best}, at "
+                f"{top_pct}: {apart(False)}), though not clearly for {', '.join(f'*{u}*' for u in unclear)} (within "
+                "the seed spread, or too few test points to tell).")
+    if top == base:
+        tied = [m.labels[i] for i in rest if correct[i] == base]
+        who_tied = "every distilled student" if len(tied) == len(rest) else ", ".join(f"*{t}*" for t in tied)
+        return (f"{head} ties {who_tied}: the same number of correct test predictions summed over "
+                f"{count(s, 'seed')}; no distilled student is above it.")
+    clear = [m.labels[i] for i in rest if directions[i] == BETTER]
+    if clear:
+        return f"Above {who} on every seed, by more than the seed spread: {', '.join(f'*{c}*' for c in clear)}."
+    return (f"No distilled student beats {who} beyond the seed spread; the best, {best}, reaches {top_pct} "
+            f"({apart(True)}).")
 
 
 def agreement(z: np.ndarray) -> np.ndarray:
@@ -217,7 +321,7 @@ def mutual(cfg: BeyondConfig, ds, device, hook=None) -> MutualResult:
     flat = students.evaluate("test")["accuracy"]
     acc = flat.reshape(2, cfg.seeds)
     z = students.logits(students.ds.x_test).cpu().numpy().reshape(2, cfg.seeds, len(ds.y_test), -1)
-    labels = ["independent", "mutual learning"]
+    labels = [f"{NOTES['baseline'].name}, trained independently", NOTES["mutual"].name]
     status, failed = judged(students, seed_labels(labels, cfg.seeds))
     return MutualResult(acc, np.stack([agreement(z[0]), agreement(z[1])]), labels, status,
                         [students.population.arrays()], failed)
@@ -317,6 +421,12 @@ def born_again(cfg: BeyondConfig, ds, device, hook=None) -> BornAgainResult:
 
 
 TOPIC_RUNS = {"multi": multi_teacher, "mutual": mutual, "ema": ema, "born_again": born_again}
+TOPIC_METHODS = {"multi": "multi_teacher", "mutual": "mutual", "ema": "ema", "born_again": "born_again"}
+
+
+def topic_names() -> list[str]:
+    """The page's tab titles, one per topic: the display name of the paradigm each topic is about."""
+    return [NOTES[TOPIC_METHODS[t]].name for t in TOPICS]
 
 
 def run(cfg: BeyondConfig, device: str | None = None, hook=None) -> Iterator[BeyondSnapshot]:

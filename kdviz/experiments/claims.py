@@ -7,7 +7,7 @@ weights and batch order across every setting they are compared on.
 - fidelity: Stanton et al. 2021, students disagree with teachers they could match; more transfer
   data (here: noisy copies of the inputs) raises agreement;
 - hinton: Hinton et al. 2015's three-way result (teacher, student alone, student distilled);
-- temperature: the seed text's temperature table, swept against student size and teacher confidence;
+- temperature: a temperature table repeated in KD tutorials, swept against student size and teacher confidence;
 - alpha: "typical alpha in [0.1, 0.5]";
 - smoothness: "KD converges smoothly, with lower loss variance than standard training";
 - gradient: "higher temperature increases gradient magnitude during early training", with and without T^2.
@@ -25,7 +25,7 @@ from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, build_data, seeds_of, teacher_config
 from kdviz.experiments import findings, learned
-from kdviz.experiments.findings import Finding, Panel, Verdict, timed
+from kdviz.experiments.findings import TUTORIAL_ADVICE, Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std, paired
 from kdviz.train import MemberConfig, PopulationRun, TeacherOutputs, teacher_outputs, train_teacher
@@ -113,11 +113,11 @@ def temperature(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     small, sharpened, similar = acc.values()
     at = {t: i for i, t in enumerate(TEMPERATURES)}
     verdicts = [
-        Verdict("T = 1 for a high-confidence teacher.", "the seed text", "A table without an experiment.",
+        Verdict("T = 1 for a high-confidence teacher.", TUTORIAL_ADVICE, "A table without an experiment.",
                 "High-confidence teacher: T = 1 against T = 4", paired(sharpened[at[4.0]], sharpened[at[1.0]]), +1),
-        Verdict("T = 8-10 for models of similar complexity.", "the seed text", "A table without an experiment.",
+        Verdict("T = 8-10 for models of similar complexity.", TUTORIAL_ADVICE, "A table without an experiment.",
                 "Similar-size student: T = 8 against T = 4", paired(similar[at[4.0]], similar[at[8.0]]), +1),
-        Verdict("T = 20+ for very different models.", "the seed text", "A table without an experiment.",
+        Verdict("T = 20+ for very different models.", TUTORIAL_ADVICE, "A table without an experiment.",
                 "Small student: T = 20 against T = 4", paired(small[at[4.0]], small[at[20.0]]), +1)]
     notes = [f"Best T for the {name}: {TEMPERATURES[int(np.argmax(a.mean(1)))]:g} "
              f"({mean_std(a[int(np.argmax(a.mean(1)))], 100)}%)." for name, a in acc.items()]
@@ -137,7 +137,7 @@ def alpha(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     outside = [i for i in range(len(ALPHAS)) if i not in inside]
     best_in = max(inside, key=lambda i: acc[i].mean())
     best_out = max(outside, key=lambda i: acc[i].mean())
-    verdicts = [Verdict("Typical alpha is in [0.1, 0.5].", "the seed text", "Stated without an experiment.",
+    verdicts = [Verdict("Typical alpha is in [0.1, 0.5].", TUTORIAL_ADVICE, "Stated without an experiment.",
                         f"Best alpha inside ({ALPHAS[best_in]:g}) against the best outside ({ALPHAS[best_out]:g})",
                         paired(acc[best_out], acc[best_in]), +1)]
     notes = [f"At T = {cfg.T:g}: alpha = {ALPHAS[best_in]:g} gives {mean_std(acc[best_in], 100)}%, alpha = "
@@ -169,7 +169,7 @@ def smoothness(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     loss_jitter = jitter(ce).reshape(2, s)
     grad_jitter = (jitter(g) / g.mean(1)).reshape(2, s)
     claim = ("Student training converges smoothly, with lower loss variance than standard training.",
-             "the seed text", "Stated without an experiment.")
+             TUTORIAL_ADVICE, "Stated without an experiment.")
     verdicts = [Verdict(*claim, "Step-to-step std of the training cross-entropy, KD against the baseline",
                         paired(loss_jitter[0], loss_jitter[1]), -1, scale=1.0, unit="", digits=4),
                 Verdict(*claim, "Step-to-step std of the gradient norm over its mean, KD against the baseline",
@@ -183,7 +183,7 @@ def smoothness(cfg: ClaimsConfig, dev, hook=None) -> Iterator:
     yield Finding("smoothness", [panel], verdicts, notes, failed=learned.run_named(run))
 
 
-GRADIENT_CLAIM = ("Higher temperature increases gradient magnitude during early training.", "the seed text",
+GRADIENT_CLAIM = ("Higher temperature increases gradient magnitude during early training.", TUTORIAL_ADVICE,
                   "Stated without an experiment.")
 GRADIENT_FORM = ("The soft gradient is T (p - q) with T^2 and (p - q) / T without it (`kdviz.softening.soft_gradient`). "
                  "Neither is monotone in T in general: below the logits' spread either can grow with T; once T is much "

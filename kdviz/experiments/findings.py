@@ -29,12 +29,15 @@ class Panel:
     percent: bool = False  # values are fractions shown as percent
 
 
+TUTORIAL_ADVICE = "advice repeated in KD tutorials"  # the source of a claim that no paper makes, said as such
+
+
 @dataclass
 class Verdict:
     """One claim tested: as written, what was compared, the paired effect and the verdict."""
 
     claim: str  # the claim as written by its source
-    source: str  # who makes it (a paper, the seed text)
+    source: str  # who makes it: a paper, or TUTORIAL_ADVICE
     reference: str  # the source's own finding, shown beside ours
     test: str  # what we compared, e.g. "T = 20 against T = 4, small student"
     effect: PairedEffect  # b - a per seed, the claim predicting the sign ``expect``

@@ -2,8 +2,8 @@
 
 Three parts, each testing a published claim with paired seeds:
 - capacity: one small student distilled from teachers of growing size (Cho and Hariharan 2019:
-  bigger teachers are often worse teachers; the seed text: teacher quality directly impacts
-  the student);
+  bigger teachers are often worse teachers; KD tutorials: teacher quality directly impacts the
+  student);
 - assistant: large -> medium -> small against large -> small directly (Mirzadeh et al. 2020);
 - early_stop: students of one teacher's checkpoints along its training, early, best on
   validation and overtrained (Cho and Hariharan 2019: early-stopped teachers teach better).
@@ -20,7 +20,7 @@ from kdviz.config import setting
 from kdviz.device import resolve_device
 from kdviz.experiments.distil import StudentSettings, accuracy_on_test, build_data, seeds_of, students_of, teacher_config
 from kdviz.experiments import findings, learned
-from kdviz.experiments.findings import Finding, Panel, Verdict, timed
+from kdviz.experiments.findings import TUTORIAL_ADVICE, Finding, Panel, Verdict, timed
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments.stats import mean_std
 from kdviz.train import Checkpoints, MemberConfig, PopulationRun, model_logits, train_teacher
@@ -61,7 +61,7 @@ def capacity(cfg: WhichTeacherConfig, dev, hook=None) -> Iterator:
                 "On ImageNet, students of deeper ResNets were not better and often worse.",
                 f"Student of the largest teacher ({names[-1]}) against the next smaller ({names[-2]})",
                 st.effect(-2, -1), -1),
-        Verdict("Teacher quality directly impacts student performance.", "the seed text",
+        Verdict("Teacher quality directly impacts student performance.", TUTORIAL_ADVICE,
                 "Stated without an experiment.",
                 f"Student of the most accurate teacher ({names[best]}, {t_acc[best]:.1%}) against the least "
                 f"({names[worst]}, {t_acc[worst]:.1%})", st.effect(worst + 1, best + 1), +1),

@@ -22,4 +22,10 @@ def note(key: str) -> Note:
     return NOTES[key]
 
 
-__all__ = ["MODULES", "NOTES", "Note", "PARADIGMS", "note"]
+def names_to_type(keys=PARADIGMS) -> str:
+    """Each paradigm's display name beside the short name a settings box or the command line takes, as Markdown:
+    "KD (Hinton): `kd`; DKD: `dkd`; ..."."""
+    return "; ".join(f"{NOTES[k].name}: `{k}`" for k in keys)
+
+
+__all__ = ["MODULES", "NOTES", "Note", "PARADIGMS", "names_to_type", "note"]

@@ -19,11 +19,13 @@ from kdviz.train.protocol import Batch, register_method
 from kdviz.softening import as_logits, check_temperature
 
 RULES = ("avg_prob", "avg_logit", "confidence")  # combination rules of combine_teachers
+RULE_NAMES = {"avg_prob": "averaged probabilities", "avg_logit": "averaged logits",
+              "confidence": "weighted by confidence"}  # each rule as a page names it
 RULE, SHARPNESS = "avg_prob", 5.0  # the defaults of a multi-teacher student
 CONFIDENCE = ("max_prob", "neg_entropy")  # per-teacher confidence scores for rule="confidence"
-TRANSFERS = ("A consensus of several teachers: by default their averaged probabilities (rule avg_prob); "
-             "averaged logits (avg_logit) or a per-sample mixture weighted by each teacher's confidence "
-             "(confidence) are options.")
+TRANSFERS = ("A consensus of several teachers: by default their averaged probabilities (rule `avg_prob`); "
+             "averaged logits (`avg_logit`) or a per-sample mixture weighted by each teacher's confidence "
+             "(`confidence`) are options.")
 FORMULA = (r"\mathcal{L} = \alpha\,\mathrm{CE}(p, y) + (1-\alpha)\,T^2\,\mathrm{KL}(r \,\|\, p^T),\quad"
            r" r = \frac{1}{M}\sum_{m=1}^{M} q_m^T")  # as trained
 

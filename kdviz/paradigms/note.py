@@ -42,5 +42,5 @@ class Note:
         names = {"T": "the temperature T", "alpha": "alpha (the hard-label weight)"}
         used = [names[u] for u in self.uses]
         return ("Uses " + " and ".join(used) if used else "Uses neither T nor alpha") + (
-            "; its own settings: " + ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+            "; its own settings: " + ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = `{v}`"
                                                 for k, v in self.defaults.items()) if self.defaults else "") + "."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from kdviz.paradigms.multi_teacher import RULES
+from kdviz.paradigms.multi_teacher import RULE_NAMES, RULES
 from kdviz.plots.paradigms import disagreement_map, lines, seed_strip
 from kdviz.plots.training import decision_boundaries
 
@@ -22,8 +22,8 @@ def disagreement(plane, m) -> go.Figure:
 
 def rule_regions(plane, m) -> go.Figure:
     """How each combination rule of the committee decides on the plane."""
-    return decision_boundaries([(r, m.rule_grids[r]) for r in RULES], *plane.axes, plane.points, plane.labels,
-                               plane.class_names, height=300)
+    return decision_boundaries([(RULE_NAMES[r], m.rule_grids[r]) for r in RULES], *plane.axes, plane.points,
+                               plane.labels, plane.class_names, height=300)
 
 
 def multi_accuracy(m) -> go.Figure:

@@ -16,13 +16,15 @@ def class_labels(n: int) -> list[str]:
 def softmax_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log: bool = False) -> go.Figure:
     """Grouped bars: the teacher's softmax at T, at T = 1, and the one-hot hard label. p_t, p_1: (N,).
 
-    With ``log``, a log axis deep enough for the smallest probability, so the wrong classes' mass at T = 1 shows.
+    At T = 1 the two teacher distributions are one, drawn once. With ``log``, a log axis deep enough for the
+    smallest probability, so the wrong classes' mass at T = 1 shows.
     """
     names = class_labels(len(p_t))
     hard = np.eye(len(p_t))[label]
+    at_one = [] if T == 1 else [go.Bar(x=names, y=p_1, name="teacher at T = 1", marker_color=BASELINE)]
     fig = go.Figure([
         go.Bar(x=names, y=hard, name="hard label", marker_color=ACCENT, opacity=0.25),
-        go.Bar(x=names, y=p_1, name="teacher at T = 1", marker_color=BASELINE),
+        *at_one,
         go.Bar(x=names, y=p_t, name=f"teacher at T = {T:g}", marker_color=TEACHER,
                text=[f"{x:.3g}" if log else f"{x:.3f}" for x in p_t], textposition="outside", cliponaxis=False),
     ])
