@@ -162,4 +162,4 @@ def run(cfg: WhichTeacherConfig, device: str | None = None) -> Iterator:
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
                         WhichTeacherConfig, run, Finding,
-                        figures=findings.figures, students=findings.students, verdict=findings.verdict)
+                        students=findings.students, verdict=findings.verdict)
