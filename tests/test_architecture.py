@@ -211,8 +211,8 @@ class Later:
 def test_a_parent_package_counts_unless_it_is_the_importers_own():
     assert edges("kdviz.cli", {"kdviz.experiments.dark_knowledge.omitted"}) == {
         "kdviz.experiments", "kdviz.experiments.dark_knowledge", "kdviz.experiments.dark_knowledge.omitted"}
-    assert edges("kdviz.experiments.dark_knowledge.sweep", {"kdviz.experiments.dark_knowledge.settings"}) == {
-        "kdviz.experiments.dark_knowledge.settings"}
+    assert edges("kdviz.experiments.dark_knowledge.sweep", {"kdviz.experiments.dark_knowledge.teachers"}) == {
+        "kdviz.experiments.dark_knowledge.teachers"}
 
 
 def test_every_module_is_in_exactly_one_layer():
