@@ -38,6 +38,7 @@ import torch
 
 from kdviz.config import query_key, to_query
 from kdviz.data import spec
+from kdviz.experiments import experiment
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
 from kdviz.experiments.members import run_members
 from kdviz.figures import figures_of
@@ -87,20 +88,14 @@ def _small(value, limit: int) -> bool:
 # ----------------------------------------------------------------------------- results
 def members(name: str, cfg, snap) -> list[dict]:
     """One record per trained student of the final snapshot (the experiment's ``students`` hook, or run_members)."""
-    hook = _experiment(name).students or run_members
+    hook = experiment(name).students or run_members
     return hook(cfg, snap)
 
 
 def verdict(name: str, cfg, snap) -> str:
     """The experiment's conclusion in words, as its page states it ("" when it has none)."""
-    hook = _experiment(name).verdict
+    hook = experiment(name).verdict
     return hook(cfg, snap) if hook is not None else ""
-
-
-def _experiment(name: str):
-    from kdviz.experiments import experiment
-
-    return experiment(name)
 
 
 def results(name: str, cfg, snap) -> dict:
@@ -134,7 +129,7 @@ def config_json(name: str, cfg) -> bytes:
 
 def config_url(name: str, cfg, base: str = "") -> str:
     """The page link that opens these settings ("<base>/compare?dataset=blobs&…")."""
-    to_page = _experiment(name).page_config
+    to_page = experiment(name).page_config
     shown = to_page(cfg) if to_page is not None else cfg
     tab = TAB_FIELD.get(name)
     prefix = getattr(shown, tab) if tab else QUERY_PREFIX.get(name, "")
@@ -222,7 +217,7 @@ IDENTITY = ("member", "part", "topic", "role", "student", "dataset", "method", "
 def student_weights(name: str, cfg, snap, k: int) -> tuple[dict, int] | None:
     """(Population.arrays(), member) holding row k's student (the experiment's ``weights`` hook, or snap.run's
     weights); None when that student's weights are not kept."""
-    hook = _experiment(name).weights
+    hook = experiment(name).weights
     if hook is not None:
         return hook(cfg, snap, k)
     w = getattr(getattr(snap, "run", None), "weights", None)
