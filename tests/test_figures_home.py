@@ -21,8 +21,7 @@ from kdviz.figures import FIGURES, figures_of
 
 def page_charts(at) -> dict[str, dict]:
     """{element key: figure JSON as a dict} of every Plotly chart the AppTest page drew."""
-    return {c.proto.id.rsplit("-", 1)[-1] if not c.key else c.key: json.loads(c.proto.spec)
-            for c in at.get("plotly_chart")}
+    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
 
 
 def exported(name: str, cfg, snap) -> dict[str, dict]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from kdviz.experiments.dark_knowledge import soft_targets
 from kdviz.experiments.dark_knowledge.omitted import OmittedConfig, OmittedSnapshot, best_bias, bias_curve
-from kdviz.experiments.dark_knowledge.page import DarkConfig, DarkSnapshot, part_run
+from kdviz.experiments.dark_knowledge.page import DarkSnapshot, part_run
+from kdviz.experiments.dark_knowledge.settings import DarkConfig
 from kdviz.experiments.dark_knowledge.sweep import SHOWN_ALPHA, SweepConfig, SweepSnapshot, accuracy_curves
 from kdviz.experiments.dark_knowledge.teachers import TeachersConfig, TeachersSnapshot, names
 from kdviz.plots import digits
