@@ -52,8 +52,8 @@ class Plane:
 class Experiment:
     """A named experiment: its settings class, its generator of snapshots, and what its final snapshot exports.
 
-    The export hooks (kdviz.exports dispatches through them; None: the defaults for a snapshot with
-    a ``run``, a PopulationRun's RunSnapshot; a run's figures are kdviz.figures', the page's own):
+    A run's figures are its page's, built by kdviz.figures. The export hooks (kdviz.exports dispatches
+    through them; None: the defaults for a snapshot with a ``run``, a PopulationRun's RunSnapshot):
     - students(cfg, snap) -> [row]: one dict per trained student (what it is, its status, test metrics);
     - weights(cfg, snap, i) -> (Population.arrays(), member) of row i, or None when that student's weights are not kept;
     - verdict(cfg, snap) -> str: the conclusion in words, as the page states it;

@@ -8,7 +8,8 @@ as one experiment, "dark_knowledge" (the command line's ``dark-knowledge``).
 from __future__ import annotations
 
 from kdviz.experiments.dark_knowledge import omitted, page, soft_targets, sweep, teachers
-from kdviz.experiments.dark_knowledge.page import N_TEST, DarkConfig, DarkSnapshot, omitted_config, sweep_config
+from kdviz.experiments.dark_knowledge.page import DarkSnapshot, omitted_config, sweep_config
+from kdviz.experiments.dark_knowledge.settings import N_TEST, DarkConfig
 
 EXPERIMENTS = (page.EXPERIMENT, teachers.EXPERIMENT, omitted.EXPERIMENT, sweep.EXPERIMENT)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kdviz.experiments.dark_knowledge import omitted, sweep, teachers
 from kdviz.experiments.dark_knowledge.omitted import OmittedConfig
-from kdviz.experiments.dark_knowledge.settings import N_TEST, DarkConfig, from_omitted, from_sweep  # noqa: F401
+from kdviz.experiments.dark_knowledge.settings import DarkConfig
 from kdviz.experiments.dark_knowledge.sweep import SweepConfig
 from kdviz.experiments.protocol import Experiment, Phase
 
