@@ -2,10 +2,9 @@
 import streamlit as st
 
 from kdviz.experiments import beyond
-from kdviz.experiments.protocol import Plane
 from kdviz.experiments.stats import judged_sentence, paired
 from kdviz.experiments.task import job as experiment_job
-from kdviz.plots import beyond as beyond_plots
+from kdviz.figures import beyond as beyond_figures
 from ui import exports, guide, jobs, results
 from ui.controls import settings
 from ui.intro import about
@@ -27,34 +26,34 @@ intro.caption(beyond.regime_sentence(cfg))
 job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond", cfg, device=device_name())))
 
 
-def tab_multi(job, plane: Plane, m: beyond.MultiResult) -> None:
+def tab_multi(job, made: dict, m: beyond.MultiResult) -> None:
     st.markdown(f"{beyond.teachers_sentence(m)} disagree on **{m.frac_disagree:.0%}** of the plane "
                 "(darker blue: more of the teacher pairs disagree).")
-    jobs.chart(JOB, "disagree", job, lambda: beyond_plots.disagreement(plane, m))
+    jobs.chart(JOB, "disagree", job, made["teachers disagree"])
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
-    jobs.chart(JOB, "rules", job, lambda: beyond_plots.rule_regions(plane, m))
-    jobs.chart(JOB, "multi_acc", job, lambda: beyond_plots.multi_accuracy(m))
+    jobs.chart(JOB, "rules", job, made["combination rules"])
+    jobs.chart(JOB, "multi_acc", job, made["several teachers accuracy"])
     st.markdown(judged_sentence(beyond.committee_effect(m), beyond.committee_label(m), m.failed))
     if said := beyond.baseline_sentence(m):
         st.markdown(said)
 
 
-def tab_mutual(job, plane: Plane, u: beyond.MutualResult) -> None:
+def tab_mutual(job, made: dict, u: beyond.MutualResult) -> None:
     c1, c2 = st.columns(2)
-    jobs.chart(JOB, "mutual_acc", job, lambda: beyond_plots.mutual_accuracy(u), where=c1)
-    jobs.chart(JOB, "mutual_agree", job, lambda: beyond_plots.mutual_agreement(u), where=c2)
+    jobs.chart(JOB, "mutual_acc", job, made["mutual learning accuracy"], where=c1)
+    jobs.chart(JOB, "mutual_agree", job, made["mutual learning agreement"], where=c2)
     st.markdown(judged_sentence(paired(u.acc[0], u.acc[1]), "Mutual learning vs independent training, accuracy",
                                 u.failed)
                 + f" Students agree with their peers on {u.agreement[0].mean():.1%} of test points when trained "
                   f"independently and {u.agreement[1].mean():.1%} with mutual learning.")
 
 
-def tab_ema(job, plane: Plane, e: beyond.EmaResult) -> None:
+def tab_ema(job, made: dict, e: beyond.EmaResult) -> None:
     st.markdown(beyond.ema_lag_sentence(e.decays, e.lag_steps, int(e.steps[-1])))
     c1, c2 = st.columns(2)
-    jobs.chart(JOB, "ema_lag", job, lambda: beyond_plots.ema_distance(e), where=c1)
+    jobs.chart(JOB, "ema_lag", job, made["ema distance"], where=c1)
     shown = c2.radio("Decay shown", e.decays, index=len(e.decays) - 1, horizontal=True, key="ema_decay")
-    jobs.chart(JOB, "ema_acc", job, lambda: beyond_plots.ema_accuracy(e, shown), variant=shown, where=c2)
+    jobs.chart(JOB, "ema_acc", job, made[beyond_figures.ema_accuracy_title(shown)], variant=shown, where=c2)
     for i, x in enumerate(e.decays):
         st.markdown(f"- decay {x}: " + judged_sentence(paired(e.student_acc[i, :, -1], e.teacher_acc[i, :, -1]),
                                                           "EMA teacher vs its student at the end", e.failed))
@@ -63,9 +62,9 @@ def tab_ema(job, plane: Plane, e: beyond.EmaResult) -> None:
                                                               "EMA teacher vs the labels-only student", e.failed))
 
 
-def tab_born_again(job, plane: Plane, b: beyond.BornAgainResult) -> None:
+def tab_born_again(job, made: dict, b: beyond.BornAgainResult) -> None:
     a = b.acc  # (G + 1, S)
-    jobs.chart(JOB, "ban", job, lambda: beyond_plots.born_again_accuracy(b))
+    jobs.chart(JOB, "ban", job, made["born-again accuracy"])
     st.markdown(judged_sentence(paired(a[0], a[-1]), f"Generation {len(a) - 1} vs generation 0", b.failed))
 
 
@@ -75,10 +74,11 @@ def draw(job, snap) -> None:
         jobs.show_status(job)
         st.progress(job.progress)
     tabs = st.tabs(beyond.topic_names())
+    made = beyond_figures.figures(cfg, snap) if isinstance(snap, beyond.BeyondSnapshot) else {}
     for tab, topic, fn in zip(tabs, beyond.TOPICS, (tab_multi, tab_mutual, tab_ema, tab_born_again)):
         with tab:
             if isinstance(snap, beyond.BeyondSnapshot) and topic in snap.results:
-                fn(job, snap.plane, snap.results[topic])
+                fn(job, made, snap.results[topic])
             else:
                 st.info("Press **Start**: the four topics train in turn (~10 s)." if job is None else "Training…")
     exports.menu("beyond", cfg, snap, KEY)

@@ -1,12 +1,10 @@
 """Compare paradigms: several KD methods x seeds trained as one population, beside the baseline."""
-import numpy as np
 import streamlit as st
 
 from kdviz.experiments import compare
 from kdviz.experiments.task import job as experiment_job
+from kdviz.figures import compare as compare_figures
 from kdviz.paradigms import NOTES, names_to_type
-from kdviz.plots.paradigms import method_curves, seed_strip
-from kdviz.plots.training import decision_boundaries
 from ui import exercises, exports, guide, jobs, omission, results, upload
 from ui.controls import settings
 from ui.intro import about
@@ -40,41 +38,32 @@ def draw(job, snap) -> None:
     snap = jobs.header(job, snap, idle)
     if snap is None:
         return
-    scene = snap.scene
-    if snap.grids is not None:
-        panels = [(f"Teacher ({scene.teacher_test_acc:.0%})", scene.teacher_grid)]
-        panels += [(NOTES[m].name, g) for m, g in zip(scene.methods, snap.grids)]
-        for row in range(0, len(panels), 4):
-            plane = scene.plane
-            st.plotly_chart(jobs.kept_figure(JOB, f"regions{row}", job, lambda kept, part=panels[row:row + 4]:
-                                             decision_boundaries(part, *plane.axes, plane.points, plane.labels,
-                                                                 plane.class_names, height=300, omit=cfg.omit,
-                                                                 into=kept), variant=cfg.omit),
-                            width="stretch", key=f"regions{row}")
-    steps, acc = compare.curves(snap, "test_acc")
-    _, fid = compare.curves(snap, "fidelity")
-    methods = list(acc)
-    shown = st.multiselect("Curves shown (at most 4, so the lines stay readable)", methods, default=methods[:4],
-                           max_selections=4, format_func=lambda m: NOTES[m].name, key="compare.curves_shown")
-    acc, fid = ({m: series[m] for m in shown} for series in (acc, fid))
-    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda _: method_curves(
-        steps, {"Test accuracy (mean over seeds)": acc, "Fidelity to the teacher": fid}), variant=tuple(shown)),
-        width="stretch", key="curves")
+    made = compare_figures.figures(cfg, snap)  # the regions, then the curves of the methods chosen under them
+    for k, title in enumerate(t for t in made if t.startswith(compare_figures.REGIONS)):
+        name = f"regions{k * compare_figures.ROW}"
+        st.plotly_chart(jobs.kept_figure(JOB, name, job, lambda kept, title=title: made[title](into=kept),
+                                         variant=cfg.omit), width="stretch", key=name)
+    shown = st.multiselect(f"Curves shown (at most {compare_figures.MAX_CURVES}, so the lines stay readable)",
+                           list(snap.scene.methods), default=compare_figures.default_curves(snap),
+                           max_selections=compare_figures.MAX_CURVES, format_func=lambda m: NOTES[m].name,
+                           key="compare.curves_shown")
+    made = compare_figures.figures(cfg, snap, shown)
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda _: made["learning curves"](), variant=tuple(shown)),
+                    width="stretch", key="curves")
     if snap.final is not None:
-        final_results(job, snap)
+        final_results(job, snap, made)
         exports.menu("compare", cfg, snap, KEY)
 
 
-def final_results(job, snap) -> None:
+def final_results(job, snap, made: dict) -> None:
     """The results table over seeds, the honest takeaway, and per-seed accuracies."""
     rows = compare.summarise(snap, cfg.omit)
     st.subheader(f"Results over {snap.scene.seeds} seeds")
     st.markdown(f"Teacher: {snap.scene.teacher_test_acc:.1%} test accuracy. **{compare.takeaway(rows)}** "
                 "A verdict of *better* needs every seed to agree and a mean gain larger than its seed spread.")
     st.dataframe(compare.table(rows), hide_index=True, width="stretch", key="table")
-    st.plotly_chart(jobs.kept_figure(JOB, "seeds", job, lambda _: seed_strip(
-        [r.name for r in rows], [r.method for r in rows], np.stack([r.acc for r in rows]), "test accuracy (%)"),
-        variant=cfg.omit), width="stretch", key="seeds")
+    st.plotly_chart(jobs.kept_figure(JOB, "seeds", job, lambda _: made["accuracy per seed"](), variant=cfg.omit),
+                    width="stretch", key="seeds")
     st.caption(f"Training time: {snap.train_s:.1f} s for the whole population on {snap.scene.device}; "
                "ms / step is each method's students trained alone (a short separate timing).")
     for r in rows:

@@ -5,8 +5,7 @@ import streamlit as st
 from kdviz.experiments import dark_knowledge as dark
 from kdviz.experiments.dark_knowledge import omitted, soft_targets, sweep
 from kdviz.experiments.task import job as experiment_job
-from kdviz.plots import dark as dark_plots
-from kdviz.plots import digits as digit_plots
+from kdviz.figures import dark_knowledge as dark_figures
 from kdviz.plots.training import array_digest
 from ui import exercises, exports, guide, jobs, results
 from ui.figures import shared
@@ -61,18 +60,20 @@ TEACHERS_ID = (array_digest(logits), eps)  # what the teachers' shared figures a
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def teacher_profiles(_snap, teachers: tuple) -> dict:
-    """Both teachers' KD-loss split over temperatures (dark_plots.profiles), once per server for ``teachers``."""
-    return dark_plots.profiles(_snap)
+    """Both teachers' KD-loss split over temperatures (soft_targets.profiles), once per server for ``teachers``."""
+    return soft_targets.profiles(_snap.logits, _snap.labels)
 
 
+prof = teacher_profiles(snap, TEACHERS_ID)
+teacher_figures = dark_figures.teachers(dark.teachers.TeachersConfig(), snap, cfg.image, cfg.T, log_scale, prof)
 with tabs[0]:
     i, y = cfg.image, int(labels[cfg.image])
     p_t, p_1 = soft_targets.soft_targets(logits[0, i], cfg.T), soft_targets.soft_targets(logits[0, i], 1.0)
     left, right = st.columns([1, 2])
-    left.plotly_chart(shared("dark.image", (TEACHERS_ID, i), lambda: dark_plots.test_image(snap, i)), width="stretch",
+    left.plotly_chart(shared("dark.image", (TEACHERS_ID, i), teacher_figures["test image"]), width="stretch",
                       key="image_fig")
-    right.plotly_chart(shared("dark.bars", (TEACHERS_ID, i, cfg.T, log_scale), lambda: dark_plots.soft_target_bars(
-        snap, i, cfg.T, log=log_scale)), width="stretch", key="bars")
+    right.plotly_chart(shared("dark.bars", (TEACHERS_ID, i, cfg.T, log_scale), teacher_figures["soft targets"]),
+                       width="stretch", key="bars")
     st.markdown(soft_targets.guesses_sentence(p_t, p_1, y, cfg.T))
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_targets")
 
@@ -80,8 +81,8 @@ with tabs[1]:
     sims = [soft_targets.similarity(logits[k], labels, cfg.T) for k in (0, 1)]
     st.markdown(f"Row *c* is the teacher's **average soft target at T = {cfg.T:g}** over the test images of digit *c* "
                 "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
-    st.plotly_chart(shared("dark.sim", (TEACHERS_ID, cfg.T), lambda: dark_plots.similarity(snap, cfg.T, NAMES)),
-                    width="stretch", key="sim")
+    st.plotly_chart(shared("dark.sim", (TEACHERS_ID, cfg.T), teacher_figures["class similarity"]), width="stretch",
+                    key="sim")
     cols = st.columns(2)
     for col, name, sim in zip(cols, NAMES, sims):
         col.markdown(soft_targets.alike_sentence(name, sim))
@@ -90,13 +91,12 @@ with tabs[1]:
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_similarity")
 
 with tabs[2]:
-    prof = teacher_profiles(snap, TEACHERS_ID)
     st.markdown("Against a student that knows nothing (uniform output), the KD loss $KL(q^T\\|p^T)$ splits exactly "
                 "into a **target part** (TCKD: how sure the teacher is of the true digit) and a **non-target part** "
                 "$(1-q_t)\\,$NCKD (how the teacher spreads the rest over the wrong digits), computed by "
                 "`kdviz.softening.dkd_split`; averaged over the test images.")
-    st.plotly_chart(shared("dark.profile", (TEACHERS_ID, cfg.T), lambda: dark_plots.profile(snap, cfg.T, prof)),
-                    width="stretch", key="profile")
+    st.plotly_chart(shared("dark.profile", (TEACHERS_ID, cfg.T), teacher_figures["what T reveals"]), width="stretch",
+                    key="profile")
     st.markdown(soft_targets.profile_sentence(prof["normal"], prof["smoothed"]))
     exports.menu("dark_knowledge", cfg, dark.page.part("teachers", snap), "dark_profile")
 
@@ -108,7 +108,8 @@ def draw_omitted(job, snap) -> None:
         return
     chosen = omitted.best_bias(snap.val_logits["kd"], snap.y_val, snap.omit)
     st.dataframe(pd.DataFrame(omitted.comparison_rows(snap, cfg.bias, chosen)), hide_index=True, width="stretch")
-    jobs.chart("dark.omit", "bias_fig", job, lambda: dark_plots.bias_curve(snap, cfg.bias), variant=cfg.bias)
+    made = dark_figures.omitted(dark.omitted_config(cfg), snap, cfg.bias)
+    jobs.chart("dark.omit", "bias_fig", job, made["bias curve"], variant=cfg.bias)
     st.markdown(omitted.omitted_sentence(snap, chosen))
     exports.menu("dark_knowledge", cfg, dark.page.part("omitted", snap), "dark_omit")
 
@@ -128,11 +129,10 @@ def draw_sweep(job, snap) -> None:
     snap = jobs.header(job, snap, "Press **Start** to train the sweep (a few seconds).")
     if snap is None or snap.result is None:
         return
-    r = snap.result
-    for name, build in (("sweep_acc", lambda: digit_plots.sweep_heatmaps(r, "accuracy")),
-                        ("sweep_fid", lambda: digit_plots.sweep_heatmaps(r, "fidelity")),
-                        ("sweep_t", lambda: dark_plots.sweep_accuracy_vs_t(r))):
-        jobs.chart("dark.sweep", name, job, build)
+    r, made = snap.result, dark_figures.sweep(dark.sweep_config(cfg), snap)
+    for name, title in (("sweep_acc", "accuracy heatmaps"), ("sweep_fid", "fidelity heatmaps"),
+                        ("sweep_t", "accuracy vs T")):
+        jobs.chart("dark.sweep", name, job, made[title])
     diverged = sweep.diverged_sentence(r)
     if diverged:
         st.warning(diverged)

@@ -1,11 +1,10 @@
 """Live training: a teacher, KD students and baselines trained while you watch."""
-import numpy as np
 import streamlit as st
 
 from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
-from kdviz.plots.training import decision_boundaries, learning_curves
+from kdviz.figures import live as live_figures
 from ui import exercises, exports, guide, jobs, omission, results, upload
 from ui.board import post_button
 from ui.controls import settings
@@ -45,11 +44,7 @@ jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("live", cfg, de
 
 def draw_preview() -> None:
     """Before a run: the data the settings describe and the two networks, at once."""
-    plane = live.preview(cfg)
-    blank = np.full((plane.grid, plane.grid, len(plane.class_names)), 1.0 / len(plane.class_names))
-    st.plotly_chart(decision_boundaries([(f"Preview: the {cfg.dataset} data ({live.architecture(cfg)})", blank)],
-                                        *plane.axes, plane.points, plane.labels, plane.class_names, omit=cfg.omit),
-                    width="stretch", key="preview")
+    st.plotly_chart(live_figures.preview(cfg), width="stretch", key="preview")
 
 
 def draw(job, snap) -> None:
@@ -61,32 +56,22 @@ def draw(job, snap) -> None:
         if job is None:
             draw_preview()
         return
-    scene = snap.scene
-    step, kd_grid, base_grid = snap.run.step, snap.kd_grid, snap.baseline_grid
+    step, replayed = None, live_figures.replay_steps(snap) if job.done else []  # a finished run replays
     figure_slot = st.container()  # the regions first, their replay control under them
-    replay = snap.replay if job.done else None  # a finished run, live or computed ahead, replays the same way
-    if replay is not None and len(replay.steps) > 2:
+    if replayed:
         jobs.per_job("live.replay", job)  # each run (and the stored result after Reset) opens at its last frame
-        steps = [int(s) for s in replay.steps]
-        step = st.select_slider("Replay the run: decision regions at step", options=steps, value=steps[-1],
-                                key="live.replay", help=f"Step through {len(steps)} frames of this run.")
-        kd_grid, base_grid = replay.grids(steps.index(step))
-    plane = scene.plane
-
-    def regions(kept=None):
-        return decision_boundaries([(f"Teacher ({scene.teacher_test_acc:.0%})", scene.teacher_grid),
-                                    ("KD student", kd_grid), ("Baseline", base_grid)], *plane.axes, plane.points,
-                                   plane.labels, plane.class_names, omit=cfg.omit, into=kept)
-
-    def curves(kept=None):
-        return learning_curves(*live.curves(snap.run.history), into=kept)
+        step = st.select_slider("Replay the run: decision regions at step", options=replayed, value=replayed[-1],
+                                key="live.replay", help=f"Step through {len(replayed)} frames of this run.")
+    step, _, _ = live_figures.shown_regions(snap, step)
+    made = live_figures.figures(cfg, snap, step if replayed else None)
 
     # figures kept per job (built once per server for these settings) and updated only when there is news
     with figure_slot:
-        st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {scene.device}.")
-        st.plotly_chart(jobs.kept_figure(JOB, "regions", job, regions, variant=step, template=repr(cfg)),
-                        width="stretch", key="regions")
-    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, curves, template=repr(cfg)), width="stretch", key="curves")
+        st.caption(f"Decision regions at step {step} of {snap.steps} (seed 0); training on {snap.scene.device}.")
+        st.plotly_chart(jobs.kept_figure(JOB, "regions", job, lambda kept: made["decision regions"](into=kept),
+                                         variant=step, template=repr(cfg)), width="stretch", key="regions")
+    st.plotly_chart(jobs.kept_figure(JOB, "curves", job, lambda kept: made["learning curves"](into=kept),
+                                     template=repr(cfg)), width="stretch", key="curves")
     if snap.run.step < snap.steps:
         if job.done:
             st.info(f"Paused at {snap.run.step} of {snap.steps} steps. The verdict waits for the configured "

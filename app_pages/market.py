@@ -1,11 +1,11 @@
 """Market: distil an ensemble that predicts the market's direction into a tiny, low-latency student."""
 import streamlit as st
 
-from kdviz.experiments import live, market
+from kdviz.experiments import market
 from kdviz.experiments.market import transfer
 from kdviz.experiments.task import job as experiment_job
+from kdviz.figures import market as market_figures
 from kdviz.plots import market as market_plots
-from kdviz.plots.training import learning_curves
 from ui import exports, guide, jobs, results
 from ui.controls import settings
 from ui.intro import about
@@ -64,17 +64,17 @@ def draw(job, snap) -> None:
     if snap is None:
         return
     if snap.result is None:
-        steps, series = live.curves(snap.run.history)
-        jobs.chart(JOB, "curves", job, lambda: learning_curves(steps, series))
+        jobs.chart(JOB, "curves", job, market_figures.figures(cfg, snap)["learning curves"])
         return
-    result(job, snap.result)
+    result(job, snap)
     exports.menu("market", cfg, snap, KEY)
 
 
-def result(job, r: market.MarketResult) -> None:
-    """The final numbers in words and figures (every sentence computed from r)."""
+def result(job, snap: market.MarketSnapshot) -> None:
+    """The final numbers in words and figures (every sentence computed from the run's result)."""
+    r, made = snap.result, market_figures.figures(cfg, snap)
     st.subheader("Result")
-    jobs.chart(JOB, "accuracy", job, lambda: market_plots.accuracy_bars(r.models))  # the main figure first
+    jobs.chart(JOB, "accuracy", job, made["accuracy"])  # the main figure first
     for line in market.verdict(r):
         st.markdown(f"- {line}")
     if r.ceiling:
@@ -82,13 +82,12 @@ def result(job, r: market.MarketResult) -> None:
     st.caption(f"Test period {r.period[0]} to {r.period[1]}: {r.n_test} days, "
                f"{r.test_up_share:.0%} of them up; {r.n_train} training days.")
     a, b = st.columns(2)
-    jobs.chart(JOB, "latency", job, lambda: market_plots.latency_chart(r.latency, r.latency_batches, r.params), where=a)
-    jobs.chart(JOB, "calibration", job, lambda: market_plots.reliability_chart(r.reliability), where=b)
+    jobs.chart(JOB, "latency", job, made["latency"], where=a)
+    jobs.chart(JOB, "calibration", job, made["calibration"], where=b)
     lines = st.multiselect("Lines on the equity chart", list(r.backtest), key="market.equity_lines",
                            default=market_plots.equity_lines(r.backtest), max_selections=market_plots.MAX_EQUITY_LINES,
                            format_func=market_plots.NAMES.get)
-    jobs.chart(JOB, "equity", job, lambda: market_plots.equity_chart(r.dates, r.backtest, shown=lines),
-               variant=tuple(lines))
+    jobs.chart(JOB, "equity", job, market_figures.figures(cfg, snap, lines)["equity"], variant=tuple(lines))
     st.caption("Backtest: long at the close when a model says up, flat otherwise, paying the cost on every change; "
                "the students shown are seed 0. An illustration of the signals on past data, not advice.")
 
@@ -117,7 +116,7 @@ def draw_transfer(job, snap) -> None:
     if snap is None:
         return
     if snap.rows:
-        jobs.chart(TRANSFER, "transfer", job, lambda: market_plots.transfer_chart(snap.rows))
+        jobs.chart(TRANSFER, "transfer", job, market_figures.transfer(tcfg, snap)["transfer"])
     if job.state == "done" and snap.rows:
         for line in transfer.verdict(snap.rows):
             st.markdown(f"- {line}")

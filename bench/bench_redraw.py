@@ -19,17 +19,18 @@ import plotly.io
 import torch
 
 from kdviz.experiments import live
-from kdviz.plots.training import FigureSpec, decision_boundaries, learning_curves
+from kdviz.figures import live as live_figures
+from kdviz.plots.training import FigureSpec
+
+CONFIG = live.LiveConfig()  # the page's defaults
 
 
 def figures(snap: live.LiveSnapshot, kept: tuple | None) -> tuple:
-    """The page's two figures for ``snap``: new ones (kept None) or the kept ones updated."""
-    scene, title = snap.scene, f"step {snap.run.step} of {snap.steps}"
-    panels = [(f"Teacher ({scene.teacher_test_acc:.0%} test)", scene.teacher_grid),
-              (f"KD student, {title}", snap.kd_grid), (f"Baseline, {title}", snap.baseline_grid)]
-    regions = decision_boundaries(panels, *scene.plane.axes, scene.plane.points, scene.plane.labels,
-                                  scene.plane.class_names, into=kept and kept[0])
-    curves = learning_curves(*live.curves(snap.run.history), into=kept and kept[1])
+    """The page's two figures for ``snap`` (kdviz.figures.live, as the page builds them): new ones (kept None) or
+    the kept ones updated."""
+    made = live_figures.figures(CONFIG, snap)
+    regions = made["decision regions"](into=kept and kept[0])
+    curves = made["learning curves"](into=kept and kept[1])
     return (regions, curves) if kept is None else kept
 
 
@@ -61,7 +62,7 @@ def summary(ms: list[float]) -> dict:
 def main() -> None:
     """Collect the snapshots, then time both ways of redrawing them."""
     torch.set_num_threads(1)
-    snaps = [s for s in live.run(live.LiveConfig(), device="cpu") if isinstance(s, live.LiveSnapshot)]
+    snaps = [s for s in live.run(CONFIG, device="cpu") if isinstance(s, live.LiveSnapshot)]
     before = cpu_ms(lambda s: send(figures(s, None)), snaps)
     kept = kept_figures(snaps[0])
     after = cpu_ms(lambda s: send(figures(s, kept)), snaps[1:])

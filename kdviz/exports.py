@@ -2,9 +2,10 @@
 
 Each function turns an experiment's settings and final snapshot into bytes, so the page's export
 menu and the command line write exactly the same files. What an experiment exports comes from
-its own hooks on kdviz.experiments.protocol.Experiment (figures, students, weights, verdict),
-looked up in the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a PopulationRun
-``run`` needs none (run_members, its weights):
+its own hooks on kdviz.experiments.protocol.Experiment (students, weights, verdict), looked up in
+the one registry, kdviz.experiments.EXPERIMENTS; a snapshot with a PopulationRun ``run`` needs
+none (kdviz.experiments.members.run_members, its weights). Its figures are its page's, built by
+kdviz.figures:
 - figures(name, cfg, snap) -> {title: go.Figure}; figure_bytes(fig, "png" | "svg") through kaleido
   and the system's Chromium (offline);
 - results_json / results_csv: the settings, one row per student (method, seed, T, alpha, test
@@ -41,7 +42,10 @@ from kdviz import site
 from kdviz.config import query_key, to_query
 from kdviz.data import csv as csv_data
 from kdviz.data import spec
+from kdviz.experiments import experiment
 from kdviz.experiments.market.models import StudentPredictor  # a student as deployed: x -> probabilities
+from kdviz.experiments.members import run_members
+from kdviz.figures import figures_of
 from kdviz.models import MLP
 
 # From the pages' records (kdviz.site): experiment -> the URL path of the page that runs it; experiment -> the prefix
@@ -85,50 +89,16 @@ def _small(value, limit: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- results
-def run_members(cfg, snap) -> list[dict]:
-    """One record per student of a snapshot holding a RunSnapshot ``run`` (and test metrics ``final``): its
-    position, method, seed, T, alpha, status, test metrics. The default of experiments without a ``students`` hook."""
-    run, final = getattr(snap, "run", None), getattr(snap, "final", None)
-    if run is None:
-        return []
-    failed = getattr(snap, "failed", None) or [None] * len(run.members)  # why each failed (kdviz.experiments.learned)
-    rows = []
-    for k, m in enumerate(run.members):
-        row = {"member": k, "method": m["method"], "seed": m["seed"], "T": m["T"], "alpha": m["alpha"],
-               "lr": m["lr"], "status": failed[k] or run.status[k], "steps": run.step}
-        row.update(metric_columns(final or {}, k))
-        rows.append(row)
-    return rows
-
-
-def metric_columns(final: dict, k: int) -> dict:
-    """Member k's test metrics of an evaluate() result as columns (per-class ones, recall, as metric_0, metric_1...)."""
-    row = {}
-    for metric, values in final.items():
-        v = np.asarray(values)[k]
-        if np.ndim(v) == 0:
-            row[metric] = float(v)
-        else:  # per class (recall)
-            row.update({f"{metric}_{c}": float(x) for c, x in enumerate(v)})
-    return row
-
-
 def members(name: str, cfg, snap) -> list[dict]:
     """One record per trained student of the final snapshot (the experiment's ``students`` hook, or run_members)."""
-    hook = _experiment(name).students or run_members
+    hook = experiment(name).students or run_members
     return hook(cfg, snap)
 
 
 def verdict(name: str, cfg, snap) -> str:
     """The experiment's conclusion in words, as its page states it ("" when it has none)."""
-    hook = _experiment(name).verdict
+    hook = experiment(name).verdict
     return hook(cfg, snap) if hook is not None else ""
-
-
-def _experiment(name: str):
-    from kdviz.experiments import experiment
-
-    return experiment(name)
 
 
 def results(name: str, cfg, snap) -> dict:
@@ -162,7 +132,7 @@ def config_json(name: str, cfg) -> bytes:
 
 def config_url(name: str, cfg, base: str = "") -> str:
     """The page link that opens these settings ("<base>/compare?dataset=blobs&…")."""
-    to_page = _experiment(name).page_config
+    to_page = experiment(name).page_config
     shown = to_page(cfg) if to_page is not None else cfg
     tab = TAB_FIELD.get(name)
     prefix = getattr(shown, tab) if tab else QUERY_PREFIX.get(name, "")
@@ -187,13 +157,12 @@ def rerun_command(name: str, cfg, label: str | None = None) -> str:
 
 # ----------------------------------------------------------------------------- figures
 def figure_makers(name: str, cfg, snap) -> dict:
-    """{title: () -> go.Figure} of the run's figures (the experiment's ``figures`` hook; none without one)."""
-    hook = _experiment(name).figures
-    return hook(cfg, snap) if hook is not None else {}
+    """{title: () -> go.Figure} of the run's figures: its page's builders (kdviz.figures) in the page's default view."""
+    return figures_of(name)(cfg, snap)
 
 
 def figures(name: str, cfg, snap) -> dict:
-    """The run's figures by title, built with the same kdviz.plots builders as its page."""
+    """The run's figures by title: the figures its page draws for the same settings."""
     return {title: make() for title, make in figure_makers(name, cfg, snap).items()}
 
 
@@ -264,7 +233,7 @@ IDENTITY = ("member", "part", "topic", "role", "student", "dataset", "method", "
 def student_weights(name: str, cfg, snap, k: int) -> tuple[dict, int] | None:
     """(Population.arrays(), member) holding row k's student (the experiment's ``weights`` hook, or snap.run's
     weights); None when that student's weights are not kept."""
-    hook = _experiment(name).weights
+    hook = experiment(name).weights
     if hook is not None:
         return hook(cfg, snap, k)
     w = getattr(getattr(snap, "run", None), "weights", None)

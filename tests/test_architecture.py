@@ -1,5 +1,6 @@
-"""The layout's rules: no import cycle in kdviz, any import order works, the engine's internals stay inside it,
-benchmarks run as the README says, and the paradigm list is one list."""
+"""The layout's rules: kdviz imports one way through its layers (every import Python can execute counted) with no
+cycle, any import order works, the engine's internals stay inside it, benchmarks run as the README says, and the
+paradigm list is one list."""
 import ast
 import itertools
 import os
@@ -7,6 +8,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,18 +26,28 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in KDVIZ.rglob("*.py")}
 
 
-def imports_of(name: str, path: Path) -> set[str]:
-    """The kdviz modules a module imports at module level (a TYPE_CHECKING block counts too).
+def _type_checking(test: ast.expr) -> bool:
+    """Whether an ``if`` tests TYPE_CHECKING (``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``): never true at run time."""
+    return getattr(test, "id", None) == "TYPE_CHECKING" or getattr(test, "attr", None) == "TYPE_CHECKING"
 
-    ``from A import b`` is an edge to A.b when b is a module, else to A; ``import A.b`` to A.b. The
-    parent packages Python initialises on the way are not edges (a package's __init__ that
-    re-exports its submodules would otherwise be a cycle with each of them).
-    """
-    is_package = path.name == "__init__.py"
+
+def _statements(body: list) -> Iterator[ast.stmt]:
+    """Every statement Python can execute, at any depth: in functions, classes, branches, loops, try and with
+    blocks; an ``if TYPE_CHECKING:`` block is left out (its ``else`` is not)."""
+    for node in body:
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            yield from _statements(node.orelse)
+            continue
+        yield node
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _statements([s for s in getattr(node, block, None) or () if isinstance(s, ast.AST)])
+
+
+def imported(name: str, is_package: bool, source: str) -> set[str]:
+    """The dotted names a module's import statements name, relative ones made absolute: ``import A.b`` -> A.b;
+    ``from A import b`` -> A.b when that is a kdviz module, else A."""
     out = set()
-    body = ast.parse(path.read_text()).body
-    statements = itertools.chain.from_iterable(s.body if isinstance(s, ast.If) else [s] for s in body)
-    for node in statements:
+    for node in _statements(ast.parse(source).body):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -45,10 +57,71 @@ def imports_of(name: str, path: Path) -> set[str]:
                 base = ".".join(here[:len(here) - node.level + 1] + ([base] if base else []))
             for a in node.names:
                 out.add(f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base)
-    return {m for m in out if m in MODULES and m != name}
+    return out
+
+
+def ancestors(module: str) -> set[str]:
+    """The packages Python initialises before ``module``: kdviz.a.b -> {kdviz, kdviz.a}."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
+def edges(name: str, names: set[str]) -> set[str]:
+    """The kdviz modules that importing ``names`` from module ``name`` executes: each named module and the
+    packages on its way (``from kdviz.a.b import c`` runs kdviz/a/__init__.py too), less ``name`` and its own
+    packages, which are already initialised when it runs."""
+    out = set()
+    for target in names:
+        out.update(m for m in ancestors(target) | {target} if m in MODULES)
+    return out - ancestors(name) - {name}
+
+
+def imports_of(name: str, path: Path) -> set[str]:
+    """The kdviz modules a module makes Python execute by importing, anywhere in it (see edges)."""
+    return edges(name, imported(name, path.name == "__init__.py", path.read_text()))
 
 
 GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
+
+# The layers, lowest first: a module imports only modules of its own layer or of a lower one. An entry holds the
+# module of that name and, when it is a package, every module in it, except the root package kdviz (itself alone).
+LAYERS = [
+    # maths, settings, storage and the market's past-only tools: the pieces everything else computes with
+    ("base", {"kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage", "kdviz.sweeps",
+              "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market"}),
+    # the datasets, the networks, and the classical baselines fitted on a dataset
+    ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
+    # the engine, the paradigms it trains, the job scheduler; kdviz/__init__ registers the paradigms
+    ("train", {"kdviz", "kdviz.train", "kdviz.paradigms", "kdviz.jobs"}),
+    # one experiment per page with its statistics, the class board (posts a run's summary), the exercises' answers
+    ("experiments", {"kdviz.experiments", "kdviz.board", "kdviz.exercises"}),
+    # figure builders: arrays in, Plotly figures out
+    ("plots", {"kdviz.plots"}),
+    # each page's figures of a run's snapshot, for the page and the exports alike
+    ("figures", {"kdviz.figures"}),
+    # a run as files: figures, numbers, settings, students
+    ("exports", {"kdviz.exports"}),
+    # what drives the rest: the command line, Home's cards and lines, the lessons
+    ("top", {"kdviz.cli", "kdviz.__main__", "kdviz.thumbnails", "kdviz.guide", "kdviz.lessons"}),
+]
+
+
+def layer_entries(module: str) -> list[tuple[int, str]]:
+    """(layer index, entry) of every LAYERS entry that holds ``module``, the nearest (longest) first."""
+    held = [(i, entry) for i, (_, entries) in enumerate(LAYERS) for entry in entries
+            if module == entry or (entry != "kdviz" and module.startswith(entry + "."))]
+    return sorted(held, key=lambda e: -len(e[1]))
+
+
+def layer(module: str) -> int:
+    """The layer of a module: that of its nearest LAYERS entry."""
+    return layer_entries(module)[0][0]
+
+
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a module from a higher layer, as "importer (layer) -> imported (layer)"."""
+    return sorted(f"{a} ({LAYERS[layer(a)][0]}) -> {b} ({LAYERS[layer(b)][0]})"
+                  for a, deps in graph.items() for b in deps if layer(b) > layer(a))
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -108,6 +181,66 @@ def test_no_subpackage_imports_itself_back():
 
 def test_a_cycle_would_be_caught():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_function_local_imports_count_and_type_checking_blocks_do_not():
+    source = """
+from __future__ import annotations
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from kdviz.experiments.findings import Panel
+else:
+    import kdviz.softening
+def draw(panel):
+    from kdviz.plots import style
+    try:
+        import kdviz.experiments.live
+    except ImportError:
+        from .. import metrics
+class Later:
+    def method(self):
+        if True:
+            from kdviz.train.run import PopulationRun
+"""
+    names = imported("kdviz.plots.claims", False, source)
+    assert {"kdviz.softening", "kdviz.plots.style", "kdviz.experiments.live", "kdviz.metrics",
+            "kdviz.train.run"} <= names
+    assert "kdviz.experiments.findings" not in names
+
+
+def test_a_parent_package_counts_unless_it_is_the_importers_own():
+    assert edges("kdviz.cli", {"kdviz.experiments.dark_knowledge.omitted"}) == {
+        "kdviz.experiments", "kdviz.experiments.dark_knowledge", "kdviz.experiments.dark_knowledge.omitted"}
+    assert edges("kdviz.experiments.dark_knowledge.sweep", {"kdviz.experiments.dark_knowledge.teachers"}) == {
+        "kdviz.experiments.dark_knowledge.teachers"}
+
+
+def test_every_module_is_in_exactly_one_layer():
+    entries = [entry for _, layer_set in LAYERS for entry in layer_set]
+    assert len(entries) == len(set(entries)), "an entry is listed in two layers"
+    assert sorted(entry for entry in entries if entry not in MODULES) == []
+    assert sorted(m for m in MODULES if not layer_entries(m)) == [], "modules in no layer: add them to LAYERS"
+
+
+def test_no_module_imports_a_higher_layer():
+    assert upward(GRAPH) == []
+
+
+def test_an_upward_import_would_be_caught():
+    graph = {"kdviz.experiments.live": {"kdviz.plots.training"}, "kdviz.figures.live": {"kdviz.plots.training"}}
+    assert upward(graph) == ["kdviz.experiments.live (experiments) -> kdviz.plots.training (plots)"]
+
+
+def test_plots_take_arrays_not_experiments():
+    assert sorted(f"{a} -> {b}" for a, deps in GRAPH.items() if a.startswith("kdviz.plots")
+                  for b in deps if b.startswith("kdviz.experiments")) == []
+
+
+def test_kdviz_never_imports_the_app():
+    offenders = sorted(f"{name}: {target}" for name, path in MODULES.items()
+                       for target in imported(name, path.name == "__init__.py", path.read_text())
+                       if target.split(".")[0] in ("streamlit", "ui", "app_pages", "app"))
+    assert offenders == []
 
 
 def _fresh(code: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ from kdviz.experiments import beyond, claims, which_teacher
 from kdviz.experiments.findings import Finding, Verdict
 from kdviz.experiments.protocol import Phase, last
 from kdviz.experiments.stats import CONFIRMED, NOT_SEEN, REVERSED, claim_verdict, paired
-from kdviz.plots.teachers import panel_figure
+from kdviz.plots.claims import panel_figure
 
 SMALL = dict(steps=60, seeds=2)
 

@@ -8,7 +8,7 @@ from kdviz.experiments import cache
 from kdviz.experiments.findings import Panel
 from kdviz.experiments.live import LiveConfig
 from kdviz.plots import style
-from kdviz.plots.teachers import panel_figure
+from kdviz.plots.claims import panel_figure
 
 FAST = LiveConfig(n=400, steps=100, seeds=1)
 QUERY = dict(n="400", steps="100", seeds="1")

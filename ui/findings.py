@@ -9,7 +9,7 @@ from kdviz.experiments.findings import Finding
 from kdviz.experiments.stats import not_judged
 from kdviz.experiments.task import job as experiment_job
 from kdviz.exports import TAB_FIELD
-from kdviz.plots.teachers import panel_figure
+from kdviz.figures import findings as finding_figures
 from ui import exports, jobs, results
 from ui.controls import settings
 from ui.sidebar import device_name
@@ -44,8 +44,8 @@ def show(finding: Finding, key: str) -> None:
     (claim, ours, the source's), the computed notes."""
     if finding.failed:
         st.warning(not_judged(finding.failed), icon=":material/warning:")
-    for i, panel in enumerate(finding.panels):
-        st.plotly_chart(panel_figure(panel), width="stretch", key=f"{key}_fig{i}")
+    for i, make in enumerate(finding_figures.figures(None, finding).values()):
+        st.plotly_chart(make(), width="stretch", key=f"{key}_fig{i}")
     for v in finding.verdicts:
         with st.container(border=True):
             st.markdown(f"**Claim** ({v.source}): *{v.claim}*")

@@ -495,25 +495,5 @@ def student_weights(cfg: BeyondConfig, snap: BeyondSnapshot, i: int) -> tuple[di
     return None if res.weights is None else (res.weights[run_], k)
 
 
-def figures(cfg: BeyondConfig, snap: BeyondSnapshot) -> dict:
-    """The page's figures of the finished topics by title, each built (kdviz.plots.beyond, as the page) when called."""
-    from kdviz.plots import beyond as plots
-
-    r, p, out = snap.results, snap.plane, {}
-    if "multi" in r:
-        out.update({"teachers disagree": lambda: plots.disagreement(p, r["multi"]),
-                    "combination rules": lambda: plots.rule_regions(p, r["multi"]),
-                    "several teachers accuracy": lambda: plots.multi_accuracy(r["multi"])})
-    if "mutual" in r:
-        out.update({"mutual learning accuracy": lambda: plots.mutual_accuracy(r["mutual"]),
-                    "mutual learning agreement": lambda: plots.mutual_agreement(r["mutual"])})
-    if "ema" in r:
-        out["ema distance"] = lambda: plots.ema_distance(r["ema"])
-        out.update({f"ema accuracy decay {d:g}": (lambda d=d: plots.ema_accuracy(r["ema"], d)) for d in r["ema"].decays})
-    if "born_again" in r:
-        out["born-again accuracy"] = lambda: plots.born_again_accuracy(r["born_again"])
-    return out
-
-
 EXPERIMENT = Experiment("beyond", "Beyond one teacher: committees, cohorts, EMA teachers, born-again generations",
-                        BeyondConfig, run, BeyondSnapshot, figures=figures, students=students, weights=student_weights)
+                        BeyondConfig, run, BeyondSnapshot, students=students, weights=student_weights)

@@ -300,4 +300,4 @@ def run(cfg: ClaimsConfig, device: str | None = None, hook=None) -> Iterator:
 
 
 EXPERIMENT = Experiment("claims", "Claims on trial: the textbook's and the papers' KD claims, tested", ClaimsConfig, run,
-                        Finding, figures=findings.figures, students=findings.students, verdict=findings.verdict)
+                        Finding, students=findings.students, verdict=findings.verdict)

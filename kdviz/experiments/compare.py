@@ -304,33 +304,10 @@ def curves(snap: CompareSnapshot, metric: str = "test_acc") -> tuple[np.ndarray,
     return h["step"], {m: np.nanmean(h[metric][i * s:(i + 1) * s], axis=0) for i, m in enumerate(snap.scene.methods)}
 
 
-def figures(cfg: CompareConfig, snap: CompareSnapshot) -> dict:
-    """The page's figures of a snapshot by title, each built (with kdviz.plots, as the page does) when called."""
-    from kdviz.plots.paradigms import method_curves, seed_strip
-    from kdviz.plots.training import decision_boundaries
-
-    scene, out = snap.scene, {}
-    if snap.grids is not None:
-        plane = scene.plane
-        panels = [("Teacher", scene.teacher_grid), *((NOTES[m].name, g) for m, g in zip(scene.methods, snap.grids))]
-        out["decision regions"] = lambda: decision_boundaries(panels, *plane.axes, plane.points, plane.labels,
-                                                              plane.class_names)
-    out["learning curves"] = lambda: method_curves(curves(snap, "test_acc")[0], {
-        "Test accuracy (mean over seeds)": curves(snap, "test_acc")[1],
-        "Fidelity to the teacher": curves(snap, "fidelity")[1]})
-    if snap.final is not None:
-        def strip():
-            rows = summarise(snap, cfg.omit)
-            return seed_strip([r.name for r in rows], [r.method for r in rows], np.stack([r.acc for r in rows]),
-                              "test accuracy (%)")
-        out["accuracy per seed"] = strip
-    return out
-
-
 def verdict(cfg: CompareConfig, snap: CompareSnapshot) -> str:
     """The page's takeaway of a finished run ("" before the end)."""
     return takeaway(summarise(snap, cfg.omit)) if snap.final is not None else ""
 
 
 EXPERIMENT = Experiment("compare", "Compare paradigms: every method over seeds, beside the baseline", CompareConfig, run,
-                        CompareSnapshot, figures=figures, verdict=verdict)
+                        CompareSnapshot, verdict=verdict)

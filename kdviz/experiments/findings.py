@@ -86,15 +86,6 @@ def timed(snapshots: Iterator) -> Iterator:
         yield snap
 
 
-def figures(cfg, snap) -> dict:
-    """A Finding's panels by title, each drawn (kdviz.plots.teachers.panel_figure, as the page) when called."""
-    from kdviz.plots.teachers import panel_figure
-
-    if not isinstance(snap, Finding):
-        return {}
-    return {p.title: (lambda p=p: panel_figure(p)) for p in snap.panels}
-
-
 def students(cfg, snap) -> list[dict]:
     """One row per dot of a Finding's panels (a student, or a model, at one swept value and seed): panel, series,
     the swept value, seed, and the value plotted."""

@@ -278,21 +278,10 @@ def curves(history: dict) -> tuple[np.ndarray, dict]:
     return history["step"], out
 
 
-def figures(cfg: LiveConfig, snap: LiveSnapshot) -> dict:
-    """The page's figures of a snapshot by title, each built (with kdviz.plots, as the page does) when called."""
-    from kdviz.plots.training import decision_boundaries, learning_curves
-
-    plane, label = snap.scene.plane, f"step {snap.run.step}"
-    return {"decision regions": lambda: decision_boundaries(
-                [("Teacher", snap.scene.teacher_grid), (f"KD student, {label}", snap.kd_grid),
-                 (f"Baseline, {label}", snap.baseline_grid)], *plane.axes, plane.points, plane.labels, plane.class_names),
-            "learning curves": lambda: learning_curves(*curves(snap.run.history))}
-
-
 def final_verdict(cfg: LiveConfig, snap: LiveSnapshot) -> str:
     """The page's verdict of a finished run ("" before the end)."""
     return verdict(summarise(snap, cfg.omit)) if snap.final is not None else ""
 
 
 EXPERIMENT = Experiment("live", "Live training: teacher, KD students and baselines on the plane", LiveConfig, run,
-                        LiveSnapshot, figures=figures, verdict=final_verdict)
+                        LiveSnapshot, verdict=final_verdict)

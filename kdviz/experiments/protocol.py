@@ -53,9 +53,8 @@ class Plane:
 class Experiment:
     """A named experiment: its settings class, its generator of snapshots, and what its final snapshot exports.
 
-    The export hooks (kdviz.exports dispatches through them; None: the defaults for a snapshot with
-    a ``run``, a PopulationRun's RunSnapshot):
-    - figures(cfg, snap) -> {title: () -> go.Figure}: the page's figures, each built only when called;
+    A run's figures are its page's, built by kdviz.figures. The export hooks (kdviz.exports dispatches
+    through them; None: the defaults for a snapshot with a ``run``, a PopulationRun's RunSnapshot):
     - students(cfg, snap) -> [row]: one dict per trained student (what it is, its status, test metrics);
     - weights(cfg, snap, i) -> (Population.arrays(), member) of row i, or None when that student's weights are not kept;
     - verdict(cfg, snap) -> str: the conclusion in words, as the page states it;
@@ -69,7 +68,6 @@ class Experiment:
     config: type  # the settings dataclass
     run: Callable[..., Iterator]  # run(cfg, hook=None, **options) -> snapshots (each with a ``progress`` in [0, 1])
     snapshot: type  # the class of the final snapshot
-    figures: Callable | None = None
     students: Callable | None = None
     weights: Callable | None = None
     verdict: Callable | None = None

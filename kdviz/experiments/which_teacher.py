@@ -164,4 +164,4 @@ def run(cfg: WhichTeacherConfig, device: str | None = None, hook=None) -> Iterat
 
 EXPERIMENT = Experiment("which_teacher", "Which teacher? capacity gap, teacher assistant, early-stopped teachers",
                         WhichTeacherConfig, run, Finding,
-                        figures=findings.figures, students=findings.students, verdict=findings.verdict)
+                        students=findings.students, verdict=findings.verdict)

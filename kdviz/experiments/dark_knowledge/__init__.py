@@ -1,14 +1,15 @@
 """Dark knowledge on the 8x8 digits: the teachers, what their soft targets say, the omitted digit, a T x alpha sweep.
 
-DarkConfig (page.py) is the page's state; it names the settings of three experiments: the two
+DarkConfig (settings.py) is the page's state; it names the settings of three experiments: the two
 teachers (teachers.py), the omitted-digit students (omitted.py) and the sweep (sweep.py). What the
-soft targets say is computed from the teachers' logits in soft_targets.py. page.py also runs all
-of them as one experiment, "dark_knowledge" (the command line's ``dark-knowledge``).
+soft targets say is computed from the teachers' logits in soft_targets.py. page.py runs all of them
+as one experiment, "dark_knowledge" (the command line's ``dark-knowledge``).
 """
 from __future__ import annotations
 
 from kdviz.experiments.dark_knowledge import omitted, page, soft_targets, sweep, teachers
-from kdviz.experiments.dark_knowledge.page import N_TEST, DarkConfig, DarkSnapshot, omitted_config, sweep_config
+from kdviz.experiments.dark_knowledge.page import DarkSnapshot, omitted_config, sweep_config
+from kdviz.experiments.dark_knowledge.settings import N_TEST, DarkConfig
 
 EXPERIMENTS = (page.EXPERIMENT, teachers.EXPERIMENT, omitted.EXPERIMENT, sweep.EXPERIMENT)
 

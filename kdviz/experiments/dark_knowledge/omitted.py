@@ -16,6 +16,7 @@ import torch
 
 from kdviz.config import learning_rate, setting
 from kdviz.data.transforms import omit_class
+from kdviz.experiments.dark_knowledge.settings import from_omitted
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments import learned
@@ -291,16 +292,6 @@ def student_weights(cfg: OmittedConfig, snap: OmittedSnapshot, i: int) -> tuple[
     return snap.weights[role], k
 
 
-def figures(cfg: OmittedConfig, snap: OmittedSnapshot, bias: float = 0.0) -> dict:
-    """The omitted-digit tab's figure (errors against the omitted digit's bias; ``bias``: the page's slider),
-    built by kdviz.plots.dark when called; none for a run without baselines (the label-smoothing tab)."""
-    from kdviz.plots import dark
-
-    if not snap.done or "baseline" not in snap.test_logits:
-        return {}
-    return {"bias curve": lambda: dark.bias_curve(snap, bias)}
-
-
 def verdict(cfg: OmittedConfig, snap: OmittedSnapshot) -> str:
     """The tab's sentence: the omitted-digit one, or the label-smoothing one for a run of two teachers."""
     if not snap.done:
@@ -310,13 +301,6 @@ def verdict(cfg: OmittedConfig, snap: OmittedSnapshot) -> str:
     return " ".join(smoothing_sentence(snap, e) for e in cfg.teachers if e != 0)
 
 
-def page_config(cfg: OmittedConfig):
-    """The Dark knowledge page's settings showing this run (for its link)."""
-    from kdviz.experiments.dark_knowledge.page import from_omitted
-
-    return from_omitted(cfg)
-
-
 EXPERIMENT = Experiment("dark_omitted", "The omitted digit: students that never saw one digit", OmittedConfig, run,
-                        OmittedSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
-                        page_config=page_config)
+                        OmittedSnapshot, students=students, weights=student_weights, verdict=verdict,
+                        page_config=from_omitted)

@@ -1,4 +1,4 @@
-"""The Dark knowledge page as one experiment: its settings (DarkConfig) and every run its tabs show, in turn.
+"""The Dark knowledge page as one experiment: every run its tabs show, in turn, from its settings (DarkConfig).
 
 The page trains its tabs one at a time (the teachers, the omitted digit, the label-smoothed
 teacher's students, the T x alpha sweep); the command line's ``dark-knowledge`` runs all of them
@@ -11,32 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kdviz.config import learning_rate, setting
 from kdviz.experiments.dark_knowledge import omitted, sweep, teachers
 from kdviz.experiments.dark_knowledge.omitted import OmittedConfig
+from kdviz.experiments.dark_knowledge.settings import DarkConfig
 from kdviz.experiments.dark_knowledge.sweep import SweepConfig
 from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.sweeps import T_CHOICES
 
-N_TEST = 539  # test images of the digits split at seed 0 (asserted by the tests)
 PARTS = ("teachers", "omitted", "smoothing", "sweep")  # the page's runs, in the order the command line trains them
-
-
-@dataclass
-class DarkConfig:
-    """Everything the Dark knowledge page shows or trains, round-tripped through the URL."""
-
-    image: int = setting(0, f"Test image (0 to {N_TEST - 1})", lo=0, hi=N_TEST - 1)
-    T: float = setting(4.0, "Temperature T of the soft targets shown", choices=T_CHOICES)
-    omit: int = setting(3, "Digit left out of the students' transfer set", lo=0, hi=9)
-    kd_T: float = setting(8.0, "Distillation temperature", choices=T_CHOICES)
-    alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(2000, "Training steps", lo=50, hi=5000, step=50)
-    seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
-    lr: float = learning_rate()
-    bias: float = setting(0.0, "Bias added to the omitted digit's logit", lo=-2.0, hi=10.0, step=0.25)
-    sweep_steps: int = setting(1000, "Steps per student", lo=50, hi=3000, step=50)
-    sweep_seeds: int = setting(3, "Seeds per cell", lo=1, hi=5)
 
 
 def omitted_config(cfg: DarkConfig, teachers_eps: tuple[float, ...] = (0.0,), baseline: bool = True) -> OmittedConfig:
@@ -48,16 +29,6 @@ def omitted_config(cfg: DarkConfig, teachers_eps: tuple[float, ...] = (0.0,), ba
 def sweep_config(cfg: DarkConfig) -> SweepConfig:
     """The sweep the page's settings describe (the default grid)."""
     return SweepConfig(seeds=cfg.sweep_seeds, steps=cfg.sweep_steps)
-
-
-def from_omitted(cfg: OmittedConfig) -> DarkConfig:
-    """The page's settings that show an omitted-digit run (the page's defaults elsewhere)."""
-    return DarkConfig(omit=cfg.omit, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds, lr=cfg.lr)
-
-
-def from_sweep(cfg: SweepConfig) -> DarkConfig:
-    """The page's settings that show a sweep (its seeds and steps; the page always sweeps the default grid)."""
-    return DarkConfig(sweep_steps=cfg.steps, sweep_seeds=cfg.seeds)
 
 
 def part_run(cfg: DarkConfig, part: str) -> tuple:
@@ -109,15 +80,6 @@ def _hooked(cfg: DarkConfig, snap: DarkSnapshot, hook: str):
             yield name, getattr(exp, hook), sub, sub_snap
 
 
-def figures(cfg: DarkConfig, snap: DarkSnapshot) -> dict:
-    """Every finished tab's figures, titled "<part> <figure>", drawn with the page's display settings."""
-    out = {}
-    for name, make, sub, sub_snap in _hooked(cfg, snap, "figures"):
-        shown = {"teachers": {"image": cfg.image, "T": cfg.T}, "omitted": {"bias": cfg.bias}}.get(name, {})
-        out.update({f"{name} {title}": fig for title, fig in make(sub, sub_snap, **shown).items()})
-    return out
-
-
 def students(cfg: DarkConfig, snap: DarkSnapshot) -> list[dict]:
     """One row per model of every finished tab (the teachers, then each tab's students), with its part."""
     return [{"part": name, **row} for name, rows, sub, sub_snap in _hooked(cfg, snap, "students")
@@ -141,5 +103,5 @@ def verdict(cfg: DarkConfig, snap: DarkSnapshot) -> str:
 
 
 EXPERIMENT = Experiment("dark_knowledge", "Dark knowledge: the page's teachers, omitted digit, label smoothing and "
-                        "sweep, from the page's settings", DarkConfig, run, DarkSnapshot, figures=figures,
-                        students=students, weights=student_weights, verdict=verdict)
+                        "sweep, from the page's settings", DarkConfig, run, DarkSnapshot, students=students,
+                        weights=student_weights, verdict=verdict)

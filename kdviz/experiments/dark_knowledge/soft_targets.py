@@ -80,6 +80,11 @@ def temperature_profile(logits: np.ndarray, labels: np.ndarray, Ts=PROFILE_T) ->
     return {"T": np.asarray(Ts, dtype=float), **{k: np.asarray(v_) for k, v_ in out.items()}}
 
 
+def profiles(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """temperature_profile of both page teachers, logits (2, N, C): {"normal": ..., "smoothed": ...}."""
+    return {"normal": temperature_profile(logits[0], labels), "smoothed": temperature_profile(logits[1], labels)}
+
+
 def guesses_sentence(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float) -> str:
     """The teacher's three best guesses at T and the mass the wrong digits share at T = 1 and at T, in words."""
     (g1, q1), (g2, q2), (g3, q3) = ranked_guesses(p_t)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kdviz.config import setting
+from kdviz.experiments.dark_knowledge.settings import from_sweep
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments import learned
 from kdviz.experiments.protocol import Experiment, Phase
@@ -213,31 +214,12 @@ def student_weights(cfg: SweepConfig, snap: SweepSnapshot, k: int) -> tuple[dict
     return r.weights[n], (i * len(r.alphas) + j) * r.accuracy[n].shape[-1] + s
 
 
-def figures(cfg: SweepConfig, snap: SweepSnapshot) -> dict:
-    """The sweep tab's figures by title, each built (as the page builds them) when called."""
-    from kdviz.plots import dark, digits
-
-    r = snap.result
-    if r is None:
-        return {}
-    return {"accuracy heatmaps": lambda: digits.sweep_heatmaps(r, "accuracy"),
-            "fidelity heatmaps": lambda: digits.sweep_heatmaps(r, "fidelity"),
-            "accuracy vs T": lambda: dark.sweep_accuracy_vs_t(r)}
-
-
 def verdict(cfg: SweepConfig, snap: SweepSnapshot) -> str:
     """The tab's sentences: each student size's best T against T = 1 and the labels-only students."""
     r = snap.result
     return " ".join(best_temperature_sentence(r, n, SHOWN_ALPHA) for n in r.accuracy) if r is not None else ""
 
 
-def page_config(cfg: SweepConfig):
-    """The Dark knowledge page's settings showing this sweep (for its link)."""
-    from kdviz.experiments.dark_knowledge.page import from_sweep
-
-    return from_sweep(cfg)
-
-
 EXPERIMENT = Experiment("dark_sweep", "Temperature x alpha sweep on digits, two student sizes", SweepConfig, run,
-                        SweepSnapshot, figures=figures, students=students, weights=student_weights, verdict=verdict,
-                        page_config=page_config)
+                        SweepSnapshot, students=students, weights=student_weights, verdict=verdict,
+                        page_config=from_sweep)

@@ -16,6 +16,7 @@ import numpy as np
 from kdviz.config import setting
 from kdviz.data import make_dataset
 from kdviz.data.registry import Dataset
+from kdviz.experiments.dark_knowledge.settings import from_teachers
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.train import TeacherConfig, model_logits, train_teacher
 
@@ -77,12 +78,6 @@ def run(cfg: TeachersConfig, device: str | None = None, hook=None) -> Iterator:
     yield TeachersSnapshot(1.0, z, y, ds.info["images_test"], (z.argmax(-1) == y).mean(-1), float(cfg.eps))
 
 
-def _page_defaults():
-    from kdviz.experiments.dark_knowledge.page import DarkConfig
-
-    return DarkConfig()
-
-
 def names(snap: TeachersSnapshot) -> tuple[str, str]:
     """The two teachers' labels on the page, with their test accuracy."""
     acc = snap.test_acc
@@ -98,19 +93,5 @@ def models(cfg: TeachersConfig, snap: TeachersSnapshot) -> list[dict]:
             for role, e, a in zip(("normal teacher", "label-smoothed teacher"), (0.0, snap.eps), snap.test_acc)]
 
 
-def figures(cfg: TeachersConfig, snap: TeachersSnapshot, image: int | None = None, T: float | None = None,
-            log: bool = True) -> dict:
-    """The first three tabs' figures by title (built by kdviz.plots.dark when called): test image ``image`` and its
-    soft targets at ``T`` (the page's settings; default the page's defaults), both teachers' similarity and profile."""
-    from kdviz.experiments.dark_knowledge.page import DarkConfig
-    from kdviz.plots import dark
-
-    shown = DarkConfig()
-    i, t = shown.image if image is None else image, shown.T if T is None else T
-    return {"test image": lambda: dark.test_image(snap, i), "soft targets": lambda: dark.soft_target_bars(snap, i, t, log),
-            "class similarity": lambda: dark.similarity(snap, t, names(snap)), "what T reveals": lambda: dark.profile(snap, t)}
-
-
 EXPERIMENT = Experiment("dark_teachers", "The digits teachers: normal and label-smoothed", TeachersConfig, run,
-                        TeachersSnapshot, figures=figures, students=models, weights=lambda cfg, snap, k: None,
-                        page_config=lambda cfg: _page_defaults())
+                        TeachersSnapshot, students=models, weights=lambda cfg, snap, k: None, page_config=from_teachers)

@@ -28,6 +28,7 @@ from kdviz.experiments.market.models import (EnsemblePredictor, StudentPredictor
                                              paired_members)
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments import learned
+from kdviz.experiments.members import run_members
 from kdviz.experiments.stats import count, not_judged, paired
 from kdviz.market.backtest import backtest
 from kdviz.market.csv_input import parse_price_csv
@@ -313,19 +314,6 @@ def best_name(key: str) -> str:
             "logistic": "logistic regression"}[key]
 
 
-def figures(cfg: MarketConfig, snap: MarketSnapshot) -> dict:
-    """The page's figures of a finished run by title, each built (with kdviz.plots.market) when called."""
-    from kdviz.plots import market as market_plots
-
-    r = snap.result
-    if r is None:
-        return {}
-    return {"accuracy": lambda: market_plots.accuracy_bars(r.models),
-            "latency": lambda: market_plots.latency_chart(r.latency, r.latency_batches, r.params),
-            "calibration": lambda: market_plots.reliability_chart(r.reliability),
-            "equity": lambda: market_plots.equity_chart(r.dates, r.backtest)}
-
-
 def run_verdict(cfg: MarketConfig, snap: MarketSnapshot) -> str:
     """The page's verdict of a finished run in one paragraph ("" before the end)."""
     return " ".join(verdict(snap.result)) if snap.result is not None else ""
@@ -333,8 +321,6 @@ def run_verdict(cfg: MarketConfig, snap: MarketSnapshot) -> str:
 
 def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
     """One row per student (KD and baseline members alternate, one pair per seed) with its test-period metrics."""
-    from kdviz.exports import run_members
-
     rows = run_members(cfg, snap)
     if snap.result is not None:
         for k, row in enumerate(rows):
@@ -344,4 +330,4 @@ def students(cfg: MarketConfig, snap: MarketSnapshot) -> list[dict]:
 
 
 EXPERIMENT = Experiment("market", "Market: an ensemble distilled into a tiny low-latency student", MarketConfig, run,
-                        MarketSnapshot, figures=figures, students=students, verdict=run_verdict)
+                        MarketSnapshot, students=students, verdict=run_verdict)

@@ -6,11 +6,15 @@ over categories (models, routes, checkpoints), which no line should join.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 
-from kdviz.experiments.findings import Panel
 from kdviz.plots.style import BASELINE, STUDENT, TEACHER, distinct_colours, layout, log_ticks
+
+if TYPE_CHECKING:  # a Panel is plain series: this module reads its fields, never imports the experiments
+    from kdviz.experiments.findings import Panel
 
 SERIES_COLOURS = {"teacher": TEACHER, "baseline": BASELINE, "student": STUDENT}  # by a word in the series' name
 
