@@ -29,9 +29,9 @@ def cache_dir() -> Path:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A hash of every kdviz source file that can change a result (all but the figure builders in
-    kdviz/plots, which only draw results)."""
+    kdviz/plots and kdviz/figures, which only draw results)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in SOURCE.rglob("*.py") if "plots" not in p.relative_to(SOURCE).parts):
+    for path in sorted(p for p in SOURCE.rglob("*.py") if not {"plots", "figures"} & set(p.relative_to(SOURCE).parts)):
         h.update(str(path.relative_to(SOURCE)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

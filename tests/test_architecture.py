@@ -87,8 +87,8 @@ GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
 # module of that name and, when it is a package, every module in it, except the root package kdviz (itself alone).
 LAYERS = [
     # maths, settings, storage and the market's past-only tools: the pieces everything else computes with
-    ("base", {"kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage", "kdviz.sweeps",
-              "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market"}),
+    ("base", {"kdviz.checks", "kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage",
+              "kdviz.sweeps", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market"}),
     # the datasets, the networks, and the classical baselines fitted on a dataset
     ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
     # the engine, the paradigms it trains, the job scheduler; kdviz/__init__ registers the paradigms
@@ -97,12 +97,14 @@ LAYERS = [
     ("experiments", {"kdviz.experiments", "kdviz.board", "kdviz.exercises"}),
     # figure builders: arrays in, Plotly figures out
     ("plots", {"kdviz.plots"}),
-    # each page's figures of a run's snapshot, for the page and the exports alike
-    ("figures", {"kdviz.figures"}),
+    # each page's figures of a run's snapshot, for the page and the exports alike; Home's card figures
+    ("figures", {"kdviz.figures", "kdviz.thumbnails"}),
+    # one record per page: what the router, Home, the guide, lessons, exports and the warm-up read
+    ("site", {"kdviz.site"}),
     # a run as files: figures, numbers, settings, students
     ("exports", {"kdviz.exports"}),
     # what drives the rest: the command line, Home's cards and lines, the lessons
-    ("top", {"kdviz.cli", "kdviz.__main__", "kdviz.thumbnails", "kdviz.guide", "kdviz.lessons"}),
+    ("top", {"kdviz.cli", "kdviz.__main__", "kdviz.guide", "kdviz.lessons"}),
 ]
 
 
