@@ -41,8 +41,9 @@ with teach_col:
             title = st.text_input("Room title", value="KD workshop", max_chars=60, key="board.title")
             if st.form_submit_button("Create room", key="board.create"):
                 made = board.guarded(lambda: board.create(title))
-                if made:
+                if made:  # shown once, on the rerun that draws the room as managed
                     st.session_state[SHOWN_KEY] = made[1]
+                    st.rerun()
     with st.expander("Manage a room", expanded=False):
         with st.form("board.manage_form", border=False):
             manage_code = st.text_input("Room code", max_chars=12, key="board.manage_code")

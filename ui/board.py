@@ -36,10 +36,14 @@ RESTORED = "board.restored"  # set once this session has read the browser's cook
 SEEDED = "board.seeded"  # {page prefix: membership} whose own seed the page's settings took
 ROOM_COOKIE, TEACH_COOKIE = "kdviz_board_room", "kdviz_board_teach"
 # The Board page's two columns share its width (a column holding a button is otherwise only as wide as the
-# button, which left the instructors a sliver); on a narrow screen they stack.
+# button, which left the instructors a sliver); on a narrow screen they stack. A text box's hint ("Press Enter
+# to submit form", the characters left) goes under the box instead of over what was typed.
 LAYOUT_CSS = ("<style>.st-key-board-rooms [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] "
               "{flex: 1 1 18rem !important; width: auto !important; min-width: min(100%, 18rem) !important;}"
-              ".st-key-board-rooms [data-testid='stHorizontalBlock'] {flex-wrap: wrap;}</style>")
+              ".st-key-board-rooms [data-testid='stHorizontalBlock'] {flex-wrap: wrap;}"
+              ".st-key-board-rooms .stTextInput div:has(> [data-testid='InputInstructions']), "
+              ".st-key-board-rooms [data-testid='InputInstructions'] {position: static !important; text-align: right;}"
+              "</style>")
 SUMMARIES = Summaries()  # each room's board, shared by all its viewers on this server
 
 
