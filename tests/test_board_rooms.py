@@ -10,6 +10,7 @@ from kdviz.board.headlines import live as live_numbers
 from kdviz.board.summary import Scatter
 from kdviz.experiments import live
 from kdviz.plots.board import class_scatter
+from tests.test_app_board import board_url, markdown  # noqa: F401  (board_url is a fixture)
 
 
 class Clock:
@@ -18,17 +19,6 @@ class Clock:
 
     def __call__(self):
         return self.t
-
-
-@pytest.fixture
-def board_url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'board.sqlite'}"
-    monkeypatch.setenv("KDVIZ_BOARD_URL", url)
-    return url
-
-
-def markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
 
 
 # ----------------------------------------------------------------------------- instructor passes
