@@ -149,3 +149,25 @@ def test_the_board_axes_are_words_and_percent():
     assert fig["data"][0]["y"] == pytest.approx([70.0, 85.5])
     assert quantity("live", "gain").title == "KD student's gain over the baseline (pts)"
     assert quantity("live", "unknown").title == "unknown"  # an older post's name stays as it was
+
+
+def test_in_a_room_a_lesson_step_keeps_its_settings_and_the_participants_own_seed(board_url):
+    from streamlit.testing.v1 import AppTest
+
+    from kdviz import lessons
+    from tests.conftest import APP
+
+    lesson = lessons.load("dark-knowledge-20")
+    code, _ = Board(board_url).create_room("Class")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.session_state["board.room"], at.session_state["board.name"] = code, "Ana"
+    own = rules.participant_seed(code, "Ana")
+    for index in [i for i, step in enumerate(lesson.steps) if step.page == "live"]:
+        if "live.seed" in at.session_state:  # the participant moved the seed during the step before
+            at.number_input(key="live.seed").set_value(5).run()
+        at.query_params.clear()
+        at.query_params.update(lessons.step_params(lesson, index))
+        at.switch_page("app_pages/live.py").run()
+        assert not at.exception
+        assert float(at.session_state["live.T"]) == float(lesson.steps[index].settings["T"])  # what the class compares
+        assert at.session_state["live.seed"] == own  # each entry of a step: the participant's own seed again
