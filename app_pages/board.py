@@ -3,15 +3,18 @@ import pandas as pd
 import streamlit as st
 
 from kdviz.board import rules
+from kdviz.board.headlines import quantity
 from ui import board, guide
 
 st.title("Class board")
 guide.notice("board")
 
-MANAGE, KEY, SHOWN_KEY = "board.manage", "board.key", "board.key_shown"
+SHOWN_KEY = "board.key_shown"
 PAGE = "live"  # the page whose posts the board plots (Live training posts T, alpha and accuracies)
 
-join_col, teach_col = st.columns(2)
+st.html(board.LAYOUT_CSS)
+with st.container(key="board.rooms"):
+    join_col, teach_col = st.columns(2)
 with join_col:
     st.subheader("Join a room")
     joined = board.membership()
@@ -30,23 +33,33 @@ with join_col:
 
 with teach_col:
     st.subheader("Instructors")
-    with st.expander("Create a room", expanded=MANAGE not in st.session_state):
-        title = st.text_input("Room title", value="KD workshop", max_chars=60, key="board.title")
-        if st.button("Create room", key="board.create"):
-            made = board.guarded(lambda: board.store().create_room(title))
-            if made:
-                st.session_state[MANAGE], st.session_state[KEY] = made
-                st.session_state[SHOWN_KEY] = made[1]
+    if board.managed():
+        st.markdown(f"You manage room **{board.managed()}**: its controls are under the board.")
+        st.button("Stop managing this room", key="board.stop", on_click=board.stop_managing)
+    with st.expander("Create a room", expanded=not board.managed()):
+        with st.form("board.create_form", border=False):  # Enter in the title creates the room
+            title = st.text_input("Room title", value="KD workshop", max_chars=60, key="board.title")
+            if st.form_submit_button("Create room", key="board.create"):
+                made = board.guarded(lambda: board.create(title))
+                if made:  # shown once, on the rerun that draws the room as managed
+                    st.session_state[SHOWN_KEY] = made[1]
+                    st.rerun()
     with st.expander("Manage a room", expanded=False):
-        st.text_input("Room code", key=MANAGE)
-        st.text_input("Instructor key", type="password", key=KEY)
+        with st.form("board.manage_form", border=False):
+            manage_code = st.text_input("Room code", max_chars=12, key="board.manage_code")
+            manage_key = st.text_input("Instructor key", type="password", key="board.manage_key")
+            if st.form_submit_button("Manage", key="board.manage_button"):
+                if board.guarded(lambda: board.manage(manage_code, manage_key)):
+                    st.rerun()
     shown = st.session_state.pop(SHOWN_KEY, None)
     if shown:  # shown once, right after creating the room
-        st.success(f"Room **{st.session_state[MANAGE]}** is open: give this code to the class.")
-        st.markdown("Your **instructor key** (shown only now: copy it to lock, clear or export the room later):")
+        st.success(f"Room **{board.managed()}** is open: give this code to the class.")
+        st.markdown("Your **instructor key** (shown only now: copy it to manage the room from another browser; "
+                    "this one keeps the room until you stop managing it):")
         st.code(shown, language=None)
+board.remember()
 
-room_code = st.session_state.get(MANAGE) or (board.membership() or ("",))[0]
+room_code = board.managed() or (board.membership() or ("",))[0]
 if not room_code:
     st.info("Join a room with the code your instructor gives you, or create one to run a workshop.")
 
@@ -67,24 +80,28 @@ def live_board(code: str) -> None:
         return
     settings, numbers = summary.settings, summary.numbers
     x_col, y_col = st.columns(2)
-    x = x_col.selectbox("Setting (x)", settings, index=settings.index("T") if "T" in settings else 0, key="board.x")
+    x = x_col.selectbox("Setting (x)", settings, index=settings.index("T") if "T" in settings else 0, key="board.x",
+                        format_func=lambda name: quantity(PAGE, name).words)
     y = y_col.selectbox("Result (y)", numbers, index=numbers.index("kd_acc") if "kd_acc" in numbers else 0,
-                        key="board.y")
+                        key="board.y", format_func=lambda name: quantity(PAGE, name).title)
     if x is None:
         st.info("The posts have no numeric setting to plot against.")
         return
     st.plotly_chart(board.scatter_figure(room.code, summary, x, y), width="stretch", key="board.scatter")
-    st.markdown(f"**Leaderboard: best {y} per person**")
+    shown_x, shown_y = quantity(PAGE, x), quantity(PAGE, y)
+    st.markdown(f"**Leaderboard: best {shown_y.words} per person**")
     top = summary.leaderboard(y)
-    st.dataframe(pd.DataFrame([{"name": n, y: v, x: s.get(x, "")} for n, v, s in top]), hide_index=True)
+    st.dataframe(pd.DataFrame([{"name": n, shown_y.title: round(v * shown_y.scale, 4), shown_x.words: s.get(x, ""),
+                                **({"seed": s.get("seed", "")} if x != "seed" else {})} for n, v, s in top]),
+                 hide_index=True)
 
 
 if room_code:
     live_board(room_code)
 
-if room_code and st.session_state.get(KEY):
+if board.managed():
     st.subheader("Instructor controls")
-    code, key = st.session_state[MANAGE], st.session_state[KEY]
+    code, key = board.managed(), board.credential()
     lock_col, unlock_col, clear_col, export_col = st.columns(4)
     if lock_col.button("Lock (no more posts)", key="board.lock"):
         board.guarded(lambda: board.store().set_locked(code, key, True), "Room locked.")

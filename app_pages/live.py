@@ -5,8 +5,7 @@ from kdviz.board import headlines
 from kdviz.experiments import live
 from kdviz.experiments.task import job as experiment_job
 from kdviz.figures import live as live_figures
-from ui import exercises, exports, guide, jobs, omission, results, upload
-from ui.board import post_button
+from ui import board, exercises, exports, guide, jobs, omission, results, upload
 from ui.controls import settings
 from ui.intro import about
 from ui.sidebar import device_name
@@ -21,11 +20,14 @@ about("A **teacher** learns every class; a **KD student** and the **baseline** (
 guide.notice("live")
 
 upload.follow_link(KEY)  # a link naming your own CSV ("csv:<digest>") asks for that file
+own_seed = board.own_seed(live.LiveConfig, KEY)  # in a class room, each participant's own seed
 omission.follow_dataset(live.LiveConfig, KEY)
 cfg = settings(live.LiveConfig, KEY, [("dataset", "n", "noise", "train_ratio"), ("teacher", "student", "omit"),
                                       ("T", "alpha", "lr"), ("batch", "steps", "seeds", "seed")],
                expanded=False, validate=live.validate)
 cfg = omission.fit(upload.dataset(cfg, KEY, two_d_only=True), KEY)  # your own CSV replaces the dataset
+if own_seed is not None:
+    st.caption(board.seed_line(cfg.seed, own_seed))
 if live.separable_notice(cfg):
     st.info(live.separable_notice(cfg), icon=":material/info:")
 
@@ -95,7 +97,7 @@ def summary(s: live.Summary) -> None:
         cols[3].metric(f"Unseen class {cfg.omit} recall (KD / baseline)", f"{s.kd_recall:.0%} / {s.base_recall:.0%}")
     for line in s.diverged:
         st.warning(f"Failed: {line}; {live.FAILED_ADVICE}.", icon=":material/warning:")
-    post_button("live", cfg, headlines.live(s))
+    board.post_button("live", cfg, headlines.live(s))
 
 
 results.view(JOB, "live", cfg, draw)

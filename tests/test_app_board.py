@@ -53,7 +53,7 @@ def test_a_participant_joins_and_the_board_draws_the_class_posts(page_test, boar
     assert not at.exception and not at.error
     assert at.session_state["board.room"] == code
     (fig,) = charts(at)
-    assert fig["data"][0]["x"] == [2.0, 4.0, 8.0] and fig["data"][0]["y"] == [0.7, 0.85, 0.8]
+    assert fig["data"][0]["x"] == [2.0, 4.0, 8.0] and fig["data"][0]["y"] == pytest.approx([70, 85, 80])  # percent
     assert fig["data"][0]["hovertext"][0] == "&lt;i&gt;p0&lt;/i&gt;"  # typed names are escaped
     assert list(at.dataframe[0].value["name"]) == ["<i>p1</i>", "<i>p2</i>", "<i>p0</i>"]
 

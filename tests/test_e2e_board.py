@@ -57,7 +57,7 @@ def test_a_participants_post_appears_on_the_instructors_board(browser, board_ser
                                  "return [d.x[0], d.y[0], d.hovertext[0], "
                                  "document.querySelector('.js-plotly-plot').layout.xaxis.title.text]; })()")
         posted_t = float(urllib.parse.parse_qs(urllib.parse.urlparse(student.url).query)["T"][0])
-        assert point[3] == "T" and point[0] == posted_t and 0.3 < point[1] <= 1.0  # the T posted, the KD accuracy
+        assert point[3] == "Temperature T" and point[0] == posted_t and 30 < point[1] <= 100  # the T, the KD accuracy (%)
         assert point[2] == "Ana &lt;script&gt;"
         assert teacher.locator("[data-testid='stException']").count() == 0
         assert student.locator("[data-testid='stException']").count() == 0

@@ -82,6 +82,27 @@ def collect(cls: type[C], prefix: str, validate: Callable[[C], object] | None = 
     return cfg
 
 
+def reads_url(cls, prefix: str) -> bool:
+    """Whether the page's coming ``bind`` takes its settings from the URL (a first visit in the session, or a
+    lesson step being entered) rather than from the session's last values."""
+    first = widget_key(prefix, dataclasses.fields(cls)[0].name)
+    return entering_step() or (first not in st.session_state and st.session_state.get(f"_{prefix}.saved") is None)
+
+
+def preset(cls, prefix: str, **values) -> None:
+    """Set fields before the page's settings are drawn, wherever the coming ``bind`` takes them from: the URL
+    (as if the link named them), else the session's last config and the widgets."""
+    if reads_url(cls, prefix):
+        query = to_query(cls(**values))
+        for name in values:
+            st.query_params[name] = query[name]
+        return
+    saved = st.session_state.get(f"_{prefix}.saved")
+    if saved is not None:
+        st.session_state[f"_{prefix}.saved"] = dataclasses.replace(saved, **values)
+    set_fields(prefix, **values)
+
+
 def set_fields(prefix: str, **values) -> None:
     """Callback helper: set widget values (for presets) before the next run draws them."""
     for name, value in values.items():

@@ -5,6 +5,7 @@ it writes anything, so a rejected post writes nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 
@@ -47,6 +48,19 @@ def new_code() -> str:
 def new_key() -> str:
     """A random instructor key (shown once, stored only as a hash)."""
     return secrets.token_urlsafe(12)
+
+
+def new_pass() -> str:
+    """A random instructor pass: what a browser keeps in place of the key (stored only as a hash)."""
+    return secrets.token_urlsafe(32)
+
+
+def participant_seed(code: str, name: str, count: int = 10_000) -> int:
+    """A participant's own seed in ``0 .. count - 1``, from the room and the display name: the same for the same
+    person in the same room (after a reload too), different between most names, so a class that runs the same
+    settings shows the spread between seeds. Two names may share a seed (about one pair in ``count``)."""
+    digest = hashlib.sha256(f"{code}\n{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
 
 
 def clean_code(code: str) -> str:

@@ -43,6 +43,13 @@ counters = Table(  # created by step 3: one row per room, written in the transac
     Column("replaced", Integer, nullable=False, default=0),  # posts dropped to make space since the last clear
 )
 
+passes = Table(  # created by step 4: a browser's opaque pass to a room's instructor rights (kept in its cookie)
+    "board_instructor_passes", metadata,
+    Column("pass_hash", String(64), primary_key=True),  # sha256 of the pass; the pass itself is never stored
+    Column("room", String(12), ForeignKey("board_rooms.code", ondelete="CASCADE"), nullable=False),
+    Column("created", Float, nullable=False),
+)
+
 
 def _v1(conn: Connection) -> None:
     """Rooms and posts (the tables as declared above: a later step changes them with its own DDL)."""
@@ -66,10 +73,16 @@ def _v3(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX board_posts_room_name_created ON board_posts (room, name, created)")
 
 
+def _v4(conn: Connection) -> None:
+    """Instructor passes: a browser that proved the key keeps the room's rights across a reload without the key."""
+    passes.create(conn)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "rooms and posts", _v1),
     (2, "indexes for reading a room and rate-limiting a session", _v2),
     (3, "a version counter per room, and an index for rate-limiting a name", _v3),
+    (4, "instructor passes, so a browser keeps a room's instructor rights without its key", _v4),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 
 from kdviz.board import rules
 from kdviz.board.rules import BoardError, BoardUnavailable
-from kdviz.board.schema import counters, migrate, posts, rooms
+from kdviz.board.schema import counters, migrate, passes, posts, rooms
 
 DEFAULT_PATH = Path.home() / ".cache" / "kdviz" / "board.sqlite"
 
@@ -153,15 +153,40 @@ class Board:
         return Room(row["code"], row["title"], bool(row["locked"]), row["created"], row["version"], row["replaced"])
 
     def _instructor(self, conn, code: str, key: str) -> str:
-        """Check the instructor key of room ``code``; return the cleaned code."""
+        """Check ``key`` for room ``code``: its instructor key or a pass issued for it (``instructor_pass``);
+        return the cleaned code."""
         code = rules.clean_code(code)
         row = conn.execute(select(rooms.c.key_hash, rooms.c.created).where(rooms.c.code == code)).first()
-        if row is None or not hmac.compare_digest(row.key_hash, _hash(str(key).strip())):
+        given = _hash(str(key).strip())
+        if row is None or not (hmac.compare_digest(row.key_hash, given) or conn.execute(
+                select(passes.c.room).where(passes.c.pass_hash == given, passes.c.room == code)).first()):
             raise BoardError("That instructor key does not open this room.")
         if self.clock() - row.created > rules.KEY_HOURS * 3600:
             raise BoardError(f"This room's instructor key has expired (keys last {rules.KEY_HOURS:g} hours): "
                              "create a new room.")
         return code
+
+    @_guard
+    def instructor_pass(self, code: str, key: str) -> str:
+        """A new pass to room ``code``'s instructor rights, for its key (or another pass): an opaque random token a
+        browser may keep instead of the key. It opens only this room, ends with the key, and ``drop_pass`` revokes it."""
+        token = rules.new_pass()
+        with self.engine.begin() as conn:
+            code = self._instructor(conn, code, key)
+            conn.execute(insert(passes).values(pass_hash=_hash(token), room=code, created=self.clock()))
+        return token
+
+    @_guard
+    def check_instructor(self, code: str, key: str) -> str:
+        """The room's cleaned code when ``key`` (its key or a pass) still opens it; BoardError otherwise."""
+        with self.engine.connect() as conn:
+            return self._instructor(conn, code, key)
+
+    @_guard
+    def drop_pass(self, token: str) -> None:
+        """Revoke an instructor pass (nothing happens for an unknown one)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(passes).where(passes.c.pass_hash == _hash(str(token).strip())))
 
     @_guard
     def set_locked(self, code: str, key: str, locked: bool) -> None:
