@@ -14,6 +14,7 @@ import streamlit as st
 from kdviz.data import csv as csv_data
 from kdviz.jobs.pool import RECONNECT_SECONDS
 from kdviz.plots.data import projection_scatter
+from ui.links import hidden
 from ui.messages import stop_with_error
 
 
@@ -87,7 +88,10 @@ def _owner() -> str:
 
 
 def dataset(cfg, key: str, two_d_only: bool = False):
-    """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``."""
+    """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``.
+    Not drawn while the dataset control is hidden (a link's dataset_hide=1, a presented lesson step)."""
+    if hidden("dataset"):  # the dataset is the link's
+        return cfg
     with st.expander("Your own data (CSV)", icon=":material/upload_file:"):
         up = st.file_uploader("A classification CSV: numeric feature columns and one label column", type=["csv", "txt"],
                               key=f"{key}_csv")
