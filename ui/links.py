@@ -5,8 +5,8 @@ Flags, read from the page's URL:
 - ``<name>_hide=1``: the control of setting ``name`` is not drawn (its value still comes from the link);
 - ``text_hide=1``: the explanatory text is hidden (titles, figures, controls and results stay);
 - ``nav_hide=1``: no sidebar and no page menu;
-- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's text and
-  controls, so the main figure is above the fold);
+- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's controls, in
+  one row, and its text folded under its title, so the page's main figure is above the fold);
 - ``lesson=<name>&step=<n>``: the lesson's step n, its text and question above the page.
 A flag that names no control, or has a value other than 1/0/true/false, gets a notice (a few are drawn, the
 rest counted; every echoed value is escaped and cut, ui.messages.escape). A link too long for Streamlit,
