@@ -11,22 +11,22 @@ pytestmark = pytest.mark.browser
 
 WIDTH, HEIGHT = 1024, 768
 STEPS = [(name, i) for name in lessons.names() for i in range(len(lessons.load(name).steps))]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-# The element of setting ``name`` (keyed "<page prefix>.<name>", so its class is st-key-<prefix>-<name>): where it
-# is, and whether an expander that holds it is folded.
-CONTROL_JS = """(name) => {
-    const own = new RegExp(`^st-key-[a-z_]+-${name}$`);
-    const found = [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-"]')]
-        .filter(e => [...e.classList].some(c => own.test(c)));
-    return found.map(e => {
-        const box = e.getBoundingClientRect(), folded = e.closest('details:not([open])');
-        return {top: box.top, height: box.height, folded: folded !== null};
-    });
-}"""
-# Settled enough to measure: a figure is drawn, or the page waits for Start (it draws its figure once a run starts).
-READY_JS = """() => document.querySelector('[data-testid="stPlotlyChart"]') !== null
-    || (document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]') !== null
-        && document.querySelector('.st-key-start button') !== null)"""
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # the page is between runs
+# The elements of the settings ``names`` (keyed "<page prefix>.<name>", so classed st-key-<prefix>-<name>) once the page
+# is between runs and each is drawn once: where each is, and whether an expander that holds it is folded.
+CONTROLS_JS = f"""(names) => {{
+    const found = names.map(name => [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-"]')]
+        .filter(e => [...e.classList].some(c => new RegExp(`^st-key-[a-z_]+-${{name}}$`).test(c))));
+    if (!document.querySelector('{IDLE}') || found.some(f => f.length !== 1)) return null;
+    return found.map(([e]) => ({{top: e.getBoundingClientRect().top, height: e.getBoundingClientRect().height,
+                                 folded: e.closest('details:not([open])') !== null}}));
+}}"""
+# Settled enough to go on: a figure is drawn, or the page waits for Start (it draws its figure once a run starts).
+READY_JS = f"""() => document.querySelector('[data-testid="stPlotlyChart"]') !== null
+    || (document.querySelector('{IDLE}') !== null && document.querySelector('.st-key-start button') !== null)"""
+# Where the page's first figure starts, once it is drawn and the page is between runs (a rerun may redraw it).
+FIGURE_TOP_JS = f"""() => document.querySelector('{IDLE}') && document.querySelector('.js-plotly-plot .main-svg')
+    ? {{top: document.querySelector('.js-plotly-plot').getBoundingClientRect().top}} : null"""
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +49,18 @@ def test_a_presented_step_shows_its_controls_and_its_figure_on_the_first_screen(
                                timeout=60_000)  # the presenter's styles are on
         page.wait_for_function(READY_JS, timeout=180_000)  # Dark knowledge first trains its teachers
         assert page.locator("[data-testid='stException']").count() == 0
-        for control in step.show:
-            (found,) = page.evaluate(CONTROL_JS, control)
-            assert not found["folded"], f"step {index + 1}: {control} is inside a folded expander"
-            assert found["height"] > 0 and found["top"] < HEIGHT, f"step {index + 1}: {control} is not in sight: {found}"
+        found = page.wait_for_function(CONTROLS_JS, arg=list(step.show), timeout=60_000).json_value()
+        for control, where in zip(step.show, found):
+            assert not where["folded"], f"step {index + 1}: {control} is inside a folded expander"
+            assert where["height"] > 0 and where["top"] < HEIGHT, f"step {index + 1}: {control} is not in sight: {where}"
         started = page.locator("[data-testid='stPlotlyChart']").count() == 0
         if started:  # a page that draws its figures once a run starts: start it, as the class does
             page.locator(".st-key-start button").click()
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=180_000)
-        top = page.evaluate("document.querySelector('.js-plotly-plot').getBoundingClientRect().top")
+        top = page.wait_for_function(FIGURE_TOP_JS, timeout=180_000).json_value()["top"]
         screenshot(page, f"present-{name}-{index + 1}")
         assert top < HEIGHT, f"step {index + 1} ({step.page}): the main figure starts at y = {top:.0f}, below the fold"
         if started:  # stop the run, so the server's workers are free for the next step
             page.locator(".st-key-reset button").click()
-            page.wait_for_selector(IDLE, timeout=60_000)
+            page.wait_for_selector(".st-key-start button:not([disabled])", timeout=60_000)  # no job runs
     finally:
         page.close()

@@ -59,8 +59,9 @@ def settings(cls, prefix: str, columns, *, expanded: bool = True, validate=None,
     columns: one tuple of field names per column; widths: relative column widths.
     """
     bind(cls, prefix, query_prefix)
-    if step_controls():  # the projector's first screen: the step's controls, then the page's figure
-        shown = [name for names in columns for name in names if name in step_controls()]
+    step = step_controls()
+    if step:  # the projector's first screen: the step's controls, then the page's figure
+        shown = [name for names in columns for name in names if name in step]
         for name, column in zip(shown, st.columns(len(shown)) if shown else ()):
             control(cls, prefix, name, column)
         return collect(cls, prefix, validate, query_prefix)
