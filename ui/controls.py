@@ -13,7 +13,7 @@ import streamlit as st
 import contextlib
 
 from kdviz.config import fields
-from ui.links import hidden
+from ui.links import hidden, step_controls
 from ui.state import bind, collect, widget_key
 
 
@@ -54,10 +54,17 @@ def settings(cls, prefix: str, columns, *, expanded: bool = True, validate=None,
              title: str | None = "Settings"):
     """A page's settings: seed them from the URL (ui.state.bind), draw each column's fields (inside an
     expander called ``title``, unless None), then read them back into a config (ui.state.collect).
+    Presenting a lesson step that names its controls: only those, in one row in sight, no expander.
 
     columns: one tuple of field names per column; widths: relative column widths.
     """
     bind(cls, prefix, query_prefix)
+    step = step_controls()
+    if step:  # the projector's first screen: the step's controls, then the page's figure
+        shown = [name for names in columns for name in names if name in step]
+        for name, column in zip(shown, st.columns(len(shown)) if shown else ()):
+            control(cls, prefix, name, column)
+        return collect(cls, prefix, validate, query_prefix)
     box = st.expander(title, expanded=expanded) if title else contextlib.nullcontext()
     with box:
         for column, names in zip(st.columns(widths or len(columns)), columns):

@@ -5,8 +5,8 @@ Flags, read from the page's URL:
 - ``<name>_hide=1``: the control of setting ``name`` is not drawn (its value still comes from the link);
 - ``text_hide=1``: the explanatory text is hidden (titles, figures, controls and results stay);
 - ``nav_hide=1``: no sidebar and no page menu;
-- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's text and
-  controls, so the main figure is above the fold);
+- ``present=1``: presenter mode (large type, collapsed sidebar; on a lesson step only the step's controls, in
+  one row, and its text folded under its title, so the page's main figure is above the fold);
 - ``lesson=<name>&step=<n>``: the lesson's step n, its text and question above the page.
 A flag that names no control, or has a value other than 1/0/true/false, gets a notice (a few are drawn, the
 rest counted; every echoed value is escaped and cut, ui.messages.escape). A link too long for Streamlit,
@@ -32,7 +32,8 @@ LESSON_KEYS = ("lesson", "step")
 HIDE = "_hide"
 CSS = Path(__file__).with_name("present.css")
 TEXT_HIDE_CSS = ('[data-testid="stMain"] [data-testid="stElementContainer"]:has(> :is([data-testid="stMarkdown"], '
-                 '[data-testid="stCaptionContainer"])):not(.st-key-lesson *) { display: none; }')  # the step's text stays
+                 '[data-testid="stCaptionContainer"])):not(.st-key-lesson *), .st-key-about { display: none; }')
+# the step's text stays; a page's "About this page" (ui.intro) goes with the rest of its text
 NAV_HIDE_CSS = '[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }'
 RUN = "_links.configs"  # the configs drawn in this run: [(config, query prefix)]
 STEP_SEEN = "_links.step"  # (lesson name, step index) the previous run opened, or None
@@ -72,13 +73,19 @@ def _step():
     return (lesson, index) if 0 <= index < len(lesson.steps) else None
 
 
+def step_controls() -> tuple[str, ...]:
+    """The controls of the lesson step being presented (its ``show``): in presenter mode only these are drawn, in
+    sight (ui.controls.settings puts them in one row, outside any expander). Empty when not presenting a step, or
+    when the step names none (then every control is drawn as usual)."""
+    at = _step() if flag("present") else None
+    return at[0].steps[at[1]].show if at else ()
+
+
 def hidden(name: str) -> bool:
     """Whether the control of setting ``name`` is hidden: by ``<name>_hide``, or in presenter mode by a lesson
     step that names its controls."""
-    if flag(name + HIDE):
-        return True
-    at = _step() if flag("present") else None
-    return bool(at and at[0].steps[at[1]].show and name not in at[0].steps[at[1]].show)
+    shown = step_controls()
+    return flag(name + HIDE) or bool(shown and name not in shown)
 
 
 def text_hidden() -> bool:
@@ -130,24 +137,41 @@ def lesson_open() -> bool:
 
 
 def lesson_banner(lesson: lessons.Lesson, index: int) -> None:
-    """The lesson step above the page: where the class is, what to read, the question, the next step."""
+    """The lesson step above the page: where the class is, what to read, the question, the next step. Presenting,
+    it stays short so the page's controls and main figure fit a projector's first screen: where the class is and
+    the next step on one line, the text folded under the step's title (one click opens it), the question in sight."""
     step = lesson.steps[index]
+    place = f"{lesson.title} · step {index + 1} of {len(lesson.steps)}"
+    board = ("**Class board:** post your result with the button under it (join your room on the **Class board** "
+             "page first); your instructor shows the class's results.") if step.board else ""
     with st.container(border=True, key="lesson"):
-        st.caption(f"Lesson · {lesson.title} · step {index + 1} of {len(lesson.steps)} · about {step.minutes:g} min")
+        if flag("present"):
+            with st.container(horizontal=True, vertical_alignment="center"):  # the way on at the right
+                st.caption(f"{place} · {step.minutes:g} min")
+                _onward(lesson, index)
+            st.expander(f"**{step.title}**", icon=":material/menu_book:").markdown(f"{step.text}\n\n{board}")
+            if step.question:
+                st.markdown(f"**Question:** {step.question}")
+            return
+        st.caption(f"Lesson · {place} · about {step.minutes:g} min")
         st.markdown(f"**{step.title}**\n\n{step.text}")
         if step.question:
             st.markdown(f"**Question:** {step.question}")
-        if step.board:
-            st.markdown("**Class board:** post your result with the button under it (join your room on the "
-                        "**Class board** page first); your instructor shows the class's results.")
-        keep = {k: "1" for k in PAGE_FLAGS if flag(k)}
-        if index + 1 < len(lesson.steps):  # a page link: the same session, so a joined board room stays joined
-            nxt = lesson.steps[index + 1]
-            st.page_link(f"app_pages/{nxt.page}.py", label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
-                         query_params=lessons.step_params(lesson, index + 1, keep))
-        else:
-            st.markdown("End of the lesson.")
-            st.page_link("app_pages/home.py", label="Back to Home", icon=":material/home:")
+        if board:
+            st.markdown(board)
+        _onward(lesson, index)
+
+
+def _onward(lesson: lessons.Lesson, index: int) -> None:
+    """The link to the lesson's next step, keeping the page flags; on the last step, the end and a link Home."""
+    keep = {k: "1" for k in PAGE_FLAGS if flag(k)}
+    if index + 1 < len(lesson.steps):  # a page link: the same session, so a joined board room stays joined
+        nxt = lesson.steps[index + 1]
+        st.page_link(f"app_pages/{nxt.page}.py", label=f"Next: {nxt.title}", icon=":material/arrow_forward:",
+                     query_params=lessons.step_params(lesson, index + 1, keep))
+    else:
+        st.markdown("End of the lesson.")
+        st.page_link("app_pages/home.py", label="Back to Home", icon=":material/home:")
 
 
 def unknown_flags() -> list[str]:

@@ -16,7 +16,7 @@ import streamlit as st
 from kdviz.data import csv as csv_data
 from kdviz.jobs.pool import RECONNECT_SECONDS
 from kdviz.plots.data import projection_scatter
-from ui.links import remember
+from ui.links import hidden, remember
 from ui.messages import stop_with_error, warn
 from ui.state import read_elsewhere
 
@@ -134,7 +134,10 @@ def dataset(cfg, key: str, two_d_only: bool = False):
     """Draw "Your own data (CSV)"; with a valid upload, return ``cfg`` with its dataset replaced, else ``cfg``.
 
     The URL names the dataset shown. A link naming an upload this session does not hold asks for that file and
-    stops the page until it comes; a file with another digest is said to be another file."""
+    stops the page until it comes; a file with another digest is said to be another file. Not drawn while the
+    dataset control is hidden (a link's dataset_hide=1, a presented lesson step)."""
+    if hidden("dataset"):  # the dataset is the link's
+        return cfg
     linked = _linked(cfg)
     if linked is not None:
         st.session_state[_wanted_key(key)] = linked
