@@ -236,10 +236,13 @@ def test_the_instructor_locks_exports_and_clears_the_room(workshop):
 @pytest.mark.xfail(strict=True, reason="needs the room kept across page switches")
 def test_the_instructors_room_stays_after_visiting_other_pages(workshop):
     teacher, student, code = workshop.teacher, workshop.student, workshop.code
-    for link in ("Home", "Live training", "Board"):  # the sidebar's page links: the same session
+    for link, path in (("Home", "/"), ("Live training", "/live"), ("Board", "/board")):  # sidebar links: one session
         teacher.locator("[data-testid='stSidebarNav'] a", has_text=link).click()
+        teacher.wait_for_url(lambda url: url.split("?")[0].endswith(path), timeout=60_000)
         wait_idle(teacher)
+    teacher.get_by_text("Class board").first.wait_for(timeout=60_000)
+    wait_idle(teacher)
+    assert teacher.locator(f".{css_key('board.lock')} button").count() == 1, "the instructor's room controls are gone"
     student.locator(".st-key-board-post-live button").click()
     student.get_by_text(f"Posted to room {code}").wait_for(timeout=60_000)
     wait_until(teacher, lambda: teacher.evaluate(POINTS) >= 1, "the post on the board after other pages", 30)
-    assert teacher.locator(f".{css_key('board.lock')} button").count() == 1  # still the room's instructor
