@@ -106,12 +106,7 @@ FIGURE_TOP = (f"() => {{ const p = [...document.querySelectorAll({PLOT!r})].find
               "return p && {top: p.getBoundingClientRect().top}; }")
 
 
-FIGURE_BELOW_FOLD = {"dark-knowledge-20"}  # lessons whose presented steps still draw their figure below the fold
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="needs presenter mode with the step's figure above the fold")) if n in FIGURE_BELOW_FOLD
-    else n for n in lessons.names()])
+@pytest.mark.parametrize("name", lessons.names())
 def test_presenting_each_step_at_1024x768_shows_its_figure_above_the_fold(browser, server, name):
     lesson = lessons.load(name)
     ctx = browser.new_context(viewport=PROJECTOR)
@@ -202,7 +197,6 @@ def test_the_instructors_board_shows_the_participants_post(workshop):
     screenshot(teacher, "journey-instructor-board")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the seed shown with each post on the board")
 def test_the_board_shows_the_seed_the_post_was_trained_with(workshop):
     teacher, student = workshop.teacher, workshop.student
     seed = int(float(shown_value(student, "live.seed")))  # the seed of the participant's run, as their page shows it
@@ -233,7 +227,6 @@ def test_the_instructor_locks_exports_and_clears_the_room(workshop):
     screenshot(teacher, "journey-instructor-cleared")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the room kept across page switches")
 def test_the_instructors_room_stays_after_visiting_other_pages(workshop):
     teacher, student, code = workshop.teacher, workshop.student, workshop.code
     for link, path in (("Home", "/"), ("Live training", "/live"), ("Board", "/board")):  # sidebar links: one session

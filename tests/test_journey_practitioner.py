@@ -114,7 +114,6 @@ def test_the_csv_with_the_pages_settings_as_flags_reruns_with_the_pages_numbers(
     assert_same_students(ours["members"], page["members"], "flags")
 
 
-@pytest.mark.xfail(strict=True, reason="needs csv rerun")
 def test_the_exported_config_reruns_on_the_command_line_with_the_pages_numbers(exported, tmp_path):
     data, files = exported
     ours = rerun(["--config", str(files["config.json"]), "--csv", str(data)], tmp_path)
@@ -123,7 +122,6 @@ def test_the_exported_config_reruns_on_the_command_line_with_the_pages_numbers(e
     assert_same_students(ours["members"], page["members"], "--config")
 
 
-@pytest.mark.xfail(strict=True, reason="needs csv rerun")
 def test_the_exported_link_reruns_on_the_command_line_with_the_pages_numbers(exported, tmp_path):
     data, files = exported
     ours = rerun(["--from-url", files["link.txt"].read_text().strip(), "--csv", str(data)], tmp_path)
