@@ -199,7 +199,10 @@ def test_the_instructors_board_shows_the_participants_post(workshop):
 
 def test_the_board_shows_the_seed_the_post_was_trained_with(workshop):
     teacher, student = workshop.teacher, workshop.student
-    seed = int(float(shown_value(student, "live.seed")))  # the seed of the participant's run, as their page shows it
+    wait_until(teacher, lambda: teacher.evaluate(POINTS) >= 1, "the post on the board", 60)  # it polls every 3 s
+    posted = re.search(r"Posted to room \w+ as .*, seed (\d+)\.", student.inner_text("[data-testid='stMain']"))
+    assert posted, "the participant's post does not say its seed"
+    seed = int(posted.group(1))  # the seed of the participant's run, as their page said when posting
     shown = scatter_point(teacher)["hover"] + "\n" + teacher.inner_text("[data-testid='stMain']")
     assert re.search(rf"\bseed\W{{0,3}}{seed}\b", shown, re.IGNORECASE), f"seed {seed} is not on the board"
 

@@ -60,7 +60,8 @@ def scatter(posts: list[Post], page: str, setting: str, number: str, dots: int =
         if x is not None and number in p.numbers:
             xs.append(x)
             ys.append(p.numbers[number])
-            names.append(p.name)
+            seed = p.settings.get("seed") if setting != "seed" else None
+            names.append(p.name if seed is None else f"{p.name} (seed {seed})")  # who, and the seed of their run
     total = len(xs)
     if total <= dots:
         return Scatter(xs, ys, names, total)
