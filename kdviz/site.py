@@ -1,21 +1,22 @@
 """The app's pages: one record per page, in the suggested order, that everything else reads.
 
 The router (app.py) builds its navigation from PAGES; Home's cards, each page's "What to notice" line and
-Next link (kdviz.guide), Home's card figures (thumbnail), the pages a lesson step can open
+Next link (kdviz.guide), Home's card figures (thumbnail: each page's ``card()`` in its figures module
+kdviz.figures.<path>), the pages a lesson step can open
 (kdviz.lessons), the page a run's link opens and its URL prefixes (kdviz.exports, the command line), and
 the results computed ahead at a server's start (warm_runs) all come from here. A run's cost is
-registered by its experiment (kdviz.experiments.budget.loops_of), the experiment by its module in
-kdviz.experiments.EXPERIMENTS; each experiment belongs to exactly one page.
+registered by its experiment (kdviz.experiments.budget.loops_of), the experiment and its figures by their
+modules' existing (kdviz.experiments.EXPERIMENTS, kdviz.figures.FIGURES); each experiment belongs to exactly one
+page.
 
-Adding a page: its file app_pages/<path>.py, its experiment module, its figures and one PageRecord below.
+Adding a page: its file app_pages/<path>.py, its experiment module kdviz/experiments/<path>.py, its figures module
+kdviz/figures/<path>.py (with its card), one PageRecord below, and its tests.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kdviz import thumbnails
 from kdviz.experiments.beyond import BeyondConfig
 from kdviz.experiments.claims import CLAIMS, ClaimsConfig
 from kdviz.experiments.compare import CompareConfig
@@ -27,6 +28,7 @@ from kdviz.experiments.market import MarketConfig
 from kdviz.experiments.market.transfer import TransferConfig
 from kdviz.experiments.temperature import TemperatureConfig
 from kdviz.experiments.which_teacher import PARTS, WhichTeacherConfig
+from kdviz.figures import CARDS
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ class PageRecord:
     tab_field: dict[str, str] = field(default_factory=dict)  # experiment -> the field with one tab per value,
     # each tab's settings in the URL prefixed with that value ("capacity.steps=300")
     config: type | None = None  # the settings a lesson step opens it with (None: no lesson step opens it)
-    thumbnail: Callable[[], str] | None = None  # draws its Home card's figure (SVG text)
     warm: tuple[tuple[str, object], ...] = ()  # (experiment, settings) computed ahead at a server's start
     default: bool = False  # the page the root URL opens (Home); it lists the others and has no card itself
+    # its Home card figure is card() of its figures module, kdviz.figures.<path> (see thumbnail)
 
     @property
     def file(self) -> str:
@@ -65,54 +67,53 @@ PAGES: tuple[PageRecord, ...] = (
     PageRecord("temperature", "Temperature", ":material/thermostat:", "The mathematics",
                line="How T softens a teacher's output, and what it never changes.", minutes=3,
                notice="Watch the wrong classes' bars as you raise T, and whether the order of the bars ever changes.",
-               config=TemperatureConfig, thumbnail=thumbnails.temperature),
+               config=TemperatureConfig),
     PageRecord("gradients", "Gradients", ":material/functions:", "The mathematics",
                line="The soft loss's gradient, why T² is there, KD as logit matching.", minutes=5,
                notice="Compare the two gradient-norm curves (with and without T²) at high T, and find where the "
                       "first one peaks.",
-               config=GradientsConfig, thumbnail=thumbnails.gradients),
+               config=GradientsConfig),
     PageRecord("live", "Live training", ":material/play_circle:", "Training",
                line="A student learns a class it never saw, live, beside its baseline.", minutes=5,
                notice="Look at the unseen class's region in the KD student's and the baseline's panels, and at the "
                       "recall they end with.",
-               experiments=("live",), config=LiveConfig, thumbnail=thumbnails.live,
+               experiments=("live",), config=LiveConfig,
                warm=(("live", LiveConfig()),)),
     PageRecord("dark_knowledge", "Dark knowledge", ":material/dark_mode:", "Training",
                line="Handwritten digits: soft targets, the omitted digit, T × α.", minutes=8,
                notice="Read the small bars: which wrong digits the teacher finds likely for an image, and what a "
                       "student that never saw a digit makes of it.",
                experiments=("dark_knowledge", "dark_teachers", "dark_omitted", "dark_sweep"), config=DarkConfig,
-               thumbnail=thumbnails.dark_knowledge, warm=_dark_parts("omitted", "smoothing", "sweep")),
+               warm=_dark_parts("omitted", "smoothing", "sweep")),
     PageRecord("compare", "Compare paradigms", ":material/compare:", "Training",
                line="Response, feature and relation KD side by side over seeds.", minutes=6,
                notice="Read each method's gain over the baseline against its seed spread, not the accuracies alone.",
-               experiments=("compare",), config=CompareConfig, thumbnail=thumbnails.compare,
+               experiments=("compare",), config=CompareConfig,
                warm=(("compare", CompareConfig()),)),
     PageRecord("beyond", "Beyond one teacher", ":material/groups:", "Training",
                line="Several teachers, mutual learning, EMA and born-again students.", minutes=6,
                notice="In each tab, check whether the effect is larger than the seed spread before reading its size.",
-               experiments=("beyond",), thumbnail=thumbnails.beyond, warm=(("beyond", BeyondConfig()),)),
+               experiments=("beyond",), warm=(("beyond", BeyondConfig()),)),
     PageRecord("which_teacher", "Which teacher?", ":material/school:", "Training",
                line="Capacity gap, a teacher assistant, early-stopped teachers.", minutes=8,
                notice="Compare the teachers' own accuracies with the accuracies of the students they teach.",
-               experiments=("which_teacher",), tab_field={"which_teacher": "part"}, thumbnail=thumbnails.which_teacher,
+               experiments=("which_teacher",), tab_field={"which_teacher": "part"},
                warm=tuple(("which_teacher", WhichTeacherConfig(part=p)) for p in PARTS)),
     PageRecord("claims", "Claims on trial", ":material/gavel:", "Training",
                line="The textbook's advice on T, alpha and smoothness, tested.", minutes=8,
                notice="Each tab's verdict is computed from paired seeds: compare it with the claim as written.",
-               experiments=("claims",), tab_field={"claims": "claim"}, thumbnail=thumbnails.claims,
+               experiments=("claims",), tab_field={"claims": "claim"},
                warm=tuple(("claims", ClaimsConfig(claim=c)) for c in CLAIMS)),
     PageRecord("market", "Market", ":material/candlestick_chart:", "Training",
                line="An ensemble distilled into a tiny, fast trading model.", minutes=8,
                notice="Compare every model with the majority class and logistic regression, and the student's latency "
                       "with the ensemble's.",
                experiments=("market", "market_transfer"), query_prefix={"market_transfer": "tr"},
-               thumbnail=thumbnails.market, warm=(("market", MarketConfig()), ("market_transfer", TransferConfig()))),
+               warm=(("market", MarketConfig()), ("market_transfer", TransferConfig()))),
     PageRecord("board", "Class board", ":material/groups_2:", "Workshop",
                line="Workshops: a room where the class posts its runs.", minutes=2,
                notice="One person's run is an anecdote; thirty runs with different settings show the trend, and how "
-                      "much it varies from run to run.",
-               thumbnail=thumbnails.board),
+                      "much it varies from run to run."),
 )
 BY_PATH = {p.path: p for p in PAGES}
 
@@ -134,11 +135,12 @@ def of_experiment(name: str) -> PageRecord:
 
 @functools.cache
 def thumbnail(path: str) -> str:
-    """The SVG text of page ``path``'s card figure, computed once per process; ValueError for a page without one."""
-    draw = page(path).thumbnail
-    if draw is None:
+    """The SVG text of page ``path``'s Home card figure, drawn by ``card()`` of its figures module
+    (kdviz.figures.<path>) and computed once per process; ValueError for a page without one."""
+    page(path)
+    if path not in CARDS:
         raise ValueError(f"the page {path!r} has no card figure")
-    return draw()
+    return CARDS[path]()
 
 
 def warm_runs() -> list[tuple[str, object]]:

@@ -81,14 +81,26 @@ def imports_of(name: str, path: Path) -> set[str]:
     return edges(name, imported(name, path.name == "__init__.py", path.read_text()))
 
 
-GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
+def discovered(name: str, path: Path) -> set[str]:
+    """The kdviz modules a package imports by looking (a call of kdviz.discovery.submodules in its __init__.py):
+    every module inside it whose dotted name has no part starting with an underscore."""
+    calls = [node for node in _statements(ast.parse(path.read_text()).body) for node in ast.walk(node)
+             if isinstance(node, ast.Call) and "submodules" in (getattr(node.func, "id", None),
+                                                                 getattr(node.func, "attr", None))]
+    if path.name != "__init__.py" or not calls:
+        return set()
+    return {m for m in MODULES if m.startswith(name + ".")
+            and not any(part.startswith("_") for part in m[len(name) + 1:].split("."))}
+
+
+GRAPH = {name: imports_of(name, path) | discovered(name, path) for name, path in MODULES.items()}
 
 # The layers, lowest first: a module imports only modules of its own layer or of a lower one. An entry holds the
 # module of that name and, when it is a package, every module in it, except the root package kdviz (itself alone).
 LAYERS = [
     # maths, settings, storage and the market's past-only tools: the pieces everything else computes with
     ("base", {"kdviz.checks", "kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage",
-              "kdviz.sweeps", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market"}),
+              "kdviz.sweeps", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market", "kdviz.discovery"}),
     # the datasets, the networks, and the classical baselines fitted on a dataset
     ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
     # the engine, the paradigms it trains, the job scheduler; kdviz/__init__ registers the paradigms
@@ -97,8 +109,8 @@ LAYERS = [
     ("experiments", {"kdviz.experiments", "kdviz.board", "kdviz.exercises"}),
     # figure builders: arrays in, Plotly figures out
     ("plots", {"kdviz.plots"}),
-    # each page's figures of a run's snapshot, for the page and the exports alike; Home's card figures
-    ("figures", {"kdviz.figures", "kdviz.thumbnails"}),
+    # each page's figures of a run's snapshot, for the page and the exports alike, and its Home card figure
+    ("figures", {"kdviz.figures"}),
     # one record per page: what the router, Home, the guide, lessons, exports and the warm-up read
     ("site", {"kdviz.site"}),
     # a run as files: figures, numbers, settings, students
@@ -166,6 +178,10 @@ def test_the_graph_is_read_right():
     assert "kdviz.train.protocol" in GRAPH["kdviz.train.run"]
     assert "kdviz.paradigms.note" in GRAPH["kdviz.paradigms.dkd"]
     assert {"kdviz.data.toy", "kdviz.data.market"} <= GRAPH["kdviz.data"]
+    # a registry found by looking imports every module of its package, at any depth
+    assert {"kdviz.experiments.grid", "kdviz.experiments.market.transfer"} <= GRAPH["kdviz.experiments"]
+    assert {"kdviz.figures.live", "kdviz.figures.board"} <= GRAPH["kdviz.figures"]
+    assert discovered("kdviz.data", MODULES["kdviz.data"]) == set()
 
 
 def test_no_module_imports_itself_back():

@@ -53,7 +53,7 @@ def test_every_experiment_has_its_pages_figures_and_an_unknown_name_is_refused()
     from kdviz.experiments import EXPERIMENTS
 
     assert set(FIGURES) == set(EXPERIMENTS)
-    with pytest.raises(ValueError, match="choose one of live"):
+    with pytest.raises(ValueError, match="unknown experiment .nope.; choose one of "):
         figures_of("nope")
 
 

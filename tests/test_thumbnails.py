@@ -1,4 +1,5 @@
-"""Home's card figures: SVG drawn from the page's own kdviz functions, one per page, cached."""
+"""Home's card figures: SVG drawn by each page's figures module (kdviz.figures.<path>.card) from the page's own kdviz
+functions, one per page, cached by kdviz.site.thumbnail."""
 import re
 
 import numpy as np

@@ -1,8 +1,12 @@
 """The Beyond one teacher page's figures of the finished topics (drawn by kdviz.plots.beyond)."""
 from __future__ import annotations
 
-from kdviz.experiments.beyond import BeyondConfig, BeyondSnapshot
+import numpy as np
+
+from kdviz.experiments.beyond import BeyondConfig, BeyondSnapshot, ema_lag
 from kdviz.plots import beyond as plots
+from kdviz.plots import svg
+from kdviz.plots.style import STUDENT, TEACHER
 
 
 def ema_accuracy_title(decay: float) -> str:
@@ -26,3 +30,13 @@ def figures(cfg: BeyondConfig, snap: BeyondSnapshot) -> dict:
     if "born_again" in r:
         out["born-again accuracy"] = lambda: plots.born_again_accuracy(r["born_again"])
     return out
+
+
+DRAWS = {"beyond": figures}  # experiment -> its figures (kdviz.figures.FIGURES)
+
+
+def card() -> str:
+    """Home's card figure (SVG text): a mean teacher's lag behind its student against the step, for two decays."""
+    steps = np.arange(10, 3000, 20)  # (S,)
+    return svg.lines(steps, [(np.array([ema_lag(int(t), d) for t in steps]), c)
+                             for d, c in ((0.99, STUDENT), (0.999, TEACHER))])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from kdviz.experiments.compare import CompareConfig, CompareSnapshot, curves, summarise
+from kdviz.figures import live
 from kdviz.paradigms import NOTES
 from kdviz.plots.paradigms import method_curves, seed_strip
 from kdviz.plots.training import decision_boundaries
@@ -48,3 +49,12 @@ def figures(cfg: CompareConfig, snap: CompareSnapshot, shown: list[str] | tuple[
                               "test accuracy (%)")
         out["accuracy per seed"] = strip
     return out
+
+
+DRAWS = {"compare": figures}  # experiment -> its figures (kdviz.figures.FIGURES)
+OMITTED_BLOB = 3  # the class the card greys out (a class a student may never see)
+
+
+def card() -> str:
+    """Home's card figure (SVG text): Live's data with one class greyed out."""
+    return live.card(OMITTED_BLOB)

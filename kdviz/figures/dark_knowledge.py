@@ -7,13 +7,15 @@ kdviz.plots.digits. teachers, omitted and sweep are the figures of those experim
 """
 from __future__ import annotations
 
+from sklearn.datasets import load_digits
+
 from kdviz.experiments.dark_knowledge import soft_targets
 from kdviz.experiments.dark_knowledge.omitted import OmittedConfig, OmittedSnapshot, best_bias, bias_curve
 from kdviz.experiments.dark_knowledge.page import DarkSnapshot, part_run
 from kdviz.experiments.dark_knowledge.settings import DarkConfig
 from kdviz.experiments.dark_knowledge.sweep import SHOWN_ALPHA, SweepConfig, SweepSnapshot, accuracy_curves
 from kdviz.experiments.dark_knowledge.teachers import TeachersConfig, TeachersSnapshot, names
-from kdviz.plots import digits
+from kdviz.plots import digits, svg
 
 
 def teachers(cfg: TeachersConfig, snap: TeachersSnapshot, image: int | None = None, T: float | None = None,
@@ -79,3 +81,11 @@ def figures(cfg: DarkConfig, snap: DarkSnapshot) -> dict:
         shown = {"teachers": {"image": cfg.image, "T": cfg.T}, "omitted": {"bias": cfg.bias}}.get(name, {})
         out.update({f"{name} {title}": make for title, make in PARTS[exp.name](sub, sub_snap, **shown).items()})
     return out
+
+
+DRAWS = {"dark_knowledge": figures, **PARTS}  # experiment -> its figures (kdviz.figures.FIGURES)
+
+
+def card() -> str:
+    """Home's card figure (SVG text): a handwritten 3, the digit the page's students never see."""
+    return svg.image(load_digits().images[3])  # (8, 8)

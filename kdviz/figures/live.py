@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from kdviz.data import make_dataset
 from kdviz.experiments import live
 from kdviz.experiments.live import LiveConfig, LiveSnapshot
+from kdviz.plots import svg
+from kdviz.plots.style import CLASS_COLOURS, GREY
 from kdviz.plots.training import decision_boundaries, learning_curves
 
 
@@ -52,3 +55,14 @@ def figures(cfg: LiveConfig, snap: LiveSnapshot, step: int | None = None) -> dic
         return learning_curves(*live.curves(snap.run.history), into=into)
 
     return {"decision regions": regions, "learning curves": learning}
+
+
+DRAWS = {"live": figures}  # experiment -> its figures (kdviz.figures.FIGURES)
+
+
+def card(omit: int | None = None) -> str:
+    """Home's card figure (SVG text): the plane's data a Live student learns from, the blobs dataset's training
+    points coloured by class, class ``omit`` (if any) in grey."""
+    ds = make_dataset("blobs", n=400, noise=0.0, seed=0, train_ratio=0.7)
+    x, y = ds.x_train.numpy(), ds.y_train.numpy()  # (N, 2), (N,)
+    return svg.points(x, [GREY if c == omit else CLASS_COLOURS[c] for c in y])

@@ -2,10 +2,15 @@
 equity at the end) and the cross-market transfer's curve."""
 from __future__ import annotations
 
+import numpy as np
+
 from kdviz.experiments.live import curves
 from kdviz.experiments.market import MarketConfig, MarketSnapshot
 from kdviz.experiments.market.transfer import TransferConfig, TransferSnapshot
+from kdviz.market.prices import synthetic_prices
 from kdviz.plots import market as plots
+from kdviz.plots import svg
+from kdviz.plots.style import TEACHER
 from kdviz.plots.training import learning_curves
 
 
@@ -24,3 +29,12 @@ def figures(cfg: MarketConfig, snap: MarketSnapshot, lines: list[str] | tuple[st
 def transfer(cfg: TransferConfig, snap: TransferSnapshot) -> dict:
     """The transfer students' accuracy against the months of history, once one history length is done."""
     return {"transfer": lambda: plots.transfer_chart(snap.rows)} if snap.rows else {}
+
+
+DRAWS = {"market": figures, "market_transfer": transfer}  # experiment -> its figures (kdviz.figures.FIGURES)
+
+
+def card() -> str:
+    """Home's card figure (SVG text): a synthetic price series."""
+    close = synthetic_prices(500, 0.3, 0)["Close"].to_numpy()  # (500,)
+    return svg.lines(np.arange(len(close)), [(close, TEACHER)])
