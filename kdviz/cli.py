@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from kdviz import exports
+from kdviz import exports, site
 from kdviz.config import MAX_LIST, fields, parse_list, parse_setting, parse_widths, query_key
 from kdviz.data import csv as csv_data
 from kdviz.data import omission
@@ -101,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per experiment, with one flag per setting, and sweep."""
     top = Parser(prog="python -m kdviz", description="Run kdviz's experiments without the browser.")
     subs = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, exp in EXPERIMENTS.items():
+    for name in site.experiments_in_order():
+        exp = EXPERIMENTS[name]
         p = subs.add_parser(command(name), help=exp.title, description=exp.title)
         p.set_defaults(experiment=name)
         add_common(p)

@@ -147,3 +147,8 @@ def warm_runs() -> list[tuple[str, object]]:
     """(experiment, settings) of every page's results computed ahead, in the pages' suggested order (the order
     a visitor or a lesson reaches them: Live training's first)."""
     return [run for p in PAGES for run in p.warm]
+
+
+def experiments_in_order() -> list[str]:
+    """Every page's experiments, in the pages' suggested order (how the command line lists its subcommands)."""
+    return [name for record in PAGES for name in record.experiments]
