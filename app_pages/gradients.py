@@ -7,7 +7,7 @@ from kdviz.config import parse_floats
 from kdviz.experiments.gradients import GradientsConfig
 from kdviz.misstatements import MATCHES, check_all, match_sentence, to_rows
 from kdviz.plots import softening as softening_plots
-from kdviz.sweeps import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
+from kdviz.softening_curves import autograd_soft_gradient, gradient_sweep, high_t_gradient_norm, logit_spread
 from ui import exercises, guide
 from ui.figures import shared
 from kdviz.torchdistill_check import scale_jump, sentence as torchdistill_sentence

@@ -5,7 +5,7 @@ from kdviz import softening
 from kdviz.config import parse_floats
 from kdviz.experiments.temperature import CUSTOM, LOGIT_PRESETS, TemperatureConfig
 from kdviz.plots import softening as softening_plots
-from kdviz.sweeps import ranking_never_changes, temperature_sweep
+from kdviz.softening_curves import ranking_never_changes, temperature_sweep
 from ui import exercises, guide
 from ui.figures import shared
 from ui.controls import control

@@ -19,7 +19,7 @@ from kdviz.experiments.live import Summary
 from kdviz.experiments.stats import PairedEffect, paired
 from kdviz.misstatements import MATCHES, ROUNDING_RTOL
 from kdviz.models import n_params
-from kdviz.sweeps import GradientSweep, temperature_sweep
+from kdviz.softening_curves import GradientSweep, temperature_sweep
 
 
 @dataclass(frozen=True)

@@ -353,7 +353,7 @@ def onnx_check(model: torch.nn.Module, onnx: bytes, x: torch.Tensor, batch_sizes
     """Run the ONNX student in onnxruntime and the MLP in PyTorch on x (N, D): compare outputs and latency."""
     import onnxruntime as ort
 
-    from kdviz.market.latency import measure_latency
+    from kdviz.trading.latency import measure_latency
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1

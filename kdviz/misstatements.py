@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz import softening as S
-from kdviz.sweeps import _vector, autograd_soft_gradient, logit_spread
+from kdviz.softening_curves import _vector, autograd_soft_gradient, logit_spread
 
 
 ROUNDING_RTOL = 64 * torch.finfo(torch.float64).eps  # ~1.4e-14: two float64 values closer than this times their size are equal

@@ -100,7 +100,7 @@ GRAPH = {name: imports_of(name, path) | discovered(name, path) for name, path in
 LAYERS = [
     # maths, settings, storage and the market's past-only tools: the pieces everything else computes with
     ("base", {"kdviz.checks", "kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage",
-              "kdviz.sweeps", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.market", "kdviz.discovery"}),
+              "kdviz.softening_curves", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.trading", "kdviz.discovery"}),
     # the datasets, the networks, and the classical baselines fitted on a dataset
     ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
     # the engine, the paradigms it trains, the job scheduler; kdviz/__init__ registers the paradigms
@@ -175,7 +175,7 @@ def subpackage(module: str) -> str:
 
 
 def test_the_graph_is_read_right():
-    assert "kdviz.train.protocol" in GRAPH["kdviz.train.run"]
+    assert "kdviz.train.methods" in GRAPH["kdviz.train.run"]
     assert "kdviz.paradigms.note" in GRAPH["kdviz.paradigms.dkd"]
     assert {"kdviz.data.toy", "kdviz.data.market"} <= GRAPH["kdviz.data"]
     # a registry found by looking imports every module of its package, at any depth

@@ -10,7 +10,7 @@ from kdviz import softening
 from kdviz.experiments.compare import Row
 from kdviz.experiments.live import Summary
 from kdviz.experiments.stats import paired
-from kdviz.sweeps import gradient_sweep, high_t_gradient_norm
+from kdviz.softening_curves import gradient_sweep, high_t_gradient_norm
 
 
 def summary(kd_recall, base_recall):

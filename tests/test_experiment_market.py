@@ -15,8 +15,8 @@ from kdviz.experiments.market import transfer as X
 from kdviz.experiments.market.models import EnsemblePredictor, StudentPredictor, ensemble_logits, paired_members
 from kdviz.experiments.protocol import Phase, last
 from kdviz.experiments.stats import paired
-from kdviz.market.latency import measure_latency
-from kdviz.market.prices import synthetic_prices
+from kdviz.trading.latency import measure_latency
+from kdviz.trading.prices import synthetic_prices
 from kdviz.models import MLP, Population
 from kdviz.train import MemberConfig, PopulationRun, train_checkpointed
 

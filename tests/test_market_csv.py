@@ -3,10 +3,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdviz.market.csv_input import MAX_BYTES, parse_price_csv
+from kdviz.trading.csv_input import MAX_BYTES, parse_price_csv
 from kdviz.data.market import build_market_dataset
-from kdviz.market.split import minimum_rows
-from kdviz.market.features import FeatureConfig
+from kdviz.trading.split import minimum_rows
+from kdviz.trading.features import FeatureConfig
 
 N = 400  # default settings need minimum_rows() = 369 rows
 

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kdviz.data import make_dataset
-from kdviz.market.prices import ceiling_accuracy, load_index, synthetic_prices
+from kdviz.trading.prices import ceiling_accuracy, load_index, synthetic_prices
 from kdviz.data.market import build_market_dataset
-from kdviz.market.split import MIN_SEGMENT, chronological_split, minimum_rows
-from kdviz.market.features import (FeatureConfig, build_features, direction_labels, forward_returns,
+from kdviz.trading.split import MIN_SEGMENT, chronological_split, minimum_rows
+from kdviz.trading.features import (FeatureConfig, build_features, direction_labels, forward_returns,
                                    label_names)
 
 SMALL = FeatureConfig(lags=3, vol_windows=(4,), momentum_windows=(2, 6), ma_windows=(5,), volume_window=4)

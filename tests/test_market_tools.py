@@ -8,12 +8,12 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from kdviz.data import make_dataset
-from kdviz.market.prices import ceiling_accuracy
+from kdviz.trading.prices import ceiling_accuracy
 from kdviz.data.registry import Dataset
 from kdviz.device import available_devices
-from kdviz.market.backtest import backtest, performance
+from kdviz.trading.backtest import backtest, performance
 from kdviz.baselines import logistic_baseline, majority_baseline
-from kdviz.market.latency import measure_latency
+from kdviz.trading.latency import measure_latency
 
 
 # ---------------------------------------------------------------- backtest

@@ -13,7 +13,7 @@ from kdviz.models import Population
 from kdviz.paradigms import rkd
 from kdviz.paradigms.attention import attention_map
 from kdviz.train import METHODS, MemberConfig, PopulationRun, TeacherConfig, train_teacher
-from kdviz.train.protocol import Batch, MemberConsts, Tables
+from kdviz.train.methods import Batch, MemberConsts, Tables
 from test_paradigm_methods import _targets, setup  # noqa: F401  (the same data, teachers and fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")

@@ -137,7 +137,7 @@ PEAK_CASES = [([3.798, -0.452, 1.66, -1.492, 0.268], [1.062, -5.453, 2.327, -0.8
 @pytest.mark.parametrize("z, v", PEAK_CASES)
 def test_peak_sentence_agrees_with_the_sweep(z, v):
     from kdviz.exercises import peak_temperature
-    from kdviz.sweeps import gradient_sweep
+    from kdviz.softening_curves import gradient_sweep
 
     s = gradient_sweep(z, v)
     why = peak_temperature(1.0, s).why
@@ -161,7 +161,7 @@ def test_peak_sentence_agrees_with_the_sweep(z, v):
 def test_versus_limit_at_equal_logits_says_both_are_zero(z, v, T):
     from kdviz import softening
     from kdviz.exercises import AT_LIMIT, versus_limit
-    from kdviz.sweeps import high_t_gradient_norm
+    from kdviz.softening_curves import high_t_gradient_norm
 
     check = versus_limit(AT_LIMIT, (softening.soft_gradient(z, v, T).numpy(), high_t_gradient_norm(z, v), T))
     assert check.correct and M.MATCHES in check.why and "%" not in check.why
@@ -208,7 +208,7 @@ def test_gradient_form_note_is_true_on_the_gradients_page_defaults():
     0.41 near T = 0.68 on the Gradients page's defaults), far above it it falls like 1/T^2, the other settles."""
     from kdviz.experiments import claims
     from kdviz.experiments.gradients import GradientsConfig
-    from kdviz.sweeps import gradient_sweep, high_t_gradient_norm, logit_spread
+    from kdviz.softening_curves import gradient_sweep, high_t_gradient_norm, logit_spread
 
     cfg = GradientsConfig()
     z, v = [float(x) for x in cfg.student.split(",")], [float(x) for x in cfg.teacher.split(",")]

@@ -18,7 +18,7 @@ from kdviz.paradigms import NOTES
 from kdviz.paradigms.shapes import member_param
 from kdviz.train import MemberConfig, PopulationRun
 from kdviz.train import run as run_module
-from kdviz.train.protocol import lookup
+from kdviz.train.methods import lookup
 
 
 # ----------------------------------------------------------------------------- the sweep's methods

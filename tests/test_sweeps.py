@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz import misstatements as M
-from kdviz import sweeps as W
+from kdviz import softening_curves as W
 
 Z, V = [2.0, 1.0, 0.5, -1.0, 0.0], [5.0, 3.0, -1.0, -2.0, 0.0]
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from kdviz import misstatements as M
 from kdviz import softening as S
-from kdviz import sweeps as W
+from kdviz import softening_curves as W
 from kdviz.experiments.beyond import ema_lag, ema_lag_sentence
 from kdviz.paradigms.mean_teacher import ema_decay, ema_update
 

@@ -1,8 +1,8 @@
 """Market Datasets: a price series -> past-only features, direction labels and purged chronological splits.
 
-build_market_dataset turns any Date/Close[/Volume] frame (kdviz.market.prices, or an uploaded CSV)
+build_market_dataset turns any Date/Close[/Volume] frame (kdviz.trading.prices, or an uploaded CSV)
 into a Dataset; "sp500", "nasdaq" and "synthetic_market" are registered here. Features are
-standardised with train statistics only (kdviz.market.features, kdviz.market.split).
+standardised with train statistics only (kdviz.trading.features, kdviz.trading.split).
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import torch
 
 from kdviz.data.registry import Dataset, register
 from kdviz.data.transforms import standardise
-from kdviz.market.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
-from kdviz.market.prices import INDEXES, ceiling_accuracy, load_index, synthetic_prices
-from kdviz.market.split import chronological_split
+from kdviz.trading.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
+from kdviz.trading.prices import INDEXES, ceiling_accuracy, load_index, synthetic_prices
+from kdviz.trading.split import chronological_split
 
 
 def build_market_dataset(prices: pd.DataFrame, name: str = "market", features: FeatureConfig | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kdviz.config import canonical_floats, setting
-from kdviz.sweeps import T_CHOICES
+from kdviz.softening_curves import T_CHOICES
 
 
 @dataclass

@@ -21,7 +21,7 @@ from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
 from kdviz.experiments import learned
 from kdviz.experiments.stats import FAILED_ADVICE, NO_DIFFERENCE, TOO_FEW, PairedEffect, count, paired
-from kdviz.sweeps import T_CHOICES
+from kdviz.softening_curves import T_CHOICES
 from kdviz.train import (MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, evaluate, grid_predictions,
                          train_teacher)
 

@@ -8,7 +8,7 @@ from kdviz.experiments.temperature import TemperatureConfig
 from kdviz.figures import findings
 from kdviz.plots import svg
 from kdviz.plots.style import TEACHER
-from kdviz.sweeps import temperature_sweep
+from kdviz.softening_curves import temperature_sweep
 
 DRAWS = {"claims": findings.figures}  # experiment -> its figures (kdviz.figures.FIGURES)
 

@@ -8,7 +8,7 @@ from kdviz.config import parse_floats
 from kdviz.experiments.gradients import GradientsConfig
 from kdviz.plots import svg
 from kdviz.plots.style import BASELINE, TEACHER
-from kdviz.sweeps import gradient_sweep
+from kdviz.softening_curves import gradient_sweep
 
 
 def card() -> str:

@@ -7,7 +7,7 @@ import numpy as np
 from kdviz.experiments.live import curves
 from kdviz.experiments.market import MarketConfig, MarketSnapshot
 from kdviz.experiments.market.transfer import TransferConfig, TransferSnapshot
-from kdviz.market.prices import synthetic_prices
+from kdviz.trading.prices import synthetic_prices
 from kdviz.plots import market as plots
 from kdviz.plots import svg
 from kdviz.plots.style import TEACHER

@@ -15,7 +15,7 @@ from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, feature_pair, features
 from kdviz.paradigms.similarity import unit_rows_grad
 from kdviz.paradigms.taps import last_tap, layer_objective, on_last_layers, on_last_layers_grad
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 
 WEIGHT = 10.0  # default weight of the attention term
 TRANSFERS = ("Where the network puts its activation energy: the normalised squared activations of the last "

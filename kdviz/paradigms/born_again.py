@@ -13,7 +13,7 @@ import torch
 from kdviz.paradigms.multi_teacher import combine_teachers
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.targets import grad_on_table, objective_on_table, soft_target_objective, targets_table
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 TRANSFERS = "The model's own earlier self: generation k learns from generation k - 1 of the same architecture."
 FORMULA = (r"\mathcal{L}^{(k)} = \alpha\,\mathrm{CE}(p^{(k)}, y) + (1-\alpha)\,T^2\,"
            r"\mathrm{KL}(p^{(k-1),T} \,\|\, p^{(k),T})")  # as trained

@@ -17,7 +17,7 @@ from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, labels_for, logits_pair, member_param, right
 from kdviz.softening import check_temperature, dkd_from_log
 from kdviz.train.kernels import hard_grad, labelled_ce
-from kdviz.train.protocol import Batch, Grad, register_method
+from kdviz.train.methods import Batch, Grad, register_method
 
 ALPHA, BETA = 1.0, 8.0  # the paper's TCKD and NCKD weights
 TRANSFERS = ("The teacher's distribution split in two: its confidence on the target class (TCKD) and its "

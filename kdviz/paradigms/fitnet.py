@@ -18,7 +18,7 @@ from kdviz.paradigms.shapes import batch_mean, feature_pair, features
 from kdviz.paradigms.taps import last_name, last_tap, last_teacher_tap
 from kdviz.train.kernels import hard_grad, labelled_ce
 from kdviz.train.optimiser import adam_update, flatten_parameters
-from kdviz.train.protocol import Batch, Grad, register_method
+from kdviz.train.methods import Batch, Grad, register_method
 
 TRANSFERS = ("Intermediate representations: the student's last hidden layer, through a learned linear regressor, "
              "must reproduce the teacher's last hidden layer. Unlike the paper, which first trains the student up to "

@@ -19,7 +19,7 @@ from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import batch_mean, logits_pair
 from kdviz.softening import kl_from_log
 from kdviz.train.kernels import hard_grad, labelled_ce
-from kdviz.train.protocol import Batch, Grad, register_method
+from kdviz.train.methods import Batch, Grad, register_method
 
 DECAY, RAMPUP, WEIGHT = 0.99, 200, 1.0  # defaults: EMA decay, consistency ramp-up steps, consistency weight
 NOISE_SEED = 7919  # offsets a member's seed for its input-noise generator (independent of its batches)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import member_param
 from kdviz.paradigms.targets import grad_on_table, objective_on_table, soft_target_objective, targets_table
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 from kdviz.softening import as_logits, check_temperature
 
 RULES = ("avg_prob", "avg_logit", "confidence")  # combination rules of combine_teachers

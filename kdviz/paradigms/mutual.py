@@ -14,7 +14,7 @@ from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import check_logits, member_param
 from kdviz.softening import check_temperature, kl_from_log
 from kdviz.train.kernels import hard_grad, labelled_ce
-from kdviz.train.protocol import Batch, Grad, register_method
+from kdviz.train.methods import Batch, Grad, register_method
 
 WEIGHT = 1.0  # default weight of the mimicry term
 TRANSFERS = ("No fixed teacher: a cohort of students trained together, each matching its peers' current "

@@ -26,7 +26,7 @@ from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair, member_param
 from kdviz.paradigms.taps import TeacherUnits, last_tap, live_teacher_tap, on_last_layers_grad
 from kdviz.train.kernels import labelled_ce
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 
 WEIGHT = 1.0  # default weight of the RKD term (its distance and angle parts carry 25 and 50)
 W_DISTANCE, W_ANGLE = 25.0, 50.0  # Park et al.'s weights of the two parts

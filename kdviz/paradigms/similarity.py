@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from kdviz.paradigms.note import Note
 from kdviz.paradigms.shapes import feature_pair
 from kdviz.paradigms.taps import TeacherUnits, layer_objective, live_teacher_tap, on_last_layers, on_last_layers_grad
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 
 WEIGHT = 100.0  # default weight of the similarity term (the paper used 3000 on CIFAR)
 TRANSFERS = "Which samples the teacher finds similar: the row-normalised Gram matrix of a batch's activations."

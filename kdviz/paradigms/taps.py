@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 
 from kdviz.train.kernels import hard_grad, labelled_ce
-from kdviz.train.protocol import Batch, Grad
+from kdviz.train.methods import Batch, Grad
 
 
 def last_name(taps: dict[str, torch.Tensor]) -> str:

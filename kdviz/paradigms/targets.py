@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from kdviz.paradigms.shapes import right
 from kdviz.train.kernels import kl_fm, labelled_ce, soft_toward_grad
-from kdviz.train.protocol import Batch, Grad
+from kdviz.train.methods import Batch, Grad
 
 
 def soft_target_objective(z, labels, log_target, T=4.0, alpha=0.1, mask=None) -> torch.Tensor:

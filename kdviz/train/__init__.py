@@ -15,7 +15,7 @@ from kdviz.train.configs import MemberConfig, TeacherConfig
 from kdviz.train.evaluate import GridPredictions, evaluate, grid_predictions, plane_extent
 from kdviz.train.outputs import TeacherOutputs, model_logits, teacher_outputs
 from kdviz.train.kernels import hard_loss
-from kdviz.train.protocol import METHODS, Batch, Grad, Method, lookup, register_method
+from kdviz.train.methods import METHODS, Batch, Grad, Method, lookup, register_method
 from kdviz.train.history import HISTORY_KEYS
 from kdviz.train.run import PopulationRun, RunSnapshot
 from kdviz.train import teacher_store  # noqa: F401  (teachers on disk)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from kdviz.softening import check_alpha, check_temperature
-from kdviz.train.protocol import lookup
+from kdviz.train.methods import lookup
 
 
 def whole(value, name: str, low: int, high: int | None = None) -> int:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from kdviz.train.kernels import hard_grad, hard_loss, onehot_fm, soft_toward, soft_toward_grad
-from kdviz.train.protocol import Batch, Grad, register_method
+from kdviz.train.methods import Batch, Grad, register_method
 
 MEMBER_TABLE = 1 << 16  # K * C * N up to which KD targets are tabulated per member (beyond: cache misses cost more)
 MAX_TABLE = 1 << 22  # J * C * N up to which labelled runs beyond MEMBER_TABLE keep one per temperature (0: no tables)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from kdviz.train.protocol import Batch, Grad
+from kdviz.train.methods import Batch, Grad
 
 
 def labelled_ce(z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

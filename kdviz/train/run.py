@@ -12,7 +12,7 @@ What makes it fast, by design:
 A member whose loss or gradient becomes NaN/inf is frozen (its update is skipped from that step
 on) and reported in ``status``; the others keep training.
 
-Methods come from the registry (kdviz.train.protocol.METHODS; importing kdviz registers every
+Methods come from the registry (kdviz.train.methods.METHODS; importing kdviz registers every
 paradigm). A run can hold several teachers (``teachers``, for multi-teacher students) and
 per-member target logits (``targets``, for born-again generations) besides its main teacher.
 """
@@ -39,7 +39,7 @@ from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
 from kdviz.train.kernels import onehot_fm
 from kdviz.train.optimiser import adam_update, flatten_parameters
-from kdviz.train.protocol import Batch, MemberConsts, Tables, lookup
+from kdviz.train.methods import Batch, MemberConsts, Tables, lookup
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
 # check flags once; accumulation into them is correct (tested), only the hint is noisy.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from kdviz.train.protocol import Batch, register_method
+from kdviz.train.methods import Batch, register_method
 
 
 @register_method("smoothed_ce", teacher=False, unlabelled=False)

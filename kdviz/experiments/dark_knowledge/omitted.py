@@ -21,7 +21,7 @@ from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments import learned
 from kdviz.experiments.stats import PairedEffect, count, mean_std, not_judged, paired
-from kdviz.sweeps import T_CHOICES
+from kdviz.softening_curves import T_CHOICES
 from kdviz.train import MemberConfig, PopulationRun
 
 PAPER = {"errors": 206, "errors_on_digit": 133, "digit_count": 1010, "bias": 3.5, "errors_after": 109,

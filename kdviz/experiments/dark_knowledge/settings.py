@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kdviz.config import learning_rate, setting
-from kdviz.sweeps import T_CHOICES
+from kdviz.softening_curves import T_CHOICES
 
 if TYPE_CHECKING:
     from kdviz.experiments.dark_knowledge.omitted import OmittedConfig

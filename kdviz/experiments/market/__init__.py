@@ -30,13 +30,13 @@ from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments import learned
 from kdviz.experiments.members import run_members
 from kdviz.experiments.stats import count, not_judged, paired
-from kdviz.market.backtest import backtest
-from kdviz.market.csv_input import parse_price_csv
-from kdviz.market.features import FeatureConfig
-from kdviz.market.latency import measure_latency
-from kdviz.market.split import minimum_rows
+from kdviz.trading.backtest import backtest
+from kdviz.trading.csv_input import parse_price_csv
+from kdviz.trading.features import FeatureConfig
+from kdviz.trading.latency import measure_latency
+from kdviz.trading.split import minimum_rows
 from kdviz.models import param_count
-from kdviz.sweeps import T_CHOICES
+from kdviz.softening_curves import T_CHOICES
 from kdviz.train import Checkpoints, PopulationRun, RunSnapshot, TeacherConfig, model_logits, train_ensemble
 
 SOURCES = {"synthetic": "Synthetic market", "sp500": "S&P 500 (1999-2018)", "nasdaq": "NASDAQ (1999-2018)",

@@ -28,9 +28,9 @@ from kdviz.experiments.market.models import ensemble_logits, paired_members
 from kdviz.experiments.protocol import Experiment, Phase
 from kdviz.experiments import learned
 from kdviz.experiments.stats import count, not_judged, paired
-from kdviz.market.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
-from kdviz.market.prices import load_index
-from kdviz.sweeps import T_CHOICES
+from kdviz.trading.features import FeatureConfig, build_features, direction_labels, forward_returns, label_names
+from kdviz.trading.prices import load_index
+from kdviz.softening_curves import T_CHOICES
 from kdviz.train import PopulationRun, TeacherOutputs, train_ensemble
 
 TEST_START = pd.Timestamp("2017-01-01")  # NASDAQ test period: 2017-2018

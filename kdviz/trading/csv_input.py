@@ -15,7 +15,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from kdviz.market.split import minimum_rows
+from kdviz.trading.split import minimum_rows
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MB: about 100,000 daily rows, far more than any daily history
 MISSING = {"", "nan", "na", "n/a", "#n/a", "null", "none", "-"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kdviz.market.features import FeatureConfig
+from kdviz.trading.features import FeatureConfig
 
 MIN_SEGMENT = 20  # fewest rows allowed in each of train, validation and test
 MAX_HORIZON = 60
