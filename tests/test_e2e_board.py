@@ -58,7 +58,8 @@ def test_a_participants_post_appears_on_the_instructors_board(browser, board_ser
                                  "document.querySelector('.js-plotly-plot').layout.xaxis.title.text]; })()")
         posted_t = float(urllib.parse.parse_qs(urllib.parse.urlparse(student.url).query)["T"][0])
         assert point[3] == "Temperature T" and point[0] == posted_t and 30 < point[1] <= 100  # the T, the KD accuracy (%)
-        assert point[2] == "Ana &lt;script&gt;"
+        seed = int(urllib.parse.parse_qs(urllib.parse.urlparse(student.url).query)["seed"][0])
+        assert point[2] == f"Ana &lt;script&gt; (seed {seed})"  # who (escaped: shown as typed) and the run's seed
         assert teacher.locator("[data-testid='stException']").count() == 0
         assert student.locator("[data-testid='stException']").count() == 0
         screenshot(teacher, f"board-instructor-{kind}")
