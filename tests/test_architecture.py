@@ -103,8 +103,9 @@ LAYERS = [
               "kdviz.softening_curves", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.trading", "kdviz.discovery"}),
     # the datasets, the networks, and the classical baselines fitted on a dataset
     ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
-    # the engine, the paradigms it trains, the job scheduler; kdviz/__init__ registers the paradigms
-    ("train", {"kdviz", "kdviz.train", "kdviz.paradigms", "kdviz.jobs"}),
+    # the engine, the paradigms it trains, the job scheduler, the character model's engine; kdviz/__init__ registers
+    # the paradigms
+    ("train", {"kdviz", "kdviz.train", "kdviz.paradigms", "kdviz.jobs", "kdviz.lm"}),
     # one experiment per page with its statistics, the class board (posts a run's summary), the exercises' answers
     ("experiments", {"kdviz.experiments", "kdviz.board", "kdviz.exercises"}),
     # figure builders: arrays in, Plotly figures out

@@ -1,0 +1,1 @@
+"""Language-model distillation: a small character model, its tokenizer and corpus, and the token-level losses."""
