@@ -27,9 +27,9 @@ job = jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("beyond",
 
 
 def tab_multi(job, made: dict, m: beyond.MultiResult) -> None:
+    jobs.chart(JOB, "disagree", job, made["teachers disagree"])  # the figure first, then what it shows in words
     st.markdown(f"{beyond.teachers_sentence(m)} disagree on **{m.frac_disagree:.0%}** of the plane "
                 "(darker blue: more of the teacher pairs disagree).")
-    jobs.chart(JOB, "disagree", job, made["teachers disagree"])
     st.markdown("How each combination rule decides there (`kdviz.paradigms.multi_teacher.combine_teachers`):")
     jobs.chart(JOB, "rules", job, made["combination rules"])
     jobs.chart(JOB, "multi_acc", job, made["several teachers accuracy"])

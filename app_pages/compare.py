@@ -4,7 +4,7 @@ import streamlit as st
 from kdviz.experiments import compare
 from kdviz.experiments.task import job as experiment_job
 from kdviz.figures import compare as compare_figures
-from kdviz.paradigms import NOTES, names_to_type
+from kdviz.paradigms import NOTES
 from ui import exercises, exports, guide, jobs, omission, results, upload
 from ui.controls import settings
 from ui.intro import about
@@ -26,8 +26,6 @@ omission.follow_dataset(compare.CompareConfig, KEY)
 cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])
 cfg = omission.fit(upload.dataset(cfg, KEY), KEY)  # your own CSV replaces the dataset when one is uploaded
-st.caption("Methods available (type the short name in the box): " + names_to_type() + ". The baseline is always "
-           "trained.")
 
 jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("compare", cfg, device=device_name())))
 

@@ -21,7 +21,7 @@ from kdviz.device import resolve_device
 from kdviz.experiments.protocol import Experiment, Phase, Plane
 from kdviz.experiments import learned
 from kdviz.experiments.stats import NO_DIFFERENCE, TOO_FEW, PairedEffect, mean_std, paired
-from kdviz.paradigms import NOTES, PARADIGMS
+from kdviz.paradigms import NOTES, PARADIGMS, names_to_type
 from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
 
 DATASETS = (*names("toy"), *names("image"))
@@ -51,7 +51,8 @@ class CompareConfig:
 
     dataset: str = setting("blobs", "Dataset", choices=DATASETS)
     methods: str = setting("kd,dkd,fitnet,similarity,multi_teacher,mutual", "Methods (comma separated)",
-                           parse=_canonical, help="Any of: " + ", ".join(PARADIGMS))
+                           parse=_canonical, help="Type the short names, comma separated (the baseline is always "
+                           "trained): " + names_to_type())
     omit: int = setting(3, "Class the students never see (-1: none)", lo=-1, hi=9)
     T: float = setting(4.0, "Temperature T", lo=1.0, hi=20.0, step=0.5)
     alpha: float = setting(0.1, "alpha (weight of hard labels)", lo=0.0, hi=1.0, step=0.05)
