@@ -4,6 +4,7 @@ Streamlit sends it) equals the figure of the same title that kdviz.exports build
 Live and Compare train a short run through their Start button; Beyond, Market (and its transfer section) and
 Claims on trial draw a stored result of a run (kdviz.experiments.cache), the page's path on a first load.
 """
+import base64
 import json
 import time
 
@@ -19,14 +20,28 @@ from kdviz.experiments.protocol import last
 from kdviz.figures import FIGURES, figures_of
 
 
+def values(spec):
+    """A figure's JSON with Plotly's typed arrays ({"dtype", "bdata"}: base64, little-endian) as plain lists: a figure
+    kept and updated in place holds lists where a fresh one holds arrays, and both draw the same values."""
+    if isinstance(spec, dict) and set(spec) >= {"dtype", "bdata"}:
+        data = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype(spec["dtype"]).newbyteorder("<"))
+        shape = [int(n) for n in str(spec.get("shape", len(data))).split(",")]  # Plotly writes "rows, columns"
+        return data.reshape(shape).tolist()
+    if isinstance(spec, dict):
+        return {k: values(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [values(v) for v in spec]
+    return spec
+
+
 def page_charts(at) -> dict[str, dict]:
-    """{element key: figure JSON as a dict} of every Plotly chart the AppTest page drew."""
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    """{element key: figure JSON as a dict, typed arrays as lists} of every Plotly chart the AppTest page drew."""
+    return {c.key: values(json.loads(c.proto.spec)) for c in at.get("plotly_chart")}
 
 
 def exported(name: str, cfg, snap) -> dict[str, dict]:
     """{title: figure JSON as a dict} of the run's exported figures, serialised as Streamlit serialises a chart."""
-    return {title: json.loads(plotly.io.to_json(fig, validate=False))
+    return {title: values(json.loads(plotly.io.to_json(fig, validate=False)))
             for title, fig in exports.figures(name, cfg, snap).items()}
 
 
