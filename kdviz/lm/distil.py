@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from kdviz.lm import losses
+from kdviz.softening import kl_from_log
 from kdviz.lm.corpus import Corpus
 from kdviz.lm.model import CharGRU, Shape
 
@@ -154,6 +155,6 @@ def held_out_metrics(model: CharGRU, teacher: CharGRU, windows: torch.Tensor) ->
     log_p = torch.log_softmax(z.double(), -1)
     nats = -log_p.gather(-1, y.expand(z.shape[0], *y.shape).unsqueeze(-1)).squeeze(-1).mean((1, 2))  # (K,)
     log_q = torch.log_softmax(v.double(), -1)
-    kl = (log_q.exp() * (log_q - log_p)).sum(-1).mean((1, 2))  # (K,)
+    kl = kl_from_log(log_q, log_p).mean((1, 2))  # (K,) KL(teacher || student) per member
     agree = (z.argmax(-1) == v.argmax(-1)).double().mean((1, 2))  # (K,)
     return {"bits_per_char": nats / math.log(2), "agreement": agree, "kl_to_teacher": kl}
