@@ -65,7 +65,7 @@ def test_training_lowers_the_loss_and_reports_its_test_accuracy(images):
     before = float(F.cross_entropy(net(x), y).detach())
     run = ConvRun(net, x, y, TINY, torch.device("cpu"))
     run.step(60)
-    after = float(F.cross_entropy(run.net.eval()(x), y))
+    after = float(F.cross_entropy(run.net.eval()(x), y).detach())
     assert after < 0.5 * before, (before, after)
     teacher = fit_conv(images, TINY, torch.device("cpu"))
     hits = (teacher(images.x_test).argmax(1) == images.y_test).double().mean().item()  # a second path to accuracy

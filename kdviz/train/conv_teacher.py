@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from kdviz import metrics
 from kdviz.data.registry import Dataset
-from kdviz.train.configs import positive, whole
+from kdviz.train.configs import check_schedule, whole
 from kdviz.train.conv_net import ConvNet, image_side
 from kdviz.train.outputs import model_logits
 from kdviz.train.teacher import cached_teacher, checkpointed, split_validation
@@ -45,13 +45,7 @@ class ConvTeacherConfig:
         if len(self.channels) != 2:
             raise ValueError(f"the convolutional teacher has two convolutions, got channels {list(self.channels)}")
         whole(self.hidden, "dense width", 1, 4096)
-        positive(self.lr, "teacher learning rate")
-        whole(self.steps, "teacher steps", 1, 1_000_000)
-        whole(self.batch_size, "teacher batch size", 1, 1_000_000)
-        whole(self.seed, "seed", 0, 2**62)
-        whole(self.eval_every, "evaluation interval", 1)
-        if self.patience is not None:
-            whole(self.patience, "patience", 1)
+        check_schedule(self)
 
 
 def side_of(ds: Dataset) -> int:
