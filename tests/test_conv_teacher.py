@@ -13,7 +13,7 @@ from kdviz import cli
 from kdviz.data import make_dataset
 from kdviz.experiments import budget, compare
 from kdviz.experiments.protocol import last
-from kdviz.train.conv_net import ConvNet, image_side
+from kdviz.train.conv_net import CHUNK, ConvNet, image_side
 from kdviz.train.conv_teacher import ConvRun, ConvTeacherConfig, fit_conv, train_conv_teacher
 from kdviz.train.teacher import clear_teacher_cache
 from tests.test_data_images import FILES, idx_bytes
@@ -52,6 +52,12 @@ def test_the_network_takes_pixel_rows_and_taps_its_dense_layer():
     assert z.shape == (5, 10) and list(taps) == ["h1"] and taps["h1"].shape == (5, 16)
     assert torch.equal(net(x), z)  # forward is forward_taps's logits (same code twice)
     assert torch.equal(F.linear(taps["h1"], net.out.weight, net.out.bias), z)  # h1 feeds the output layer
+    many = torch.randn(CHUNK + 7, 784)
+    with torch.no_grad():
+        z_chunks, taps_chunks = net.forward_taps(many)  # evaluated CHUNK images at a time
+    z_rows = torch.cat([net(many[i:i + 1]) for i in (0, CHUNK, CHUNK + 6)]).detach()  # one image at a time
+    assert torch.allclose(z_chunks[[0, CHUNK, CHUNK + 6]], z_rows, atol=1e-5)
+    assert taps_chunks["h1"].shape == (CHUNK + 7, 16)
     again = ConvNet(28, 10, (4, 8), 16, seed=3)
     assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters()))
     with pytest.raises(ValueError, match="784"):

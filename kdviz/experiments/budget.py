@@ -83,7 +83,7 @@ MARKET_IN, MARKET_OUT = 16, 2  # up to ~16 features, up or down
 SNAPSHOTS = 40  # redraws per run (every page's chunking)
 IMAGE_SIDE, IMAGE_OUT = 28, 10  # Fashion-MNIST and MNIST: 28x28 pixels, 10 classes
 IMAGE_POINTS = 12_000  # Compare's image runs: ~1,800 training and 10,000 test images
-CONV_SLOWDOWN = 2.6  # seconds per multiply-add of a ConvNet step over per weight of an MLP's (16/32 channels, 1 thread)
+CONV_SLOWDOWN = 2.6  # a ConvNet step's cost per multiply-add in units of an MLP's per weight (16/32 channels)
 STUDENT = (32,)  # the default student of the pages without a width setting
 BATCH = 64
 

@@ -16,6 +16,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+CHUNK = 1024  # images evaluated at once without autograd (their first feature maps: ~50 MB at 16 channels)
+
+
 class ConvNet(nn.Module):
     """conv(1 -> c1) -> pool -> conv(c1 -> c2) -> pool -> dense(hidden) -> classes, on (N, side * side) inputs.
 
@@ -41,10 +44,14 @@ class ConvNet(nn.Module):
         self.info: dict = {}
 
     def forward_taps(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Logits (N, C) and {"h1": the dense layer's activations (N, hidden)} of flat pixel rows x (N, side^2)."""
+        """Logits (N, C) and {"h1": the dense layer's activations (N, hidden)} of flat pixel rows x (N, side^2)
+        (without autograd, CHUNK images at a time)."""
         if x.dim() != 2 or x.shape[1] != self.side ** 2:
             raise ValueError(f"a {self.side}x{self.side} convolutional network takes (N, {self.side ** 2}) pixel rows, "
                              f"got {tuple(x.shape)}")
+        if len(x) > CHUNK and not torch.is_grad_enabled():  # evaluation: the feature maps of a chunk at a time
+            parts = [self.forward_taps(x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)]
+            return torch.cat([z for z, _ in parts]), {"h1": torch.cat([t["h1"] for _, t in parts])}
         h = x.view(-1, 1, self.side, self.side)  # (N, 1, side, side)
         h = F.max_pool2d(F.relu(self.conv1(h)), 2)  # (N, c1, side/2, side/2)
         h = F.max_pool2d(F.relu(self.conv2(h)), 2)  # (N, c2, side/4, side/4)

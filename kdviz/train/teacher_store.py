@@ -68,7 +68,8 @@ def _model(record: dict, kind: str, device: torch.device) -> torch.nn.Module:
 
 def load(key: tuple, device: torch.device):
     """The stored model of ``key`` on ``device`` (an MLP for kind "teacher", a Population for "ensemble", a ConvNet
-    for "conv"), or None: never stored, or unreadable or of another kind (then logged and deleted, see storage.read_checked)."""
+    for "conv"), or None: never stored, or unreadable or of another kind (then logged and deleted, see
+    storage.read_checked)."""
     kind = key[0]
     return read_checked(path_of(key), lambda f: _model(torch.load(f, map_location=device, weights_only=True),
                                                         kind, device), KINDS[kind])
