@@ -23,7 +23,7 @@ guide.notice("compare")
 
 upload.follow_link(KEY)  # a link naming your own CSV ("csv:<digest>") asks for that file
 omission.follow_dataset(compare.CompareConfig, KEY)
-cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
+cfg = settings(compare.CompareConfig, KEY, [("methods",), ("dataset", "teacher", "omit", "lr", "seed"), ("T", "alpha", "steps", "seeds")],
                expanded=False, validate=compare.validate, widths=[2, 1, 1])
 cfg = omission.fit(upload.dataset(cfg, KEY), KEY)  # your own CSV replaces the dataset when one is uploaded
 
@@ -57,7 +57,7 @@ def final_results(job, snap, made: dict) -> None:
     """The results table over seeds, the honest takeaway, and per-seed accuracies."""
     rows = compare.summarise(snap, cfg.omit)
     st.subheader(f"Results over {snap.scene.seeds} seeds")
-    st.markdown(f"Teacher: {snap.scene.teacher_test_acc:.1%} test accuracy. **{compare.takeaway(rows)}** "
+    st.markdown(f"{compare.teacher_text(snap.scene)} **{compare.takeaway(rows)}** "
                 "A verdict of *better* needs every seed to agree and a mean gain larger than its seed spread.")
     st.dataframe(compare.table(rows), hide_index=True, width="stretch", key="table")
     st.plotly_chart(jobs.kept_figure(JOB, "seeds", job, lambda _: made["accuracy per seed"](), variant=cfg.omit),

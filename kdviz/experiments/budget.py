@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kdviz.config import parse_widths
+from kdviz.data import names, spec
+from kdviz.train.conv_net import ConvNet
+from kdviz.train.conv_teacher import ConvTeacherConfig
 from kdviz.experiments.dark_knowledge.page import PARTS, part_run
 
 # Calibrated by bench/bench_budget.py (2 shared cores, one torch thread): Live runs of 1.6 s to 66 s,
@@ -78,6 +81,9 @@ TOY_IN, TOY_OUT = 2, 4  # the plane's datasets: 2 inputs, up to 4 classes (blobs
 DIGITS_IN, DIGITS_OUT = 64, 10  # 8x8 digits
 MARKET_IN, MARKET_OUT = 16, 2  # up to ~16 features, up or down
 SNAPSHOTS = 40  # redraws per run (every page's chunking)
+IMAGE_SIDE, IMAGE_OUT = 28, 10  # Fashion-MNIST and MNIST: 28x28 pixels, 10 classes
+IMAGE_POINTS = 12_000  # Compare's image runs: ~1,800 training and 10,000 test images
+CONV_SLOWDOWN = 2.6  # a ConvNet step's cost per multiply-add in units of an MLP's per weight (16/32 channels)
 STUDENT = (32,)  # the default student of the pages without a width setting
 BATCH = 64
 
@@ -91,12 +97,24 @@ def _live(cfg) -> list[Loop]:
             evaluation(student, 60 * 60 + cfg.n, SNAPSHOTS, members)]
 
 
+def conv_teacher() -> list[Loop]:
+    """The convolutional teacher's training and its passes over the training and test images (Compare's teacher
+    "conv"): a ConvNet's multiply-adds per image stand for an MLP's weights, times CONV_SLOWDOWN."""
+    net = ConvNet(IMAGE_SIDE, IMAGE_OUT, ConvTeacherConfig().channels, ConvTeacherConfig().hidden)
+    work = round(net.macs() * CONV_SLOWDOWN)
+    return [Loop(work, BATCH, TEACHER_STEPS), evaluation(work, IMAGE_POINTS, 2, 1)]
+
+
 @loops_of("compare")
 def _compare(cfg) -> list[Loop]:
-    student = mlp_params(TOY_IN, STUDENT, TOY_OUT)
+    image = spec(cfg.dataset).kind == "image" if cfg.dataset in names() else False
+    d_in, d_out = (IMAGE_SIDE ** 2, IMAGE_OUT) if image else (TOY_IN, TOY_OUT)
+    student = mlp_params(d_in, STUDENT, d_out)
     methods = len([m for m in str(cfg.methods).split(",") if m.strip()]) + 1  # and the baseline
-    return [Loop(mlp_params(TOY_IN, (128, 128), TOY_OUT), BATCH, TEACHER_STEPS, 3),
-            Loop(student, BATCH, cfg.steps, methods * cfg.seeds, methods), evaluation(student, 3600, SNAPSHOTS, methods)]
+    teachers = conv_teacher() if getattr(cfg, "teacher", "mlp") == "conv" else []
+    return [*teachers, Loop(mlp_params(d_in, (256, 256) if image else (128, 128), d_out), BATCH, TEACHER_STEPS, 3),
+            Loop(student, BATCH, cfg.steps, methods * cfg.seeds, methods),
+            evaluation(student, IMAGE_POINTS if image else 3600, SNAPSHOTS, methods)]
 
 
 @loops_of("beyond")

@@ -23,8 +23,11 @@ from kdviz.experiments import learned
 from kdviz.experiments.stats import NO_DIFFERENCE, TOO_FEW, PairedEffect, mean_std, paired
 from kdviz.paradigms import NOTES, PARADIGMS, names_to_type
 from kdviz.train import MemberConfig, PopulationRun, RunSnapshot, TeacherConfig, grid_predictions, train_teacher
+from kdviz.train.conv_teacher import ConvTeacherConfig, train_conv_teacher
 
 DATASETS = (*names("toy"), *names("image"))
+TEACHERS = ("mlp", "conv")  # the main teacher's network: an MLP, or a ConvNet on image datasets
+TEACHER_NAMES = {"mlp": "an MLP", "conv": "a small convolutional network"}
 GRID = 50  # decision-region resolution
 SHOWN_POINTS = 500
 
@@ -60,11 +63,17 @@ class CompareConfig:
     seeds: int = setting(3, "Seeds per method", lo=2, hi=5, help="students per method (mutual learning needs 2)")
     lr: float = learning_rate()
     seed: int = setting(0, "Data seed", lo=0, hi=9999, help="seed of the data and the teachers")
+    teacher: str = setting("mlp", "Teacher", choices=TEACHERS, help="mlp: a multilayer perceptron; conv: a small "
+                           "convolutional network (two convolutions and a dense layer, image datasets only), whose "
+                           "dense layer is the feature the feature and relation methods compare")
 
 
 def validate(cfg: CompareConfig) -> CompareConfig:
     """Check cross-field rules; ValueError with a message for the page."""
     parse_methods(cfg.methods)
+    if cfg.teacher == "conv" and spec(cfg.dataset).kind != "image":
+        raise ValueError(f"the convolutional teacher needs an image dataset ({', '.join(names('image'))}); "
+                         f"choose the mlp teacher for {cfg.dataset}")
     omission.check(cfg)  # pages and the command line move it first (omission.fit)
     return cfg
 
@@ -74,6 +83,18 @@ def teacher_config(cfg: CompareConfig, hidden=None, seed: int | None = None) -> 
     base = dict(dropout=0.5, lr=1e-3) if spec(cfg.dataset).kind == "image" else {}
     hidden = hidden or ((256, 256) if base else (128, 128))
     return TeacherConfig(hidden=hidden, steps=1000, seed=cfg.seed if seed is None else seed, **base)
+
+
+def conv_teacher_config(cfg: CompareConfig) -> ConvTeacherConfig:
+    """The convolutional teacher's training settings (seeded by the data seed)."""
+    return ConvTeacherConfig(seed=cfg.seed)
+
+
+def main_teacher(cfg: CompareConfig, ds, dev, hook=None):
+    """The teacher the students distil (cfg.teacher: an MLP, or a ConvNet on image data), trained or cached."""
+    if cfg.teacher == "conv":
+        return train_conv_teacher(ds, conv_teacher_config(cfg), dev, hook)
+    return train_teacher(ds, teacher_config(cfg), dev, hook)
 
 
 STUDENT = (32,)  # the students' hidden widths
@@ -106,7 +127,7 @@ def build_run(cfg: CompareConfig, device=None, record_every: int | None = None, 
     ``hook``: every training run's step hook (PopulationRun's)."""
     dev = resolve_device(device)
     ds, sds = build_data(cfg)
-    teacher = train_teacher(ds, teacher_config(cfg), dev, hook)
+    teacher = main_teacher(cfg, ds, dev, hook)
     methods = roles(cfg)
     committee = None
     if "multi_teacher" in methods:  # two more, smaller teachers: a committee that disagrees at the margins
@@ -124,6 +145,16 @@ def build_run(cfg: CompareConfig, device=None, record_every: int | None = None, 
     students = PopulationRun(sds, teacher, STUDENT, members, device=dev, teachers=committee, targets=targets,
                              record_every=record_every or chunk_size(cfg.steps), hook=hook)
     return students, teacher, ds
+
+
+def teacher_text(scene: CompareScene) -> str:
+    """One sentence on the run's main teacher: its network and its test accuracy (and, for a convolutional one,
+    which of its layers the feature and relation methods compare)."""
+    text = f"Teacher: {TEACHER_NAMES[scene.teacher]}, {scene.teacher_test_acc:.1%} test accuracy."
+    if scene.teacher == "conv":
+        text += (" Its dense layer, after the convolutions, is the teacher feature that the feature and relation "
+                 "methods compare with the students' last hidden layer.")
+    return text
 
 
 def step_times(run: PopulationRun, methods: list[str], seeds: int, steps: int = 20) -> dict[str, float]:
@@ -153,6 +184,7 @@ class CompareScene:
     device: str
     teacher_test_acc: float
     setup_s: float  # seconds spent on data, teachers and born-again generation 0
+    teacher: str = "mlp"  # the main teacher's network (TEACHERS)
     plane: Plane | None = None  # 2-D data only
     teacher_grid: np.ndarray | None = None  # (GRID, GRID, C), 2-D data only
 
@@ -182,7 +214,7 @@ def run(cfg: CompareConfig, device: str | None = None, hook=None) -> Iterator:
     students, teacher, ds = build_run(cfg, device, hook=hook)
     methods = roles(cfg)
     scene = CompareScene(methods, cfg.seeds, list(ds.class_names), str(students.device),
-                         float(teacher.info["test_acc"]), time.perf_counter() - t0)
+                         float(teacher.info["test_acc"]), time.perf_counter() - t0, cfg.teacher)
     two_d = spec(cfg.dataset).two_d
     if two_d:
         scene.plane = Plane.of(ds, GRID, SHOWN_POINTS)

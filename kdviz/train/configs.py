@@ -45,6 +45,20 @@ def non_negative(value, name: str) -> float:
     return number(value, name, strict=False)
 
 
+def check_schedule(cfg) -> None:
+    """Check a teacher config's training schedule: lr, steps, batch_size, seed, eval_every, patience (None or
+    whole), val_fraction; ValueError naming the first bad one."""
+    positive(cfg.lr, "teacher learning rate")
+    whole(cfg.steps, "teacher steps", 1, 1_000_000)
+    whole(cfg.batch_size, "teacher batch size", 1, 1_000_000)
+    whole(cfg.seed, "seed", 0, 2**62)
+    whole(cfg.eval_every, "evaluation interval", 1)
+    if cfg.patience is not None:
+        whole(cfg.patience, "patience", 1)
+    if not 0.0 < cfg.val_fraction < 1.0:
+        raise ValueError(f"validation fraction must be in (0, 1), got {cfg.val_fraction!r}")
+
+
 @dataclass(frozen=True)
 class TeacherConfig:
     """How a teacher (or an ensemble of teachers) is trained (hashable: it is part of the teacher cache key)."""
@@ -68,17 +82,9 @@ class TeacherConfig:
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(whole(h, "hidden width", 1) for h in self.hidden))
         object.__setattr__(self, "options", tuple(sorted((str(k), float(v)) for k, v in dict(self.options).items())))
-        positive(self.lr, "teacher learning rate")
-        whole(self.steps, "teacher steps", 1, 1_000_000)
-        whole(self.batch_size, "teacher batch size", 1, 1_000_000)
-        whole(self.seed, "seed", 0, 2**62)
-        whole(self.eval_every, "evaluation interval", 1)
-        if self.patience is not None:
-            whole(self.patience, "patience", 1)
+        check_schedule(self)
         whole(self.members, "ensemble members", 1, 64)
         non_negative(self.weight_decay, "weight decay")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ValueError(f"validation fraction must be in (0, 1), got {self.val_fraction!r}")
         if lookup(self.method).teacher:
             raise ValueError(f"a teacher trains on labels alone; method {self.method!r} needs a teacher itself")
 

@@ -91,17 +91,26 @@ class Checkpoints:
         return pop
 
 
-def train_checkpointed(run: PopulationRun, steps: int, every: int, val: tuple[torch.Tensor, torch.Tensor] | None,
-                       patience: int | None = None) -> Population:
-    """Train ``run`` for up to ``steps`` steps in chunks of ``every``; return each member's best weights (Checkpoints)."""
+def checkpointed(run, steps: int, every: int, val: tuple[torch.Tensor, torch.Tensor] | None,
+                 patience: int | None = None) -> Checkpoints:
+    """Train ``run`` for up to ``steps`` steps in chunks of ``every``, scoring each chunk; the Checkpoints kept.
+
+    ``run``: a PopulationRun, or any run with its ``members``, ``device``, ``t``, ``step(n)``, ``logits(x)`` (K, N, C)
+    and ``population.member(i)`` (a copy of member i)."""
     checkpoints = Checkpoints(run, val, patience)
     while run.t < steps and not checkpoints.stalled:
         run.step(min(every, steps - run.t))
         checkpoints.update()
-    return checkpoints.best()
+    return checkpoints
 
 
-def _split_validation(ds: Dataset, cfg: TeacherConfig) -> tuple[Dataset, tuple | None]:
+def train_checkpointed(run: PopulationRun, steps: int, every: int, val: tuple[torch.Tensor, torch.Tensor] | None,
+                       patience: int | None = None) -> Population:
+    """Train ``run`` for up to ``steps`` steps in chunks of ``every``; return each member's best weights (Checkpoints)."""
+    return checkpointed(run, steps, every, val, patience).best()
+
+
+def split_validation(ds: Dataset, cfg: TeacherConfig) -> tuple[Dataset, tuple | None]:
     """Labelled training data for the teacher, and validation data (the dataset's, or held out of train)."""
     lab = ds.y_train >= 0
     x, y = ds.x_train[lab], ds.y_train[lab]
@@ -121,7 +130,7 @@ def _split_validation(ds: Dataset, cfg: TeacherConfig) -> tuple[Dataset, tuple |
 def _fit(ds: Dataset, cfg: TeacherConfig, device: torch.device, hook: Callable | None = None) -> Population:
     """Train cfg.members teachers as one population of ``cfg.method`` members, checkpointed on validation
     (``hook``: the run's step hook, PopulationRun's)."""
-    train, val = _split_validation(ds, cfg)
+    train, val = split_validation(ds, cfg)
     members = [MemberConfig(cfg.method, lr=cfg.lr, seed=s, options=dict(cfg.options)) for s in cfg.seeds]
     run = PopulationRun(train, None, cfg.hidden, members, batch_size=cfg.batch_size, device=device,
                         activation=cfg.activation, record_every=cfg.eval_every, dropout=cfg.dropout,
@@ -137,11 +146,12 @@ _TEACHERS_LOCK = threading.Lock()
 TEACHER_CACHE_SIZE = 16
 
 
-def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[Population], torch.nn.Module],
-            hook: Callable | None = None):
-    """The model ``make(_fit(...))`` for this data, config and device, from the cache when it is there:
-    in this process, else on disk (teacher_store, registered datasets only), else trained now (``hook`` called
-    before each training step, as PopulationRun's; it is not part of the key)."""
+def cached_teacher(kind: str, ds: Dataset, cfg, device, make: Callable[[Population], torch.nn.Module],
+            hook: Callable | None = None, fit: Callable = _fit):
+    """The model ``make(fit(ds, cfg, device, hook))`` for this data, config and device, from the cache when it is
+    there: in this process, else on disk (teacher_store, registered datasets only), else trained now (``hook`` called
+    before each training step, as PopulationRun's; it is not part of the key). ``fit``: how a teacher of this kind
+    trains (an MLP population by default); ``cfg``: its hashable settings."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     key = (kind, dataset_key(ds), cfg, str(dev))
     with _TEACHERS_LOCK:
@@ -150,7 +160,7 @@ def _cached(kind: str, ds: Dataset, cfg: TeacherConfig, device, make: Callable[[
             return _TEACHERS[key]
     model = teacher_store.load(key, dev) if teacher_store.storable(ds) else None
     if model is None:
-        model = make(_fit(ds, cfg, dev, hook))
+        model = make(fit(ds, cfg, dev, hook))
         if teacher_store.storable(ds):
             teacher_store.store(key, model)
     with _TEACHERS_LOCK:
@@ -179,7 +189,7 @@ def train_teacher(ds: Dataset, cfg: TeacherConfig = TeacherConfig(), device=None
     """
     if cfg.members != 1:
         raise ValueError(f"train_teacher trains one teacher; use train_ensemble for {cfg.members} members")
-    return _cached("teacher", ds, cfg, device, _single, hook)
+    return cached_teacher("teacher", ds, cfg, device, _single, hook)
 
 
 def train_ensemble(ds: Dataset, cfg: TeacherConfig, device=None, hook: Callable | None = None) -> Population:
@@ -188,7 +198,7 @@ def train_ensemble(ds: Dataset, cfg: TeacherConfig, device=None, hook: Callable 
     Returns the Population in eval mode with ``info`` (val_accuracy, best_step, test_acc per
     member, steps_run); cached like train_teacher (``hook`` as there).
     """
-    return _cached("ensemble", ds, cfg, device, lambda pop: pop, hook)
+    return cached_teacher("ensemble", ds, cfg, device, lambda pop: pop, hook)
 
 
 def clear_teacher_cache() -> None:

@@ -23,8 +23,9 @@ from kdviz.data import names
 from kdviz.data.registry import Dataset
 from kdviz.models import MLP, Population
 from kdviz.storage import cache_dir, code_version, read_checked, write_atomically
+from kdviz.train.conv_net import ConvNet
 
-KINDS = {"teacher": MLP, "ensemble": Population}  # what a key's kind (key[0]) stores
+KINDS = {"teacher": MLP, "ensemble": Population, "conv": ConvNet}  # what a key's kind (key[0]) stores
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,13 @@ def path_of(key: tuple):
 
 
 def _record(model: torch.nn.Module) -> dict:
-    """``model`` (an MLP or a Population, with its ``info``) as plain tensors, numbers and strings."""
-    pop = model if isinstance(model, Population) else Population.from_models([model])
-    arrays = {k: [torch.from_numpy(a) for a in v] if k in ("weight", "bias") else v for k, v in pop.arrays().items()}
+    """``model`` (an MLP, a Population or a ConvNet, with its ``info``) as plain tensors, numbers and strings."""
     info = {k: torch.from_numpy(np.asarray(v)) if isinstance(v, np.ndarray) else v
             for k, v in getattr(model, "info", {}).items()}
+    if isinstance(model, ConvNet):
+        return {"arrays": model.record(), "info": info}
+    pop = model if isinstance(model, Population) else Population.from_models([model])
+    arrays = {k: [torch.from_numpy(a) for a in v] if k in ("weight", "bias") else v for k, v in pop.arrays().items()}
     return {"arrays": arrays, "info": info}
 
 
@@ -54,15 +57,19 @@ def _model(record: dict, kind: str, device: torch.device) -> torch.nn.Module:
     when the record is not one)."""
     if not (isinstance(record, dict) and all(isinstance(record.get(k), dict) for k in ("arrays", "info"))):
         raise ValueError(f"a stored teacher is a dict of arrays and info, got {type(record).__name__}")
-    pop = Population.from_arrays(record["arrays"], device)
-    model = pop.member(0) if KINDS[kind] is MLP else pop
+    if KINDS[kind] is ConvNet:
+        model = ConvNet.from_record(record["arrays"], device)
+    else:
+        pop = Population.from_arrays(record["arrays"], device)
+        model = pop.member(0) if KINDS[kind] is MLP else pop
     model.eval().info = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in record["info"].items()}
     return model
 
 
 def load(key: tuple, device: torch.device):
-    """The stored model of ``key`` on ``device`` (an MLP for kind "teacher", a Population for "ensemble"), or
-    None: never stored, or unreadable or of another kind (then logged and deleted, see storage.read_checked)."""
+    """The stored model of ``key`` on ``device`` (an MLP for kind "teacher", a Population for "ensemble", a ConvNet
+    for "conv"), or None: never stored, or unreadable or of another kind (then logged and deleted, see
+    storage.read_checked)."""
     kind = key[0]
     return read_checked(path_of(key), lambda f: _model(torch.load(f, map_location=device, weights_only=True),
                                                         kind, device), KINDS[kind])
