@@ -21,8 +21,10 @@ import argparse
 import dataclasses
 import json
 import math
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -556,18 +558,29 @@ def prepare_arguments(p: argparse.ArgumentParser) -> None:
                    help="progress bars, or one line per result (auto: bars on a terminal)")
 
 
+def _interrupt(signum, frame) -> None:
+    """A signal handler that stops the work in progress as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def run_prepare(args: argparse.Namespace) -> int:
     """The prepare subcommand: the flags checked, then every result not stored yet computed with progress, each
     failure one line naming its traceback's file, and the total time. Exit code 0, 1 when a run failed, 130 when
-    Ctrl-C stopped it (what finished is kept)."""
+    Ctrl-C or a terminate (SIGTERM) stopped it (what finished is kept)."""
     items = prepare.plan(None if args.only is None else args.only.split(","))
     check_device(args.device)
     if args.list_only:
         print("\n".join(prepare.listing(items)))
         return 0
     bars = args.progress == "bar" or (args.progress == "auto" and sys.stdout.isatty())
-    with prepare.Bars() if bars else prepare.Display(lambda line: print(one_line(line), flush=True)) as display:
-        out = prepare.prepare(items, display, args.device)
+    main_thread = threading.current_thread() is threading.main_thread()  # only it may set a signal handler
+    before = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None  # a terminate stops it as Ctrl-C does
+    try:
+        with prepare.Bars() if bars else prepare.Display(lambda line: print(one_line(line), flush=True)) as display:
+            out = prepare.prepare(items, display, args.device)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
     for item, err in out.failed:
         path = save_traceback(err, None)
         print(one_line(f"error: {item.label} failed; the traceback is in {path or '(could not be saved)'}"),

@@ -64,10 +64,10 @@ def plan(only: Iterable[str] | None = None) -> list[Item]:
             for (name, cfg), label in zip(runs, labels(runs))]
 
 
-def absent_data(item: Item) -> str | None:
-    """The one line saying how to get the real images ``item`` trains on when they are not on this machine, else
-    None (a run on a generated or bundled dataset needs nothing)."""
-    name = getattr(item.cfg, "dataset", None)
+def absent_data(cfg) -> str | None:
+    """The one line saying how to get the real images a run with settings ``cfg`` trains on when they are not on
+    this machine, else None (a run on a generated or bundled dataset needs nothing)."""
+    name = getattr(cfg, "dataset", None)
     return missing(name) if name in SOURCES else None
 
 
@@ -81,7 +81,7 @@ def listing(items: list[Item]) -> list[str]:
     last line with the total estimate of what is left to compute."""
     lines, left, todo = [], 0.0, 0
     for item in items:
-        need = absent_data(item)
+        need = absent_data(item.cfg)
         state = "stored" if stored(item) else f"skipped: {need}" if need else "to compute"
         if state == "to compute":
             todo, left = todo + 1, left + (item.seconds or 0.0)
@@ -183,7 +183,7 @@ def prepare(items: list[Item], display: Display | None = None, device: str | Non
     out, t0 = Outcome(), time.perf_counter()
     todo = []
     for item in items:
-        need = absent_data(item)
+        need = absent_data(item.cfg)
         if need:
             out.absent.append((item, need))
             display.say(f"skipped {item.label}: {need}")
