@@ -96,3 +96,17 @@ def test_a_terminate_stops_prepare_like_ctrl_c_keeping_what_finished(tmp_path):
     assert "stopped during dark-sweep" in out.strip().splitlines()[-1]
     assert list(tmp_path.glob("live-*.pkl")) and not list(tmp_path.glob("dark_sweep-*.pkl"))
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_page_on_absent_images_says_in_one_line_how_to_get_them(page_test, monkeypatch, tmp_path):
+    from kdviz.data.image_files import missing
+    from ui.messages import escape
+
+    monkeypatch.setenv("KDVIZ_FASHION_MNIST", str(tmp_path / "nowhere"))
+    at = page_test("app_pages/compare.py", dataset="fashion_mnist")
+    line = missing("fashion_mnist")
+    assert not at.exception and line is not None
+    assert [w.value for w in at.warning if "MNIST is not on this machine" in w.value] == [escape(line)]
+    monkeypatch.delenv("KDVIZ_FASHION_MNIST")
+    at = page_test("app_pages/compare.py", dataset="blobs")
+    assert not any("MNIST is not on this machine" in w.value for w in at.warning)

@@ -24,7 +24,7 @@ import streamlit as st
 
 from kdviz import prepare, site
 from kdviz.experiments import cache
-from ui import jobs
+from ui import jobs, messages
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,8 +126,19 @@ def freshness(job_key: str, cfg):
     return st.container(key=f"stale_{job_key.replace('.', '_')}")
 
 
+def data_notice(cfg) -> bool:
+    """When ``cfg`` trains on real images that are not on this machine: the one line saying how to get them
+    (kdviz.prepare.absent_data, as the command line says it), and True; else nothing and False."""
+    line = prepare.absent_data(cfg)
+    if line is not None:
+        messages.warn(line, icon=":material/image_not_supported:")
+    return line is not None
+
+
 def view(job_key: str, name: str, cfg, draw: Callable[[Any, Any], None]) -> None:
-    """A page's results: the live job (dimmed when stale), else the stored result for ``cfg``, else the idle view."""
+    """A page's results: the live job (dimmed when stale), else the stored result for ``cfg``, else the idle view;
+    above them, how to get the real images ``cfg`` needs when they are missing."""
+    data_notice(cfg)
     with freshness(job_key, cfg):
         if not show_cached(job_key, name, cfg, draw):
             jobs.live_view(job_key, draw)
