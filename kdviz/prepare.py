@@ -142,7 +142,7 @@ class Bars(Display):
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                                  TimeElapsedColumn())
-        super().__init__(self.progress.console.print)
+        super().__init__(lambda line: self.progress.console.print(line, markup=False, highlight=False))
         self.overall = self.progress.add_task("all runs", total=1.0)
         self.run, self.done, self.weight, self.label = None, 0.0, 0.0, ""
 
@@ -184,12 +184,12 @@ def prepare(items: list[Item], display: Display | None = None, device: str | Non
     todo = []
     for item in items:
         need = absent_data(item.cfg)
-        if need:
-            out.absent.append((item, need))
-            display.say(f"skipped {item.label}: {need}")
-        elif stored(item):
+        if stored(item):
             out.stored.append(item)
             display.say(f"skipped {item.label}: already computed on this machine")
+        elif need:
+            out.absent.append((item, need))
+            display.say(f"skipped {item.label}: {need}")
         else:
             todo.append(item)
     display.begin(todo)

@@ -55,7 +55,8 @@ def test_the_warm_up_runs_in_its_own_process_niced_with_one_thread(sleeping_warm
         assert time.monotonic() < deadline, "nice did not start the warm-up"
         time.sleep(0.05)
     assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + results.WARM_NICE)
-    env = dict(item.split(b"=", 1) for item in Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0") if b"=" in item)
+    environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.split(b"=", 1) for item in environ if b"=" in item)
     assert env[b"OMP_NUM_THREADS"] == b"1"
 
 
