@@ -55,10 +55,12 @@ def plan(only: Iterable[str] | None = None) -> list[Item]:
         wanted = [name.strip().replace("-", "_") for name in only if name.strip()]
         known = list(dict.fromkeys(name for name, _ in runs))
         unknown = [name for name in wanted if name not in known]
-        if not wanted or unknown:
-            shown = repr(unknown[0].replace("_", "-")[:40]) if unknown else "nothing"
-            raise ValueError(f"--only: {shown} has no results to prepare; choose from "
-                             f"{', '.join(name.replace('_', '-') for name in known)}")
+        choices = ", ".join(name.replace("_", "-") for name in known)
+        if not wanted:
+            raise ValueError(f"--only: name at least one experiment; choose from {choices}")
+        if unknown:
+            raise ValueError(f"--only: {unknown[0].replace('_', '-')[:40]!r} has no results to prepare; choose from "
+                             f"{choices}")
         runs = [(name, cfg) for name, cfg in runs if name in wanted]
     return [Item(name, cfg, site.of_experiment(name).title, budget.estimate(name, cfg), label)
             for (name, cfg), label in zip(runs, labels(runs))]

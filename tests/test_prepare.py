@@ -78,7 +78,7 @@ def test_only_runs_the_named_experiments(monkeypatch, tmp_path, capsys):
 
 @pytest.mark.parametrize("args,expected", [
     (["--only", "nope"], "'nope' has no results to prepare; choose from live"),
-    (["--only", ","], "--only: nothing has no results"),
+    (["--only", ","], "--only: name at least one experiment; choose from live"),
     (["--device", "tpu9"], "--device 'tpu9'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--progress", "fancy"], "invalid choice: 'fancy'"),
