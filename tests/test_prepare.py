@@ -175,3 +175,16 @@ def test_a_heavy_page_listed_first_is_warmed_after_the_light_ones(monkeypatch):
              site.PageRecord("c", "C", "", "", warm=(TINY[1],)))
     monkeypatch.setattr(site, "PAGES", pages)
     assert site.warm_runs() == [TINY[0], TINY[1], ("live", big)]
+
+
+def test_a_stored_result_counts_as_done_even_when_its_images_are_gone(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv(FASHION.env, str(tmp_path / "nowhere"))
+    image_run = ("live", dataclasses.replace(TINY[0][1], dataset="fashion_mnist"))
+    cache.store(*image_run, cache.compute(*TINY[0]))  # computed earlier, when the images were there
+    monkeypatch.setattr(site, "warm_runs", lambda: [image_run])
+    code, out, err = run_cli(capsys, "--progress", "lines")
+    assert code == 0, err
+    assert "skipped live: already computed on this machine" in out and "skipped for missing data" not in out
+    code, out, _ = run_cli(capsys, "--list")
+    assert out.splitlines()[0].endswith("(stored)")
