@@ -1,7 +1,8 @@
 """python -m kdviz: run any page's experiment from flags, a JSON config or a copied page link, and write its exports.
 
 One subcommand per experiment of kdviz.experiments.EXPERIMENTS (``dark_omitted`` is typed
-``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid). Settings come, each
+``dark-omitted``; ``dark-knowledge`` runs every tab of the Dark knowledge page), plus ``sweep`` (a grid of students, kdviz.experiments.grid)
+and ``prepare`` (every page's first-load results computed ahead, kdviz.prepare). Settings come, each
 overriding the one before, from the defaults, ``--config FILE`` (the page's config export),
 ``--from-url LINK`` (a page link: its query is read exactly as the page reads it) and one flag per
 setting, whose help is the setting's label; a config or link of a run on an uploaded CSV (``dataset=csv:<digest>``)
@@ -20,14 +21,16 @@ import argparse
 import dataclasses
 import json
 import math
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from kdviz import exports, site
+from kdviz import exports, prepare, site
 from kdviz.config import MAX_LIST, fields, parse_list, parse_setting, parse_widths, query_key
 from kdviz.data import csv as csv_data
 from kdviz.data import omission
@@ -114,6 +117,7 @@ def parser() -> argparse.ArgumentParser:
         if "source" in fields(exp.config):
             p.add_argument("--prices", type=_path, help="daily prices CSV (Date, Close, optional Volume) for --source upload")
     sweep_arguments(subs.add_parser("sweep", help=grid.__doc__.splitlines()[0], description=grid.__doc__))
+    prepare_arguments(subs.add_parser("prepare", help=prepare.__doc__.splitlines()[0], description=prepare.__doc__))
     return top
 
 
@@ -543,6 +547,48 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- prepare
+def prepare_arguments(p: argparse.ArgumentParser) -> None:
+    """The prepare subcommand's flags (kdviz.prepare: every page's first-load results computed ahead)."""
+    p.add_argument("--only", help="only these experiments' results, e.g. compare,which-teacher (see --list)")
+    p.add_argument("--list", dest="list_only", action="store_true",
+                   help="say what would be computed, with the budget's estimates, and compute nothing")
+    p.add_argument("--device", default=None, help="torch device (default: the best available, as a page's auto)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                   help="progress bars, or one line per result (auto: bars on a terminal)")
+
+
+def _interrupt(signum, frame) -> None:
+    """A signal handler that stops the work in progress as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    """The prepare subcommand: the flags checked, then every result not stored yet computed with progress, each
+    failure one line naming its traceback's file, and the total time. Exit code 0, 1 when a run failed, 130 when
+    Ctrl-C or a terminate (SIGTERM) stopped it (what finished is kept)."""
+    items = prepare.plan(None if args.only is None else args.only.split(","))
+    check_device(args.device)
+    if args.list_only:
+        print("\n".join(prepare.listing(items)))
+        return 0
+    bars = args.progress == "bar" or (args.progress == "auto" and sys.stdout.isatty())
+    main_thread = threading.current_thread() is threading.main_thread()  # only it may set a signal handler
+    before = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None  # a terminate stops it as Ctrl-C does
+    try:
+        with prepare.Bars() if bars else prepare.Display(lambda line: print(one_line(line), flush=True)) as display:
+            out = prepare.prepare(items, display, args.device)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+    for item, err in out.failed:
+        path = save_traceback(err, None)
+        print(one_line(f"error: {item.label} failed; the traceback is in {path or '(could not be saved)'}"),
+              file=sys.stderr)
+    print(prepare.summary(out, len(items)))
+    return 130 if out.interrupted is not None else 1 if out.failed else 0
+
+
 def one_line(text: str) -> str:
     """``text`` as one line of at most MAX_LINE characters: control characters escaped (a typed value may hold any)."""
     flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -568,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     for bad input, 1 for a failure after the checks (its traceback saved to a file the line names), 130 on Ctrl-C."""
     try:
         args = parser().parse_args(argv)
+        if args.command == "prepare":
+            return run_prepare(args)
         return run_sweep(args) if args.command == "sweep" else run_experiment(args.experiment, args)
     except ValueError as err:  # a bad flag, config, link or setting: the page's message
         print(one_line(f"error: {err}"), file=sys.stderr)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from kdviz.experiments import budget
 from kdviz.experiments.beyond import BeyondConfig
 from kdviz.experiments.claims import CLAIMS, ClaimsConfig
 from kdviz.experiments.compare import CompareConfig
@@ -143,10 +144,19 @@ def thumbnail(path: str) -> str:
     return CARDS[path]()
 
 
+def heavy(name: str, cfg) -> bool:
+    """Whether a run costs more than one page run may (its budget estimate, kdviz.experiments.budget, above
+    MAX_RUN_SECONDS; an experiment without an estimate counts as heavy)."""
+    seconds = budget.estimate(name, cfg)
+    return seconds is None or seconds > budget.MAX_RUN_SECONDS
+
+
 def warm_runs() -> list[tuple[str, object]]:
-    """(experiment, settings) of every page's results computed ahead, in the pages' suggested order (the order
-    a visitor or a lesson reaches them: Live training's first)."""
-    return [run for p in PAGES for run in p.warm]
+    """(experiment, settings) of every page's results computed ahead: every light run first, in the pages' suggested
+    order (the order a visitor or a lesson reaches them: Live training's first), then the heavy ones (heavy: stored
+    teachers, minutes of work) in the same order, so that no page's first load waits behind another's heavy run."""
+    runs = [run for p in PAGES for run in p.warm]
+    return sorted(runs, key=lambda run: heavy(*run))  # stable: the pages' order within each group
 
 
 def experiments_in_order() -> list[str]:

@@ -117,7 +117,7 @@ LAYERS = [
     # a run as files: figures, numbers, settings, students
     ("exports", {"kdviz.exports"}),
     # what drives the rest: the command line, Home's cards and lines, the lessons
-    ("top", {"kdviz.cli", "kdviz.__main__", "kdviz.guide", "kdviz.lessons"}),
+    ("top", {"kdviz.cli", "kdviz.__main__", "kdviz.guide", "kdviz.lessons", "kdviz.prepare"}),
 ]
 
 

@@ -6,7 +6,8 @@ KDVIZ_MNIST) when set, else from where a package or a download leaves them: Debi
 dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), Keras's ~/.keras/datasets. Inside a
 folder, the layouts of the original site, torchvision (<folder>/FashionMNIST/raw) and Keras
 (<folder>/fashion-mnist, or MNIST's mnist.npz) are all found. A missing set raises ImagesMissing
-with one line saying how to get it; a bad file, IdxError or ImagesInvalid naming the file.
+with one line saying how to get it (how_to_get: the one message; missing() checks without reading);
+a bad file, IdxError or ImagesInvalid naming the file.
 """
 from __future__ import annotations
 
@@ -98,13 +99,25 @@ def _either(stem: Path) -> Path | None:
     return None
 
 
+def how_to_get(source: Source) -> str:
+    """The one line said wherever ``source`` is needed and absent (a page, the command line, the warm-up): where it
+    was looked for and how to get it."""
+    where = ", ".join(str(p) for p in candidates(source))
+    return f"{source.title} is not on this machine (looked in {where}): {source.install}."
+
+
+def missing(name: str) -> str | None:
+    """None when the image set ``name`` is on this machine, else the one line saying how to get it (how_to_get)."""
+    source = SOURCES[name]
+    return None if locate(source) is not None else how_to_get(source)
+
+
 def load(name: str) -> ImageArrays:
     """The image set ``name`` ("fashion_mnist", "mnist"), read and checked once per process and folder."""
     source = SOURCES[name]
     found = locate(source)
     if found is None:
-        where = ", ".join(str(p) for p in candidates(source))
-        raise ImagesMissing(f"{source.title} is not on this machine (looked in {where}): {source.install}.")
+        raise ImagesMissing(how_to_get(source))
     files, origin = found
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files.values())
     return _read(stamp, origin, len(source.class_names))
