@@ -51,7 +51,7 @@ def draw(job, snap) -> None:
                  if torn.torn else "No held-out position here gives two characters most of the teacher's "
                  "probability; this is where its second choice is most likely. ")
                 + "Forward KL pulls a student to cover both; reverse KL lets it pick one.")
-    st.text(f"…{torn.context[-60:]}⟨next: {torn.actual!r}⟩")
+    st.text(f"…{torn.context[-60:]}⟨next: {torn.actual!r}⟩".replace("\n", "↵"))
     st.plotly_chart(jobs.kept_figure(JOB, "torn", job, lambda _: made["torn position"](), variant=tuple(shown)),
                     width="stretch", key="torn")
     for k, title in enumerate(language_figures.METRICS.values()):
