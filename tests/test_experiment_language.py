@@ -114,7 +114,8 @@ def _snap(bits: dict[str, list[float]], low: dict[str, list[float]] | None = Non
     own = own or {m: [3.0] * S for m in methods}
     hist = {"step": np.array([0, 10])}
     for name, values in (("bits_per_char", per_member(bits)), ("low_mass", per_member(low)),
-                         ("agreement", np.full(len(methods) * S, 0.5)), ("kl_to_teacher", np.full(len(methods) * S, 1.0))):
+                         ("agreement", np.full(len(methods) * S, 0.5)),
+                         ("kl_to_teacher", np.full(len(methods) * S, 1.0))):
         hist[name] = np.stack([values + 1.0, values], axis=1)
     torn = L.Torn("abc", "d", 0, 2, np.full(96, 1 / 96), True)
     scene = L.LanguageScene(methods, S, "GRU", 1, 1.5, 1, "text", "cpu", 0.0, torn, 5 / 96)
@@ -217,3 +218,27 @@ def test_the_command_line_runs_and_exports(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "kdviz", "language", "--prompt", "caf\u00e9", "--out", str(out)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "vocabulary" in bad.stderr
+
+
+def test_the_run_makes_its_tensors_on_the_given_device(snapshots):
+    from tests.test_device_guard import DEVICE, tensors_without_a_device_fail
+
+    with tensors_without_a_device_fail():
+        final = list(L.run(L.LanguageConfig(**{**TINY, "methods": ",".join(L.METHODS)}), device=DEVICE))[-1]
+    assert final.done
+
+
+def test_the_exports_draw_the_pages_figures(snapshots):
+    from kdviz import exports
+
+    cfg = L.LanguageConfig(**TINY)
+    figs = exports.figures("language", cfg, snapshots[-1])
+    assert set(figs) == {"torn position", *L_FIG_TITLES, "samples"}
+    bars = figs["torn position"]
+    assert [t.name for t in bars.data] == ["teacher", "labels only", "forward KL", "reverse KL", "on-policy JSD(β)"]
+    assert len(figs["samples"].data[0].cells.values[0]) == 1 + len(L.METHODS)
+    assert exports.best_member("language", cfg, snapshots[-1]) is None  # GRU students are not exported as MLPs
+
+
+L_FIG_TITLES = ("held-out bits per character", "top-1 agreement with the teacher",
+                "KL(teacher ‖ student), nats per character")

@@ -103,8 +103,9 @@ class Students:
         """Windows of text the teacher writes at T = 1, each continuing a short prompt from the training text."""
         s, prompt = self.settings, 8
         starts = self.corpus.windows("train", prompt - 1, s.pool, seed=10_000 + self.data_seed)  # (P, prompt)
-        g = torch.Generator().manual_seed(self.data_seed)
-        return self.teacher.sample(starts.to(self.teacher.embed.device), s.window + 1 - prompt, generator=g)[0]
+        device = self.teacher.embed.device
+        g = torch.Generator(device=device).manual_seed(self.data_seed)
+        return self.teacher.sample(starts.to(device), s.window + 1 - prompt, generator=g)[0]
 
     def batch_ids(self) -> tuple[torch.Tensor, torch.Tensor]:
         """This step's training text (B, window + 1) and each member's input windows (K, B, window + 1): the text,
@@ -114,12 +115,13 @@ class Students:
         text = text.to(self.teacher.embed.device)
         ids = text.expand(K, -1, -1).clone()  # (K, B, window + 1)
         if self.pool is not None:
-            pick = torch.randint(0, len(self.pool), (s.batch,), generator=torch.Generator().manual_seed(self.step_count))
+            g = torch.Generator(device=text.device).manual_seed(self.step_count)
+            pick = torch.randint(0, len(self.pool), (s.batch,), generator=g, device=text.device)
             ids[[i for i, m in enumerate(self.methods) if m == "sequence"]] = self.pool[pick]
         own = [i for i, m in enumerate(self.methods) if m == "on_policy"]
         if own:
             half = (s.window + 1) // 2
-            g = torch.Generator().manual_seed(self.data_seed * 7919 + self.step_count)
+            g = torch.Generator(device=text.device).manual_seed(self.data_seed * 7919 + self.step_count)
             written = self.model.sample(ids[:, :, :half], s.window + 1 - half, generator=g)  # (K, B, window + 1)
             ids[own] = written[own]
         return text, ids

@@ -84,7 +84,7 @@ def _record(model: CharGRU, bits: float) -> dict:
 
 def _model(record: dict, device: torch.device) -> CharGRU:
     """The CharGRU that _record wrote, on ``device`` in eval mode, its bits per character as ``bits_per_char``."""
-    if not (isinstance(record, dict) and isinstance(record.get("state"), dict) and isinstance(record.get("shape"), dict)):
+    if not (isinstance(record, dict) and all(isinstance(record.get(k), dict) for k in ("state", "shape"))):
         raise ValueError(f"a stored language-model teacher is a dict of shape and state, got {type(record).__name__}")
     model = CharGRU(Shape(**record["shape"]), [0], device=device)
     model.load_state_dict(record["state"])
