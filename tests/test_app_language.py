@@ -2,8 +2,6 @@
 its run is in a phase and in mid-run, the exercise, the bell-curve slider and bad input."""
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from kdviz.experiments import cache
 from kdviz.experiments import language as L
 from kdviz.experiments.protocol import Phase
 from tests.conftest import charts, plain
+from tests.test_app_paradigms import _train
 from tests.test_experiment_language import tiny_recipe_teacher
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +51,7 @@ def test_start_trains_and_the_exercise_answers_from_the_run():
     assert not at.exception and "Press **Start**" in " ".join(i.value for i in at.info)
     at.radio(key="exercise.language_best").set_value("forward KL").run()
     at.button(key="exercise.language_best.commit").click().run()
-    at.button(key="start").click().run()
-    job = at.session_state["_job.language"]
-    deadline = time.time() + 120
-    while not job.done and time.time() < deadline:
-        time.sleep(0.3)
-    assert job.state == "done", job.error
-    at.run()
+    at = _train(at, "language")  # Start, wait for the job (bounded), draw again
     assert not at.exception
     assert len(charts(at)) == 5 and at.dataframe[0].value.shape[0] == 4  # the samples: the teacher and 3 students
     answer = [plain(m) for m in [*at.success, *at.warning] if "Your prediction" in plain(m)]
