@@ -1,7 +1,7 @@
 """Distilling a language model: character GRU students of one stored teacher, seven methods beside labels only."""
 import streamlit as st
 
-from kdviz.experiments import language
+from kdviz.experiments import budget, language
 from kdviz.experiments.task import job as experiment_job
 from kdviz.figures import language as language_figures
 from kdviz.lm.distil import FORMULAS, LOW
@@ -32,34 +32,35 @@ jobs.controls(JOB, results.task(JOB, cfg, lambda: experiment_job("language", cfg
 def draw(job, snap) -> None:
     """Status, the torn position, the curves, the samples and (at the end) the verdicts and claims."""
     idle = (f"Press **Start** to train {len(language.parse_methods(cfg.methods))} methods x {cfg.seeds} seeds for "
-            f"{cfg.steps} steps. The defaults take about a minute and a half here.")
+            f"{cfg.steps} steps: {budget.duration(budget.estimate('language', cfg))} on one core of this server.")
     snap = jobs.header(job, snap, idle)
     if snap is None:
         return
-    scene = snap.scene
-    st.caption(f"Teacher: a {scene.teacher_shape} ({scene.teacher_params:,} parameters), "
-               f"{scene.teacher_bits:.3f} held-out bits per character; students: {scene.student_params:,} parameters "
-               f"each. Text: {scene.corpus}.")
-    shown = st.multiselect(f"Methods shown (at most {language_figures.MAX_CURVES}, so the lines stay readable)",
-                           scene.methods, default=language_figures.default_shown(snap),
-                           max_selections=language_figures.MAX_CURVES, format_func=language.NAMES.get,
-                           key="language.shown")
-    made = language_figures.figures(cfg, snap, shown)
-    torn = scene.torn
-    st.subheader("Where the teacher is torn")
-    st.markdown(("A held-out position where the teacher's two most likely next characters are closest. "
-                 if torn.torn else "No held-out position here gives two characters most of the teacher's "
-                 "probability; this is where its second choice is most likely. ")
-                + "Forward KL pulls a student to cover both; reverse KL lets it pick one.")
-    st.text(f"…{torn.context[-60:]}⟨next: {torn.actual!r}⟩".replace("\n", "↵"))
-    st.plotly_chart(jobs.kept_figure(JOB, "torn", job, lambda _: made["torn position"](), variant=tuple(shown)),
+    scene, torn = snap.scene, snap.scene.torn
+    chosen = [m for m in st.session_state.get("language.shown", language_figures.default_shown(snap))
+              if m in scene.methods]  # the methods box below, as last chosen
+    made = language_figures.figures(cfg, snap, chosen)
+    st.plotly_chart(jobs.kept_figure(JOB, "torn", job, lambda _: made["torn position"](), variant=tuple(chosen)),
                     width="stretch", key="torn")
+    st.text(f"…{torn.context[-60:]}⟨next: {torn.actual!r}⟩".replace("\n", "↵"))
+    st.caption("Where the teacher is torn: " + ("the held-out position where its two most likely next characters "
+                                                "are closest. " if torn.torn else "no held-out position here gives two "
+                                                "characters most of its probability; this is where its second choice "
+                                                "is most likely. ")
+               + "Forward KL pulls a student to cover both; reverse KL lets it pick one.")
+    shown = st.multiselect(f"Methods shown (at most {language_figures.MAX_CURVES}, so the lines stay readable)",
+                           scene.methods, default=chosen, max_selections=language_figures.MAX_CURVES,
+                           format_func=language.NAMES.get, key="language.shown")
+    made = language_figures.figures(cfg, snap, shown)
     for k, title in enumerate(language_figures.METRICS.values()):
         st.plotly_chart(jobs.kept_figure(JOB, f"curve{k}", job, lambda _, t=title: made[t](), variant=tuple(shown)),
                         width="stretch", key=f"curve{k}")
     st.subheader(f"Samples at sampling temperature {cfg.sample_T:g}, one prompt and seed")
     st.dataframe([{"model": "teacher" if m == "teacher" else language.NAMES[m], "sample": text}
                   for m, text in snap.samples.items()], hide_index=True, width="stretch", key="samples")
+    st.caption(f"Teacher: a {scene.teacher_shape} ({scene.teacher_params:,} parameters), "
+               f"{scene.teacher_bits:.3f} held-out bits per character; students: {scene.student_params:,} parameters "
+               f"each. Text: {scene.corpus}.")
     if snap.done:
         final_results(snap)
         exports.menu("language", cfg, snap, KEY)

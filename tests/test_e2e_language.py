@@ -13,6 +13,7 @@ def test_language_page_trains_in_the_browser(open_in_browser):
     p.locator(".st-key-start button").click()
     p.get_by_text("Results over 2 seeds").first.wait_for(state="attached", timeout=150_000)
     p.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    p.get_by_text("Finished.").first.wait_for(state="visible", timeout=60_000)
     assert p.get_by_text("Where the teacher is torn").count() >= 1
     assert p.locator("[data-testid='stException']").count() == 0
     screenshot(p, "language")

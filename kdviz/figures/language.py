@@ -41,7 +41,8 @@ def torn_bars(snap: LanguageSnapshot, shown: list[str], T: float):
     dists = {"teacher": torn.teacher[top], **{m: snap.torn_students[methods.index(m)][top] for m in shown}}
     values, colours = named(dists)
     return next_char_bars([VOCAB[i] for i in top], values, colours,
-                          f"The next character after “…{torn.context[-24:]}” (T = {T:g}; seed 0 of each method)")
+                          f"The next character after “…{torn.context[-24:]}” (T = {T:g}; seed 0 of each method)"
+                          .replace("\n", "↵"))
 
 
 def figures(cfg: LanguageConfig, snap: LanguageSnapshot, shown: list[str] | tuple[str, ...] | None = None) -> dict:
