@@ -242,3 +242,17 @@ def test_the_exports_draw_the_pages_figures(snapshots):
 
 L_FIG_TITLES = ("held-out bits per character", "top-1 agreement with the teacher",
                 "KL(teacher ‖ student), nats per character")
+
+
+def test_the_exercise_names_the_method_that_saves_the_most_and_says_when_it_is_not_clear():
+    from kdviz.exercises import EXERCISES
+
+    ex = EXERCISES["exercise.language_best"]
+    clear = L.summarise(_snap({"labels": [3.0, 3.1, 3.2], "forward_kl": [2.8, 2.9, 3.0], "top_k": [2.9, 3.0, 3.1]}))
+    check = ex.run("forward KL", clear)
+    assert check.correct and check.answer == "forward KL" and "+0.200 ± 0.000 bits per character" in check.why
+    noisy = L.summarise(_snap({"labels": [3.0, 3.1, 3.2], "reverse_kl": [2.9, 3.2, 3.1]}))
+    check = ex.run("forward KL", noisy)
+    assert not check.correct and check.answer == "reverse KL" and "not clear" in check.why
+    with pytest.raises(ValueError, match="no method besides labels only"):
+        ex.run("forward KL", L.summarise(_snap({"labels": [3.0, 3.1]})))
