@@ -273,6 +273,26 @@ def kd_loses(prediction: str, rows: list) -> Check:
                  f"so {effect.direction}. {found}")
 
 
+# --- Distilling a language model -------------------------------------------------------------------------------
+
+def best_language_method(prediction: str, rows: list) -> Check:
+    """Which distillation method saves the most held-out bits per character over labels only; rows: the
+    language experiment's Row list (labels only first, its effect None)."""
+    from kdviz.experiments.language import NAMES
+
+    methods = [r for r in rows if r.effect is not None]
+    if not methods:
+        raise ValueError("this run trained no method besides labels only")
+    best = max(methods, key=lambda r: r.effect.mean)
+    effect = best.effect
+    clear = ("larger than its seed spread" if effect.clear else
+             f"but not clear, so this run cannot tell it from the others: {effect.reading().rstrip('.')}")
+    return Check(NAMES[best.method], prediction == NAMES[best.method],
+                 f"{NAMES[best.method]} saves the most, {effect.text(1.0, 3, ' bits per character')} over labels only "
+                 f"({clear}). A method that copies the teacher's whole distribution is not always the one whose "
+                 "own text reads best: compare the samples.")
+
+
 EXERCISES = {e.key: e for e in (
     Exercise("exercise.temp_mass", "At T = {T:g}, how much probability (in %) does the teacher give the wrong "
              "classes together?", wrong_mass, number=(0.0, 100.0, 1.0), unit="%"),
@@ -295,4 +315,6 @@ EXERCISES = {e.key: e for e in (
     Exercise("exercise.compare_loses", "Will KD lose to the baseline at your T and alpha?", kd_loses,
              choices=(YES, NO), goal="find a T and alpha where KD is clearly worse than the baseline (every seed, "
                                      "beyond the spread)"),
+    Exercise("exercise.language_best", "Which method will save the most held-out bits per character over labels "
+             "only?", best_language_method),
 )}

@@ -24,6 +24,7 @@ from kdviz.experiments.compare import CompareConfig
 from kdviz.experiments.dark_knowledge import DarkConfig
 from kdviz.experiments.dark_knowledge.page import part_run
 from kdviz.experiments.gradients import GradientsConfig
+from kdviz.experiments.language import LanguageConfig
 from kdviz.experiments.live import LiveConfig
 from kdviz.experiments.market import MarketConfig
 from kdviz.experiments.market.transfer import TransferConfig
@@ -111,6 +112,13 @@ PAGES: tuple[PageRecord, ...] = (
                       "with the ensemble's.",
                experiments=("market", "market_transfer"), query_prefix={"market_transfer": "tr"},
                warm=(("market", MarketConfig()), ("market_transfer", TransferConfig()))),
+    PageRecord("language", "Distilling a language model", ":material/text_fields:", "Language models",
+               line="A character model distilled seven ways: forward and reverse KL, JSD, top-k, on-policy.",
+               minutes=8,
+               notice="Compare the students' bars where the teacher is torn between two characters, then each "
+                      "method's bits per character against labels only and its seed spread.",
+               experiments=("language",), config=LanguageConfig,
+               warm=(("language", LanguageConfig()),)),
     PageRecord("board", "Class board", ":material/groups_2:", "Workshop",
                line="Workshops: a room where the class posts its runs.", minutes=2,
                notice="One person's run is an anecdote; thirty runs with different settings show the trend, and how "

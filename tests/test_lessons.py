@@ -19,7 +19,7 @@ text = "read"
 
 def test_every_lesson_in_the_repository_parses_and_checks_clean():
     found = lessons.lessons()
-    assert [lesson.name for lesson in found] == ["dark-knowledge-20", "which-paradigm"]  # in Home's order
+    assert [lesson.name for lesson in found] == ["dark-knowledge-20", "which-paradigm", "language-models"]  # in Home's order
     for lesson in found:
         assert lessons.check(lesson) == [], lesson.name
         assert all(s.text and s.question for s in lesson.steps)

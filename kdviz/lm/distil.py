@@ -9,8 +9,10 @@ text at every step; only its method differs:
 - on_policy:  the student continues each window's first half itself, and the teacher's distributions
   on those characters are its targets (GKD's on-policy distillation, with the JSD(beta) above), on
   the generated half only.
-Held-out metrics: bits per character on held-out text, top-1 agreement with the teacher and
-KL(teacher || student) at T = 1 there.
+Held-out metrics: bits per character on held-out text, top-1 agreement with the teacher,
+KL(teacher || student) at T = 1 there, and the probability the student puts where the teacher puts
+less than LOW (its low-probability region); own_text_bits: the teacher's bits per character on text
+each student writes itself.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from kdviz.softening import kl_from_log
 from kdviz.lm.corpus import Corpus
 from kdviz.lm.model import CharGRU, Shape
 
+LOW = 0.01  # a next character the teacher gives less than this is in its low-probability region
 METHODS = ("labels", "forward_kl", "reverse_kl", "jsd", "top_k", "sequence", "on_policy")
 
 
@@ -40,6 +43,28 @@ class DistilSettings:
     batch: int = 16  # windows per step
     lr: float = 3e-3
     pool: int = 256  # windows of teacher-written text for sequence-level KD
+
+
+_P, _Q = r"p^T_{b,t}", r"q^T_{b,t}"  # the student's and the teacher's next-token distributions at T
+_MEAN = r"\frac{1}{BL}\sum_{b,t}"
+FORMULAS = {  # method -> (the function that trains it, its formula exactly as trained)
+    "labels": ("kdviz.lm.losses.labels_loss", _MEAN + r"-\log \mathrm{softmax}(z_{b,t})_{y_{b,t}}"),
+    "forward_kl": ("kdviz.lm.losses.forward_kl", r"T^2 " + _MEAN + r"\sum_i " + _Q + r"(i)\,\big(\log " + _Q
+                   + r"(i) - \log " + _P + r"(i)\big) = T^2\,\overline{\mathrm{KL}(q^T \,\|\, p^T)}"),
+    "reverse_kl": ("kdviz.lm.losses.reverse_kl", r"T^2 " + _MEAN + r"\sum_i " + _P + r"(i)\,\big(\log " + _P
+                   + r"(i) - \log " + _Q + r"(i)\big) = T^2\,\overline{\mathrm{KL}(p^T \,\|\, q^T)}"),
+    "jsd": ("kdviz.lm.losses.jsd", r"T^2 " + _MEAN + r"\Big[\beta\,\mathrm{KL}(" + _Q + r" \,\|\, m) + (1-\beta)"
+            r"\,\mathrm{KL}(" + _P + r" \,\|\, m)\Big],\quad m = \beta " + _Q + r" + (1-\beta) " + _P),
+    "top_k": ("kdviz.lm.losses.top_k_kl", r"T^2 " + _MEAN + r"\sum_{i \in K_{b,t}} \tilde q_{b,t}(i)\,\big(\log "
+              r"\tilde q_{b,t}(i) - \log " + _P + r"(i)\big),\quad \tilde q_{b,t}(i) = \frac{" + _Q
+              + r"(i)}{\sum_{j \in K_{b,t}} " + _Q + r"(j)}\ \text{(renormalise; lump: a KL over } K"
+              r"\text{ and one bin for the rest)}"),
+    "sequence": ("kdviz.lm.losses.labels_loss", _MEAN + r"-\log \mathrm{softmax}(z_{b,t})_{\hat y_{b,t}},\quad "
+                 r"\hat y \sim \text{the teacher at } T = 1"),
+    "on_policy": ("kdviz.lm.losses.jsd", r"T^2 \frac{1}{|G|}\sum_{(b,t) \in G}\Big[\beta\,\mathrm{KL}(" + _Q
+                  + r" \,\|\, m) + (1-\beta)\,\mathrm{KL}(" + _P + r" \,\|\, m)\Big],\quad G: \text{the "
+                  r"characters the student wrote itself}"),
+}
 
 
 def method_loss(method: str, z: torch.Tensor, v: torch.Tensor | None, y: torch.Tensor, mask: torch.Tensor | None,
@@ -78,8 +103,9 @@ class Students:
         """Windows of text the teacher writes at T = 1, each continuing a short prompt from the training text."""
         s, prompt = self.settings, 8
         starts = self.corpus.windows("train", prompt - 1, s.pool, seed=10_000 + self.data_seed)  # (P, prompt)
-        g = torch.Generator().manual_seed(self.data_seed)
-        return self.teacher.sample(starts.to(self.teacher.embed.device), s.window + 1 - prompt, generator=g)[0]
+        device = self.teacher.embed.device
+        g = torch.Generator(device=device).manual_seed(self.data_seed)
+        return self.teacher.sample(starts.to(device), s.window + 1 - prompt, generator=g)[0]
 
     def batch_ids(self) -> tuple[torch.Tensor, torch.Tensor]:
         """This step's training text (B, window + 1) and each member's input windows (K, B, window + 1): the text,
@@ -89,12 +115,13 @@ class Students:
         text = text.to(self.teacher.embed.device)
         ids = text.expand(K, -1, -1).clone()  # (K, B, window + 1)
         if self.pool is not None:
-            pick = torch.randint(0, len(self.pool), (s.batch,), generator=torch.Generator().manual_seed(self.step_count))
+            g = torch.Generator(device=text.device).manual_seed(self.step_count)
+            pick = torch.randint(0, len(self.pool), (s.batch,), generator=g, device=text.device)
             ids[[i for i, m in enumerate(self.methods) if m == "sequence"]] = self.pool[pick]
         own = [i for i, m in enumerate(self.methods) if m == "on_policy"]
         if own:
             half = (s.window + 1) // 2
-            g = torch.Generator().manual_seed(self.data_seed * 7919 + self.step_count)
+            g = torch.Generator(device=text.device).manual_seed(self.data_seed * 7919 + self.step_count)
             written = self.model.sample(ids[:, :, :half], s.window + 1 - half, generator=g)  # (K, B, window + 1)
             ids[own] = written[own]
         return text, ids
@@ -148,7 +175,8 @@ class Students:
 
 @torch.no_grad()
 def held_out_metrics(model: CharGRU, teacher: CharGRU, windows: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Bits per character, top-1 agreement with the teacher and KL(teacher || student) of each member, each (K,)."""
+    """Bits per character, top-1 agreement with the teacher, KL(teacher || student) and the probability in the
+    teacher's low-probability region (next characters it gives less than LOW) of each member, each (K,)."""
     x, y = windows[:, :-1], windows[:, 1:]  # (N, L)
     z, _ = model(x)  # (K, N, L, V)
     v = teacher(x)[0][0]  # (N, L, V)
@@ -157,4 +185,19 @@ def held_out_metrics(model: CharGRU, teacher: CharGRU, windows: torch.Tensor) ->
     log_q = torch.log_softmax(v.double(), -1)
     kl = kl_from_log(log_q, log_p).mean((1, 2))  # (K,) KL(teacher || student) per member
     agree = (z.argmax(-1) == v.argmax(-1)).double().mean((1, 2))  # (K,)
-    return {"bits_per_char": nats / math.log(2), "agreement": agree, "kl_to_teacher": kl}
+    low = (log_p.exp() * (log_q < math.log(LOW))).sum(-1).mean((1, 2))  # (K,)
+    return {"bits_per_char": nats / math.log(2), "agreement": agree, "kl_to_teacher": kl, "low_mass": low}
+
+
+@torch.no_grad()
+def own_text_bits(model: CharGRU, teacher: CharGRU, prompts: torch.Tensor, length: int, seed: int = 0) -> torch.Tensor:
+    """The teacher's bits per character (K,) on the ``length`` characters each member writes at T = 1 after each of
+    ``prompts`` (N, P): how far a student's own text strays from what the teacher would write."""
+    g = torch.Generator(device=prompts.device).manual_seed(seed)
+    ids = model.sample(prompts, length, generator=g)  # (K, N, P + length)
+    K, N, total = ids.shape
+    v = teacher(ids.reshape(1, K * N, total)[:, :, :-1])[0][0].view(K, N, total - 1, -1)  # (K, N, P + length - 1, V)
+    written = slice(prompts.shape[-1] - 1, total - 1)  # the positions that predict the written characters
+    log_q = torch.log_softmax(v[:, :, written].double(), -1)
+    nats = -log_q.gather(-1, ids[:, :, prompts.shape[-1]:].unsqueeze(-1)).squeeze(-1).mean((1, 2))  # (K,)
+    return nats / math.log(2)

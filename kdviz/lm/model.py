@@ -55,8 +55,9 @@ class CharGRU(nn.Module):
         """One member's weights: N(0, 1) embeddings, U(-1/sqrt(H), 1/sqrt(H)) for the GRU and the output, as PyTorch does."""
         g = torch.Generator().manual_seed(int(seed))
         V, E, H = shape.vocab, shape.embed, shape.hidden
-        u = lambda *size, fan: (torch.rand(*size, generator=g) * 2 - 1) / math.sqrt(fan)  # noqa: E731
-        return {"embed": torch.randn(V, E, generator=g), "w_x": u(E, 3 * H, fan=H), "b_x": u(3 * H, fan=H),
+        u = lambda *size, fan: (torch.rand(*size, generator=g, device="cpu") * 2 - 1) / math.sqrt(fan)  # noqa: E731
+        return {"embed": torch.randn(V, E, generator=g, device="cpu"), "w_x": u(E, 3 * H, fan=H),
+                "b_x": u(3 * H, fan=H),
                 "w_h": u(H, 3 * H, fan=H), "b_h": u(3 * H, fan=H), "w_o": u(H, V, fan=H), "b_o": u(V, fan=H)}
 
     @property
