@@ -261,8 +261,10 @@ class PopulationRun:
         return self._states.get(name)
 
     # ---- training
-    def step(self, n: int = 1) -> "PopulationRun":
-        """Train every member for ``n`` steps; records every record_every steps and at the end."""
+    def step(self, n: int = 1, record: bool = True) -> "PopulationRun":
+        """Train every member for ``n`` steps; records every record_every steps and (``record``) at the end.
+
+        record=False leaves the end's record to a later call (benchmarks time the optimiser steps alone)."""
         n = whole(n, "number of steps", 0, 10_000_000)
         hook = self.hook
         for _ in range(n):
@@ -271,7 +273,7 @@ class PopulationRun:
             self._train_step()
             if self.t % self.record_every == 0:
                 self._record()
-        if self._history.last_step != self.t:
+        if record and self._history.last_step != self.t:
             self._record()
         return self
 
