@@ -120,3 +120,12 @@ def test_a_large_step_allocates_nothing_the_size_of_the_weights(ds):
     largest = max(e.cpu_memory_usage for e in prof.events())
     weight_bytes = max(w.numel() for w in run.population.weight) * run._flat.element_size()  # K out in floats
     assert 0 < largest < weight_bytes
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (bench/gpu.sh runs it on one)")
+def test_large_members_on_cuda_equal_the_same_run_on_the_cpu(ds):
+    """The fused Adam kernel and the batched products on CUDA against the CPU's per-member path, in float64."""
+    members = [MemberConfig("baseline", lr=1e-3, seed=0), MemberConfig("baseline", lr=2e-3, seed=1)]
+    cpu, cuda = (run_of(ds, members, device=d).step(8) for d in ("cpu", "cuda"))
+    assert cuda._fused_adam is not None
+    assert torch.allclose(cuda._flat.cpu(), cpu._flat, atol=1e-9)
