@@ -17,8 +17,8 @@ Targets: engine >= 70% of the matmul rate at every K, and >= the plain loop at K
 
 With --runs (what bench/gpu.sh runs on a CUDA device): the real-image experiments at full size instead,
 on Fashion-MNIST and on MNIST where it is on the machine: a 784-1200-1200-10 teacher, then 784-800-800-10
-students alone and distilled at T = 20, each trained for --epochs epochs; seconds per epoch (history
-records included, one per epoch) and test errors. --tiny makes them tiny, on synthetic data of the same
+students alone and distilled at T = 20, each trained for --epochs epochs; seconds per epoch (wall, and
+the process's CPU seconds, steadier on a shared CPU; history records included, one per epoch) and test errors. --tiny makes them tiny, on synthetic data of the same
 width, so that a test checks this entry on any CPU.
 
 Usage: OMP_NUM_THREADS=1 python bench/bench_images.py [--quick] [--repeats N] [--real] [--sizes 1,4,16]
@@ -200,12 +200,13 @@ def timed_run(ds, teacher, hidden, member: MemberConfig, epochs: int, device, dr
     run = PopulationRun(ds, teacher, hidden, [member], batch_size=BATCH, device=device, record_every=steps,
                         dropout=dropout)
     sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run.step(steps * epochs)
     sync(device)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     acc = float(run.evaluate("test")["accuracy"][0])
-    return {"s_per_epoch": round(seconds / epochs, 3), "test_errors": int(round((1 - acc) * len(ds.y_test))),
+    return {"s_per_epoch": round(seconds / epochs, 3), "cpu_s_per_epoch": round(cpu / epochs, 3),
+            "test_errors": int(round((1 - acc) * len(ds.y_test))),
             "test_images": len(ds.y_test), "steps": steps * epochs}, run
 
 
