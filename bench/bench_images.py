@@ -18,8 +18,9 @@ Targets: engine >= 70% of the matmul rate at every K, and >= the plain loop at K
 With --runs (what bench/gpu.sh runs on a CUDA device): the real-image experiments at full size instead,
 on Fashion-MNIST and on MNIST where it is on the machine: a 784-1200-1200-10 teacher, then 784-800-800-10
 students alone and distilled at T = 20, each trained for --epochs epochs; seconds per epoch (wall, and
-the process's CPU seconds, steadier on a shared CPU; history records included, one per epoch) and test errors. --tiny makes them tiny, on synthetic data of the same
-width, so that a test checks this entry on any CPU.
+the process's CPU seconds, steadier on a shared CPU; history records included, one per epoch) and test
+errors. --tiny makes them tiny, on synthetic data of the same width, so that a test checks this entry
+on any CPU.
 
 Usage: OMP_NUM_THREADS=1 python bench/bench_images.py [--quick] [--repeats N] [--real] [--sizes 1,4,16]
        python bench/bench_images.py --runs [--device cuda] [--epochs 3] [--tiny]
@@ -194,11 +195,10 @@ RUN_SIZES = {"teacher": (1200, 1200), "student": SIZES[1:-1]}  # hidden widths o
 TINY_SIZES = {"teacher": (64, 64), "student": (32, 32)}
 
 
-def timed_run(ds, teacher, hidden, member: MemberConfig, epochs: int, device, dropout: float = 0.0) -> tuple[dict, PopulationRun]:
+def timed_run(ds, teacher, hidden, member: MemberConfig, epochs: int, device) -> tuple[dict, PopulationRun]:
     """One student trained for ``epochs`` epochs on ``device``: its seconds per epoch and test errors, and the run."""
     steps = max(1, len(ds.y_train) // BATCH)  # optimiser steps per epoch
-    run = PopulationRun(ds, teacher, hidden, [member], batch_size=BATCH, device=device, record_every=steps,
-                        dropout=dropout)
+    run = PopulationRun(ds, teacher, hidden, [member], batch_size=BATCH, device=device, record_every=steps)
     sync(device)
     start, cpu = time.perf_counter(), time.process_time()
     run.step(steps * epochs)

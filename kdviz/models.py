@@ -26,7 +26,7 @@ ACTIVATION_GRADS = {"relu": lambda g, a: torch.ops.aten.threshold_backward.grad_
 MAX_PARAMS = 5_000_000  # per model (member): beyond this a page would stall a shared 2-core server
 MAX_POPULATION_PARAMS = 50_000_000  # all members together
 BLOCK_FLOATS = 1 << 18  # hidden activations a block of members evaluates at once on a shared input (fits a core's L2)
-MEMBER_GEMM = 1 << 22  # m k n of one member's product from which the CPU runs one torch.mm per member (see _per_member)
+MEMBER_GEMM = 1 << 23  # m k n of one member's product from which the CPU runs one torch.mm per member (_per_member)
 
 
 def n_params(sizes: Sequence[int]) -> int:

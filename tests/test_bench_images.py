@@ -24,12 +24,12 @@ def test_the_flop_count_equals_the_profilers_count_of_an_engine_step():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(600, 64, generator=g), torch.randint(0, 3, (600,), generator=g)
     ds = Dataset("synthetic", x, y, x[:50], y[:50], ["a", "b", "c"])
-    run = PopulationRun(ds, None, [256, 256], [MemberConfig("baseline", seed=i) for i in range(2)], batch_size=128,
+    run = PopulationRun(ds, None, [384, 320], [MemberConfig("baseline", seed=i) for i in range(2)], batch_size=128,
                         record_every=10 ** 9).step(1, record=False)
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
         run.step(1, record=False)
     counted = sum(e.flops for e in prof.events() if e.name in MATMULS)
-    assert counted == bench_images.step_flops(2, (64, 256, 256, 3), 128) > 0
+    assert counted == bench_images.step_flops(2, (64, 384, 320, 3), 128) > 0
 
 
 def test_step_without_record_leaves_the_record_to_the_next_call():

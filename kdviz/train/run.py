@@ -414,7 +414,7 @@ class PopulationRun:
             frozen.copy_(self._live).neg_().add_(1.0)  # (K,) 1.0 for frozen members
             fused_adam_update(p, g, self._adam_m, self._adam_v, step, self._lrs, frozen, self.weight_decay)
         else:
-            g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live ones are finite)
+            g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live: finite)
             if self.weight_decay:
                 g = g.add(p, alpha=self.weight_decay)
             rate = self._lr * self._live.unsqueeze(1)  # (K, 1): 0 for frozen members
