@@ -50,13 +50,16 @@ def test_a_large_member_equals_a_plain_torch_loop(ds, weight_decay):
     run = run_of(ds, [cfg], weight_decay=weight_decay).step(steps)
     model = MLP([64, *HIDDEN, 3], seed=5).double()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3, weight_decay=weight_decay, foreach=False)
-    for idx in IndexStream([torch.arange(len(ds.y_train))], [5], BATCH, len(ds.y_train)).next(steps)[0]:
-        loss = F.cross_entropy(model(ds.x_train[idx].double()), ds.y_train[idx])
+
+    def loss_on(idx):  # Adam's closure: the gradient of the batch's loss, then the loss
         opt.zero_grad()
-        loss.backward()
-        opt.step()
-    ref = torch.cat([p.detach().flatten() for p in model.parameters()])
-    assert torch.allclose(weights(run, 0), ref, atol=1e-10)
+        out = F.cross_entropy(model(ds.x_train[idx].double()), ds.y_train[idx])
+        out.backward()
+        return out
+
+    for idx in IndexStream([torch.arange(len(ds.y_train))], [5], BATCH, len(ds.y_train)).next(steps)[0]:
+        opt.step(lambda: loss_on(idx))
+    assert torch.allclose(weights(run, 0), torch.cat([p.detach().flatten() for p in model.parameters()]), atol=1e-10)
 
 
 def test_fused_adam_equals_the_op_chain():
