@@ -38,7 +38,7 @@ from kdviz.train.evaluate import evaluate
 from kdviz.train.history import History
 from kdviz.train.outputs import TeacherOutputs, teacher_outputs
 from kdviz.train.kernels import onehot_fm
-from kdviz.train.optimiser import adam_update, flatten_parameters
+from kdviz.train.optimiser import FUSED_PARAMS, adam_update, flatten_parameters, fused_adam_update
 from kdviz.train.methods import Batch, MemberConsts, Tables, lookup
 
 # Parameters are views into one (K, P) buffer with member-major strides, which autograd's layout
@@ -106,13 +106,18 @@ class PopulationRun:
         floats = dict(dtype=dtype, device=dev)  # tensors of the run's float type
         self.consts = MemberConsts.make([m.T for m in self.members], [m.alpha for m in self.members],
                                         self.batch_size, dev, dtype)
-        self._lr = torch.tensor([m.lr for m in self.members], **floats).view(k, 1)  # (K, 1)
+        self._lrs = [m.lr for m in self.members]
+        self._lr = torch.tensor(self._lrs, **floats).view(k, 1)  # (K, 1)
         self._options = [dict(m.options) for m in self.members]
         self._option_tables: dict[tuple[str, float], torch.Tensor] = {}
         self._seeds = [m.seed for m in self.members]
         self._setup_data(teacher, teachers, targets)
         self._adam_m = torch.zeros_like(self._flat)  # (K, P) first moments
         self._adam_v = torch.zeros_like(self._flat)  # (K, P) second moments
+        # fused Adam's step t and per-member skip flags (float32 scalars on the device, as its kernel reads them)
+        self._fused_adam = ((torch.zeros((), device=dev, dtype=torch.float32),
+                             torch.zeros(k, device=dev, dtype=torch.float32))
+                            if self._flat.shape[1] >= FUSED_PARAMS else None)
         self._live = torch.ones(k, **floats)  # (K,) 1.0 while training, 0.0 once frozen (diverged)
         self._alive_steps = torch.zeros(k, **floats)  # steps each member trained before diverging
         self._loss_sum = torch.zeros(k, **floats)  # sums since the last record
@@ -256,8 +261,10 @@ class PopulationRun:
         return self._states.get(name)
 
     # ---- training
-    def step(self, n: int = 1) -> "PopulationRun":
-        """Train every member for ``n`` steps; records every record_every steps and at the end."""
+    def step(self, n: int = 1, record: bool = True) -> "PopulationRun":
+        """Train every member for ``n`` steps; records every record_every steps and (``record``) at the end.
+
+        record=False leaves the end's record to a later call (benchmarks time the optimiser steps alone)."""
         n = whole(n, "number of steps", 0, 10_000_000)
         hook = self.hook
         for _ in range(n):
@@ -266,7 +273,7 @@ class PopulationRun:
             self._train_step()
             if self.t % self.record_every == 0:
                 self._record()
-        if self._history.last_step != self.t:
+        if record and self._history.last_step != self.t:
             self._record()
         return self
 
@@ -390,9 +397,10 @@ class PopulationRun:
     def _adam(self, loss: torch.Tensor) -> None:
         """One Adam step over the (K, P) buffer with per-member lr; freezes members that went non-finite.
 
-        The update of torch.optim.Adam (L2 weight decay added to the gradient), with the bias
-        corrections folded into the step size. Float-only tensor ops and no device sync: small
-        models are bound by per-op overhead, and bool-valued ops are slow on the CPU.
+        The update of torch.optim.Adam (L2 weight decay added to the gradient): for small members
+        adam_update, the bias corrections folded into the step size, float-only tensor ops (small
+        models are bound by per-op overhead, and bool-valued ops are slow on the CPU); for large ones
+        fused_adam_update (bound by memory traffic). No device sync either way.
         """
         g, p = self._grad, self._flat
         gnorm = torch.linalg.vector_norm(g, dim=1)  # (K,)
@@ -400,11 +408,17 @@ class PopulationRun:
         ok = (s - s).eq_(0.0)  # (K,) 1.0 where finite: inf - inf and nan - nan are nan
         self._live.mul_(ok)
         self._alive_steps += self._live  # a member that diverged at step s stops counting at s - 1
-        g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live ones are finite)
-        if self.weight_decay:
-            g = g.add(p, alpha=self.weight_decay)
-        rate = self._lr * self._live.unsqueeze(1)  # (K, 1): 0 for frozen members
-        adam_update(p, g, self._adam_m, self._adam_v, self.t + 1, rate)
+        if self._fused_adam is not None:  # large members: one fused kernel each, frozen ones skipped whole
+            step, frozen = self._fused_adam
+            step.fill_(self.t + 1)
+            frozen.copy_(self._live).neg_().add_(1.0)  # (K,) 1.0 for frozen members
+            fused_adam_update(p, g, self._adam_m, self._adam_v, step, self._lrs, frozen, self.weight_decay)
+        else:
+            g.nan_to_num_(0.0, 0.0, 0.0)  # a frozen member's NaN gradient must not reach its moments (live: finite)
+            if self.weight_decay:
+                g = g.add(p, alpha=self.weight_decay)
+            rate = self._lr * self._live.unsqueeze(1)  # (K, 1): 0 for frozen members
+            adam_update(p, g, self._adam_m, self._adam_v, self.t + 1, rate)
         self._loss_sum += loss
         self._gnorm_sum += gnorm
         self._since += 1
