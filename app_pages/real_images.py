@@ -1,0 +1,103 @@
+"""Real images: dark knowledge you can see on Fashion-MNIST, and Hinton's three-way at scale."""
+import pandas as pd
+import streamlit as st
+
+from kdviz.data.image_files import SOURCES
+from kdviz.experiments.dark_knowledge import soft_targets
+from kdviz.experiments.real_images import seen, teachers, threeway
+from kdviz.experiments.real_images.page import seen_config, threeway_config
+from kdviz.experiments.real_images.settings import RealConfig
+from kdviz.experiments.task import job as experiment_job
+from kdviz.figures.real_images import seen as seen_figures, threeway as threeway_figures
+from ui import exports, guide, jobs, results
+from ui.controls import control, controls
+from ui.intro import about
+from ui.sidebar import device_name
+from ui.state import bind, collect
+
+KEY = "real"
+st.title("Real images")
+about("A teacher's soft targets on real 28x28 photographs of clothing, and Hinton's distillation at its own scale.",
+      "Fashion-MNIST holds 70,000 28x28 grey images of clothing in 10 classes (MNIST, the paper's handwritten "
+      "digits, has the same format and is used where it is on the machine). A shirt looks like a T-shirt, a "
+      "pullover and a coat; a sandal like a sneaker and an ankle boot: that is what a teacher's small "
+      "probabilities carry. The page's defaults train a 784-400-400-10 teacher on a 6,000-image subset so that "
+      "they run live; the command line runs Hinton's sizes (`--teacher full --n 0 --width 800`). What differs "
+      "from the paper: no ±2 pixel input jitter and no weight constraint, Adam instead of momentum SGD.")
+guide.notice("real_images")
+
+bind(RealConfig, KEY)
+c1, c2, c3 = st.columns(3)
+control(RealConfig, KEY, "image_set", c1)
+control(RealConfig, KEY, "n", c2)
+control(RealConfig, KEY, "teacher", c3)
+tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way"])
+with tabs[0]:
+    pick, temp, scale = st.columns(3, vertical_alignment="bottom")
+    control(RealConfig, KEY, "image", pick)
+    control(RealConfig, KEY, "T", temp)
+    log_scale = scale.toggle("Log scale for probabilities", value=True, key="real.log_probs",
+                             help="On a log axis the wrong classes' probabilities at T = 1 stay visible.")
+with tabs[1]:
+    c1, c2, c3 = st.columns(3)
+    controls(RealConfig, KEY, ("width", "seeds"), c1)
+    controls(RealConfig, KEY, ("kd_T", "alpha"), c2)
+    controls(RealConfig, KEY, ("steps", "lr"), c3)
+cfg = collect(RealConfig, KEY)
+
+absent = teachers.missing(cfg.image_set)
+if absent:
+    st.info(absent, icon=":material/download:")
+    st.stop()
+TITLE = SOURCES[cfg.image_set].title
+
+
+def draw_seen(job, snap) -> None:
+    """The teacher's soft targets for the chosen image, the class similarity, the ambiguous images, what each class
+    is taken for."""
+    snap = jobs.header(job, snap, "Press **Start** to train the teacher (once; it is stored).")
+    if snap is None or not isinstance(snap, seen.SeenSnapshot):
+        return
+    i = min(cfg.image, len(snap.labels) - 1)
+    made = seen_figures.figures(seen_config(cfg), snap, i, cfg.T, log_scale)
+    left, right = st.columns([1, 2])
+    jobs.chart("real.seen", "real_image", job, made["test image"], variant=i, where=left)
+    jobs.chart("real.seen", "real_bars", job, made["soft targets"], variant=(i, cfg.T, log_scale), where=right)
+    p_t, p_1 = soft_targets.soft_targets(snap.logits[i], cfg.T), soft_targets.soft_targets(snap.logits[i], 1.0)
+    st.markdown(soft_targets.guesses_sentence(p_t, p_1, int(snap.labels[i]), cfg.T, snap.class_names,
+                                              f"{snap.architecture} teacher", "classes"))
+    st.markdown(f"Row *c* is the teacher's **average soft target at T = {cfg.T:g}** over the test images of class *c* "
+                "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
+    jobs.chart("real.seen", "real_sim", job, made["class similarity"], variant=cfg.T)
+    st.markdown(seen.verdict(seen_config(cfg), snap))
+    jobs.chart("real.seen", "real_ambiguous", job, made["ambiguous images"])
+    st.caption(f"Images: {snap.source}.")
+    exports.menu("real_seen", seen_config(cfg), snap, "real_seen")
+
+
+def draw_threeway(job, snap) -> None:
+    """Test errors of the teacher and the students, beside the paper's, and KD's paired effect."""
+    snap = jobs.header(job, snap, "Press **Start** to train the students.")
+    if snap is None or not getattr(snap, "done", False):
+        return
+    run_cfg = threeway_config(cfg)
+    st.dataframe(pd.DataFrame(threeway.comparison_rows(run_cfg, snap, TITLE)), hide_index=True, width="stretch")
+    jobs.chart("real.three", "real_errors", job, threeway_figures.figures(run_cfg, snap)["test errors"])
+    st.markdown(threeway.sentence(run_cfg, snap))
+    exports.menu("real_threeway", run_cfg, snap, "real_three")
+
+
+def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:
+    """Start and Reset for one experiment's run in a tab, then its results (live, or computed ahead)."""
+    jobs.controls(key, results.task(key, run_cfg, lambda: experiment_job(experiment, run_cfg, device=device_name())),
+                  prefix=prefix)
+    results.view(key, experiment, run_cfg, draw)
+
+
+with tabs[0]:
+    training_tab("real.seen", "real_seen", seen_config(cfg), draw_seen, "seen_")
+with tabs[1]:
+    st.markdown(f"Hinton, Vinyals and Dean (2015) trained a 784-1200-1200-10 teacher on MNIST, a 784-800-800-10 net "
+                f"alone, and the same net distilled at T = 20. Here on {TITLE}: a baseline (labels only) and a KD "
+                "student per seed, with the same initial weights and batch order.")
+    training_tab("real.three", "real_threeway", threeway_config(cfg), draw_threeway, "three_")

@@ -1,0 +1,23 @@
+"""The Real images page's runs from its settings (RealConfig): each tab's experiment and that experiment's settings."""
+from __future__ import annotations
+
+from kdviz.experiments.real_images import seen, threeway
+from kdviz.experiments.real_images.settings import RealConfig
+
+PARTS = ("seen", "threeway")  # the page's tabs that train, in order
+
+
+def seen_config(cfg: RealConfig) -> seen.SeenConfig:
+    """The soft-targets run the page's settings describe."""
+    return seen.SeenConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher)
+
+
+def threeway_config(cfg: RealConfig) -> threeway.ThreeWayConfig:
+    """The three-way run the page's settings describe."""
+    return threeway.ThreeWayConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.width, cfg.kd_T, cfg.alpha,
+                                   cfg.steps, cfg.seeds, cfg.lr)
+
+
+def part_run(cfg: RealConfig, part: str) -> tuple:
+    """(experiment, its settings) of one tab's run under the page's settings."""
+    return {"seen": (seen.EXPERIMENT, seen_config(cfg)), "threeway": (threeway.EXPERIMENT, threeway_config(cfg))}[part]

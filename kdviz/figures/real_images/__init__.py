@@ -1,0 +1,16 @@
+"""The Real images page's figures: one module per tab's experiment (seen, threeway), each declaring its DRAWS;
+this package draws the page's Home card."""
+from __future__ import annotations
+
+import numpy as np
+
+from kdviz.data.image_files import ImagesMissing, load
+from kdviz.plots import svg
+
+
+def card() -> str:
+    """Home's card figure (SVG text): the first Fashion-MNIST test image, or a plain shape where the set is missing."""
+    try:
+        return svg.image(load("fashion_mnist").x_test[0])  # (28, 28)
+    except ImagesMissing:
+        return svg.image(np.tri(28))  # (28, 28) a shape: the page says how to get the images

@@ -1,0 +1,38 @@
+"""AppTest of the Real images page: first load (the line saying how to get missing images, or the stored results),
+each tab's run at small settings, the page while a job runs."""
+from __future__ import annotations
+
+import pytest
+
+from kdviz.data.image_files import FASHION, locate
+from tests.conftest import charts
+
+SMALL = dict(n="600", teacher="quick", steps="100", seeds="2", width="30")
+needs_images = pytest.mark.skipif(locate(FASHION) is None, reason="Fashion-MNIST is not installed here "
+                                  "(sudo apt-get install dataset-fashion-mnist)")
+
+
+def wait_for_job(at, key, timeout=300):
+    """Join the page's background job, then rerun so the page draws its final state."""
+    job = at.session_state[f"_job.{key}"]
+    assert job.wait(timeout), f"job still {job.state} after {timeout} s"
+    assert job.state == "done", job.error
+    at.run()
+    return job
+
+
+@needs_images
+def test_each_tab_runs_at_small_settings(page_test):
+    at = page_test("app_pages/real_images.py", image="4", T="4", **SMALL)
+    assert not at.exception and not at.error
+    at.button(key="seen_start").click().run()
+    wait_for_job(at, "real.seen")
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "Most often taken for" in text and "most alike pairs" in text and "second" in text
+    at.button(key="three_start").click().run()
+    wait_for_job(at, "real.three")
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert "146 of 10,000" in " ".join(table["test errors"]) and "Ours (Fashion-MNIST" in " ".join(table["source"])
+    assert len(charts(at)) >= 5
