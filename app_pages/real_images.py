@@ -3,12 +3,12 @@ import pandas as pd
 import streamlit as st
 
 from kdviz.data.image_files import SOURCES
-from kdviz.experiments.dark_knowledge import soft_targets
-from kdviz.experiments.real_images import seen, teachers, threeway
-from kdviz.experiments.real_images.page import seen_config, threeway_config
+from kdviz.experiments.dark_knowledge import omitted as digits_omitted, soft_targets
+from kdviz.experiments.real_images import omitted, seen, teachers, threeway
+from kdviz.experiments.real_images.page import omitted_config, seen_config, threeway_config
 from kdviz.experiments.real_images.settings import RealConfig
 from kdviz.experiments.task import job as experiment_job
-from kdviz.figures.real_images import seen as seen_figures, threeway as threeway_figures
+from kdviz.figures.real_images import omitted as omitted_figures, seen as seen_figures, threeway as threeway_figures
 from ui import exports, guide, jobs, results
 from ui.controls import control, controls
 from ui.intro import about
@@ -31,7 +31,7 @@ c1, c2, c3 = st.columns(3)
 control(RealConfig, KEY, "image_set", c1)
 control(RealConfig, KEY, "n", c2)
 control(RealConfig, KEY, "teacher", c3)
-tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way"])
+tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way", "Omitted class"])
 with tabs[0]:
     pick, temp, scale = st.columns(3, vertical_alignment="bottom")
     control(RealConfig, KEY, "image", pick)
@@ -43,6 +43,11 @@ with tabs[1]:
     controls(RealConfig, KEY, ("width", "seeds"), c1)
     controls(RealConfig, KEY, ("kd_T", "alpha"), c2)
     controls(RealConfig, KEY, ("steps", "lr"), c3)
+with tabs[2]:
+    c1, c2 = st.columns(2)
+    control(RealConfig, KEY, "omit", c1)
+    control(RealConfig, KEY, "bias", c2)
+    st.caption("The students' width, T, alpha, steps, seeds and learning rate are the three-way tab's.")
 cfg = collect(RealConfig, KEY)
 
 absent = teachers.missing(cfg.image_set)
@@ -87,6 +92,21 @@ def draw_threeway(job, snap) -> None:
     exports.menu("real_threeway", run_cfg, snap, "real_three")
 
 
+def draw_omitted(job, snap) -> None:
+    """The omitted-class results: the table beside the paper's, the bias curve, the sentence."""
+    snap = jobs.header(job, snap, "Press **Start** to train the students.")
+    if snap is None or not getattr(snap, "done", False):
+        return
+    run_cfg, names = omitted_config(cfg), omitted.class_names(omitted_config(cfg))
+    chosen = omitted.chosen_bias(snap)
+    st.dataframe(pd.DataFrame(digits_omitted.comparison_rows(snap, cfg.bias, chosen, TITLE, names)), hide_index=True,
+                 width="stretch")
+    jobs.chart("real.omit", "real_bias", job, omitted_figures.figures(run_cfg, snap, cfg.bias)["bias curve"],
+               variant=cfg.bias)
+    st.markdown(omitted.verdict(run_cfg, snap))
+    exports.menu("real_omitted", run_cfg, snap, "real_omit")
+
+
 def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:
     """Start and Reset for one experiment's run in a tab, then its results (live, or computed ahead)."""
     jobs.controls(key, results.task(key, run_cfg, lambda: experiment_job(experiment, run_cfg, device=device_name())),
@@ -101,3 +121,8 @@ with tabs[1]:
                 f"alone, and the same net distilled at T = 20. Here on {TITLE}: a baseline (labels only) and a KD "
                 "student per seed, with the same initial weights and batch order.")
     training_tab("real.three", "real_threeway", threeway_config(cfg), draw_threeway, "three_")
+with tabs[2]:
+    st.markdown(f"Hinton et al. left every 3 out of MNIST's transfer set: the distilled student still recognised most "
+                f"test 3s from the soft targets on other digits' images. Here one class of {TITLE} is left out; the "
+                "bias that restores it is chosen on the validation split.")
+    training_tab("real.omit", "real_omitted", omitted_config(cfg), draw_omitted, "omit_")

@@ -36,3 +36,16 @@ def test_each_tab_runs_at_small_settings(page_test):
     table = at.dataframe[0].value
     assert "146 of 10,000" in " ".join(table["test errors"]) and "Ours (Fashion-MNIST" in " ".join(table["source"])
     assert len(charts(at)) >= 5
+
+
+@needs_images
+def test_the_omitted_class_tab_shows_paper_and_ours(page_test):
+    at = page_test("app_pages/real_images.py", omit="6", **SMALL)
+    at.button(key="omit_start").click().run()
+    wait_for_job(at, "real.omit")
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    sources = " ".join(table["source"])
+    assert "Paper (Hinton et al. 2015, MNIST" in sources and "Ours (Fashion-MNIST, Shirt omitted" in sources
+    assert "206 of 10000" in " ".join(table["test errors"])
+    assert "never saw an image of Shirt" in " ".join(m.value for m in at.markdown)

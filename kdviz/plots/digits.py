@@ -73,11 +73,14 @@ def profile_curves(profiles: dict[str, dict], current_T: float) -> go.Figure:
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=120))
 
 
-def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: int) -> go.Figure:
-    """Mean test errors (all, and on the omitted digit) against the bias added to its logit."""
+def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: int,
+                name: str | None = None) -> go.Figure:
+    """Mean test errors (all, and on the omitted digit) against the bias added to its logit (``name``: the omitted
+    class's name, for a set of named classes)."""
+    what, many = (f"digit {digit}", f"test {digit}s") if name is None else (name, f"test images of {name}")
     fig = go.Figure([
         go.Scatter(x=curve["bias"], y=curve["total"], name="all test errors", line=dict(color=STUDENT, width=3)),
-        go.Scatter(x=curve["bias"], y=curve["on_digit"], name=f"errors on the {n_digit} test {digit}s",
+        go.Scatter(x=curve["bias"], y=curve["on_digit"], name=f"errors on the {n_digit} {many}",
                    line=dict(color=STUDENT, dash="dash")),
     ])
     fig.add_vline(x=chosen, line_color=ACCENT, line_dash="dot", annotation_text=f"chosen on validation: {chosen:+g}",
@@ -85,9 +88,9 @@ def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: 
     if slider != chosen:
         fig.add_vline(x=slider, line_color=BASELINE, line_dash="dot", annotation_text=f"your slider: {slider:+g}",
                       annotation_position="top left")
-    fig.update_xaxes(title=f"bias added to digit {digit}'s logit")
+    fig.update_xaxes(title=f"bias added to {what}'s logit")
     fig.update_yaxes(title="test errors (mean over seeds)", rangemode="tozero")
-    return layout(fig, "Raising the omitted digit's bias (KD students)", height=360)
+    return layout(fig, f"Raising the omitted {'digit' if name is None else 'class'}'s bias (KD students)", height=360)
 
 
 def sweep_heatmaps(result, metric: str) -> go.Figure:

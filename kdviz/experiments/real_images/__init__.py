@@ -3,10 +3,11 @@
 One experiment per tab of the Real images page, each a settings dataclass (sharing
 settings.ImagesRun: which images, how many, which teacher) and a generator of snapshots:
 seen.py (the teacher's soft targets on real test images), threeway.py (Hinton's teacher, student
-alone and student distilled). teachers.py holds the data and the stored teachers they share.
+alone and student distilled), omitted.py (one class left out of the transfer set, the bias
+that restores it). teachers.py holds the data and the stored teachers they share.
 """
 from __future__ import annotations
 
-from kdviz.experiments.real_images import seen, threeway
+from kdviz.experiments.real_images import omitted, seen, threeway
 
-EXPERIMENTS = (seen.EXPERIMENT, threeway.EXPERIMENT)
+EXPERIMENTS = (seen.EXPERIMENT, threeway.EXPERIMENT, omitted.EXPERIMENT)

@@ -1,10 +1,10 @@
 """The Real images page's runs from its settings (RealConfig): each tab's experiment and that experiment's settings."""
 from __future__ import annotations
 
-from kdviz.experiments.real_images import seen, threeway
+from kdviz.experiments.real_images import omitted, seen, threeway
 from kdviz.experiments.real_images.settings import RealConfig
 
-PARTS = ("seen", "threeway")  # the page's tabs that train, in order
+PARTS = ("seen", "threeway", "omitted")  # the page's tabs that train, in order
 
 
 def seen_config(cfg: RealConfig) -> seen.SeenConfig:
@@ -18,6 +18,13 @@ def threeway_config(cfg: RealConfig) -> threeway.ThreeWayConfig:
                                    cfg.steps, cfg.seeds, cfg.lr)
 
 
+def omitted_config(cfg: RealConfig) -> omitted.OmittedImagesConfig:
+    """The omitted-class run the page's settings describe (the three-way's students, one class left out)."""
+    return omitted.OmittedImagesConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.omit, cfg.width, cfg.kd_T,
+                                       cfg.alpha, cfg.steps, cfg.seeds, cfg.lr)
+
+
 def part_run(cfg: RealConfig, part: str) -> tuple:
     """(experiment, its settings) of one tab's run under the page's settings."""
-    return {"seen": (seen.EXPERIMENT, seen_config(cfg)), "threeway": (threeway.EXPERIMENT, threeway_config(cfg))}[part]
+    return {"seen": (seen.EXPERIMENT, seen_config(cfg)), "threeway": (threeway.EXPERIMENT, threeway_config(cfg)),
+            "omitted": (omitted.EXPERIMENT, omitted_config(cfg))}[part]

@@ -55,6 +55,8 @@ class RealConfig(ImagesRun):
     steps: int = setting(1500, "Training steps", lo=50, hi=100_000, step=50)
     seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
     lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
+    omit: int = setting(3, "Class left out of the students' transfer set (0 to 9)", lo=0, hi=9)
+    bias: float = setting(0.0, "Bias added to the omitted class's logit", lo=-2.0, hi=10.0, step=0.25)
 
 
 def _shared(cfg: ImagesRun) -> dict:
@@ -71,3 +73,9 @@ def from_threeway(cfg) -> RealConfig:
     """The page's settings that show a three-way run."""
     return RealConfig(**_shared(cfg), width=cfg.width, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds,
                       lr=cfg.lr)
+
+
+def from_omitted(cfg) -> RealConfig:
+    """The page's settings that show an omitted-class run."""
+    return RealConfig(**_shared(cfg), width=cfg.width, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds,
+                      lr=cfg.lr, omit=cfg.omit)
