@@ -4,11 +4,12 @@ import streamlit as st
 
 from kdviz.data.image_files import SOURCES
 from kdviz.experiments.dark_knowledge import omitted as digits_omitted, soft_targets
-from kdviz.experiments.real_images import omitted, seen, teachers, threeway
-from kdviz.experiments.real_images.page import omitted_config, seen_config, threeway_config
+from kdviz.experiments.real_images import omitted, seen, teachers, threeway, width
+from kdviz.experiments.real_images.page import omitted_config, seen_config, threeway_config, width_config
 from kdviz.experiments.real_images.settings import RealConfig
 from kdviz.experiments.task import job as experiment_job
-from kdviz.figures.real_images import omitted as omitted_figures, seen as seen_figures, threeway as threeway_figures
+from kdviz.figures.real_images import omitted as omitted_figures, seen as seen_figures, threeway as threeway_figures, \
+    width as width_figures
 from ui import exports, guide, jobs, results
 from ui.controls import control, controls
 from ui.intro import about
@@ -31,7 +32,7 @@ c1, c2, c3 = st.columns(3)
 control(RealConfig, KEY, "image_set", c1)
 control(RealConfig, KEY, "n", c2)
 control(RealConfig, KEY, "teacher", c3)
-tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way", "Omitted class"])
+tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way", "Omitted class", "Width against T"])
 with tabs[0]:
     pick, temp, scale = st.columns(3, vertical_alignment="bottom")
     control(RealConfig, KEY, "image", pick)
@@ -48,6 +49,10 @@ with tabs[2]:
     control(RealConfig, KEY, "omit", c1)
     control(RealConfig, KEY, "bias", c2)
     st.caption("The students' width, T, alpha, steps, seeds and learning rate are the three-way tab's.")
+with tabs[3]:
+    c1, c2 = st.columns(2)
+    control(RealConfig, KEY, "sweep_steps", c1)
+    control(RealConfig, KEY, "sweep_seeds", c2)
 cfg = collect(RealConfig, KEY)
 
 absent = teachers.missing(cfg.image_set)
@@ -107,6 +112,17 @@ def draw_omitted(job, snap) -> None:
     exports.menu("real_omitted", run_cfg, snap, "real_omit")
 
 
+def draw_width(job, snap) -> None:
+    """Accuracy against T for each width, and each width's best T in words beside Hinton's statement."""
+    snap = jobs.header(job, snap, "Press **Start** to train the sweep.")
+    if snap is None or not getattr(snap, "done", False):
+        return
+    run_cfg = width_config(cfg)
+    jobs.chart("real.width", "real_width_fig", job, width_figures.figures(run_cfg, snap)["accuracy vs T"])
+    st.markdown(width.verdict(run_cfg, snap))
+    exports.menu("real_width", run_cfg, snap, "real_width")
+
+
 def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:
     """Start and Reset for one experiment's run in a tab, then its results (live, or computed ahead)."""
     jobs.controls(key, results.task(key, run_cfg, lambda: experiment_job(experiment, run_cfg, device=device_name())),
@@ -126,3 +142,9 @@ with tabs[2]:
                 f"test 3s from the soft targets on other digits' images. Here one class of {TITLE} is left out; the "
                 "bias that restores it is chosen on the validation split.")
     training_tab("real.omit", "real_omitted", omitted_config(cfg), draw_omitted, "omit_")
+with tabs[3]:
+    st.markdown(f"Students of {', '.join(map(str, width.WIDTHS))} units per hidden layer, each distilled at T = "
+                f"{', '.join(f'{t:g}' for t in width.TEMPERATURES)} (alpha and learning rate: the three-way tab's) "
+                "and trained on labels alone, over seeds. The command line adds Hinton's 800 units "
+                "(`python -m kdviz real-width --config` with `\"widths\": [30, 100, 300, 800]`).")
+    training_tab("real.width", "real_width", width_config(cfg), draw_width, "width_")

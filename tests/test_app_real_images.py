@@ -49,3 +49,15 @@ def test_the_omitted_class_tab_shows_paper_and_ours(page_test):
     assert "Paper (Hinton et al. 2015, MNIST" in sources and "Ours (Fashion-MNIST, Shirt omitted" in sources
     assert "206 of 10000" in " ".join(table["test errors"])
     assert "never saw an image of Shirt" in " ".join(m.value for m in at.markdown)
+
+
+@needs_images
+def test_the_width_tab_draws_one_line_per_width(page_test):
+    at = page_test("app_pages/real_images.py", sweep_steps="50", sweep_seeds="2", **SMALL)
+    at.button(key="width_start").click().run()
+    wait_for_job(at, "real.width")
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "**30 units**" in text and "**300 units**" in text and "Hinton et al. 2015 (MNIST)" in text
+    fig = next(f for f in charts(at) if any("784-30-30-10 student, KD" == t.get("name") for t in f["data"]))
+    assert len([t for t in fig["data"] if t.get("name", "").endswith("KD")]) == 3

@@ -126,12 +126,13 @@ def sweep_heatmaps(result, metric: str) -> go.Figure:
 
 def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], baselines: dict[str, float],
                   alpha: float) -> go.Figure:
-    """Test accuracy against T for each student (mean with a +-std band); dotted: the same student without KD.
+    """Test accuracy against T for each student, up to four (mean with a +-std band); dotted: the same student
+    without KD.
 
     curves: {student: (T (nT,), mean (nT,), std (nT,))} as fractions; baselines: {student: accuracy}.
     """
     fig = go.Figure()
-    for (name, (t, m, s)), colour in zip(curves.items(), (STUDENT, PALETTE[3])):
+    for (name, (t, m, s)), colour in zip(curves.items(), (STUDENT, PALETTE[3], PALETTE[2], PALETTE[1])):
         fig.add_trace(go.Scatter(x=t, y=m * 100, name=f"{name} student, KD", line=dict(color=colour, width=3),
                                  error_y=dict(type="data", array=s * 100, visible=True)))
         if name in baselines:

@@ -4,10 +4,10 @@ One experiment per tab of the Real images page, each a settings dataclass (shari
 settings.ImagesRun: which images, how many, which teacher) and a generator of snapshots:
 seen.py (the teacher's soft targets on real test images), threeway.py (Hinton's teacher, student
 alone and student distilled), omitted.py (one class left out of the transfer set, the bias
-that restores it). teachers.py holds the data and the stored teachers they share.
+that restores it), width.py (student width against T). teachers.py holds the data and the stored teachers they share.
 """
 from __future__ import annotations
 
-from kdviz.experiments.real_images import omitted, seen, threeway
+from kdviz.experiments.real_images import omitted, seen, threeway, width
 
-EXPERIMENTS = (seen.EXPERIMENT, threeway.EXPERIMENT, omitted.EXPERIMENT)
+EXPERIMENTS = (seen.EXPERIMENT, threeway.EXPERIMENT, omitted.EXPERIMENT, width.EXPERIMENT)

@@ -1,10 +1,10 @@
 """The Real images page's runs from its settings (RealConfig): each tab's experiment and that experiment's settings."""
 from __future__ import annotations
 
-from kdviz.experiments.real_images import omitted, seen, threeway
+from kdviz.experiments.real_images import omitted, seen, threeway, width
 from kdviz.experiments.real_images.settings import RealConfig
 
-PARTS = ("seen", "threeway", "omitted")  # the page's tabs that train, in order
+PARTS = ("seen", "threeway", "omitted", "width")  # the page's tabs that train, in order
 
 
 def seen_config(cfg: RealConfig) -> seen.SeenConfig:
@@ -24,7 +24,13 @@ def omitted_config(cfg: RealConfig) -> omitted.OmittedImagesConfig:
                                        cfg.alpha, cfg.steps, cfg.seeds, cfg.lr)
 
 
+def width_config(cfg: RealConfig) -> width.WidthConfig:
+    """The width sweep the page's settings describe (the default widths and temperatures)."""
+    return width.WidthConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, alpha=cfg.alpha, steps=cfg.sweep_steps,
+                             seeds=cfg.sweep_seeds, lr=cfg.lr)
+
+
 def part_run(cfg: RealConfig, part: str) -> tuple:
     """(experiment, its settings) of one tab's run under the page's settings."""
     return {"seen": (seen.EXPERIMENT, seen_config(cfg)), "threeway": (threeway.EXPERIMENT, threeway_config(cfg)),
-            "omitted": (omitted.EXPERIMENT, omitted_config(cfg))}[part]
+            "omitted": (omitted.EXPERIMENT, omitted_config(cfg)), "width": (width.EXPERIMENT, width_config(cfg))}[part]

@@ -57,6 +57,8 @@ class RealConfig(ImagesRun):
     lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
     omit: int = setting(3, "Class left out of the students' transfer set (0 to 9)", lo=0, hi=9)
     bias: float = setting(0.0, "Bias added to the omitted class's logit", lo=-2.0, hi=10.0, step=0.25)
+    sweep_steps: int = setting(500, "Steps per student", lo=50, hi=100_000, step=50)
+    sweep_seeds: int = setting(2, "Seeds per cell", lo=1, hi=5)
 
 
 def _shared(cfg: ImagesRun) -> dict:
@@ -79,3 +81,8 @@ def from_omitted(cfg) -> RealConfig:
     """The page's settings that show an omitted-class run."""
     return RealConfig(**_shared(cfg), width=cfg.width, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds,
                       lr=cfg.lr, omit=cfg.omit)
+
+
+def from_width(cfg) -> RealConfig:
+    """The page's settings that show a width sweep (its alpha, steps, seeds and learning rate; the default grid)."""
+    return RealConfig(**_shared(cfg), alpha=cfg.alpha, lr=cfg.lr, sweep_steps=cfg.steps, sweep_seeds=cfg.seeds)
