@@ -104,7 +104,7 @@ def taken_for(logits: np.ndarray, labels: np.ndarray) -> list[TakenFor]:
 def taken_for_words(t: TakenFor, names: list[str]) -> str:
     """One class's TakenFor in words: "Shirt → T-shirt/top (112 of 1,000)", ties and "never mistaken" said as such."""
     if not t.others:
-        return f"{names[t.cls]}: never mistaken ({t.n:,} images)"
+        return f"{names[t.cls]}: never mistaken ({count(t.n, 'image')})"
     who = " and ".join(names[j] for j in t.others)
     each = "a tie: " if len(t.others) > 1 else ""
     return f"{names[t.cls]} → {who} ({each}{t.times:,}{' each' if each else ''} of {t.n:,})"

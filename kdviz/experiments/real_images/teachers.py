@@ -44,12 +44,18 @@ def missing(dataset: str) -> str | None:
     return f"{source.title} is not on this machine: {source.install}."
 
 
-@functools.lru_cache(maxsize=3)
 def image_data(dataset: str, n: int | None, test_n: int | None, seed: int = 0) -> Dataset:
-    """The Dataset of ``dataset`` with ``n`` training and ``test_n`` test images (None: all), built once per process;
-    ImagesMissing (one line saying how to get it) when the files are not here."""
+    """The Dataset of ``dataset`` with ``n`` training and ``test_n`` test images (None: all), built once per process
+    and folder; ImagesMissing (one line saying how to get it) when the files are not here."""
     if dataset not in SOURCES:
         raise ValueError(f"unknown image set {dataset!r}; choose one of {', '.join(SOURCES)}")
+    found = locate(SOURCES[dataset])
+    return _built(dataset, n, test_n, seed, found[1] if found else None)
+
+
+@functools.lru_cache(maxsize=3)
+def _built(dataset: str, n: int | None, test_n: int | None, seed: int, folder: str | None) -> Dataset:
+    """make_dataset of the image set found in ``folder`` (part of the key: another folder is another set)."""
     return make_dataset(dataset, n=n, seed=seed, test_n=test_n)
 
 
