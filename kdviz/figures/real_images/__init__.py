@@ -1,11 +1,14 @@
-"""The Real images page's figures: one module per tab's experiment (seen, threeway), each declaring its DRAWS;
-this package draws the page's Home card."""
+"""The Real images page's figures: one module per tab's experiment (seen, threeway, omitted, width), each declaring
+its DRAWS, gathered here in the page's order; this package also draws the page's Home card."""
 from __future__ import annotations
 
 import numpy as np
 
 from kdviz.data.image_files import ImagesMissing, load
+from kdviz.figures.real_images import omitted, seen, threeway, width
 from kdviz.plots import svg
+
+DRAWS = {**seen.DRAWS, **threeway.DRAWS, **omitted.DRAWS, **width.DRAWS}  # experiment -> its figures
 
 
 def card() -> str:
