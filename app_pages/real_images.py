@@ -36,13 +36,13 @@ tabs = st.tabs(["Dark knowledge you can see", "Hinton's three-way", "Omitted cla
 with tabs[0]:
     pick, temp, scale = st.columns(3, vertical_alignment="bottom")
     control(RealConfig, KEY, "image", pick)
-    control(RealConfig, KEY, "T", temp)
+    control(RealConfig, KEY, "shown_T", temp)
     log_scale = scale.toggle("Log scale for probabilities", value=True, key="real.log_probs",
                              help="On a log axis the wrong classes' probabilities at T = 1 stay visible.")
 with tabs[1]:
     c1, c2, c3 = st.columns(3)
     controls(RealConfig, KEY, ("width", "seeds"), c1)
-    controls(RealConfig, KEY, ("kd_T", "alpha"), c2)
+    controls(RealConfig, KEY, ("T", "alpha"), c2)
     controls(RealConfig, KEY, ("steps", "lr"), c3)
 with tabs[2]:
     c1, c2 = st.columns(2)
@@ -62,23 +62,29 @@ if absent:
 TITLE = SOURCES[cfg.image_set].title
 
 
+def finished(job, snap, idle: str):
+    """The job's status above its results (jobs.header); its snapshot once the run is done, else None."""
+    snap = jobs.header(job, snap, idle)
+    return snap if getattr(snap, "done", False) or getattr(snap, "progress", 0) >= 1 else None
+
+
 def draw_seen(job, snap) -> None:
     """The teacher's soft targets for the chosen image, the class similarity, the ambiguous images, what each class
     is taken for."""
-    snap = jobs.header(job, snap, "Press **Start** to train the teacher (once; it is stored).")
-    if snap is None or not isinstance(snap, seen.SeenSnapshot):
+    snap = finished(job, snap, "Press **Start** to train the teacher (once; it is stored).")
+    if not isinstance(snap, seen.SeenSnapshot):
         return
-    i = min(cfg.image, len(snap.labels) - 1)
-    made = seen_figures.figures(seen_config(cfg), snap, i, cfg.T, log_scale)
+    i, t = min(cfg.image, len(snap.labels) - 1), cfg.shown_T
+    made = seen_figures.figures(seen_config(cfg), snap, i, t, log_scale)
     left, right = st.columns([1, 2])
     jobs.chart("real.seen", "real_image", job, made["test image"], variant=i, where=left)
-    jobs.chart("real.seen", "real_bars", job, made["soft targets"], variant=(i, cfg.T, log_scale), where=right)
-    p_t, p_1 = soft_targets.soft_targets(snap.logits[i], cfg.T), soft_targets.soft_targets(snap.logits[i], 1.0)
-    st.markdown(soft_targets.guesses_sentence(p_t, p_1, int(snap.labels[i]), cfg.T, snap.class_names,
+    jobs.chart("real.seen", "real_bars", job, made["soft targets"], variant=(i, t, log_scale), where=right)
+    p_t, p_1 = soft_targets.soft_targets(snap.logits[i], t), soft_targets.soft_targets(snap.logits[i], 1.0)
+    st.markdown(soft_targets.guesses_sentence(p_t, p_1, int(snap.labels[i]), t, snap.class_names,
                                               f"{snap.architecture} teacher", "classes"))
-    st.markdown(f"Row *c* is the teacher's **average soft target at T = {cfg.T:g}** over the test images of class *c* "
+    st.markdown(f"Row *c* is the teacher's **average soft target at T = {t:g}** over the test images of class *c* "
                 "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
-    jobs.chart("real.seen", "real_sim", job, made["class similarity"], variant=cfg.T)
+    jobs.chart("real.seen", "real_sim", job, made["class similarity"], variant=t)
     st.markdown(seen.verdict(seen_config(cfg), snap))
     jobs.chart("real.seen", "real_ambiguous", job, made["ambiguous images"])
     st.caption(f"Images: {snap.source}.")
@@ -87,10 +93,9 @@ def draw_seen(job, snap) -> None:
 
 def draw_threeway(job, snap) -> None:
     """Test errors of the teacher and the students, beside the paper's, and KD's paired effect."""
-    snap = jobs.header(job, snap, "Press **Start** to train the students.")
-    if snap is None or not getattr(snap, "done", False):
+    snap, run_cfg = finished(job, snap, "Press **Start** to train the students."), threeway_config(cfg)
+    if snap is None:
         return
-    run_cfg = threeway_config(cfg)
     st.dataframe(pd.DataFrame(threeway.comparison_rows(run_cfg, snap, TITLE)), hide_index=True, width="stretch")
     jobs.chart("real.three", "real_errors", job, threeway_figures.figures(run_cfg, snap)["test errors"])
     st.markdown(threeway.sentence(run_cfg, snap))
@@ -99,13 +104,12 @@ def draw_threeway(job, snap) -> None:
 
 def draw_omitted(job, snap) -> None:
     """The omitted-class results: the table beside the paper's, the bias curve, the sentence."""
-    snap = jobs.header(job, snap, "Press **Start** to train the students.")
-    if snap is None or not getattr(snap, "done", False):
+    snap, run_cfg = finished(job, snap, "Press **Start** to train the students."), omitted_config(cfg)
+    if snap is None:
         return
-    run_cfg, names = omitted_config(cfg), omitted.class_names(omitted_config(cfg))
-    chosen = omitted.chosen_bias(snap)
-    st.dataframe(pd.DataFrame(digits_omitted.comparison_rows(snap, cfg.bias, chosen, TITLE, names)), hide_index=True,
-                 width="stretch")
+    rows = digits_omitted.comparison_rows(snap, cfg.bias, omitted.chosen_bias(snap), TITLE,
+                                          omitted.class_names(run_cfg))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     jobs.chart("real.omit", "real_bias", job, omitted_figures.figures(run_cfg, snap, cfg.bias)["bias curve"],
                variant=cfg.bias)
     st.markdown(omitted.verdict(run_cfg, snap))
@@ -114,10 +118,9 @@ def draw_omitted(job, snap) -> None:
 
 def draw_width(job, snap) -> None:
     """Accuracy against T for each width, and each width's best T in words beside Hinton's statement."""
-    snap = jobs.header(job, snap, "Press **Start** to train the sweep.")
-    if snap is None or not getattr(snap, "done", False):
+    snap, run_cfg = finished(job, snap, "Press **Start** to train the sweep."), width_config(cfg)
+    if snap is None:
         return
-    run_cfg = width_config(cfg)
     jobs.chart("real.width", "real_width_fig", job, width_figures.figures(run_cfg, snap)["accuracy vs T"])
     st.markdown(width.verdict(run_cfg, snap))
     exports.menu("real_width", run_cfg, snap, "real_width")

@@ -6,32 +6,24 @@ import pytest
 
 from kdviz.data.image_files import FASHION, locate
 from tests.conftest import charts
+from tests.test_app_dark_knowledge import wait_for_job
 
 SMALL = dict(n="600", teacher="quick", steps="100", seeds="2", width="30")
 needs_images = pytest.mark.skipif(locate(FASHION) is None, reason="Fashion-MNIST is not installed here "
                                   "(sudo apt-get install dataset-fashion-mnist)")
 
 
-def wait_for_job(at, key, timeout=300):
-    """Join the page's background job, then rerun so the page draws its final state."""
-    job = at.session_state[f"_job.{key}"]
-    assert job.wait(timeout), f"job still {job.state} after {timeout} s"
-    assert job.state == "done", job.error
-    at.run()
-    return job
-
-
 @needs_images
 def test_each_tab_runs_at_small_settings(page_test):
-    at = page_test("app_pages/real_images.py", image="4", T="4", **SMALL)
+    at = page_test("app_pages/real_images.py", image="4", shown_T="4", **SMALL)
     assert not at.exception and not at.error
     at.button(key="seen_start").click().run()
-    wait_for_job(at, "real.seen")
+    wait_for_job(at, "real.seen", 300)
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
     assert "Most often taken for" in text and "most alike pairs" in text and "second" in text
     at.button(key="three_start").click().run()
-    wait_for_job(at, "real.three")
+    wait_for_job(at, "real.three", 300)
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert "146 of 10,000" in " ".join(table["test errors"]) and "Ours (Fashion-MNIST" in " ".join(table["source"])
@@ -42,7 +34,7 @@ def test_each_tab_runs_at_small_settings(page_test):
 def test_the_omitted_class_tab_shows_paper_and_ours(page_test):
     at = page_test("app_pages/real_images.py", omit="6", **SMALL)
     at.button(key="omit_start").click().run()
-    wait_for_job(at, "real.omit")
+    wait_for_job(at, "real.omit", 300)
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     sources = " ".join(table["source"])
@@ -55,7 +47,7 @@ def test_the_omitted_class_tab_shows_paper_and_ours(page_test):
 def test_the_width_tab_draws_one_line_per_width(page_test):
     at = page_test("app_pages/real_images.py", sweep_steps="50", sweep_seeds="2", **SMALL)
     at.button(key="width_start").click().run()
-    wait_for_job(at, "real.width")
+    wait_for_job(at, "real.width", 300)
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
     assert "**30 units**" in text and "**300 units**" in text and "Hinton et al. 2015 (MNIST)" in text

@@ -18,7 +18,7 @@ from kdviz.config import learning_rate, setting
 from kdviz.data.transforms import omit_class
 from kdviz.experiments.dark_knowledge.settings import from_omitted
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
-from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.protocol import Experiment, Phase, chunks
 from kdviz.experiments import learned
 from kdviz.experiments.stats import PairedEffect, count, mean_std, not_judged, paired
 from kdviz.softening_curves import T_CHOICES
@@ -100,14 +100,8 @@ def run(cfg: OmittedConfig, device: str | None = None, hook=None) -> Iterator:
         if base:
             runs["baseline"] = (students, slice(cfg.seeds, 2 * cfg.seeds))
     distinct = list({id(r): r for r, _ in runs.values()}.values())
-    done = 0
-    while done < cfg.steps:
-        n = min(chunk_size(cfg.steps), cfg.steps - done)
-        for students in distinct:
-            students.step(n)
-        done += n
-        if done < cfg.steps:
-            yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
+    for done in chunks(distinct, cfg.steps, chunk_size(cfg.steps)):
+        yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
 
     def outputs(x):
         return {r: s.logits(x)[sl].cpu().numpy().astype(np.float32) for r, (s, sl) in runs.items()}

@@ -16,28 +16,19 @@ import numpy as np
 
 from kdviz.config import setting
 from kdviz.data.transforms import omit_class
-from kdviz.experiments import learned
-from kdviz.experiments.budget import Loop, loops_of, mlp_params
+from kdviz.experiments.budget import loops_of
 from kdviz.experiments.dark_knowledge.omitted import OmittedSnapshot, best_bias, errors, omitted_sentence
-from kdviz.experiments.protocol import Experiment, Phase
-from kdviz.experiments.real_images import teachers
-from kdviz.experiments.real_images.settings import STUDENT_LRS, ImagesRun, from_omitted
-from kdviz.experiments.real_images.threeway import ROLES, chunk_size
-from kdviz.softening_curves import T_CHOICES
-from kdviz.train import MemberConfig, PopulationRun
+from kdviz.experiments.protocol import Experiment, chunks
+from kdviz.experiments.real_images import teachers, threeway
+from kdviz.experiments.real_images.settings import StudentsRun, from_omitted
+from kdviz.experiments.real_images.threeway import ROLES, by_role, chunk_size, population, statuses
 
 
 @dataclass
-class OmittedImagesConfig(ImagesRun):
+class OmittedImagesConfig(StudentsRun):
     """Which class the students never see, and how they are distilled and trained."""
 
     omit: int = setting(3, "Class left out of the students' transfer set (0 to 9)", lo=0, hi=9)
-    width: int = setting(100, "Student units per hidden layer (Hinton: 800)", lo=10, hi=1200, step=10)
-    T: float = setting(20.0, "Distillation temperature", choices=T_CHOICES)
-    alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(1500, "Training steps", lo=50, hi=100_000, step=50)
-    seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
-    lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
 
 
 def run(cfg: OmittedImagesConfig, device: str | None = None, hook=None) -> Iterator:
@@ -45,34 +36,23 @@ def run(cfg: OmittedImagesConfig, device: str | None = None, hook=None) -> Itera
 
     hook: called before each training step (a job's preemption point), or None.
     """
-    yield Phase("data", 0.0, "Reading the images…")
-    ds = cfg.data()
-    yield Phase("teacher", 0.0, "Training the teacher…")
-    teacher = teachers.teacher_for(ds, cfg.teacher, device, hook)
+    ds, teacher = yield from teachers.prepare(cfg, device, hook)
     transfer = omit_class(ds, cfg.omit)
-    S = cfg.seeds
-    population = ([MemberConfig("baseline", lr=cfg.lr, seed=s) for s in range(S)]
-                  + [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s) for s in range(S)])
-    students = PopulationRun(transfer, teacher, (cfg.width, cfg.width), population, batch_size=teachers.BATCH,
-                             device=device, record_every=chunk_size(cfg.steps), hook=hook)
-    while students.t < cfg.steps:
-        students.step(min(chunk_size(cfg.steps), cfg.steps - students.t))
-        if students.t < cfg.steps:
-            yield OmittedSnapshot(students.t / cfg.steps, students.t, cfg.steps, cfg.omit)
-    by_role = {r: slice(i * S, (i + 1) * S) for i, r in enumerate(ROLES)}
+    students = population(cfg, transfer, teacher, device, hook)
+    for done in chunks([students], cfg.steps, chunk_size(cfg.steps)):
+        yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
+    roles = by_role(cfg.seeds)
 
     def outputs(x) -> dict:
         z = students.logits(x.to(students.device)).cpu().numpy().astype(np.float32)  # (2S, N, C)
-        return {r: z[sl] for r, sl in by_role.items()}
+        return {r: z[sl] for r, sl in roles.items()}
 
-    status = learned.run_status(students)
-    failed = [f"{r}, seed {s}: {status[i * S + s]}" for i, r in enumerate(ROLES) for s in range(S)
-              if status[i * S + s] != "ok"]
+    status, failed = statuses(students, cfg.seeds)
     arrays = students.population.arrays()
     yield OmittedSnapshot(1.0, cfg.steps, cfg.steps, cfg.omit, list(ROLES), outputs(ds.x_test), outputs(ds.x_val),
-                          ds.y_test.numpy(), ds.y_val.numpy(), {r: status[sl] for r, sl in by_role.items()},
+                          ds.y_test.numpy(), ds.y_val.numpy(), status,
                           {r: {**arrays, "weight": [w[sl] for w in arrays["weight"]],
-                               "bias": [b[sl] for b in arrays["bias"]]} for r, sl in by_role.items()},
+                               "bias": [b[sl] for b in arrays["bias"]]} for r, sl in roles.items()},
                           failed, {"kd": float(teacher.info["test_acc"])})
 
 
@@ -118,11 +98,7 @@ def verdict(cfg: OmittedImagesConfig, snap: OmittedSnapshot) -> str:
     return omitted_sentence(snap, chosen_bias(snap), class_names(cfg)) if snap.done else ""
 
 
-@loops_of("real_omitted")
-def cost(cfg: OmittedImagesConfig) -> list[Loop]:
-    """The teacher's training (stored after the first run) and the 2 x seeds students'."""
-    return [*teachers.teacher_loops(cfg.teacher),
-            Loop(mlp_params(784, (cfg.width, cfg.width), 10), teachers.BATCH, cfg.steps, 2 * cfg.seeds)]
+cost = loops_of("real_omitted")(threeway.cost)  # the same teacher and students as the three-way, one class fewer
 
 
 EXPERIMENT = Experiment("real_omitted", "The omitted class on real images: students that never saw one class",

@@ -14,14 +14,14 @@ def seen_config(cfg: RealConfig) -> seen.SeenConfig:
 
 def threeway_config(cfg: RealConfig) -> threeway.ThreeWayConfig:
     """The three-way run the page's settings describe."""
-    return threeway.ThreeWayConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.width, cfg.kd_T, cfg.alpha,
+    return threeway.ThreeWayConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.width, cfg.T, cfg.alpha,
                                    cfg.steps, cfg.seeds, cfg.lr)
 
 
 def omitted_config(cfg: RealConfig) -> omitted.OmittedImagesConfig:
     """The omitted-class run the page's settings describe (the three-way's students, one class left out)."""
-    return omitted.OmittedImagesConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.omit, cfg.width, cfg.kd_T,
-                                       cfg.alpha, cfg.steps, cfg.seeds, cfg.lr)
+    return omitted.OmittedImagesConfig(cfg.image_set, cfg.n, cfg.test_n, cfg.teacher, cfg.width, cfg.T, cfg.alpha,
+                                       cfg.steps, cfg.seeds, cfg.lr, cfg.omit)
 
 
 def width_config(cfg: RealConfig) -> width.WidthConfig:

@@ -17,7 +17,7 @@ import torch
 from kdviz import softening
 from kdviz.experiments.dark_knowledge import soft_targets
 from kdviz.experiments.budget import Loop, loops_of
-from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.protocol import Experiment
 from kdviz.experiments.real_images import teachers
 from kdviz.experiments.real_images.settings import ImagesRun, from_seen
 from kdviz.experiments.stats import count
@@ -51,14 +51,12 @@ def run(cfg: SeenConfig, device: str | None = None, hook=None) -> Iterator:
 
     hook: called before each training step (a job's preemption point), or None.
     """
-    yield Phase("data", 0.0, "Reading the images…")
-    ds = cfg.data()
-    yield Phase("teacher", 0.1, f"Training the teacher ({teachers.architecture(teachers.teacher_config(cfg.teacher).hidden)})…")
-    model = teachers.teacher_for(ds, cfg.teacher, device, hook)
+    ds, model = yield from teachers.prepare(cfg, device, hook)
     z = teachers.logits_of(model, ds.x_test.to(next(model.parameters()).device))  # (N, C)
     y = ds.y_test.numpy()
+    arch = teachers.architecture(teachers.teacher_config(cfg.teacher).hidden)
     yield SeenSnapshot(1.0, cfg.image_set, list(ds.class_names), z, y, ds.info["images_test"],
-                       float((z.argmax(-1) == y).mean()), teachers.architecture(teachers.teacher_config(cfg.teacher).hidden),
+                       float((z.argmax(-1) == y).mean()), arch,
                        ds.info["source"], len(ds.y_train))
 
 

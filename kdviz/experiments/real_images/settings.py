@@ -44,17 +44,24 @@ class ImagesRun:
 
 
 @dataclass
-class RealConfig(ImagesRun):
-    """Everything the Real images page shows or trains, round-tripped through the URL."""
+class StudentsRun(ImagesRun):
+    """A run of students of two hidden layers, a baseline and a KD student per seed: their width and training."""
 
-    image: int = setting(4, "Test image (0 to 9999)", lo=0, hi=9999)
-    T: float = setting(4.0, "Temperature T of the soft targets shown", choices=T_CHOICES)
     width: int = setting(100, "Student units per hidden layer (Hinton: 800)", lo=10, hi=1200, step=10)
-    kd_T: float = setting(20.0, "Distillation temperature", choices=T_CHOICES)
+    T: float = setting(20.0, "Distillation temperature", choices=T_CHOICES)
     alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
     steps: int = setting(1500, "Training steps", lo=50, hi=100_000, step=50)
     seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
     lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
+
+
+@dataclass
+class RealConfig(StudentsRun):
+    """Everything the Real images page shows or trains, round-tripped through the URL (the three-way's and the omitted
+    class's students are StudentsRun's fields)."""
+
+    image: int = setting(4, "Test image (0 to 9999)", lo=0, hi=9999)
+    shown_T: float = setting(4.0, "Temperature T of the soft targets shown", choices=T_CHOICES)
     omit: int = setting(3, "Class left out of the students' transfer set (0 to 9)", lo=0, hi=9)
     bias: float = setting(0.0, "Bias added to the omitted class's logit", lo=-2.0, hi=10.0, step=0.25)
     sweep_steps: int = setting(500, "Steps per student", lo=50, hi=100_000, step=50)
@@ -66,6 +73,12 @@ def _shared(cfg: ImagesRun) -> dict:
     return {"image_set": cfg.image_set, "n": cfg.n, "test_n": cfg.test_n, "teacher": cfg.teacher}
 
 
+def _students(cfg: StudentsRun) -> dict:
+    """The image and student settings of a run of students, as RealConfig's fields."""
+    return {**_shared(cfg), "width": cfg.width, "T": cfg.T, "alpha": cfg.alpha, "steps": cfg.steps,
+            "seeds": cfg.seeds, "lr": cfg.lr}
+
+
 def from_seen(cfg) -> RealConfig:
     """The page's settings that show a soft-targets run."""
     return RealConfig(**_shared(cfg))
@@ -73,14 +86,12 @@ def from_seen(cfg) -> RealConfig:
 
 def from_threeway(cfg) -> RealConfig:
     """The page's settings that show a three-way run."""
-    return RealConfig(**_shared(cfg), width=cfg.width, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds,
-                      lr=cfg.lr)
+    return RealConfig(**_students(cfg))
 
 
 def from_omitted(cfg) -> RealConfig:
     """The page's settings that show an omitted-class run."""
-    return RealConfig(**_shared(cfg), width=cfg.width, kd_T=cfg.T, alpha=cfg.alpha, steps=cfg.steps, seeds=cfg.seeds,
-                      lr=cfg.lr, omit=cfg.omit)
+    return RealConfig(**_students(cfg), omit=cfg.omit)
 
 
 def from_width(cfg) -> RealConfig:

@@ -14,6 +14,7 @@ instead of momentum SGD, early stopping on the validation split.
 from __future__ import annotations
 
 import functools
+from collections.abc import Generator
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from kdviz.data import make_dataset
 from kdviz.data.image_files import SOURCES, locate
 from kdviz.data.registry import Dataset
 from kdviz.experiments.budget import Loop, mlp_params
+from kdviz.experiments.protocol import Phase
 from kdviz.train import TeacherConfig, model_logits, train_teacher
 
 DATASETS = tuple(SOURCES)  # "fashion_mnist", "mnist"
@@ -69,6 +71,15 @@ def teacher_config(size: str) -> TeacherConfig:
 def teacher_for(ds: Dataset, size: str, device=None, hook=None):
     """The teacher of size ``size`` for ``ds`` (trained once, then from memory or disk), in eval mode."""
     return train_teacher(ds, teacher_config(size), device, hook)
+
+
+def prepare(cfg, device=None, hook=None) -> Generator[Phase, None, tuple[Dataset, object]]:
+    """A run's data and teacher (settings.ImagesRun ``cfg``), a Phase before each: ``ds, teacher = yield from
+    prepare(cfg, device, hook)``."""
+    yield Phase("data", 0.0, "Reading the images…")
+    ds = cfg.data()
+    yield Phase("teacher", 0.0, f"Training the teacher ({architecture(teacher_config(cfg.teacher).hidden)})…")
+    return ds, teacher_for(ds, cfg.teacher, device, hook)
 
 
 def architecture(hidden, d_in: int = 784, d_out: int = 10) -> str:

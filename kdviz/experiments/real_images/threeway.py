@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kdviz.config import setting
 from kdviz.experiments import learned
 from kdviz.experiments.budget import Loop, loops_of, mlp_params
-from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.protocol import Experiment, chunks
 from kdviz.experiments.real_images import teachers
-from kdviz.experiments.real_images.settings import STUDENT_LRS, ImagesRun, from_threeway
+from kdviz.experiments.real_images.settings import StudentsRun, from_threeway
 from kdviz.experiments.stats import judged_sentence, mean_std, paired
-from kdviz.softening_curves import T_CHOICES
 from kdviz.train import MemberConfig, PopulationRun
 
 PAPER = {"teacher": 67, "alone": 146, "distilled": 74, "test_count": 10_000}  # Hinton et al. 2015, MNIST
@@ -35,15 +33,8 @@ def chunk_size(steps: int) -> int:
 
 
 @dataclass
-class ThreeWayConfig(ImagesRun):
+class ThreeWayConfig(StudentsRun):
     """The students of the three-way: their width, how they are distilled and trained, how many seeds."""
-
-    width: int = setting(100, "Student units per hidden layer (Hinton: 800)", lo=10, hi=1200, step=10)
-    T: float = setting(20.0, "Distillation temperature", choices=T_CHOICES)
-    alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(1500, "Training steps", lo=50, hi=100_000, step=50)
-    seeds: int = setting(3, "Seeds (students per role)", lo=1, hi=5)
-    lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
 
 
 @dataclass
@@ -70,10 +61,29 @@ class ThreeWaySnapshot:
         return self.errors is not None
 
 
-def members(cfg: ThreeWayConfig) -> list[MemberConfig]:
+def members(cfg: StudentsRun) -> list[MemberConfig]:
     """The population: a baseline per seed, then a KD student per seed (member = role index * S + seed)."""
     return ([MemberConfig("baseline", lr=cfg.lr, seed=s) for s in range(cfg.seeds)]
             + [MemberConfig("kd", T=cfg.T, alpha=cfg.alpha, lr=cfg.lr, seed=s) for s in range(cfg.seeds)])
+
+
+def population(cfg: StudentsRun, ds, teacher, device=None, hook=None) -> PopulationRun:
+    """The students of a run (members()) on ``ds``, distilled from ``teacher``, two hidden layers of cfg.width."""
+    return PopulationRun(ds, teacher, (cfg.width, cfg.width), members(cfg), batch_size=teachers.BATCH, device=device,
+                         record_every=chunk_size(cfg.steps), hook=hook)
+
+
+def by_role(seeds: int) -> dict[str, slice]:
+    """Each role's members in the population: {"baseline": slice(0, S), "kd": slice(S, 2S)}."""
+    return {r: slice(i * seeds, (i + 1) * seeds) for i, r in enumerate(ROLES)}
+
+
+def statuses(students: PopulationRun, seeds: int) -> tuple[dict, list[str]]:
+    """({role: per-seed "ok" or why it failed}, ["<role>, seed <s>: why" of each failed student])."""
+    status = learned.run_status(students)
+    failed = [f"{r}, seed {s}: {status[sl][s]}" for r, sl in by_role(seeds).items() for s in range(seeds)
+              if status[sl][s] != "ok"]
+    return {r: status[sl] for r, sl in by_role(seeds).items()}, failed
 
 
 def run(cfg: ThreeWayConfig, device: str | None = None, hook=None) -> Iterator:
@@ -81,31 +91,22 @@ def run(cfg: ThreeWayConfig, device: str | None = None, hook=None) -> Iterator:
 
     hook: called before each training step (a job's preemption point), or None.
     """
-    yield Phase("data", 0.0, "Reading the images…")
-    ds = cfg.data()
+    ds, teacher = yield from teachers.prepare(cfg, device, hook)
     hidden = teachers.teacher_config(cfg.teacher).hidden
-    yield Phase("teacher", 0.0, f"Training the teacher ({teachers.architecture(hidden)})…")
-    teacher = teachers.teacher_for(ds, cfg.teacher, device, hook)
-    students = PopulationRun(ds, teacher, (cfg.width, cfg.width), members(cfg), batch_size=teachers.BATCH,
-                             device=device, record_every=chunk_size(cfg.steps), hook=hook)
+    students = population(cfg, ds, teacher, device, hook)
     arch = teachers.architecture((cfg.width, cfg.width))
-    while students.t < cfg.steps:
-        students.step(min(chunk_size(cfg.steps), cfg.steps - students.t))
-        if students.t < cfg.steps:
-            yield ThreeWaySnapshot(students.t / cfg.steps, students.t, cfg.steps, arch, teachers.architecture(hidden))
+    for done in chunks([students], cfg.steps, chunk_size(cfg.steps)):
+        yield ThreeWaySnapshot(done / cfg.steps, done, cfg.steps, arch, teachers.architecture(hidden))
     y = ds.y_test.numpy()
     x = ds.x_test.to(students.device)
     right = students.logits(x).argmax(-1).cpu().numpy() == y  # (2S, N)
     teacher_right = teachers.logits_of(teacher, x).argmax(-1) == y  # (N,)
-    status = learned.run_status(students)
-    S = cfg.seeds
-    by_role = {r: slice(i * S, (i + 1) * S) for i, r in enumerate(ROLES)}
-    failed = [f"{r}, seed {s}: {status[i * S + s]}" for i, r in enumerate(ROLES) for s in range(S)
-              if status[i * S + s] != "ok"]
+    status, failed = statuses(students, cfg.seeds)
+    roles = by_role(cfg.seeds)
     yield ThreeWaySnapshot(1.0, cfg.steps, cfg.steps, arch, teachers.architecture(hidden), int(len(y)),
-                           int((~teacher_right).sum()), {r: (~right[sl]).sum(-1) for r, sl in by_role.items()},
-                           {r: right[sl] for r, sl in by_role.items()}, {r: status[sl] for r, sl in by_role.items()},
-                           failed, students.population.arrays(), cfg.image_set)
+                           int((~teacher_right).sum()), {r: (~right[sl]).sum(-1) for r, sl in roles.items()},
+                           {r: right[sl] for r, sl in roles.items()}, status, failed, students.population.arrays(),
+                           cfg.image_set)
 
 
 def effect(snap: ThreeWaySnapshot):
@@ -163,8 +164,8 @@ def verdict(cfg: ThreeWayConfig, snap: ThreeWaySnapshot) -> str:
 @loops_of("real_threeway")
 def cost(cfg: ThreeWayConfig) -> list[Loop]:
     """The teacher's training (stored after the first run) and the 2 x seeds students'."""
-    return [*teachers.teacher_loops(cfg.teacher), Loop(mlp_params(784, (cfg.width, cfg.width), 10), teachers.BATCH, cfg.steps,
-                                              2 * cfg.seeds)]
+    students = Loop(mlp_params(784, (cfg.width, cfg.width), 10), teachers.BATCH, cfg.steps, 2 * cfg.seeds)
+    return [*teachers.teacher_loops(cfg.teacher), students]
 
 
 EXPERIMENT = Experiment("real_threeway", "Hinton's three-way on real images: teacher, student alone, student distilled",

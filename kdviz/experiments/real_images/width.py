@@ -17,7 +17,7 @@ import numpy as np
 from kdviz.config import setting
 from kdviz.experiments import learned
 from kdviz.experiments.budget import Loop, loops_of, mlp_params
-from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.protocol import Experiment, chunks
 from kdviz.experiments.real_images import teachers
 from kdviz.experiments.real_images.settings import STUDENT_LRS, ImagesRun, from_width
 from kdviz.experiments.real_images.threeway import chunk_size
@@ -82,20 +82,11 @@ def run(cfg: WidthConfig, device: str | None = None, hook=None) -> Iterator:
 
     hook: called before each training step (a job's preemption point), or None.
     """
-    yield Phase("data", 0.0, "Reading the images…")
-    ds = cfg.data()
-    yield Phase("teacher", 0.0, "Training the teacher…")
-    teacher = teachers.teacher_for(ds, cfg.teacher, device, hook)
+    ds, teacher = yield from teachers.prepare(cfg, device, hook)
     runs = [PopulationRun(ds, teacher, (w, w), members(cfg), batch_size=teachers.BATCH, device=device,
                           record_every=chunk_size(cfg.steps), hook=hook) for w in cfg.widths]
-    done = 0
-    while done < cfg.steps:
-        n = min(chunk_size(cfg.steps), cfg.steps - done)
-        for students in runs:
-            students.step(n)
-        done += n
-        if done < cfg.steps:
-            yield WidthSnapshot(done / cfg.steps)
+    for done in chunks(runs, cfg.steps, chunk_size(cfg.steps)):
+        yield WidthSnapshot(done / cfg.steps)
     y = ds.y_test.numpy()
     nT, S = len(cfg.temperatures), cfg.seeds
     right = np.stack([r.logits(ds.x_test.to(r.device)).argmax(-1).cpu().numpy() == y for r in runs])  # (W, K, N)
@@ -167,8 +158,9 @@ def students(cfg: WidthConfig, snap: WidthSnapshot) -> list[dict]:
     for w, j, s in _places(snap):
         e = int(snap.errors[w, j, s] if j is not None else snap.baseline[w, s])
         k = (j if j is not None else len(snap.temperatures)) * snap.errors.shape[-1] + s
-        rows.append({"width": snap.widths[w], "dataset": cfg.image_set, "method": "kd" if j is not None else "baseline",
-                     "T": snap.temperatures[j] if j is not None else None, "alpha": cfg.alpha if j is not None else None,
+        kd = j is not None
+        rows.append({"width": snap.widths[w], "dataset": cfg.image_set, "method": "kd" if kd else "baseline",
+                     "T": snap.temperatures[j] if kd else None, "alpha": cfg.alpha if kd else None,
                      "seed": s, "lr": cfg.lr, "steps": cfg.steps, "status": snap.status[snap.widths[w]][k],
                      "errors": e, "accuracy": 1 - e / snap.test_count})
     return rows
