@@ -178,3 +178,8 @@ def test_every_tab_has_a_cost_and_the_page_defaults_fit_the_budget():
         assert seconds is not None and 0 < seconds <= budget.MAX_RUN_SECONDS, (part, seconds)
     full = threeway.ThreeWayConfig(n=0, teacher="full", width=800, steps=20_000)
     assert budget.estimate("real_threeway", full) > budget.MAX_RUN_SECONDS  # the full size runs from the command line
+
+
+def test_every_real_image_experiment_states_its_verdict_in_exports():
+    for exp in (seen.EXPERIMENT, threeway.EXPERIMENT, omitted.EXPERIMENT, width.EXPERIMENT):
+        assert exp.verdict is not None and exp.students is not None and exp.page_config is not None, exp.name

@@ -155,4 +155,5 @@ def cost(cfg: SeenConfig) -> list[Loop]:
 
 
 EXPERIMENT = Experiment("real_seen", "Dark knowledge you can see: a teacher's soft targets on real images", SeenConfig,
-                        run, SeenSnapshot, students=models, weights=lambda cfg, snap, k: None, page_config=from_seen)
+                        run, SeenSnapshot, students=models, weights=lambda cfg, snap, k: None, verdict=verdict,
+                        page_config=from_seen)
