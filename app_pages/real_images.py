@@ -18,12 +18,13 @@ from ui.state import bind, collect
 
 KEY = "real"
 st.title("Real images")
-about("A teacher's soft targets on real 28x28 photographs of clothing, and Hinton's distillation at its own scale.",
+about("A teacher's soft targets on real 28x28 images of clothing, and Hinton's distillation at its own scale.",
       "Fashion-MNIST holds 70,000 28x28 grey images of clothing in 10 classes (MNIST, the paper's handwritten "
       "digits, has the same format and is used where it is on the machine). A shirt looks like a T-shirt, a "
       "pullover and a coat; a sandal like a sneaker and an ankle boot: that is what a teacher's small "
-      "probabilities carry. The page's defaults train a 784-400-400-10 teacher on a 6,000-image subset so that "
-      "they run live; the command line runs Hinton's sizes (`--teacher full --n 0 --width 800`). What differs "
+      "probabilities carry. The teacher (784-400-400-10 at the page's defaults) learns from every training image, "
+      "once, and is stored; the students learn from a 6,000-image subset (the transfer set) so that they train "
+      "live; the command line runs Hinton's sizes (`--teacher full --n 0 --width 800`). What differs "
       "from the paper: no ±2 pixel input jitter and no weight constraint, Adam instead of momentum SGD.")
 guide.notice("real_images")
 
@@ -138,7 +139,7 @@ with tabs[0]:
 with tabs[1]:
     st.markdown(f"Hinton, Vinyals and Dean (2015) trained a 784-1200-1200-10 teacher on MNIST, a 784-800-800-10 net "
                 f"alone, and the same net distilled at T = 20. Here on {TITLE}: a baseline (labels only) and a KD "
-                "student per seed, with the same initial weights and batch order.")
+                "student per seed on the transfer set, with the same initial weights and batch order.")
     training_tab("real.three", "real_threeway", threeway_config(cfg), draw_threeway, "three_")
 with tabs[2]:
     st.markdown(f"Hinton et al. left every 3 out of MNIST's transfer set: the distilled student still recognised most "

@@ -39,6 +39,8 @@ def test_seen_keeps_the_teachers_test_logits_with_their_images():
     top = seen.ambiguous(snap.logits, 5)
     assert h[top[0]] == pytest.approx(h.max(), rel=1e-6) and np.all(np.diff(h[top]) <= 1e-9)
     assert "Most often taken for" in seen.verdict(cfg, snap) and seen.models(cfg, snap)[0]["test_images"] == 200
+    # the teacher learns from every training image, the students from the n-image transfer set
+    assert snap.n_train == len(cfg.teacher_data().y_train) > len(ds.y_train) == 300 - round(300 / 12)
 
 
 def constructed(logits, labels) -> seen.SeenSnapshot:

@@ -43,7 +43,7 @@ class SeenSnapshot:
     teacher_acc: float
     architecture: str
     source: str  # where the images came from (Dataset.info["source"])
-    n_train: int  # training images the teacher learned from
+    n_train: int  # training images the teacher learned from (all of them)
 
 
 def run(cfg: SeenConfig, device: str | None = None, hook=None) -> Iterator:
@@ -57,7 +57,7 @@ def run(cfg: SeenConfig, device: str | None = None, hook=None) -> Iterator:
     arch = teachers.architecture(teachers.teacher_config(cfg.teacher).hidden)
     yield SeenSnapshot(1.0, cfg.image_set, list(ds.class_names), z, y, ds.info["images_test"],
                        float((z.argmax(-1) == y).mean()), arch,
-                       ds.info["source"], len(ds.y_train))
+                       ds.info["source"], len(cfg.teacher_data().y_train))
 
 
 def uncertainty(logits: np.ndarray) -> np.ndarray:

@@ -25,7 +25,8 @@ class ImagesRun:
     """Which images a run trains on and which teacher it distils from."""
 
     image_set: str = setting("fashion_mnist", "Image set", choices=DATASETS)
-    n: int = setting(PAGE_N, "Training images (0: all 60,000 less the validation split)", lo=0, hi=60_000, step=100)
+    n: int = setting(PAGE_N, "Students' training images (0: all 60,000 less the validation split)", lo=0,
+                     hi=60_000, step=100, help="the transfer set; the teacher learns from every training image")
     test_n: int = 0  # test images (0: the official 10,000)
     teacher: str = setting("page", "Teacher size", choices=tuple(TEACHERS),
                            help="page: 784-400-400-10, dropout 0.2; full: Hinton's 784-1200-1200-10, dropout 0.5")
@@ -39,8 +40,12 @@ class ImagesRun:
             raise ValueError(f"numbers of images are at least 0 (0: all), got {self.n} and {self.test_n}")
 
     def data(self):
-        """The Dataset these settings train and test on (built once per process)."""
+        """The Dataset the students train and are tested on (built once per process)."""
         return image_data(self.image_set, all_if_zero(self.n), all_if_zero(self.test_n))
+
+    def teacher_data(self):
+        """The Dataset the teacher trains on: every training image, the same test images."""
+        return image_data(self.image_set, None, all_if_zero(self.test_n))
 
 
 @dataclass
@@ -64,7 +69,7 @@ class RealConfig(StudentsRun):
     shown_T: float = setting(4.0, "Temperature T of the soft targets shown", choices=T_CHOICES)
     omit: int = setting(3, "Class left out of the students' transfer set (0 to 9)", lo=0, hi=9)
     bias: float = setting(0.0, "Bias added to the omitted class's logit", lo=-2.0, hi=10.0, step=0.25)
-    sweep_steps: int = setting(500, "Steps per student", lo=50, hi=100_000, step=50)
+    sweep_steps: int = setting(300, "Steps per student", lo=50, hi=100_000, step=50)
     sweep_seeds: int = setting(2, "Seeds per cell", lo=1, hi=5)
 
 

@@ -1,9 +1,10 @@
 """The real-image teachers and data: which images, which teacher, trained once and stored.
 
-Every experiment of the Real images page trains on a real 28x28 image set (Fashion-MNIST, or
-MNIST where it is on the machine), a seeded stratified subset of ``n`` training images (None: all
-55,000 after the validation split) and ``test_n`` test images (None: the official 10,000). Its
-teacher is one of three sizes: "quick" (784-128-128-10, seconds), "page" (784-400-400-10, tens of
+Every experiment of the Real images page trains its students on a real 28x28 image set
+(Fashion-MNIST, or MNIST where it is on the machine): a seeded stratified subset of ``n`` training
+images (the transfer set; None: all 55,000 after the validation split), tested on ``test_n`` test
+images (None: the official 10,000). The teacher learns from every training image (as a teacher
+trained once and stored would) and is one of three sizes: "quick" (784-128-128-10, seconds), "page" (784-400-400-10, tens of
 seconds on one core) and "full" (Hinton et al. 2015's 784-1200-1200-10 with dropout 0.5, minutes
 to an hour on a CPU). Each is trained by the engine's one teacher trainer
 (kdviz.train.train_teacher) and kept on disk (teacher_store), so a teacher is trained once per
@@ -74,12 +75,12 @@ def teacher_for(ds: Dataset, size: str, device=None, hook=None):
 
 
 def prepare(cfg, device=None, hook=None) -> Generator[Phase, None, tuple[Dataset, object]]:
-    """A run's data and teacher (settings.ImagesRun ``cfg``), a Phase before each: ``ds, teacher = yield from
-    prepare(cfg, device, hook)``."""
+    """A run's data (the students' transfer set) and teacher (trained on every training image), a Phase before each:
+    ``ds, teacher = yield from prepare(cfg, device, hook)`` for settings.ImagesRun ``cfg``."""
     yield Phase("data", 0.0, "Reading the images…")
-    ds = cfg.data()
+    ds, everything = cfg.data(), cfg.teacher_data()
     yield Phase("teacher", 0.0, f"Training the teacher ({architecture(teacher_config(cfg.teacher).hidden)})…")
-    return ds, teacher_for(ds, cfg.teacher, device, hook)
+    return ds, teacher_for(everything, cfg.teacher, device, hook)
 
 
 def architecture(hidden, d_in: int = 784, d_out: int = 10) -> str:

@@ -37,7 +37,7 @@ class WidthConfig(ImagesRun):
     widths: tuple[int, ...] = WIDTHS
     temperatures: tuple[float, ...] = TEMPERATURES
     alpha: float = setting(0.1, "alpha (weight of the hard labels)", lo=0.0, hi=1.0, step=0.05)
-    steps: int = setting(500, "Steps per student", lo=50, hi=100_000, step=50)
+    steps: int = setting(300, "Steps per student", lo=50, hi=100_000, step=50)
     seeds: int = setting(2, "Seeds per cell", lo=1, hi=5)
     lr: float = setting(0.001, "Learning rate", choices=STUDENT_LRS)
 
