@@ -143,8 +143,8 @@ def models(cfg: SeenConfig, snap: SeenSnapshot) -> list[dict]:
 def verdict(cfg: SeenConfig, snap: SeenSnapshot) -> str:
     """The tab's sentences: the teacher's accuracy, what it takes each class for, the most alike pairs at T = 1."""
     sim = soft_targets.similarity(snap.logits, snap.labels, 1.0)
-    return (f"The {snap.architecture} teacher gets {snap.teacher_acc:.1%} of {count(len(snap.labels), 'test image')} "
-            f"right. {taken_for_sentence(snap)} "
+    return (f"The {snap.architecture} teacher gets {snap.teacher_acc:.1%} of {len(snap.labels):,} test images right "
+            f"(it learned from {snap.n_train:,} training images). {taken_for_sentence(snap)} "
             + soft_targets.alike_sentence("Soft targets at T = 1", sim, snap.class_names))
 
 
