@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from kdviz.data.image_files import SOURCES
+from kdviz.experiments import experiment
 from kdviz.experiments.dark_knowledge import omitted as digits_omitted, soft_targets
 from kdviz.experiments.real_images import omitted, seen, teachers, threeway, width
 from kdviz.experiments.real_images.page import omitted_config, seen_config, threeway_config, width_config
@@ -69,6 +70,12 @@ def finished(job, snap, idle: str):
     return snap if getattr(snap, "done", False) or getattr(snap, "progress", 0) >= 1 else None
 
 
+def conclusion(name: str, run_cfg, snap, key: str) -> None:
+    """A finished run's sentences (its experiment's verdict, as the exports state it), then its export menu."""
+    st.markdown(experiment(name).verdict(run_cfg, snap))
+    exports.menu(name, run_cfg, snap, key)
+
+
 def draw_seen(job, snap) -> None:
     """The teacher's soft targets for the chosen image, the class similarity, the ambiguous images, what each class
     is taken for."""
@@ -86,10 +93,9 @@ def draw_seen(job, snap) -> None:
     st.markdown(f"Row *c* is the teacher's **average soft target at T = {t:g}** over the test images of class *c* "
                 "(each row sums to 1; the diagonal is hidden because it dwarfs the rest).")
     jobs.chart("real.seen", "real_sim", job, made["class similarity"], variant=t)
-    st.markdown(seen.verdict(seen_config(cfg), snap))
     jobs.chart("real.seen", "real_ambiguous", job, made["ambiguous images"])
     st.caption(f"Images: {snap.source}.")
-    exports.menu("real_seen", seen_config(cfg), snap, "real_seen")
+    conclusion("real_seen", seen_config(cfg), snap, "real_seen")
 
 
 def draw_threeway(job, snap) -> None:
@@ -99,8 +105,7 @@ def draw_threeway(job, snap) -> None:
         return
     st.dataframe(pd.DataFrame(threeway.comparison_rows(run_cfg, snap, TITLE)), hide_index=True, width="stretch")
     jobs.chart("real.three", "real_errors", job, threeway_figures.figures(run_cfg, snap)["test errors"])
-    st.markdown(threeway.sentence(run_cfg, snap))
-    exports.menu("real_threeway", run_cfg, snap, "real_three")
+    conclusion("real_threeway", run_cfg, snap, "real_three")
 
 
 def draw_omitted(job, snap) -> None:
@@ -113,8 +118,7 @@ def draw_omitted(job, snap) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     jobs.chart("real.omit", "real_bias", job, omitted_figures.figures(run_cfg, snap, cfg.bias)["bias curve"],
                variant=cfg.bias)
-    st.markdown(omitted.verdict(run_cfg, snap))
-    exports.menu("real_omitted", run_cfg, snap, "real_omit")
+    conclusion("real_omitted", run_cfg, snap, "real_omit")
 
 
 def draw_width(job, snap) -> None:
@@ -123,8 +127,7 @@ def draw_width(job, snap) -> None:
     if snap is None:
         return
     jobs.chart("real.width", "real_width_fig", job, width_figures.figures(run_cfg, snap)["accuracy vs T"])
-    st.markdown(width.verdict(run_cfg, snap))
-    exports.menu("real_width", run_cfg, snap, "real_width")
+    conclusion("real_width", run_cfg, snap, "real_width")
 
 
 def training_tab(key: str, experiment: str, run_cfg, draw, prefix: str) -> None:
