@@ -28,6 +28,8 @@ from kdviz.experiments.language import LanguageConfig
 from kdviz.experiments.live import LiveConfig
 from kdviz.experiments.market import MarketConfig
 from kdviz.experiments.market.transfer import TransferConfig
+from kdviz.experiments.real_images.page import PARTS as REAL_PARTS, part_run as real_part_run
+from kdviz.experiments.real_images.settings import RealConfig
 from kdviz.experiments.temperature import TemperatureConfig
 from kdviz.experiments.which_teacher import PARTS, WhichTeacherConfig
 from kdviz.figures import CARDS
@@ -112,6 +114,12 @@ PAGES: tuple[PageRecord, ...] = (
                       "with the ensemble's.",
                experiments=("market", "market_transfer"), query_prefix={"market_transfer": "tr"},
                warm=(("market", MarketConfig()), ("market_transfer", TransferConfig()))),
+    PageRecord("real_images", "Real images", ":material/image:", "Training",
+               line="Fashion-MNIST: soft targets you can see, Hinton's three-way at scale.", minutes=8,
+               notice="Look at which classes the teacher's small probabilities fall on for a shirt, and compare the "
+                      "distilled student's errors with the student alone's, seed by seed.",
+               experiments=tuple(real_part_run(RealConfig(), p)[0].name for p in REAL_PARTS), config=RealConfig,
+               warm=tuple((exp.name, sub) for p in REAL_PARTS for exp, sub in [real_part_run(RealConfig(), p)])),
     PageRecord("language", "Distilling a language model", ":material/text_fields:", "Language models",
                line="A character model distilled seven ways: forward and reverse KL, JSD, top-k, on-policy.",
                minutes=8,

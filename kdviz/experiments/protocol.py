@@ -74,6 +74,19 @@ class Experiment:
     page_config: Callable | None = None
 
 
+def chunks(runs, steps: int, every: int) -> Iterator[int]:
+    """Train every run of ``runs`` (PopulationRuns, in turn) ``steps`` steps in chunks of ``every``, yielding the
+    steps done after each chunk but the last (where a run yields a progress snapshot)."""
+    done = 0
+    while done < steps:
+        n = min(every, steps - done)
+        for run in runs:
+            run.step(n)
+        done += n
+        if done < steps:
+            yield done
+
+
 def last(snapshots: Iterator):
     """Drive a run to its end and return its final snapshot."""
     snap = None

@@ -10,25 +10,27 @@ from kdviz.plots.style import ACCENT, BASELINE, PALETTE, STUDENT, TEACHER, layou
 DIGITS = [str(d) for d in range(10)]
 
 
-def digit_image(image: np.ndarray, title: str) -> go.Figure:
-    """One 8x8 grey image (pixel values 0..16, dark ink on white)."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(image)[::-1], colorscale="Greys", zmin=0, zmax=16, showscale=False,
+def digit_image(image: np.ndarray, title: str, zmax: float = 16) -> go.Figure:
+    """One grey image (H, W) of pixel values 0..zmax (16: the 8x8 digits; 255: 28x28 images), dark ink on white."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(image)[::-1], colorscale="Greys", zmin=0, zmax=zmax, showscale=False,
                                hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>"))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, scaleanchor="x")
     return layout(fig, title, height=300)
 
 
-def soft_target_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log: bool = True) -> go.Figure:
-    """The teacher's soft targets of one image at T beside T = 1, the true digit marked; p_t, p_1: (10,)."""
+def soft_target_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log: bool = True,
+                     names: list[str] = DIGITS, what: str = "digit") -> go.Figure:
+    """The teacher's soft targets of one image at T beside T = 1, the true class marked; p_t, p_1: (C,).
+    names: the classes' names (C,); what: what a class is called ("digit", "class")."""
     fig = go.Figure([
-        go.Bar(x=DIGITS, y=p_1, name="teacher at T = 1", marker_color=BASELINE),
-        go.Bar(x=DIGITS, y=p_t, name=f"teacher at T = {T:g}", marker_color=TEACHER,
+        go.Bar(x=names, y=p_1, name="teacher at T = 1", marker_color=BASELINE),
+        go.Bar(x=names, y=p_t, name=f"teacher at T = {T:g}", marker_color=TEACHER,
                text=[f"{x:.2g}" for x in p_t], textposition="outside", cliponaxis=False),
     ])
     fig.add_vline(x=int(label), line_color=ACCENT, line_width=2, line_dash="dot",
-                  annotation_text=f"true digit {label}", annotation_position="top")
-    fig.update_xaxes(title="digit", type="category")
+                  annotation_text=f"true {what} {names[int(label)]}", annotation_position="top")
+    fig.update_xaxes(title=what, type="category")
     if log:
         log_ticks(fig, "y", power=True, title="probability (log scale)", range=probability_range(p_t, p_1))
     else:
@@ -36,17 +38,19 @@ def soft_target_bars(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, log
     return layout(fig, f"Soft targets at T = {T:g}", barmode="group", height=340)
 
 
-def similarity_heatmaps(panels: list[tuple[str, np.ndarray]]) -> go.Figure:
-    """Class-similarity matrices side by side (diagonal hidden: it dwarfs the rest); each (10, 10)."""
+def similarity_heatmaps(panels: list[tuple[str, np.ndarray]], names: list[str] = DIGITS,
+                        what: str = "digit") -> go.Figure:
+    """Class-similarity matrices side by side (diagonal hidden: it dwarfs the rest); each (C, C), classes ``names``
+    (what a class is called: ``what``)."""
     fig = make_subplots(1, len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.08)
     off = [np.where(np.eye(len(m), dtype=bool), np.nan, m) for _, m in panels]
     top = max(float(np.nanmax(m)) for m in off)
     for i, m in enumerate(off):
-        fig.add_trace(go.Heatmap(z=m, x=DIGITS, y=DIGITS, colorscale="Blues", zmin=0, zmax=top,
+        fig.add_trace(go.Heatmap(z=m, x=names, y=names, colorscale="Blues", zmin=0, zmax=top,
                                  showscale=i == len(panels) - 1, colorbar=dict(title="mean prob."),
                                  hovertemplate="true %{y}, mass on %{x}: %{z:.3f}<extra></extra>"), 1, i + 1)
-        fig.update_xaxes(title="soft target's digit", type="category", row=1, col=i + 1)
-        fig.update_yaxes(title="true digit" if i == 0 else None, type="category", autorange="reversed", row=1, col=i + 1)
+        fig.update_xaxes(title=f"soft target's {what}", type="category", row=1, col=i + 1)
+        fig.update_yaxes(title=f"true {what}" if i == 0 else None, type="category", autorange="reversed", row=1, col=i + 1)
     return layout(fig, None, height=420)
 
 
@@ -69,11 +73,14 @@ def profile_curves(profiles: dict[str, dict], current_T: float) -> go.Figure:
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=120))
 
 
-def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: int) -> go.Figure:
-    """Mean test errors (all, and on the omitted digit) against the bias added to its logit."""
+def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: int,
+                name: str | None = None) -> go.Figure:
+    """Mean test errors (all, and on the omitted digit) against the bias added to its logit (``name``: the omitted
+    class's name, for a set of named classes)."""
+    what, many = (f"digit {digit}", f"test {digit}s") if name is None else (name, f"test images of {name}")
     fig = go.Figure([
         go.Scatter(x=curve["bias"], y=curve["total"], name="all test errors", line=dict(color=STUDENT, width=3)),
-        go.Scatter(x=curve["bias"], y=curve["on_digit"], name=f"errors on the {n_digit} test {digit}s",
+        go.Scatter(x=curve["bias"], y=curve["on_digit"], name=f"errors on the {n_digit} {many}",
                    line=dict(color=STUDENT, dash="dash")),
     ])
     fig.add_vline(x=chosen, line_color=ACCENT, line_dash="dot", annotation_text=f"chosen on validation: {chosen:+g}",
@@ -81,9 +88,9 @@ def bias_figure(curve: dict, digit: int, chosen: float, slider: float, n_digit: 
     if slider != chosen:
         fig.add_vline(x=slider, line_color=BASELINE, line_dash="dot", annotation_text=f"your slider: {slider:+g}",
                       annotation_position="top left")
-    fig.update_xaxes(title=f"bias added to digit {digit}'s logit")
+    fig.update_xaxes(title=f"bias added to {what}'s logit")
     fig.update_yaxes(title="test errors (mean over seeds)", rangemode="tozero")
-    return layout(fig, "Raising the omitted digit's bias (KD students)", height=360)
+    return layout(fig, f"Raising the omitted {'digit' if name is None else 'class'}'s bias (KD students)", height=360)
 
 
 def sweep_heatmaps(result, metric: str) -> go.Figure:
@@ -119,12 +126,13 @@ def sweep_heatmaps(result, metric: str) -> go.Figure:
 
 def accuracy_vs_t(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], baselines: dict[str, float],
                   alpha: float) -> go.Figure:
-    """Test accuracy against T for each student (mean with a +-std band); dotted: the same student without KD.
+    """Test accuracy against T for each student, up to four (mean with a +-std band); dotted: the same student
+    without KD.
 
     curves: {student: (T (nT,), mean (nT,), std (nT,))} as fractions; baselines: {student: accuracy}.
     """
     fig = go.Figure()
-    for (name, (t, m, s)), colour in zip(curves.items(), (STUDENT, PALETTE[3])):
+    for (name, (t, m, s)), colour in zip(curves.items(), (STUDENT, PALETTE[3], PALETTE[2], PALETTE[1])):
         fig.add_trace(go.Scatter(x=t, y=m * 100, name=f"{name} student, KD", line=dict(color=colour, width=3),
                                  error_y=dict(type="data", array=s * 100, visible=True)))
         if name in baselines:

@@ -18,7 +18,7 @@ from kdviz.config import learning_rate, setting
 from kdviz.data.transforms import omit_class
 from kdviz.experiments.dark_knowledge.settings import from_omitted
 from kdviz.experiments.dark_knowledge.teachers import digits_data, teacher_for
-from kdviz.experiments.protocol import Experiment, Phase
+from kdviz.experiments.protocol import Experiment, Phase, chunks
 from kdviz.experiments import learned
 from kdviz.experiments.stats import PairedEffect, count, mean_std, not_judged, paired
 from kdviz.softening_curves import T_CHOICES
@@ -100,14 +100,8 @@ def run(cfg: OmittedConfig, device: str | None = None, hook=None) -> Iterator:
         if base:
             runs["baseline"] = (students, slice(cfg.seeds, 2 * cfg.seeds))
     distinct = list({id(r): r for r, _ in runs.values()}.values())
-    done = 0
-    while done < cfg.steps:
-        n = min(chunk_size(cfg.steps), cfg.steps - done)
-        for students in distinct:
-            students.step(n)
-        done += n
-        if done < cfg.steps:
-            yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
+    for done in chunks(distinct, cfg.steps, chunk_size(cfg.steps)):
+        yield OmittedSnapshot(done / cfg.steps, done, cfg.steps, cfg.omit)
 
     def outputs(x):
         return {r: s.logits(x)[sl].cpu().numpy().astype(np.float32) for r, (s, sl) in runs.items()}
@@ -169,8 +163,10 @@ def bias_curve(logits: np.ndarray, y: np.ndarray, c: int, grid=BIAS_GRID) -> dic
             "on_digit": np.array([r.on_digit.mean() for r in rows])}
 
 
-def comparison_rows(snap: OmittedSnapshot, bias: float, chosen: float) -> list[dict]:
-    """Rows of the omitted-digit table: the paper's MNIST numbers and ours, each labelled as such."""
+def comparison_rows(snap: OmittedSnapshot, bias: float, chosen: float, data: str = "8x8 digits",
+                    names: list[str] | None = None) -> list[dict]:
+    """Rows of the omitted-digit table: the paper's MNIST numbers and ours (on ``data``, the omitted class called by
+    ``names``, its number when None), each labelled as such."""
     c, y = snap.omit, snap.y_test
     p = PAPER
     source = "Paper (Hinton et al. 2015, MNIST, digit 3 omitted)"
@@ -187,7 +183,8 @@ def comparison_rows(snap: OmittedSnapshot, bias: float, chosen: float) -> list[d
         if role not in snap.test_logits or (what.endswith("(your slider)") and b in (0.0, chosen)):
             continue
         e = errors(snap.test_logits[role], y, c, b)
-        rows.append({"source": f"Ours (8x8 digits, digit {c} omitted, mean ± std of {count(len(e.total), 'seed')})",
+        omitted_name = f"digit {c}" if names is None else names[c]
+        rows.append({"source": f"Ours ({data}, {omitted_name} omitted, mean ± std of {count(len(e.total), 'seed')})",
                      "student": what, "test errors": f"{mean_std(e.total)} of {e.n}",
                      "errors on the omitted digit": f"{mean_std(e.on_digit)} of {e.n_digit}"})
     return rows
@@ -205,17 +202,20 @@ def smoothing_effect(snap: OmittedSnapshot, eps: float) -> PairedEffect:
     return paired(normal, smoothed, hits_a=hits("kd"), hits_b=hits(role_name(eps)))
 
 
-def omitted_sentence(snap: OmittedSnapshot, chosen: float) -> str:
-    """What the baseline and the KD students make of the digit they never saw, before and after the chosen bias
-    (stats.not_judged instead, when a student failed)."""
+def omitted_sentence(snap: OmittedSnapshot, chosen: float, names: list[str] | None = None) -> str:
+    """What the baseline and the KD students make of the class they never saw (called by ``names``, its number when
+    None), before and after the chosen bias (stats.not_judged instead, when a student failed)."""
     if snap.failed:
         return not_judged(snap.failed)
-    c, y = snap.omit, snap.y_test
-    base = errors(snap.test_logits["baseline"], y, c)
-    kd, raised = errors(snap.test_logits["kd"], y, c), errors(snap.test_logits["kd"], y, c, chosen)
-    return (f"The students never saw a {c}. Without KD they miss {base.on_digit.mean():.0f} of the {base.n_digit} "
-            f"test {c}s. Distilled, they recognise {kd.recall.mean():.0%} of them from the soft targets on other "
-            f"digits' images; raising the {c}'s bias by {chosen:+g} (chosen on the validation split) brings that "
+    y = snap.y_test
+    c = snap.omit if names is None else names[snap.omit]
+    base = errors(snap.test_logits["baseline"], y, snap.omit)
+    kd, raised = errors(snap.test_logits["kd"], y, snap.omit), errors(snap.test_logits["kd"], y, snap.omit, chosen)
+    one, many = (f"a {c}", f"test {c}s") if names is None else (f"an image of {c}", f"test images of {c}")
+    return (f"The students never saw {one}. Without KD they miss {base.on_digit.mean():.0f} of the {base.n_digit} "
+            f"{many}. Distilled, they recognise {kd.recall.mean():.0%} of them from the soft targets on other "
+            f"{'digits' if names is None else 'classes'}' images; raising the {c}'s bias by {chosen:+g} (chosen on the "
+            "validation split) brings that "
             f"to {raised.recall.mean():.0%}.")
 
 

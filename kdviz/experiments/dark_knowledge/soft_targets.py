@@ -85,17 +85,23 @@ def profiles(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, np.n
     return {"normal": temperature_profile(logits[0], labels), "smoothed": temperature_profile(logits[1], labels)}
 
 
-def guesses_sentence(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float) -> str:
-    """The teacher's three best guesses at T and the mass the wrong digits share at T = 1 and at T, in words."""
+def guesses_sentence(p_t: np.ndarray, p_1: np.ndarray, label: int, T: float, names: list[str] | None = None,
+                     teacher: str = "normal teacher", what: str = "digits") -> str:
+    """The teacher's three best guesses at T and the mass the wrong classes share at T = 1 and at T, in words
+    (``names``: the classes' names, their numbers when None; ``what``: what the classes are called)."""
+    name = (lambda c: str(c)) if names is None else (lambda c: names[c])
     (g1, q1), (g2, q2), (g3, q3) = ranked_guesses(p_t)
-    return (f"The normal teacher's guesses at T = {T:g}: **{g1}** ({q1:.3g}), second **{g2}** ({q2:.3g}), "
-            f"third **{g3}** ({q3:.3g}). At T = 1 the non-target digits share {1 - p_1[label]:.2g} of the mass; at "
-            f"T = {T:g} they share {1 - p_t[label]:.2g}. The log scale shows the small values a student learns from.")
+    return (f"The {teacher}'s guesses at T = {T:g}: **{name(g1)}** ({q1:.3g}), second **{name(g2)}** ({q2:.3g}), "
+            f"third **{name(g3)}** ({q3:.3g}). At T = 1 the non-target {what} share {1 - p_1[label]:.2g} of the mass; "
+            f"at T = {T:g} they share {1 - p_t[label]:.2g}. The log scale shows the small values a student learns "
+            "from.")
 
 
-def alike_sentence(name: str, sim: np.ndarray) -> str:
-    """A teacher's most alike digit pairs and its structure score, in words."""
-    pairs = ", ".join(f"{a}-{b} ({s:.3f})" for a, b, s in alike_pairs(sim))
+def alike_sentence(name: str, sim: np.ndarray, names: list[str] | None = None) -> str:
+    """A teacher's most alike class pairs and its structure score, in words (``names``: the classes' names, their
+    numbers when None)."""
+    label = (lambda c: str(c)) if names is None else (lambda c: names[c])
+    pairs = ", ".join(f"{label(a)}-{label(b)} ({s:.3f})" for a, b, s in alike_pairs(sim))
     return (f"**{name}**: most alike pairs {pairs}. Structure (std / mean of the off-diagonal "
             f"entries): **{structure_score(sim):.2f}**.")
 
