@@ -167,7 +167,9 @@ def _remote(text: str) -> Server:
 
 def main(argv: list[str] | None = None) -> int:
     """Start a class from the command line and keep it running until Ctrl-C (exit code 2 on bad flags)."""
-    p = argparse.ArgumentParser(description="Run kdviz replicas behind HAProxy (see the README's workshop section).")
+    from kdviz.cli import Parser, UsageError
+
+    p = Parser(prog="classroom.py", description="Run kdviz replicas behind HAProxy (see the README's workshop section).")
     p.add_argument("--replicas", type=int, default=2, help="replicas on this machine (default 2)")
     p.add_argument("--port", type=int, default=8500, help="the balancer's port: the class opens http://ADDRESS:PORT")
     p.add_argument("--address", default="127.0.0.1", help="the balancer's address (0.0.0.0: reachable by the class)")
@@ -176,9 +178,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="a replica started on another machine with deploy/replica.py (repeatable)")
     p.add_argument("--state-dir", type=Path, default=Path.home() / ".cache" / "kdviz" / "class",
                    help="the board's PostgreSQL cluster (unless KDVIZ_BOARD_URL is set) and the logs")
-    args = p.parse_args(argv)
-    if args.replicas < 0 or args.replicas + len(args.remote) < 1:
-        p.error("a class needs at least one replica (--replicas or --remote)")
+    try:
+        args = p.parse_args(argv)
+        if args.replicas < 0 or args.replicas + len(args.remote) < 1:
+            p.error("a class needs at least one replica (--replicas or --remote)")
+    except UsageError as exc:
+        print(str(exc)[:400], file=sys.stderr)
+        return 2
     if not os.path.exists(HAPROXY):
         print("HAProxy is not installed: apt-get install -y haproxy", file=sys.stderr)
         return 2
@@ -187,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     from deploy.postgres import cluster
 
     with contextlib.ExitStack() as stack:
-        board = os.environ.get("KDVIZ_BOARD_URL") or stack.enter_context(cluster(args.state_dir / "postgres"))
+        board = os.environ.get("KDVIZ_BOARD_URL") or (  # a balancer alone needs no database
+            stack.enter_context(cluster(args.state_dir / "postgres")) if args.replicas else "")
         room = stack.enter_context(classroom(local, (args.address, args.port), board, args.state_dir / "logs",
                                              remote=tuple(args.remote)))
         print(f"class open on {room.url} ({len(room.servers)} replicas: {room.wait({}, 0)}); Ctrl-C stops it",

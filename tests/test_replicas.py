@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kdviz.replicas import REPLICA_COOKIE
-from tests.conftest import ARTIFACTS, REQUIRE_BROWSER, _browser_missing_reason, launch_chromium, screenshot
+from tests.conftest import ARTIFACTS, REQUIRE_BROWSER, _browser_missing_reason, chromium_browser, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -66,12 +66,8 @@ def room(postgres_url):
 @pytest.fixture(scope="module")
 def chromium(room):
     """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def visit(chromium, room, path: str, replica: str | None = None):
