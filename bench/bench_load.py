@@ -478,7 +478,7 @@ async def one_load(url: str, server_pid: int | None, users: int, runs: int, limi
     await asyncio.gather(*side)
     wall = time.monotonic() - t0
     server_rss, server_cpu = proc_stats(server_pid) if server_pid else (float("nan"), float("nan"))
-    workers = [(pid, *proc_stats(pid)) for pid in pids[1:]]
+    workers = [(pid, *proc_stats(pid)) for pid in (children(server_pid) if server_pid else [])]
     result = {"users": users, "runs_per_user": runs, "wall_s": round(wall, 1),
             "runs_finished": len(out["start_to_result"]), "runs_started": out["started"],
             "start_to_result_s": quantiles(out["start_to_result"]), "light_interaction_s": quantiles(out["light"]),

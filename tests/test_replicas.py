@@ -168,6 +168,16 @@ def test_two_replicas_write_one_room_and_the_instructors_board_on_either_shows_b
             ctx.close()
 
 
+def test_the_load_test_runs_through_the_balancer(room):
+    from tests.test_load_smoke import bench_load, off_loop
+
+    (result,) = off_loop(bench_load.main, ["--balancer", room.url, "--users", "2", "--runs", "1", "--limit", "240",
+                                           "--trainers-only"])
+    assert result["runs_started"] == 2 and result["runs_finished"] == 2
+    assert result["errors"] == 0, result["error_samples"]
+    assert result["server_rss_mb"] is None and result["worker_rss_mb"] == []  # not measured behind a balancer
+
+
 def test_a_killed_replica_fails_only_its_own_sessions_which_say_so_and_work_after_a_reload(chromium, room):
     (lost_ctx, lost), (kept_ctx, kept) = visit(chromium, room, "live?steps=5000", "r1"), visit(chromium, room, "live", "r2")
     try:
