@@ -7,6 +7,7 @@ from kdviz import site
 from ui import guide, links
 from ui.jobs import warm_pool
 from ui.messages import unknown_page_notice, warn
+from ui.replica import moved_notice
 from ui.results import start_warming
 from ui.sidebar import draw_sidebar
 
@@ -21,6 +22,7 @@ page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "si
 notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.values() for p in group])
 if notice:
     warn(notice, icon=":material/explore_off:")
+moved_notice()
 warm_pool()
 start_warming()
 if not links.flag("nav_hide"):

@@ -14,6 +14,9 @@ run the server accepts. ``--steady`` adds the server's CPU per live redraw in th
 one long run alone (the redraw cost a workshop pays per watching user).
 
     OMP_NUM_THREADS=1 python bench/bench_load.py --users 30 [--users 50] [--runs 3] [--limit 300] [--largest] [--steady]
+
+``--balancer http://HOST:PORT`` loads a class of replicas behind a balancer (deploy/classroom.py) instead: each
+simulated browser keeps the balancer's sticky cookie, and the replicas' own memory and CPU are not reported.
 """
 from __future__ import annotations
 
@@ -130,11 +133,17 @@ class Browser:
         self.errors: list[str] = []
         self.charts = 0  # plotly charts drawn by the last run
         self.query = ""  # the URL's query string (the page's settings) sent with every rerun
+        self.cookies = ""  # the Cookie header a balancer asked for (its sticky-session cookie)
 
     async def connect(self) -> None:
-        """Open the websocket (reconnecting to the same session if there was one)."""
+        """Open the websocket (reconnecting to the same session if there was one, with the cookies a balancer
+        set on the first connection, so that it sends the reconnect to the same replica)."""
         protocols = ["streamlit", "x", self.session_id] if self.session_id else ["streamlit"]
-        self.ws = await websockets.connect(self.url, subprotocols=protocols, max_size=None, open_timeout=30)
+        headers = {"Cookie": self.cookies} if self.cookies else None
+        self.ws = await websockets.connect(self.url, subprotocols=protocols, max_size=None, open_timeout=30,
+                                           additional_headers=headers)
+        sticky = "; ".join(c.split(";")[0] for c in self.ws.response.headers.get_all("Set-Cookie"))
+        self.cookies = sticky or self.cookies
 
     async def run(self, page: str | None = None, widgets: list | None = None, fragment: str | None = None,
                   timeout: float = 30.0) -> float:
@@ -368,7 +377,7 @@ async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip
     first ``skip`` redraws (which build the figures). Stops after ``seconds``, or as soon as ``redraws``
     figure redraws are measured (``seconds`` then bounds the wait: a busy machine redraws less often);
     then presses Reset."""
-    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    url = stream_url(port)
     b = await start_live(url, query)
     cpu, wall, ends, t0 = [], [], [], time.monotonic()
 
@@ -402,7 +411,7 @@ async def steady_redraws(port: int, server_pid: int, seconds: float = 30.0, skip
 
 async def largest_vs_default(port: int, runs: int, limit: float) -> dict:
     """A default Live run's Start-to-result alone, then while another session trains the largest run."""
-    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    url = stream_url(port)
     query, seconds = largest_live_query()
 
     def fresh() -> dict:
@@ -426,9 +435,14 @@ async def largest_vs_default(port: int, runs: int, limit: float) -> dict:
             "error_samples": sorted(set(alone["errors"] + beside["errors"]))[:5]}
 
 
-async def first_visit(port: int) -> None:
-    """Open Home once (the first script run of a server starts its pool and its warm-up)."""
-    b = Browser(f"ws://127.0.0.1:{port}/_stcore/stream")
+def stream_url(port: int) -> str:
+    """The websocket address of a server started here on loopback ``port``."""
+    return f"ws://127.0.0.1:{port}/_stcore/stream"
+
+
+async def first_visit(url: str) -> None:
+    """Open Home once through websocket ``url`` (the first script run of a server starts its pool and its warm-up)."""
+    b = Browser(url)
     try:
         await b.connect()
         await b.run("", timeout=120)
@@ -445,14 +459,15 @@ def quantiles(values: list[float]) -> dict:
             "max": round(v[-1], 3)}
 
 
-async def one_load(port: int, server_pid: int, users: int, runs: int, limit: float, visit_every: float,
+async def one_load(url: str, server_pid: int | None, users: int, runs: int, limit: float, visit_every: float,
                    side_users: bool = True) -> dict:
-    """Run N trainers with (if ``side_users``) the probe and the visitors; return the measurements."""
-    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    """Run N trainers against websocket ``url`` with (if ``side_users``) the probe and the visitors; return the
+    measurements (the server's and workers' memory and CPU only for a server started here: ``server_pid``)."""
     out = {"started": 0, "unfinished": 0, "queue_messages": 0, "redraws": 0, "start_to_result": [], "light": [],
            "first_page": [], "errors": [], "chart_redraw_cpu": []}
     stop = asyncio.Event()
-    cpu0 = {pid: proc_stats(pid)[1] for pid in [server_pid, *children(server_pid)]}
+    pids = [] if server_pid is None else [server_pid, *children(server_pid)]
+    cpu0 = {pid: proc_stats(pid)[1] for pid in pids}
     client0 = client_cpu()
     t0 = time.monotonic()
     side = [asyncio.create_task(probe(url, stop, out)),
@@ -462,9 +477,9 @@ async def one_load(port: int, server_pid: int, users: int, runs: int, limit: flo
     stop.set()
     await asyncio.gather(*side)
     wall = time.monotonic() - t0
-    server_rss, server_cpu = proc_stats(server_pid)
-    workers = [(pid, *proc_stats(pid)) for pid in children(server_pid)]
-    return {"users": users, "runs_per_user": runs, "wall_s": round(wall, 1),
+    server_rss, server_cpu = proc_stats(server_pid) if server_pid else (float("nan"), float("nan"))
+    workers = [(pid, *proc_stats(pid)) for pid in (children(server_pid) if server_pid else [])]
+    result = {"users": users, "runs_per_user": runs, "wall_s": round(wall, 1),
             "runs_finished": len(out["start_to_result"]), "runs_started": out["started"],
             "start_to_result_s": quantiles(out["start_to_result"]), "light_interaction_s": quantiles(out["light"]),
             "new_visitor_first_page_s": quantiles(out["first_page"]), "queue_messages_seen": out["queue_messages"],
@@ -477,6 +492,10 @@ async def one_load(port: int, server_pid: int, users: int, runs: int, limit: flo
             "worker_rss_mb": [round(rss, 1) for _, rss, _ in workers],
             "worker_cpu_share": [round((cpu - cpu0.get(pid, 0.0)) / wall, 3) for pid, _, cpu in workers],
             "load_test_client_cpu_share": round((client_cpu() - client0) / wall, 3)}
+    if server_pid is None:  # behind a balancer: the replicas' processes are not this machine's to read
+        result.update({k: None for k in ("server_rss_mb", "server_cpu_share", "server_cpu_ms_per_redraw",
+                                         "server_cpu_ms_per_figure_redraw_alone")})
+    return result
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -496,27 +515,36 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--steady-redraws", type=int, default=None,
                         help="with --steady: stop once this many figure redraws are measured (--steady-seconds bounds it)")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout to serve (to compare two versions)")
+    parser.add_argument("--balancer", metavar="URL",
+                        help="http://HOST:PORT of a class's balancer (deploy/classroom.py): load the replicas behind "
+                             "it instead of starting a server (their memory and CPU are then not measured)")
     args = parser.parse_args(argv)
-    port = free_port()
-    server = start_server(port, root=args.app_root)
+    if args.balancer and (args.steady or args.largest):
+        parser.error("--steady and --largest measure a server started here: leave out --balancer")
+    if args.balancer:
+        server, url = None, args.balancer.rstrip("/").replace("http", "ws", 1) + "/_stcore/stream"
+    else:
+        port = free_port()
+        server, url = start_server(port, root=args.app_root), stream_url(port)
     results = []
     try:
-        if os.environ.get("KDVIZ_WARM", "1") != "0":
-            asyncio.run(first_visit(port))  # the server starts its warm-up on its first script run
+        if os.environ.get("KDVIZ_WARM", "1") != "0" and server is not None:
+            asyncio.run(first_visit(url))  # the server starts its warm-up on its first script run
             print(json.dumps({"warm_up_waited_s": round(wait_for_warm_cache(), 1)}), flush=True)
         if args.steady:
             results.append(asyncio.run(steady_redraws(port, server.pid, args.steady_seconds,
                                                       redraws=args.steady_redraws)))
             print(json.dumps(results[-1]), flush=True)
         for users in args.users or ([] if args.largest or args.steady else [3]):
-            results.append(asyncio.run(one_load(port, server.pid, users, args.runs, args.limit, args.visit_every,
+            results.append(asyncio.run(one_load(url, server and server.pid, users, args.runs, args.limit, args.visit_every,
                                                 not args.trainers_only)))
             print(json.dumps(results[-1]), flush=True)
         if args.largest:
             results.append(asyncio.run(largest_vs_default(port, args.runs, args.limit)))
             print(json.dumps(results[-1]), flush=True)
     finally:
-        stop_server(server)
+        if server is not None:
+            stop_server(server)
     return results
 
 

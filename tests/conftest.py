@@ -115,14 +115,23 @@ def app_url():
 @pytest.fixture(scope="session")
 def browser(app_url):
     """A headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    with chromium_browser() as b:
+        yield b
+
+
+@contextlib.contextmanager
+def chromium_browser():
+    """Start Playwright and a headless Debian Chromium (never a downloaded browser); yield it, close both after."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture

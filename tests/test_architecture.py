@@ -100,7 +100,8 @@ GRAPH = {name: imports_of(name, path) | discovered(name, path) for name, path in
 LAYERS = [
     # maths, settings, storage and the market's past-only tools: the pieces everything else computes with
     ("base", {"kdviz.checks", "kdviz.config", "kdviz.device", "kdviz.metrics", "kdviz.softening", "kdviz.storage",
-              "kdviz.softening_curves", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.trading", "kdviz.discovery"}),
+              "kdviz.softening_curves", "kdviz.misstatements", "kdviz.torchdistill_check", "kdviz.trading", "kdviz.discovery",
+              "kdviz.replicas"}),
     # the datasets, the networks, and the classical baselines fitted on a dataset
     ("data", {"kdviz.data", "kdviz.models", "kdviz.baselines"}),
     # the engine, the paradigms it trains, the job scheduler, the character model's engine; kdviz/__init__ registers

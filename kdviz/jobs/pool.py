@@ -329,6 +329,18 @@ class JobPool:
         return {"workers": self.size, "backend": self.backend, "running": states.count("running"),
                 "queued": states.count("queued"), "paused": states.count("paused")}
 
+    def health(self) -> str | None:
+        """Why this pool cannot take work now, in words, or None when it can: it is shut down, its workers
+        cannot start (they exited on their own three times before any began), or none has started yet."""
+        with self._lock:
+            if self._closed:
+                return "the job pool is shut down"
+            if self._broken:
+                return self._broken
+            if not any(w.ready and not w.dead for w in self._workers):
+                return self.problem or "the job workers are starting"
+            return None
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every worker has started (torch imported); True if they did in time."""
         return self._ready.wait(timeout)
