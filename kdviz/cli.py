@@ -150,6 +150,12 @@ def _kind(value) -> str:
         type(value), "a number")
 
 
+
+def _tail(path, width: int = 80) -> str:
+    """``path`` as text cut to ``width`` characters from its start, so a message keeps the file's own name."""
+    text = str(path)
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
 def read_config(path: Path, name: str) -> dict:
     """The settings of a config file (the page's 'Config (JSON)' export, or its "settings" object alone), checked for
     shape: a JSON object of settings, for experiment ``name``. A UsageError says what is wrong."""
@@ -157,28 +163,28 @@ def read_config(path: Path, name: str) -> dict:
         with open(path, "rb") as f:
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
-        raise UsageError(f"--config: cannot read {str(path)[:80]!r}: {err.strerror or err}") from None
+        raise UsageError(f"--config: cannot read {_tail(path)!r}: {err.strerror or err}") from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise UsageError(f"--config: {str(path)[:80]!r} is over {MAX_CONFIG_BYTES:,} bytes: not a config file")
+        raise UsageError(f"--config: {_tail(path)!r} is over {MAX_CONFIG_BYTES:,} bytes: not a config file")
     try:
         data = json.loads(raw)
     except RecursionError:
-        raise UsageError(f"--config: {str(path)[:80]!r} nests too deeply to be a config file") from None
+        raise UsageError(f"--config: {_tail(path)!r} nests too deeply to be a config file") from None
     except ValueError as err:
-        raise UsageError(f"--config: {str(path)[:80]!r} is not JSON: {str(err)[:120]}") from None
+        raise UsageError(f"--config: {_tail(path)!r} is not JSON: {str(err)[:120]}") from None
     if not isinstance(data, dict):
-        raise UsageError(f"--config: {str(path)[:80]!r} holds {_kind(data)}, not an object of settings like "
+        raise UsageError(f"--config: {_tail(path)!r} holds {_kind(data)}, not an object of settings like "
                          '{"experiment": ..., "settings": {...}}')
     other = data.get("experiment", name)
     if other != name:
         known = isinstance(other, str) and other in EXPERIMENTS
-        raise UsageError(f"--config: {str(path)[:80]!r} is a config of {str(other)[:40]!r}, not of {command(name)}"
+        raise UsageError(f"--config: {_tail(path)!r} is a config of {str(other)[:40]!r}, not of {command(name)}"
                          + (f": run python -m kdviz {command(other)} --config ..." if known else ""))
     if "settings" not in data:
         return {k: v for k, v in data.items() if k != "experiment"}
     extra = sorted(set(data) - {"experiment", "settings"})
     if extra:
-        raise UsageError(f"--config: {str(path)[:80]!r} holds {str(extra[0])[:40]!r} beside experiment and settings")
+        raise UsageError(f"--config: {_tail(path)!r} holds {str(extra[0])[:40]!r} beside experiment and settings")
     if not isinstance(data["settings"], dict):
         raise UsageError(f"--config: its settings are {_kind(data['settings'])}, not an object of settings")
     return data["settings"]
@@ -506,7 +512,7 @@ def check_results_file(path: Path) -> None:
     results (the rerun skips what it holds); a ValueError saying what is wrong otherwise."""
     path = Path(path)
     if path.suffix not in (".csv", ".parquet"):
-        raise ValueError(f"sweep: --out {str(path)[:80]!r}: name a .csv or .parquet file")
+        raise ValueError(f"sweep: --out {_tail(path)!r}: name a .csv or .parquet file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
@@ -519,12 +525,12 @@ def check_results_file(path: Path) -> None:
             path.touch()
             path.unlink()
     except OSError as err:
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} cannot be written: {err.strerror or err}") from None
+        raise ValueError(f"sweep: --out {_tail(path)!r} cannot be written: {err.strerror or err}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file "
+        raise ValueError(f"sweep: --out {_tail(path)!r} is not a sweep's results file "
                          f"({err if isinstance(err, ValueError) and str(err) else 'a column is missing'})") from None
     except Exception as err:  # pyarrow's errors on a file that is not Parquet
-        raise ValueError(f"sweep: --out {str(path)[:80]!r} is not a sweep's results file ({type(err).__name__})") \
+        raise ValueError(f"sweep: --out {_tail(path)!r} is not a sweep's results file ({type(err).__name__})") \
             from None
 
 

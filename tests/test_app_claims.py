@@ -16,7 +16,9 @@ def _train(at, key: str, button: str):
 
 @pytest.mark.parametrize("page, tabs, part, figures", [
     ("which_teacher", 3, "capacity", 2), ("claims", 6, "gradient", 1)])
-def test_a_tab_trains_and_shows_its_verdicts_beside_the_source(page_test, page, tabs, part, figures):
+def test_a_tab_trains_and_shows_its_verdicts_beside_the_source(page_test, page, tabs, part, figures, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("KDVIZ_CACHE_DIR", str(tmp_path))  # no result stored by an earlier test of this process
     at = page_test(f"app_pages/{page}.py", **{f"{part}.steps": "60", f"{part}.seeds": "2"})
     assert not at.exception and len(at.tabs) == tabs
     assert not charts(at)  # nothing drawn before Start

@@ -26,12 +26,12 @@ def test_upload_train_and_export_in_the_browser(open_in_browser, tmp_path):
     p.locator(".st-key-start button").click()
     p.get_by_text("Results over 2 seeds").first.wait_for(timeout=120_000)
     p.get_by_text("Export: figures, numbers, config, students").click()
-    with p.expect_download(timeout=60_000) as done:
-        p.locator(".st-key-compare_export_results_json button").click()
+    with p.expect_download(timeout=180_000) as done:
+        p.locator(".st-key-compare_export_results_json button").click(timeout=120_000)
     result = json.loads(open(done.value.path()).read())
     assert result["settings"]["dataset"].startswith("csv:") and len(result["members"]) == 4
-    with p.expect_download(timeout=90_000) as done:
-        p.locator(".st-key-compare_export_accuracy-per-seed_png button").click()
+    with p.expect_download(timeout=180_000) as done:
+        p.locator(".st-key-compare_export_accuracy-per-seed_png button").click(timeout=120_000)
     assert open(done.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert p.locator("[data-testid='stException']").count() == 0
     screenshot(p, "upload_exports_compare")

@@ -61,7 +61,7 @@ def test_a_worker_killed_while_idle_and_its_replacement_killed_during_start_up(p
     kill(replacement)  # before it is ready: dies during start-up
     wait_for(lambda: pool2._workers[idle.index] is not replacement, what="a second replacement")
     jobs = [pool2.submit((counting_task, {"chunks": 3})) for _ in range(3)]
-    assert all(j.wait(30) and j.state == "done" for j in jobs)
+    assert all(j.wait(120) and j.state == "done" for j in jobs)
     assert busy.state == "running" and busy.error is None
     pool2.shutdown()  # and the exit path does not raise after all that
     assert busy.state == "stopped"

@@ -237,7 +237,7 @@ def test_worker_processes_train_at_once_survive_a_crash_and_die_with_the_pool():
         assert (first.state, second.state, crash.state) == ("running", "running", "queued")
         assert first._worker is not second._worker  # one job per worker process
         second.stop()
-        assert crash.wait(20) and crash.state == "error" and crash.error == WORKER_LOST
+        assert crash.wait(120) and crash.state == "error" and crash.error == WORKER_LOST
         assert first.state == "running"  # the other worker's job is untouched
         after = pool.submit((counting_task, {"chunks": 3}))  # runs on the replacement worker
         assert after.wait(60) and after.state == "done"

@@ -39,8 +39,8 @@ def blobs_csv(path) -> None:
 
 def download(page, key: str, folder):
     """Click the export button of element key ``key`` and save the file it downloads into ``folder``."""
-    with page.expect_download(timeout=90_000) as done:
-        page.locator(f".st-key-{key} button").click()
+    with page.expect_download(timeout=180_000) as done:
+        page.locator(f".st-key-{key} button").click(timeout=120_000)
     target = folder / done.value.suggested_filename
     done.value.save_as(target)
     return target
