@@ -18,7 +18,8 @@ PAGES: dict[str, list] = {}  # sidebar section -> its pages, in the records' ord
 for rec in site.PAGES:
     PAGES.setdefault(rec.group, []).append(st.Page(rec.file, title=rec.title, icon=rec.icon, default=rec.default))
 
-page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "sidebar")
+page = st.navigation(PAGES, position="hidden" if links.flag("nav_hide") else "sidebar",
+                     expanded=True)  # every page listed: none folded behind "View more"
 notice = unknown_page_notice(st.context.url, [p.url_path for group in PAGES.values() for p in group])
 if notice:
     warn(notice, icon=":material/explore_off:")

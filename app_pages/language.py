@@ -5,7 +5,7 @@ from kdviz.experiments import budget, language
 from kdviz.experiments.task import job as experiment_job
 from kdviz.figures import language as language_figures
 from kdviz.lm.distil import FORMULAS, LOW
-from ui import exercises, exports, guide, jobs, results
+from ui import exercises, exports, guide, jobs, links, results
 from ui.controls import settings
 from ui.figures import shared
 from ui.intro import about
@@ -103,13 +103,16 @@ with exercises.section("exercise.language_best"):
                                  exercises.START, choices=tuple(language.NAMES[m] for m in language.parse_methods(
                                      cfg.methods)[1:]))
 
-st.subheader("The textbook picture: one bell curve fitted to two peaks")
-st.markdown("The same three divergences the students train with, fitted on the spot: forward KL covers both peaks, "
-            "reverse KL settles on one, JSD(β) lies between (move β).")
-beta = st.slider("β of JSD(β)", 0.05, 0.95, 0.5, 0.05, key="language.toy_beta")
-st.plotly_chart(shared("language.bells", beta, lambda: language_figures.bell_figure(4.0, 0.7, beta)), width="stretch",
-                key="bells")
-st.caption("Fitted by `kdviz.lm.toy.fit` with the very loss functions below.")
+TOY = "The textbook picture: one bell curve fitted to two peaks"
+with st.expander(TOY) if links.text_hidden() else st.container():  # folded under a presented step's own text
+    if not links.text_hidden():
+        st.subheader(TOY)
+    st.markdown("The same three divergences the students train with, fitted on the spot: forward KL covers both "
+                "peaks, reverse KL settles on one, JSD(β) lies between (move β).")
+    beta = st.slider("β of JSD(β)", 0.05, 0.95, 0.5, 0.05, key="language.toy_beta")
+    st.plotly_chart(shared("language.bells", beta, lambda: language_figures.bell_figure(4.0, 0.7, beta)),
+                    width="stretch", key="bells")
+    st.caption("Fitted by `kdviz.lm.toy.fit` with the very loss functions below.")
 
 st.subheader("Each loss, exactly as trained")
 st.markdown("z: student logits, v: teacher logits, p^T = softmax(z / T), q^T = softmax(v / T), averaged over the "

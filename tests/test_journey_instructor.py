@@ -23,7 +23,8 @@ from tests.journey import IDLE, RUNNING, assert_clean, css_key, open_page, same_
 pytestmark = pytest.mark.browser
 
 DESKTOP, PROJECTOR = {"width": 1400, "height": 1000}, {"width": 1024, "height": 768}
-WIDGETS = {"temperature": "temp", "live": "live", "compare": "compare", "dark_knowledge": "dark"}  # page -> key prefix
+WIDGETS = {"temperature": "temp", "live": "live", "compare": "compare", "dark_knowledge": "dark",
+           "language": "language"}  # page -> key prefix
 PLOT = "[data-testid='stMain'] .js-plotly-plot"  # a figure of the page (not of the sidebar)
 SCATTER = "document.querySelector('.st-key-board-scatter .js-plotly-plot')"
 POINTS = f"(() => {{ const p = {SCATTER}; return p && p.data && p.data[0].x ? p.data[0].x.length : 0; }})()"

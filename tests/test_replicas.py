@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kdviz.replicas import REPLICA_COOKIE
-from tests.conftest import ARTIFACTS, REQUIRE_BROWSER, _browser_missing_reason, chromium_browser, screenshot
+from tests.conftest import ARTIFACTS, REQUIRE_BROWSER, _browser_missing_reason, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +64,9 @@ def room(postgres_url):
 
 
 @pytest.fixture(scope="module")
-def chromium(room):
-    """One headless Chromium for the module."""
-    with chromium_browser() as b:
-        yield b
+def chromium(room, browser):
+    """The session's headless Chromium (one Playwright per process: a second one refuses to start beside it)."""
+    return browser
 
 
 def visit(chromium, room, path: str, replica: str | None = None):
