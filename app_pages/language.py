@@ -103,10 +103,11 @@ with exercises.section("exercise.language_best"):
                                  exercises.START, choices=tuple(language.NAMES[m] for m in language.parse_methods(
                                      cfg.methods)[1:]))
 
-TOY = "The textbook picture: one bell curve fitted to two peaks"
-with st.expander(TOY) if links.text_hidden() else st.container():  # folded under a presented step's own text
-    if not links.text_hidden():
-        st.subheader(TOY)
+if links.text_hidden():  # a presented step: its run's figure is the one on the projector
+    st.caption("The textbook picture (one bell curve fitted to two peaks under each divergence) is on this page "
+               "outside presenter mode.")
+else:
+    st.subheader("The textbook picture: one bell curve fitted to two peaks")
     st.markdown("The same three divergences the students train with, fitted on the spot: forward KL covers both "
                 "peaks, reverse KL settles on one, JSD(β) lies between (move β).")
     beta = st.slider("β of JSD(β)", 0.05, 0.95, 0.5, 0.05, key="language.toy_beta")
