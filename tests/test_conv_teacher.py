@@ -51,7 +51,8 @@ def test_the_network_takes_pixel_rows_and_taps_its_dense_layer():
     z, taps = net.forward_taps(x)
     assert z.shape == (5, 10) and list(taps) == ["h1"] and taps["h1"].shape == (5, 16)
     assert torch.equal(net(x), z)  # forward is forward_taps's logits (same code twice)
-    assert torch.equal(F.linear(taps["h1"], net.out.weight, net.out.bias), z)  # h1 feeds the output layer
+    # h1 feeds the output layer (nn.Linear runs F.linear: the same code, so bitwise)
+    assert torch.equal(F.linear(taps["h1"], net.out.weight, net.out.bias), z)
     many = torch.randn(CHUNK + 7, 784)
     with torch.no_grad():
         z_chunks, taps_chunks = net.forward_taps(many)  # evaluated CHUNK images at a time

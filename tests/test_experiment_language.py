@@ -178,11 +178,12 @@ def test_the_stored_teacher_round_trips_and_a_damaged_file_is_trained_again(tmp_
     assert lm_teacher.is_stored("cpu", recipe)
     again = lm_teacher.stored_teacher(corpus, "cpu", recipe)
     ids = encode("print(x)\n").view(1, -1)
+    # the same weights through the same code: bitwise
     assert torch.equal(first(ids)[0], again(ids)[0]) and again.bits_per_char == first.bits_per_char
     path = next(tmp_path.rglob("lm_teacher-*.pt"))
     path.write_bytes(b"not a teacher")
     third = lm_teacher.stored_teacher(corpus, "cpu", recipe)  # retrained, the same seed and batches
-    assert torch.equal(first(ids)[0], third(ids)[0])
+    assert torch.equal(first(ids)[0], third(ids)[0])  # the same training code run twice in one process: bitwise
 
 
 def test_the_budget_counts_the_teacher_only_until_it_is_stored(tmp_path, monkeypatch):
